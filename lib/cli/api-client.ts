@@ -1,0 +1,84 @@
+import type { Command } from 'commander';
+
+/** Default endpoint: the local host started by `npm start`. */
+export const DEFAULT_ENDPOINT = 'http://localhost:7071';
+
+export interface ApiClientOptions {
+  endpoint?: string;
+  key?: string;
+}
+
+/** An RFC 7807 problem returned by the API, kept whole so the CLI can print every field problem. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly problem: { title?: string; detail?: string; errors?: Array<{ pointer: string; message: string }> } & Record<
+      string,
+      unknown
+    >,
+  ) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.name = 'ApiError';
+  }
+}
+
+/** A small client for the Sluice REST API, used by every CLI command. */
+export class ApiClient {
+  readonly endpoint: string;
+  private readonly key: string | undefined;
+
+  constructor(opts: ApiClientOptions = {}) {
+    this.endpoint = (opts.endpoint || process.env.SLUICE_ENDPOINT || DEFAULT_ENDPOINT).replace(/\/+$/, '');
+    this.key = opts.key || process.env.SLUICE_KEY || undefined;
+  }
+
+  /** Options from the root program (`--endpoint`, `--key`). */
+  static fromCommand(cmd: Command): ApiClient {
+    let root: Command = cmd;
+    while (root.parent) root = root.parent;
+    return new ApiClient(root.opts() as ApiClientOptions);
+  }
+
+  url(path: string): string {
+    return `${this.endpoint}/api${path.startsWith('/') ? path : '/' + path}`;
+  }
+
+  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.key) headers.set('x-functions-key', this.key);
+    let res: Response;
+    try {
+      res = await fetch(this.url(path), { ...init, headers });
+    } catch (e) {
+      throw new Error(
+        `cannot reach Sluice at ${this.endpoint} (${(e as Error).cause ?? (e as Error).message}); ` +
+          'start it with `npm start`, or pass --endpoint / set SLUICE_ENDPOINT',
+      );
+    }
+    if (!res.ok) {
+      const text = await res.text();
+      let problem: Record<string, unknown>;
+      try {
+        problem = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        problem = { detail: text || res.statusText };
+      }
+      throw new ApiError(res.status, problem);
+    }
+    return res;
+  }
+
+  async json<T = any>(path: string, init: RequestInit = {}): Promise<T> {
+    const res = await this.fetch(path, init);
+    const text = await res.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  post<T = any>(path: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
+    return this.json<T>(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The job protocol between the run orchestration (lib/runs) and compute agents (lib/compute/agent).
+ * A job is a message on the storage queue `sluice-jobs-<pool>`; its state lives in the Table
+ * `sluicejobs` (partition = runId, row = jobId), which the agent updates (claim, heartbeat, result) and
+ * the orchestration polls. On completion the agent also raises the durable event `job:<jobId>` on the
+ * step's orchestration instance (`notify.instanceId`) for low latency.
+ */
+
+/** Where an input comes from: a content-addressed artifact (file or directory manifest). */
+export interface JobInput {
+  name: string;
+  /** `sha256:<hex>` of the file, or of the directory's manifest. */
+  hash: string;
+  type: 'file' | 'directory';
+}
+
+export interface JobOutputSpec {
+  name: string;
+  type: 'file' | 'directory';
+}
+
+export interface JobSpec {
+  jobId: string;
+  runId: string;
+  stepName: string;
+  attempt: number;
+  pool: string;
+  /** The step kind; agents run `command` (and the kinds built on it). */
+  kind: string;
+  /**
+   * The command after parameter substitution. `${{inputs.X}}` and `${{outputs.X}}` are still present;
+   * the agent replaces them with the local paths it materialises.
+   */
+  command: string;
+  env: Record<string, string>;
+  /** `snapshot:sha256:<hex>` of the step's code, extracted as the working directory; absent for none. */
+  code?: string;
+  inputs: JobInput[];
+  outputs: JobOutputSpec[];
+  /** Wall-clock limit for the process, in ms. */
+  timeoutMs: number;
+  /** Where to report completion quickly (durable external event), besides the job table. */
+  notify?: { instanceId: string; eventName: string };
+  createdAt: string;
+}
+
+export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
+
+/** Why a job failed: a closed family; `lib/runs` decides retry and step status from it. */
+export type JobFailureCode =
+  | 'exit-code' // the user's process exited non-zero
+  | 'timeout' // the process exceeded timeoutMs and was killed
+  | 'lost' // the agent stopped heartbeating
+  | 'missing-input' // an input artifact no longer exists
+  | 'canceled' // the run was canceled
+  | 'platform'; // anything else outside the user's code (storage, spawn failure)
+
+export interface JobOutput {
+  name: string;
+  type: 'file' | 'directory';
+  hash: string;
+  size: number;
+}
+
+export interface JobResult {
+  jobId: string;
+  state: Exclude<JobState, 'queued' | 'running'>;
+  exitCode?: number;
+  failure?: { code: JobFailureCode; message: string };
+  outputs: JobOutput[];
+  metrics: Array<{ name: string; value: number; step?: number; time?: string }>;
+  startedAt?: string;
+  finishedAt: string;
+  /** ms spent in the user's process, for overhead accounting. */
+  processMs?: number;
+  agentId: string;
+}
+
+export const JOBS_TABLE = 'sluicejobs';
+export const jobQueueName = (pool: string): string => `sluice-jobs-${pool}`;
