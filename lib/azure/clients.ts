@@ -35,7 +35,8 @@ export function getClients(settings: Settings = loadSettings()): AzureClients {
 
 export function createClients(settings: Settings): AzureClients {
   const conn = settings.storageConnectionString;
-  const insecure = /https?:\/\/(127\.0\.0\.1|localhost)/i.test(conn) || /UseDevelopmentStorage=true/i.test(conn);
+  const insecure =
+    /https?:\/\/(127\.0\.0\.1|localhost)/i.test(conn) || /UseDevelopmentStorage=true/i.test(conn);
   const blob = BlobServiceClient.fromConnectionString(conn);
   const queue = QueueServiceClient.fromConnectionString(conn);
   const tables = new Map<string, TableClient>();
@@ -52,7 +53,9 @@ export function createClients(settings: Settings): AzureClients {
     endpoint: settings.cosmosEndpoint,
     key: settings.cosmosKey,
     connectionPolicy: { enableEndpointDiscovery: !isHttp },
-    agent: isHttp ? new http.Agent({ keepAlive: true, maxSockets: 64 }) : new https.Agent({ keepAlive: true }),
+    agent: isHttp
+      ? new http.Agent({ keepAlive: true, maxSockets: 64 })
+      : new https.Agent({ keepAlive: true }),
   });
   let db: Promise<Database> | undefined;
   const database = (): Promise<Database> => {
@@ -65,7 +68,9 @@ export function createClients(settings: Settings): AzureClients {
     let c = containers.get(id);
     if (!c) {
       const pk = typeof partitionKey === 'string' ? { paths: [partitionKey] } : partitionKey;
-      c = database().then((d) => d.containers.createIfNotExists({ id, partitionKey: pk }).then((r) => r.container));
+      c = database().then((d) =>
+        d.containers.createIfNotExists({ id, partitionKey: pk }).then((r) => r.container),
+      );
       c.catch(() => containers.delete(id));
       containers.set(id, c);
     }

@@ -12,10 +12,11 @@ export interface ApiClientOptions {
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly problem: { title?: string; detail?: string; errors?: Array<{ pointer: string; message: string }> } & Record<
-      string,
-      unknown
-    >,
+    readonly problem: {
+      title?: string;
+      detail?: string;
+      errors?: Array<{ pointer: string; message: string }>;
+    } & Record<string, unknown>,
   ) {
     super(problem.detail || problem.title || `HTTP ${status}`);
     this.name = 'ApiError';

@@ -66,7 +66,12 @@ export class ProblemError extends Error {
   readonly errors: FieldProblem[] | undefined;
   readonly extensions: Record<string, unknown>;
 
-  constructor(kind: ProblemKind, detail: string, errors?: FieldProblem[], extensions: Record<string, unknown> = {}) {
+  constructor(
+    kind: ProblemKind,
+    detail: string,
+    errors?: FieldProblem[],
+    extensions: Record<string, unknown> = {},
+  ) {
     super(detail);
     this.name = 'ProblemError';
     this.kind = kind;
@@ -93,7 +98,9 @@ export class ProblemError extends Error {
 export function invalid(errors: FieldProblem[], detail?: string): ProblemError {
   const summary =
     detail ??
-    (errors.length === 1 ? errors[0]!.message : `${errors.length} problems were found; each is listed in errors[].`);
+    (errors.length === 1
+      ? errors[0]!.message
+      : `${errors.length} problems were found; each is listed in errors[].`);
   return new ProblemError('validation', summary, errors);
 }
 

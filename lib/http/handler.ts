@@ -20,12 +20,20 @@ export function httpHandler(
   };
 }
 
-export function problemResponse(err: unknown, ctx: InvocationContext | undefined, instance?: string): HttpResponseInit {
+export function problemResponse(
+  err: unknown,
+  ctx: InvocationContext | undefined,
+  instance?: string,
+): HttpResponseInit {
   const problem =
     err instanceof ProblemError
       ? err
-      : new ProblemError('internal', `Unexpected error (invocation ${ctx?.invocationId ?? 'unknown'}); see the host log.`);
-  if (!(err instanceof ProblemError)) ctx?.error('unhandled error', err instanceof Error ? err.stack : String(err));
+      : new ProblemError(
+          'internal',
+          `Unexpected error (invocation ${ctx?.invocationId ?? 'unknown'}); see the host log.`,
+        );
+  if (!(err instanceof ProblemError))
+    ctx?.error('unhandled error', err instanceof Error ? err.stack : String(err));
   return {
     status: problem.status,
     headers: { 'content-type': PROBLEM_JSON },
