@@ -1,0 +1,495 @@
+/**
+ * The content-addressed store: Blob container `artifacts`, one blob per distinct content, named
+ * `sha256/<hex>`. Directory manifests are blobs too (metadata `sluicekind=manifest`). Only Blob storage
+ * is used here, so remote agents that can reach nothing but the storage account can store and fetch.
+ *
+ * Writes hash while they upload, in one pass: bytes are staged as blocks of a temporary blob while the
+ * hash is computed, then committed and copied server-side under the hash name (a same-account copy moves
+ * no bytes through this process). Content small enough to hold (≤ one block) is hashed first, so it is
+ * never sent when it already exists; so are files whose hash is cached from an earlier put in this process.
+ * Memory is bounded by block size × blocks in flight × files in flight, whatever the artifact size.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, lstat, mkdir, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
+import { getClients } from '../azure/clients';
+import { DataError } from './errors';
+import {
+  decodeManifest,
+  encodeManifest,
+  hashHex,
+  normalizeMode,
+  safeRelativePath,
+  sha256,
+  type Manifest,
+  type ManifestEntry,
+} from './hash';
+import { createLimiter, mapLimit } from './limit';
+
+export const ARTIFACTS_CONTAINER = 'artifacts';
+/** Block size for staged uploads; also the largest content that is hashed before it is sent. */
+export const BLOCK_SIZE = 4 * 1024 * 1024;
+/** Blocks of one stream being uploaded at once. */
+const BLOCKS_IN_FLIGHT = 4;
+/** Files of a directory processed at once (small ones are read whole, so this bounds memory too). */
+const FILES_IN_FLIGHT = 16;
+/** Large files streamed at once within a directory. */
+const LARGE_FILES_IN_FLIGHT = 2;
+const MANIFEST_KIND = 'manifest';
+
+export type ArtifactType = 'file' | 'directory';
+
+export interface PutResult {
+  hash: string;
+  /** Bytes of content (for a directory, the sum of its files). */
+  size: number;
+  /** Bytes sent to storage by this call (0 when everything already existed). */
+  uploadedBytes: number;
+  /** Blobs created by this call (files, plus the manifest for a directory). */
+  uploadedBlobs: number;
+}
+
+export interface PutDirectoryResult extends PutResult {
+  files: number;
+  manifest: Manifest;
+  /** Symbolic links to directories, which are not followed (they may form cycles). */
+  skipped: string[];
+}
+
+const containers = new WeakMap<BlobServiceClient, Promise<ContainerClient>>();
+
+async function store(): Promise<ContainerClient> {
+  const blob = getClients().blob;
+  let p = containers.get(blob);
+  if (!p) {
+    const c = blob.getContainerClient(ARTIFACTS_CONTAINER);
+    p = c.createIfNotExists().then(() => c);
+    p.catch(() => containers.delete(blob));
+    containers.set(blob, p);
+  }
+  return p;
+}
+
+/** The blob name for a content hash. */
+export function blobName(hash: string): string {
+  return `sha256/${hashHex(hash)}`;
+}
+
+function isStatus(err: unknown, ...codes: number[]): boolean {
+  return codes.includes((err as { statusCode?: number })?.statusCode ?? -1);
+}
+
+export async function exists(hash: string): Promise<boolean> {
+  const c = await store();
+  return c.getBlockBlobClient(blobName(hash)).exists();
+}
+
+/** Whether a stored hash is a file or a directory manifest; artifact-not-found when absent. */
+export async function artifactType(hash: string): Promise<{ type: ArtifactType; size: number }> {
+  const c = await store();
+  try {
+    const p = await c.getBlockBlobClient(blobName(hash)).getProperties();
+    return {
+      type: p.metadata?.sluicekind === MANIFEST_KIND ? 'directory' : 'file',
+      size: p.contentLength ?? 0,
+    };
+  } catch (e) {
+    if (isStatus(e, 404)) throw notStored(hash);
+    throw e;
+  }
+}
+
+function notStored(hash: string): DataError {
+  return new DataError(
+    'artifact-not-found',
+    `Artifact ${hash} is not in the store (container "${ARTIFACTS_CONTAINER}"); it was never uploaded or has been deleted.`,
+  );
+}
+
+/** Uploads bytes whose hash is known, unless a blob with that hash already exists (races are harmless). */
+async function putKnown(hash: string, bytes: Buffer, kind?: string): Promise<boolean> {
+  const c = await store();
+  const blob = c.getBlockBlobClient(blobName(hash));
+  if (await blob.exists()) return false;
+  try {
+    await blob.uploadData(bytes, {
+      conditions: { ifNoneMatch: '*' },
+      metadata: kind ? { sluicekind: kind } : undefined,
+      blobHTTPHeaders: {
+        blobContentType: kind === MANIFEST_KIND ? 'application/json' : 'application/octet-stream',
+      },
+    });
+    return true;
+  } catch (e) {
+    if (isStatus(e, 409, 412)) return false; // someone stored the same content meanwhile
+    throw e;
+  }
+}
+
+/**
+ * Stores a stream's content under its hash, hashing as it uploads. Content of at most one block is
+ * held and checked for existence before sending; longer content is staged on a temporary blob and
+ * copied under its hash name once the hash is known (or dropped when that name already exists).
+ */
+export async function putStream(readable: Readable | AsyncIterable<Uint8Array>): Promise<PutResult> {
+  const c = await store();
+  const hasher = createHash('sha256');
+  let size = 0;
+  let pending: Buffer[] = [];
+  let pendingLen = 0;
+  let temp: ReturnType<ContainerClient['getBlockBlobClient']> | undefined;
+  const blockIds: string[] = [];
+  const inflight = new Set<Promise<void>>();
+  let failure: { err: unknown } | undefined;
+  let uploadedBytes = 0;
+
+  const stage = async (block: Buffer): Promise<void> => {
+    temp ??= c.getBlockBlobClient(`tmp/${randomUUID()}`);
+    const id = Buffer.from(String(blockIds.length).padStart(8, '0')).toString('base64');
+    blockIds.push(id);
+    uploadedBytes += block.length;
+    const p: Promise<void> = temp.stageBlock(id, block, block.length).then(
+      () => void inflight.delete(p),
+      (err: unknown) => {
+        inflight.delete(p);
+        failure ??= { err };
+      },
+    );
+    inflight.add(p);
+    if (inflight.size >= BLOCKS_IN_FLIGHT) await Promise.race(inflight);
+    if (failure) throw failure.err;
+  };
+
+  for await (const chunk of readable) {
+    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+    hasher.update(b);
+    size += b.length;
+    pending.push(b);
+    pendingLen += b.length;
+    // Strictly greater: content of exactly one block still takes the hash-first path.
+    while (pendingLen > BLOCK_SIZE) {
+      const all = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingLen);
+      const rest = Buffer.from(all.subarray(BLOCK_SIZE));
+      pending = rest.length ? [rest] : [];
+      pendingLen = rest.length;
+      await stage(all.subarray(0, BLOCK_SIZE));
+    }
+  }
+  const hash = 'sha256:' + hasher.digest('hex');
+  if (!temp) {
+    const sent = await putKnown(hash, Buffer.concat(pending, pendingLen));
+    return { hash, size, uploadedBytes: sent ? size : 0, uploadedBlobs: sent ? 1 : 0 };
+  }
+  if (pendingLen > 0) await stage(Buffer.concat(pending, pendingLen));
+  await Promise.all(inflight);
+  if (failure) throw failure.err;
+  const final = c.getBlockBlobClient(blobName(hash));
+  if (await final.exists()) {
+    await temp.deleteIfExists().catch(() => undefined); // uncommitted blocks also expire on their own
+    return { hash, size, uploadedBytes, uploadedBlobs: 0 };
+  }
+  await temp.commitBlockList(blockIds, { blobHTTPHeaders: { blobContentType: 'application/octet-stream' } });
+  let created = true;
+  try {
+    const poller = await final.beginCopyFromURL(temp.url, { conditions: { ifNoneMatch: '*' } });
+    await poller.pollUntilDone();
+  } catch (e) {
+    if (!isStatus(e, 409, 412)) throw e;
+    created = false;
+  } finally {
+    await temp.deleteIfExists().catch(() => undefined);
+  }
+  return { hash, size, uploadedBytes, uploadedBlobs: created ? 1 : 0 };
+}
+
+/** Hashes of files already stored by this process, keyed by file identity and change times. */
+const hashCache = new Map<string, string>();
+const HASH_CACHE_MAX = 200_000;
+
+function identity(st: { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint }): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+}
+
+function remember(key: string, hash: string): void {
+  if (hashCache.size >= HASH_CACHE_MAX) hashCache.clear();
+  hashCache.set(key, hash);
+}
+
+/** Stores one local file under its content hash. */
+export async function putFile(path: string): Promise<PutResult> {
+  let st;
+  try {
+    st = await stat(path, { bigint: true });
+  } catch (e) {
+    throw new DataError(
+      'invalid-content',
+      `Cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
+    );
+  }
+  if (!st.isFile()) throw new DataError('invalid-content', `${path} is not a regular file.`);
+  const key = identity(st);
+  const size = Number(st.size);
+  const cached = hashCache.get(key);
+  if (cached && (await exists(cached))) return { hash: cached, size, uploadedBytes: 0, uploadedBlobs: 0 };
+  let result: PutResult;
+  if (size <= BLOCK_SIZE) {
+    const bytes = await readFile(path);
+    const hash = sha256(bytes);
+    const sent = await putKnown(hash, bytes);
+    result = {
+      hash,
+      size: bytes.length,
+      uploadedBytes: sent ? bytes.length : 0,
+      uploadedBlobs: sent ? 1 : 0,
+    };
+  } else {
+    result = await putStream(createReadStream(path, { highWaterMark: 1024 * 1024 }));
+  }
+  remember(key, result.hash);
+  return result;
+}
+
+interface LocalFile {
+  rel: string;
+  abs: string;
+  size: number;
+  mode: number;
+}
+
+async function walk(root: string): Promise<{ files: LocalFile[]; skipped: string[] }> {
+  const files: LocalFile[] = [];
+  const skipped: string[] = [];
+  const stack = [root];
+  while (stack.length) {
+    const dir = stack.pop()!;
+    for (const d of await readdir(dir, { withFileTypes: true })) {
+      const abs = join(dir, d.name);
+      const rel = relative(root, abs).split(sep).join('/');
+      if (d.isDirectory()) stack.push(abs);
+      else if (d.isFile() || d.isSymbolicLink()) {
+        const st = d.isFile() ? await lstat(abs) : await stat(abs).catch(() => undefined);
+        if (st?.isFile()) files.push({ rel, abs, size: st.size, mode: normalizeMode(st.mode) });
+        else skipped.push(rel);
+      }
+    }
+  }
+  return { files, skipped };
+}
+
+/** Stores a local directory: every file, then its manifest. Returns the manifest's hash. */
+export async function putDirectory(dir: string): Promise<PutDirectoryResult> {
+  const st = await stat(dir).catch(() => undefined);
+  if (!st?.isDirectory()) throw new DataError('invalid-content', `${dir} is not a directory.`);
+  const { files, skipped } = await walk(dir);
+  const large = createLimiter(LARGE_FILES_IN_FLIGHT);
+  let uploadedBytes = 0;
+  let uploadedBlobs = 0;
+  let size = 0;
+  const entries = await mapLimit(files, FILES_IN_FLIGHT, async (f): Promise<ManifestEntry> => {
+    const r = f.size > BLOCK_SIZE ? await large(() => putFile(f.abs)) : await putFile(f.abs);
+    uploadedBytes += r.uploadedBytes;
+    uploadedBlobs += r.uploadedBlobs;
+    size += r.size;
+    return { path: f.rel, hash: r.hash, size: r.size, mode: f.mode };
+  });
+  const m = await putManifest(entries);
+  return {
+    hash: m.hash,
+    size,
+    files: entries.length,
+    manifest: m.manifest,
+    skipped,
+    uploadedBytes: uploadedBytes + m.uploadedBytes,
+    uploadedBlobs: uploadedBlobs + m.uploadedBlobs,
+  };
+}
+
+/** Stores a manifest built elsewhere (tar uploads, registered blob prefixes); its files must be stored. */
+export async function putManifest(entries: Manifest): Promise<PutResult & { manifest: Manifest }> {
+  const { bytes, hash } = encodeManifest(entries);
+  const sent = await putKnown(hash, bytes, MANIFEST_KIND);
+  if (!sent) await markManifest(hash);
+  const manifest = JSON.parse(bytes.toString('utf8')) as Manifest;
+  return {
+    hash,
+    size: manifest.reduce((n, e) => n + e.size, 0),
+    manifest,
+    uploadedBytes: sent ? bytes.length : 0,
+    uploadedBlobs: sent ? 1 : 0,
+  };
+}
+
+/** The same bytes may have been stored as a plain file first; make sure the blob is known as a manifest. */
+async function markManifest(hash: string): Promise<void> {
+  const c = await store();
+  const blob = c.getBlockBlobClient(blobName(hash));
+  const p = await blob.getProperties();
+  if (p.metadata?.sluicekind !== MANIFEST_KIND)
+    await blob.setMetadata({ ...p.metadata, sluicekind: MANIFEST_KIND });
+}
+
+/** A pass-through that hashes and fails at the end when the bytes are not the expected content. */
+export class VerifyingStream extends Transform {
+  private readonly hasher = createHash('sha256');
+  constructor(private readonly expected: string) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.hasher.update(chunk);
+    cb(null, chunk);
+  }
+  override _flush(cb: TransformCallback): void {
+    const actual = 'sha256:' + this.hasher.digest('hex');
+    cb(actual === this.expected ? null : integrity(this.expected, actual));
+  }
+}
+
+function integrity(expected: string, actual: string): DataError {
+  return new DataError(
+    'integrity',
+    `The stored bytes of ${expected} hash to ${actual}: the blob is corrupt. Delete it (container "${ARTIFACTS_CONTAINER}", blob "${blobName(expected)}") and upload the content again.`,
+  );
+}
+
+async function download(
+  hash: string,
+): Promise<{ body: NodeJS.ReadableStream; size: number; type: ArtifactType }> {
+  const c = await store();
+  try {
+    const res = await c.getBlockBlobClient(blobName(hash)).download(0, undefined, { maxRetryRequests: 5 });
+    return {
+      body: res.readableStreamBody!,
+      size: res.contentLength ?? 0,
+      type: res.metadata?.sluicekind === MANIFEST_KIND ? 'directory' : 'file',
+    };
+  } catch (e) {
+    if (isStatus(e, 404)) throw notStored(hash);
+    throw e;
+  }
+}
+
+/**
+ * A stream of a stored file's bytes (or a manifest's JSON) for HTTP downloads. It errors at the end,
+ * instead of ending cleanly, when the bytes do not match the hash.
+ */
+export async function openFile(
+  hash: string,
+): Promise<{ stream: Readable; size: number; type: ArtifactType }> {
+  hashHex(hash);
+  const d = await download(hash);
+  const verify = new VerifyingStream(hash);
+  (d.body as Readable).on('error', (e) => verify.destroy(e));
+  return { stream: (d.body as Readable).pipe(verify), size: d.size, type: d.type };
+}
+
+const manifests = new Map<string, Manifest>();
+
+/** A directory's manifest, hash-verified (manifests are immutable, so a few are kept in memory). */
+export async function readManifest(hash: string): Promise<Manifest> {
+  hashHex(hash);
+  const hit = manifests.get(hash);
+  if (hit) return hit;
+  const c = await store();
+  let bytes: Buffer;
+  let kind: string | undefined;
+  try {
+    const blob = c.getBlockBlobClient(blobName(hash));
+    const res = await blob.download();
+    kind = res.metadata?.sluicekind;
+    const chunks: Buffer[] = [];
+    for await (const ch of res.readableStreamBody as Readable) chunks.push(ch as Buffer);
+    bytes = Buffer.concat(chunks);
+  } catch (e) {
+    if (isStatus(e, 404)) throw notStored(hash);
+    throw e;
+  }
+  const actual = sha256(bytes);
+  if (actual !== hash) throw integrity(hash, actual);
+  if (kind !== MANIFEST_KIND) throw new DataError('not-a-directory', `${hash} is a file, not a directory.`);
+  const manifest = decodeManifest(bytes, hash);
+  if (manifests.size >= 64) manifests.delete(manifests.keys().next().value!);
+  manifests.set(hash, manifest);
+  return manifest;
+}
+
+/** One file of a stored directory, by its relative path (`a/b.txt`; a leading `./` or `/` is ignored). */
+export async function fileInDirectory(manifestHash: string, relPath: string): Promise<ManifestEntry> {
+  const manifest = await readManifest(manifestHash);
+  const want = relPath.replace(/^(\.\/|\/)+/, '');
+  const entry = manifest.find((e) => e.path === want);
+  if (!entry) {
+    const prefix = want.endsWith('/') ? want : want + '/';
+    const inside = manifest.filter((e) => e.path.startsWith(prefix)).length;
+    throw new DataError(
+      'path-not-found',
+      inside > 0
+        ? `"${want}" is a folder inside directory ${manifestHash} (${inside} files); ask for one file.`
+        : `Directory ${manifestHash} has no file "${want}" (it has ${manifest.length} files).`,
+    );
+  }
+  return entry;
+}
+
+async function downloadTo(hash: string, dest: string, mode?: number): Promise<number> {
+  const d = await download(hash);
+  const tmp = `${dest}.sluice-${randomUUID().slice(0, 8)}.part`;
+  try {
+    await pipeline(
+      d.body as Readable,
+      new VerifyingStream(hash),
+      createWriteStream(tmp, { mode: mode ?? 0o644 }),
+    );
+    if (mode !== undefined) await chmod(tmp, mode);
+    await rename(tmp, dest);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  return d.size;
+}
+
+/**
+ * Writes a stored file to `destPath`, or a stored directory into `destPath` (created), verifying every
+ * file's hash. Files appear only complete (written aside, then renamed).
+ */
+export async function materialize(
+  hash: string,
+  type: ArtifactType,
+  destPath: string,
+): Promise<{ files: number; size: number }> {
+  hashHex(hash);
+  if (type === 'file') {
+    await mkdir(dirname(destPath), { recursive: true });
+    return { files: 1, size: await downloadTo(hash, destPath) };
+  }
+  const manifest = await readManifest(hash);
+  await mkdir(destPath, { recursive: true });
+  const dirs = new Set(manifest.map((e) => dirname(e.path)).filter((d) => d !== '.'));
+  for (const d of [...dirs].sort()) await mkdir(join(destPath, d), { recursive: true });
+  let size = 0;
+  await mapLimit(manifest, 8, async (e) => {
+    if (!safeRelativePath(e.path))
+      throw new DataError('not-a-directory', `Manifest ${hash} has an unsafe path "${e.path}".`);
+    size += await downloadTo(e.hash, join(destPath, e.path), e.mode);
+  });
+  return { files: manifest.length, size };
+}
+
+/** Reads a whole stored file into memory (small files only: manifests, metrics). */
+export async function readSmall(hash: string, limit = 16 * 1024 * 1024): Promise<Buffer> {
+  const { stream, size } = await openFile(hash);
+  if (size > limit) {
+    stream.destroy();
+    throw new DataError(
+      'invalid-content',
+      `${hash} is ${size} bytes, more than the ${limit} this call reads.`,
+    );
+  }
+  const chunks: Buffer[] = [];
+  for await (const ch of stream) chunks.push(ch as Buffer);
+  return Buffer.concat(chunks);
+}
