@@ -1,0 +1,297 @@
+import type { JobFailureCode } from '../compute/job';
+import { stepDependencies } from '../pipelines/graph';
+import type { PipelineDefinition } from '../pipelines/schema';
+
+/**
+ * Run planning: pure functions over a serialisable run state. The orchestrator (replayed, so it must be
+ * deterministic) and the dispatch activity (which cascades through Reused steps) both call these, and the
+ * unit tests call them directly. Nothing here reads a clock, the network or the environment: "now" is
+ * always an argument.
+ */
+
+export type StepStatus =
+  'NotStarted' | 'Queued' | 'Running' | 'Completed' | 'Reused' | 'Failed' | 'Canceled' | 'Skipped';
+
+export type RunStatus = 'Queued' | 'Running' | 'Completed' | 'Failed' | 'Canceled';
+
+export interface StepOutputRef {
+  type: 'file' | 'directory';
+  hash: string;
+  size?: number;
+}
+
+/** What the orchestrator tracks per step; the run document holds the richer record. */
+export interface StepState {
+  status: StepStatus;
+  /** Attempts started so far (a Reused step counts 0). */
+  attempt: number;
+  jobId?: string;
+  pool?: string;
+  /** Epoch ms: a failed attempt waits for its back-off before the next one. */
+  retryAt?: number;
+  outputs?: Record<string, StepOutputRef>;
+  failure?: { code: JobFailureCode | 'skipped'; message: string };
+  /** Another run computes the same cache key: follow its job instead of running (single-flight). */
+  follow?: { runId: string; jobId: string; step: string };
+}
+
+export interface PlanState {
+  steps: Record<string, StepState>;
+  /** Set when the run was canceled or a failure stopped it: nothing new starts. */
+  halted?: 'canceled' | 'failed';
+}
+
+export interface StepGraph {
+  /** Steps in topological order (definition order among equals). */
+  order: string[];
+  /** Step → the steps it waits for (data edges ∪ `after`). */
+  deps: Record<string, string[]>;
+  /** Step → the steps that wait for it. */
+  dependants: Record<string, string[]>;
+}
+
+export const TERMINAL: ReadonlySet<StepStatus> = new Set([
+  'Completed',
+  'Reused',
+  'Failed',
+  'Canceled',
+  'Skipped',
+]);
+export const SUCCEEDED: ReadonlySet<StepStatus> = new Set(['Completed', 'Reused']);
+export const ACTIVE: ReadonlySet<StepStatus> = new Set(['Queued', 'Running']);
+
+export function buildGraph(def: Pick<PipelineDefinition, 'steps'>): StepGraph {
+  const raw = stepDependencies(def);
+  const names = Object.keys(def.steps);
+  const deps: Record<string, string[]> = {};
+  const dependants: Record<string, string[]> = {};
+  for (const n of names) dependants[n] = [];
+  for (const n of names) {
+    deps[n] = raw[n]!.all.filter((d) => d in def.steps);
+    for (const d of deps[n]) dependants[d]!.push(n);
+  }
+  const order: string[] = [];
+  const done = new Set<string>();
+  while (order.length < names.length) {
+    const next = names.find((n) => !done.has(n) && deps[n]!.every((d) => done.has(d)));
+    if (next === undefined)
+      throw new Error('the steps form a cycle; validation should have rejected this definition');
+    done.add(next);
+    order.push(next);
+  }
+  return { order, deps, dependants };
+}
+
+export function initialState(graph: StepGraph): PlanState {
+  const steps: Record<string, StepState> = {};
+  for (const n of graph.order) steps[n] = { status: 'NotStarted', attempt: 0 };
+  return { steps };
+}
+
+/** Every step downstream of `step` (transitively), in topological order. */
+export function downstreamOf(graph: StepGraph, step: string): string[] {
+  const seen = new Set<string>();
+  const stack = [...graph.dependants[step]!];
+  while (stack.length) {
+    const s = stack.pop()!;
+    if (seen.has(s)) continue;
+    seen.add(s);
+    stack.push(...graph.dependants[s]!);
+  }
+  return graph.order.filter((s) => seen.has(s));
+}
+
+/**
+ * Steps to start now: not started (or past their retry back-off), every dependency succeeded, the run not
+ * halted, and no more than `maxConcurrency` active at once. No level barriers: a step is ready as soon as
+ * its own dependencies are done, whatever else is still running.
+ */
+export function readySteps(
+  graph: StepGraph,
+  state: PlanState,
+  maxConcurrency: number,
+  now: number,
+): string[] {
+  if (state.halted) return [];
+  let active = 0;
+  for (const s of Object.values(state.steps)) if (ACTIVE.has(s.status)) active++;
+  const out: string[] = [];
+  for (const name of graph.order) {
+    if (active + out.length >= maxConcurrency) break;
+    const s = state.steps[name]!;
+    if (s.status !== 'NotStarted') continue;
+    if (s.retryAt !== undefined && s.retryAt > now) continue;
+    if (graph.deps[name]!.every((d) => SUCCEEDED.has(state.steps[d]!.status))) out.push(name);
+  }
+  return out;
+}
+
+/** The earliest pending retry time, for the orchestrator's timer. */
+export function nextRetryAt(state: PlanState): number | undefined {
+  if (state.halted) return undefined;
+  let at: number | undefined;
+  for (const s of Object.values(state.steps))
+    if (s.status === 'NotStarted' && s.retryAt !== undefined)
+      at = at === undefined ? s.retryAt : Math.min(at, s.retryAt);
+  return at;
+}
+
+export function isFinished(state: PlanState): boolean {
+  return Object.values(state.steps).every((s) => TERMINAL.has(s.status));
+}
+
+/** The run's status from its steps. */
+export function runStatus(state: PlanState): RunStatus {
+  const steps = Object.values(state.steps);
+  if (!isFinished(state))
+    return steps.some((s) => s.status !== 'NotStarted' || s.attempt > 0) ? 'Running' : 'Queued';
+  if (state.halted === 'canceled') return 'Canceled';
+  if (steps.some((s) => s.status === 'Failed')) return 'Failed';
+  if (steps.some((s) => s.status === 'Canceled')) return 'Canceled';
+  return 'Completed';
+}
+
+// ---------------------------------------------------------------- failures and retries
+
+export interface FailureDecision {
+  /** Worth another attempt if the step's `retries` allow it. */
+  retryable: boolean;
+  /** The step's status when no attempt is left (or not retryable). */
+  status: 'Failed' | 'Canceled';
+}
+
+/** The one place that maps a job failure to a retry decision and a step status. */
+export function failureDecision(code: JobFailureCode): FailureDecision {
+  switch (code) {
+    case 'exit-code':
+    case 'timeout':
+    case 'lost':
+    case 'platform':
+      return { retryable: true, status: 'Failed' };
+    case 'missing-input':
+      // The artifact is gone; running again reads the same missing hash. A rerun re-resolves inputs.
+      return { retryable: false, status: 'Failed' };
+    case 'canceled':
+      return { retryable: false, status: 'Canceled' };
+    default:
+      return assertNever(code);
+  }
+}
+
+function assertNever(x: never): never {
+  throw new Error(`unhandled failure code ${String(x)}`);
+}
+
+/** Back-off before attempt `attempt + 1`, after `attempt` failed attempts: 2 s, 4 s, 8 s … capped at 60 s. */
+export function retryBackoffMs(attempt: number, baseMs = 2000, capMs = 60_000): number {
+  return Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
+}
+
+/** Job polling delay after `n` polls that found nothing new: 2 s, 4 s, 8 s, then every 10 s. */
+export function pollDelayMs(n: number, baseMs = 2000, capMs = 10_000): number {
+  return Math.min(capMs, baseMs * 2 ** Math.max(0, n));
+}
+
+export interface FailureEffect {
+  state: PlanState;
+  /** Active steps whose jobs must be cancelled (default policy). */
+  cancel: string[];
+  /** True when the step will be attempted again after its back-off. */
+  retrying: boolean;
+}
+
+export interface FailurePolicy {
+  retries: number;
+  continueOnStepFailure: boolean;
+  now: number;
+}
+
+/**
+ * A step's attempt failed. Retry when the failure is retryable and attempts remain; otherwise the step is
+ * Failed (or Canceled), everything downstream is Skipped, and unless `continueOnStepFailure` the run halts:
+ * active steps are Canceled and every step not started is Skipped.
+ */
+export function applyFailure(
+  graph: StepGraph,
+  prev: PlanState,
+  step: string,
+  failure: { code: JobFailureCode; message: string },
+  policy: FailurePolicy,
+): FailureEffect {
+  const state = clone(prev);
+  const s = state.steps[step]!;
+  const decision = failureDecision(failure.code);
+  if (!state.halted && decision.retryable && s.attempt <= policy.retries) {
+    state.steps[step] = {
+      status: 'NotStarted',
+      attempt: s.attempt,
+      retryAt: policy.now + retryBackoffMs(s.attempt),
+      failure,
+    };
+    return { state, cancel: [], retrying: true };
+  }
+  state.steps[step] = { ...s, status: decision.status, failure, retryAt: undefined, follow: undefined };
+  const reason = `skipped because \`${step}\` ${decision.status === 'Canceled' ? 'was canceled' : 'failed'}`;
+  for (const d of downstreamOf(graph, step))
+    if (!TERMINAL.has(state.steps[d]!.status)) state.steps[d] = skipped(state.steps[d]!, reason);
+  const cancel: string[] = [];
+  if (!policy.continueOnStepFailure && !state.halted) {
+    state.halted = 'failed';
+    for (const name of graph.order) {
+      const t = state.steps[name]!;
+      if (ACTIVE.has(t.status)) {
+        state.steps[name] = {
+          ...t,
+          status: 'Canceled',
+          failure: { code: 'canceled', message: `canceled because \`${step}\` failed` },
+        };
+        if (t.jobId) cancel.push(name);
+      } else if (t.status === 'NotStarted')
+        state.steps[name] = skipped(t, `skipped because \`${step}\` failed`);
+    }
+  }
+  return { state, cancel, retrying: false };
+}
+
+/** The run was canceled: active steps are Canceled, steps not started are Skipped. */
+export function applyCancel(graph: StepGraph, prev: PlanState): { state: PlanState; cancel: string[] } {
+  const state = clone(prev);
+  state.halted = 'canceled';
+  const cancel: string[] = [];
+  for (const name of graph.order) {
+    const t = state.steps[name]!;
+    if (ACTIVE.has(t.status)) {
+      state.steps[name] = {
+        ...t,
+        status: 'Canceled',
+        failure: { code: 'canceled', message: 'the run was canceled' },
+      };
+      if (t.jobId) cancel.push(name);
+    } else if (t.status === 'NotStarted')
+      state.steps[name] = skipped(t, 'skipped because the run was canceled');
+  }
+  return { state, cancel };
+}
+
+export function applySuccess(
+  prev: PlanState,
+  step: string,
+  status: 'Completed' | 'Reused',
+  outputs: Record<string, StepOutputRef>,
+): PlanState {
+  const state = clone(prev);
+  const s = state.steps[step]!;
+  // A late success after the run halted (its cancel raced the finish) still counts: the outputs exist.
+  state.steps[step] = { status, attempt: s.attempt, jobId: s.jobId, pool: s.pool, outputs };
+  return state;
+}
+
+function skipped(s: StepState, message: string): StepState {
+  return { status: 'Skipped', attempt: s.attempt, failure: { code: 'skipped', message } };
+}
+
+function clone(state: PlanState): PlanState {
+  const steps: Record<string, StepState> = {};
+  for (const [k, v] of Object.entries(state.steps)) steps[k] = { ...v };
+  return state.halted ? { steps, halted: state.halted } : { steps };
+}

@@ -1,0 +1,171 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  applyCancel,
+  applyFailure,
+  applySuccess,
+  buildGraph,
+  failureDecision,
+  initialState,
+  isFinished,
+  readySteps,
+  retryBackoffMs,
+  runStatus,
+} from '../../../lib/runs/plan';
+import type { PipelineDefinition } from '../../../lib/pipelines/schema';
+
+const step = (inputs: Record<string, string> = {}, after?: string[]) =>
+  ({
+    kind: 'command',
+    command: 'true',
+    inputs,
+    outputs: { o: { type: 'file' } },
+    reuse: true,
+    retries: 0,
+    after,
+  }) as never;
+
+/** a → (b, c) → d, plus e independent. */
+const diamond = {
+  steps: {
+    a: step(),
+    b: step({ x: '${{steps.a.outputs.o}}' }),
+    c: step({}, ['a']),
+    d: step({ l: '${{steps.b.outputs.o}}', r: '${{steps.c.outputs.o}}' }),
+    e: step(),
+  },
+} as unknown as PipelineDefinition;
+const out = { o: { type: 'file' as const, hash: 'sha256:1' } };
+
+describe('run planning', () => {
+  test('the graph has data and order-only edges', () => {
+    const g = buildGraph(diamond);
+    assert.deepEqual(g.deps.d, ['b', 'c']);
+    assert.deepEqual(g.deps.c, ['a']);
+    assert.deepEqual(g.dependants.a, ['b', 'c']);
+  });
+
+  test('a step is ready as soon as its own dependencies succeeded (no level barrier)', () => {
+    const g = buildGraph(diamond);
+    let s = initialState(g);
+    assert.deepEqual(readySteps(g, s, 8, 0), ['a', 'e']);
+    s.steps.a!.status = 'Queued';
+    s.steps.e!.status = 'Queued';
+    s = applySuccess(s, 'a', 'Completed', out);
+    assert.deepEqual(readySteps(g, s, 8, 0), ['b', 'c']);
+    s.steps.b!.status = 'Queued';
+    s.steps.c!.status = 'Queued';
+    s = applySuccess(s, 'b', 'Completed', out);
+    assert.deepEqual(readySteps(g, s, 8, 0), [], 'd waits for c, while e still runs');
+    s = applySuccess(s, 'c', 'Reused', out);
+    assert.deepEqual(readySteps(g, s, 8, 0), ['d']);
+  });
+
+  test('maxConcurrency bounds active steps', () => {
+    const g = buildGraph(diamond);
+    const s = initialState(g);
+    assert.deepEqual(readySteps(g, s, 1, 0), ['a']);
+    s.steps.a!.status = 'Running';
+    assert.deepEqual(readySteps(g, s, 1, 0), []);
+  });
+
+  test('by default a failure cancels running steps and skips everything not started', () => {
+    const g = buildGraph(diamond);
+    let s = initialState(g);
+    s = applySuccess(s, 'a', 'Completed', out);
+    s.steps.b!.status = 'Queued';
+    s.steps.b!.attempt = 1;
+    s.steps.c!.status = 'Running';
+    s.steps.c!.jobId = 'j-c';
+    s.steps.e!.status = 'Running';
+    s.steps.e!.jobId = 'j-e';
+    const eff = applyFailure(
+      g,
+      s,
+      'b',
+      { code: 'exit-code', message: 'exit 1' },
+      { retries: 0, continueOnStepFailure: false, now: 0 },
+    );
+    assert.equal(eff.retrying, false);
+    assert.deepEqual(eff.cancel.sort(), ['c', 'e']);
+    assert.equal(eff.state.steps.b!.status, 'Failed');
+    assert.equal(eff.state.steps.d!.status, 'Skipped');
+    assert.equal(eff.state.steps.c!.status, 'Canceled');
+    assert.ok(isFinished(eff.state));
+    assert.equal(runStatus(eff.state), 'Failed');
+    assert.deepEqual(readySteps(g, eff.state, 8, 0), []);
+  });
+
+  test('with continueOnStepFailure only the failed branch is skipped', () => {
+    const g = buildGraph(diamond);
+    let s = initialState(g);
+    s = applySuccess(s, 'a', 'Completed', out);
+    s.steps.b!.status = 'Queued';
+    s.steps.b!.attempt = 1;
+    const eff = applyFailure(
+      g,
+      s,
+      'b',
+      { code: 'timeout', message: 'slow' },
+      { retries: 0, continueOnStepFailure: true, now: 0 },
+    );
+    assert.deepEqual(eff.cancel, []);
+    assert.equal(eff.state.steps.d!.status, 'Skipped');
+    assert.deepEqual(readySteps(g, eff.state, 8, 0), ['c', 'e']);
+    let t = applySuccess(eff.state, 'c', 'Completed', out);
+    t = applySuccess(t, 'e', 'Completed', out);
+    assert.equal(runStatus(t), 'Failed');
+  });
+
+  test('a retryable failure with attempts left waits for its back-off, then is ready again', () => {
+    const g = buildGraph(diamond);
+    const s = initialState(g);
+    s.steps.a!.status = 'Queued';
+    s.steps.a!.attempt = 1;
+    const eff = applyFailure(
+      g,
+      s,
+      'a',
+      { code: 'lost', message: 'agent silent' },
+      { retries: 1, continueOnStepFailure: false, now: 1000 },
+    );
+    assert.equal(eff.retrying, true);
+    assert.equal(eff.state.steps.a!.retryAt, 1000 + retryBackoffMs(1));
+    assert.deepEqual(readySteps(g, eff.state, 8, 1000), ['e']);
+    assert.deepEqual(readySteps(g, eff.state, 8, 1000 + retryBackoffMs(1)), ['a', 'e']);
+    const second = {
+      ...eff.state,
+      steps: { ...eff.state.steps, a: { ...eff.state.steps.a!, status: 'Queued' as const, attempt: 2 } },
+    };
+    const final = applyFailure(
+      g,
+      second,
+      'a',
+      { code: 'lost', message: 'again' },
+      { retries: 1, continueOnStepFailure: false, now: 5000 },
+    );
+    assert.equal(final.retrying, false);
+    assert.equal(final.state.steps.a!.status, 'Failed');
+  });
+
+  test('failure codes map to retry decisions in one place', () => {
+    assert.deepEqual(failureDecision('exit-code'), { retryable: true, status: 'Failed' });
+    assert.deepEqual(failureDecision('missing-input'), { retryable: false, status: 'Failed' });
+    assert.deepEqual(failureDecision('canceled'), { retryable: false, status: 'Canceled' });
+    assert.deepEqual(
+      [1, 2, 3, 10].map((a) => retryBackoffMs(a)),
+      [2000, 4000, 8000, 60000],
+    );
+  });
+
+  test('cancel marks active steps Canceled and the run Canceled', () => {
+    const g = buildGraph(diamond);
+    const s = initialState(g);
+    s.steps.a!.status = 'Running';
+    s.steps.a!.jobId = 'j';
+    const c = applyCancel(g, s);
+    assert.deepEqual(c.cancel, ['a']);
+    assert.equal(runStatus(c.state), 'Canceled');
+    assert.equal(c.state.steps.e!.status, 'Skipped');
+  });
+});
