@@ -177,7 +177,6 @@ export class CosmosPersistence {
     ACCOUNT.default = class CapturedAccount extends OriginalAccount {
       constructor(...args: unknown[]) {
         super(...args);
-        // eslint-disable-next-line @typescript-eslint/no-this-alias
         self.account = this;
       }
     };
