@@ -1,7 +1,36 @@
 /**
- * Sluice's local Functions host. STUB: the signature is the contract; lib/host owns the implementation.
+ * Sluice's local Azure Functions host: runs an unchanged Functions v4 Node app folder — HTTP, timer
+ * and queue triggers, hooks, the durable engine as an extension — against the embedded Azure stack
+ * or real services. See lib/host/README.md for the invariants.
  */
-import type { HostExtension, RegisteredFunction } from './types';
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { join, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ProblemError, invalid, notFound } from '../errors/problem';
+import { isLocalCosmos, isLocalStorage } from '../config/settings';
+import { startEmbeddedStack, type RunningStack } from '../stack/index';
+import { createDurableExtension } from '../durable/index';
+import { getClock, ManualClock } from './clock';
+import { readAppPackage, readHostJson, readLocalSettings } from './app-files';
+import { Registry, captureRegistrations, getProgrammingModel, installCoreApi } from './core-api';
+import { Invoker, runAppHooks, type FunctionEntry, type OutputValue } from './invoker';
+import { compileRoute, RouteTable } from './routes';
+import {
+  headerRecord,
+  httpTypedData,
+  keyMatches,
+  presentedKey,
+  readBody,
+  sendHttpResult,
+  sendJson,
+  sendProblem,
+} from './http-io';
+import { defaultUseMonitor, parseSchedule, resolveSetting, ScheduleMonitor, TimerListener } from './timers';
+import { QueueClients, QueueListener, queueNameOf, queueSettings, writeQueueOutput } from './queues';
+import type { BindingInfo, HostContext, HostExtension, HostLogger, RegisteredFunction } from './types';
 
 export interface HostOptions {
   /** The function app folder (has package.json with `main`, host.json, optional local.settings.json). */
@@ -18,6 +47,14 @@ export interface HostOptions {
   embeddedStack?: boolean;
   /** Where the embedded stack keeps its data. @default `<appDir>/.sluice` */
   dataDir?: string;
+  /** Throwaway in-memory data for the embedded stack (tests). @default false */
+  inMemoryStack?: boolean;
+  /** Include the durable engine when the app uses durable bindings. @default true */
+  durable?: boolean;
+  /** Where host log lines go. @default timestamped lines on stdout/stderr */
+  logger?: HostLogger;
+  /** How long `stop()` waits for in-flight invocations. @default 30000 */
+  shutdownTimeoutMs?: number;
 }
 
 export interface RunningHost {
@@ -28,6 +65,674 @@ export interface RunningHost {
   stop(): Promise<void>;
 }
 
-export async function startHost(_opts: HostOptions): Promise<RunningHost> {
-  throw new Error('lib/host: startHost is not implemented yet');
+export { HostStartError };
+
+class HostStartError extends Error {
+  override name = 'HostStartError';
+}
+
+/** Timestamped host log lines; user and invocation lines on stdout, problems on stderr. */
+export function consoleLogger(): HostLogger {
+  const ts = (): string => new Date().toISOString();
+  return {
+    info: (m) => process.stdout.write(`[${ts()}] ${m}\n`),
+    warn: (m) => process.stderr.write(`[${ts()}] WARN ${m}\n`),
+    error: (m) => process.stderr.write(`[${ts()}] ERROR ${m}\n`),
+  };
+}
+
+const DURABLE_TYPES = new Set(['orchestrationtrigger', 'activitytrigger', 'entitytrigger']);
+const DURABLE_INPUTS = new Set(['durableclient', 'orchestrationclient']);
+
+/** The app's CommonJS entry files load through the ordinary module loader (and its cache). */
+const loadCommonJs = createRequire(__filename);
+
+/** One app load at a time per process: the core shim routes registrations to one registry. */
+let loadChain: Promise<unknown> = Promise.resolve();
+
+async function loadApp(appDir: string, files: string[], esm: boolean, registry: Registry): Promise<void> {
+  const run = loadChain.then(() =>
+    captureRegistrations(registry, async () => {
+      // A second host in this process (a restart) must see the app register again.
+      const root = resolve(appDir) + sep;
+      for (const k of Object.keys(require.cache))
+        if (k.startsWith(root) && !k.slice(root.length).split(sep).includes('node_modules'))
+          delete require.cache[k];
+      for (const f of files) {
+        try {
+          if (esm || f.endsWith('.mjs')) await import(pathToFileURL(f).href);
+          else loadCommonJs(f);
+        } catch (e) {
+          throw new HostStartError(`Loading ${f} failed: ${(e as Error).stack ?? e}`);
+        }
+      }
+    }),
+  );
+  loadChain = run.catch(() => {});
+  await run;
+}
+
+function triggerOf(name: string, bindings: Record<string, BindingInfo>): [string, BindingInfo] {
+  const found = Object.entries(bindings).find(([, b]) => /trigger$/i.test(b.type));
+  if (!found) throw new HostStartError(`Function "${name}" has no trigger binding.`);
+  return found;
+}
+
+function describe(fn: RegisteredFunction, baseUrl: string, prefix: string): [string, string] {
+  const t = fn.trigger;
+  switch (t.type.toLowerCase()) {
+    case 'httptrigger': {
+      const methods = Array.isArray(t.methods) && t.methods.length ? t.methods.join(',') : 'ALL';
+      const route = [prefix, String(t.route ?? fn.name)].filter(Boolean).join('/');
+      return ['http', `[${methods}] ${baseUrl}/${route} (auth ${String(t.authLevel ?? 'anonymous')})`];
+    }
+    case 'timertrigger':
+      return ['timer', `${String(t.schedule)}${t.runOnStartup ? ' runOnStartup' : ''}`];
+    case 'queuetrigger':
+      return ['queue', `${String(t.queueName)} (${String(t.connection ?? 'AzureWebJobsStorage')})`];
+    default:
+      return [t.type.replace(/Trigger$/, ''), ''];
+  }
+}
+
+function printTable(
+  log: HostLogger,
+  fns: Iterable<RegisteredFunction>,
+  baseUrl: string,
+  prefix: string,
+): void {
+  const rows = [...fns].map((f) => [f.name, ...describe(f, baseUrl, prefix)] as const);
+  const w0 = Math.max(8, ...rows.map((r) => r[0].length));
+  const w1 = Math.max(7, ...rows.map((r) => r[1].length));
+  const lines = [`Functions (${rows.length}):`, `  ${'NAME'.padEnd(w0)}  ${'TRIGGER'.padEnd(w1)}  DETAILS`];
+  for (const r of rows) lines.push(`  ${r[0].padEnd(w0)}  ${r[1].padEnd(w1)}  ${r[2]}`);
+  log.info(lines.join('\n'));
+}
+
+function needsEmbeddedStack(env: NodeJS.ProcessEnv): boolean {
+  const storage = env.AzureWebJobsStorage;
+  const cosmos = env.COSMOS_ENDPOINT;
+  return !storage || isLocalStorage(storage) || !cosmos || isLocalCosmos(cosmos);
+}
+
+export async function startHost(opts: HostOptions): Promise<RunningHost> {
+  const log = opts.logger ?? consoleLogger();
+  const appDir = resolve(opts.appDir);
+  const shutdownTimeoutMs = opts.shutdownTimeoutMs ?? 30_000;
+
+  // 1. Settings: local.settings.json under the process environment, explicit env on top.
+  const [pkg, hostJson, localValues] = await Promise.all([
+    readAppPackage(appDir),
+    readHostJson(appDir),
+    readLocalSettings(appDir),
+  ]);
+  const savedEnv = new Map<string, string | undefined>();
+  const setEnv = (k: string, v: string): void => {
+    if (!savedEnv.has(k)) savedEnv.set(k, process.env[k]);
+    process.env[k] = v;
+  };
+  const restoreEnv = (): void => {
+    for (const [k, v] of savedEnv) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+  for (const [k, v] of Object.entries(localValues)) if (process.env[k] === undefined) setEnv(k, v);
+  for (const [k, v] of Object.entries(opts.env ?? {})) setEnv(k, v);
+
+  let stack: RunningStack | undefined;
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const failStart = async (e: unknown): Promise<never> => {
+    for (const c of cleanups.reverse()) await c().catch(() => {});
+    await stack?.stop().catch(() => {});
+    restoreEnv();
+    throw e;
+  };
+
+  try {
+    // 2. The embedded stack, unless settings name real services.
+    if (opts.embeddedStack !== false && needsEmbeddedStack(process.env)) {
+      const dataDir = resolve(appDir, opts.dataDir ?? process.env.SLUICE_DATA_DIR ?? '.sluice');
+      log.info(`Starting the embedded Azure stack (data in ${opts.inMemoryStack ? 'memory' : dataDir}) ...`);
+      stack = await startEmbeddedStack({ dataDir, inMemory: opts.inMemoryStack ?? false });
+      for (const [k, v] of Object.entries(stack.env)) if (!opts.env || !(k in opts.env)) setEnv(k, v);
+    }
+
+    // 3. The core shim, then the app.
+    installCoreApi();
+    const registry = new Registry();
+    registry.systemLog = (level, message) => (level === 'warning' ? log.warn(message) : log.error(message));
+    await loadApp(appDir, pkg.entryFiles, pkg.esm, registry);
+    const pm = getProgrammingModel();
+    if (registry.functions.size === 0)
+      log.warn(
+        `No functions were registered by ${pkg.main}. Does the app use @azure/functions v4 (app.http(...), app.timer(...))?`,
+      );
+
+    const functions = new Map<string, RegisteredFunction>();
+    for (const [id, r] of registry.functions) {
+      const [triggerName, trigger] = triggerOf(id, r.metadata.bindings);
+      functions.set(r.metadata.name, {
+        name: r.metadata.name,
+        bindings: r.metadata.bindings,
+        triggerName,
+        trigger,
+        retryOptions: r.metadata.retryOptions,
+      });
+    }
+
+    // 4. Extensions: the durable engine when the app uses durable bindings.
+    const extensions: HostExtension[] = [...(opts.extensions ?? [])];
+    const usesDurable = [...functions.values()].some((f) =>
+      Object.values(f.bindings).some(
+        (b) => DURABLE_TYPES.has(b.type.toLowerCase()) || DURABLE_INPUTS.has(b.type.toLowerCase()),
+      ),
+    );
+    if (usesDurable && opts.durable !== false && !extensions.some((e) => e.name === 'durable'))
+      extensions.push(createDurableExtension({}));
+    const extensionTriggers = new Map<string, HostExtension>();
+    for (const e of extensions) for (const t of e.triggerTypes) extensionTriggers.set(t.toLowerCase(), e);
+
+    // 5. Per-function setup: routes, timers, queues, outputs.
+    const prefix = String(hostJson?.extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');
+    const qSettings = queueSettings(hostJson);
+    const queueClients = new QueueClients();
+    const routes = new RouteTable<FunctionEntry>();
+    const entries = new Map<string, FunctionEntry>();
+    const timers: TimerListener[] = [];
+    const queues: QueueListener[] = [];
+    const startupErrors: string[] = [];
+    const functionKey = process.env.SLUICE_FUNCTION_KEY || undefined;
+    const masterKey = process.env.SLUICE_MASTER_KEY || undefined;
+    let unkeyed = 0;
+
+    for (const fn of functions.values()) {
+      const registration = [...registry.functions.values()].find((r) => r.metadata.name === fn.name)!;
+      const type = fn.trigger.type.toLowerCase();
+      const entry: FunctionEntry = {
+        fn,
+        registration,
+        triggerType: type,
+        isHttp: type === 'httptrigger',
+        extensionInputs: [],
+        outputBindings: [],
+      };
+      for (const [name, b] of Object.entries(fn.bindings)) {
+        if (b.direction === 'out' && b.type.toLowerCase() !== 'http')
+          entry.outputBindings.push({ name, binding: b });
+        if (b.direction === 'out' && b.type.toLowerCase() !== 'http' && b.type.toLowerCase() !== 'queue')
+          log.warn(
+            `Function '${fn.name}': output binding type '${b.type}' is not supported by the local host; its value is dropped.`,
+          );
+      }
+      entries.set(fn.name, entry);
+      try {
+        if (entry.isHttp) {
+          const authLevel = String(fn.trigger.authLevel ?? 'anonymous').toLowerCase();
+          if (authLevel !== 'anonymous' && !functionKey && !masterKey) unkeyed++;
+          const methods = Array.isArray(fn.trigger.methods) ? (fn.trigger.methods as string[]) : undefined;
+          routes.add(compileRoute(prefix, String(fn.trigger.route ?? fn.name), methods, entry));
+        }
+      } catch (e) {
+        startupErrors.push((e as Error).message);
+      }
+    }
+    if (startupErrors.length) throw new HostStartError(startupErrors.join('\n'));
+    if (unkeyed)
+      log.warn(
+        `${unkeyed} HTTP function(s) have authLevel function/admin but no key is configured ` +
+          `(SLUICE_FUNCTION_KEY / SLUICE_MASTER_KEY): they are served without a key.`,
+      );
+
+    let outputQueueWarned = false;
+    const writeOutputs = async (entry: FunctionEntry, outputs: OutputValue[]): Promise<void> => {
+      for (const o of outputs) {
+        if (o.binding.type.toLowerCase() !== 'queue') {
+          if (!outputQueueWarned)
+            log.warn(`Output binding type '${o.binding.type}' is not supported; dropped.`);
+          outputQueueWarned = true;
+          continue;
+        }
+        await writeQueueOutput(queueClients, qSettings, o.binding, entry.fn.name, o.data);
+      }
+    };
+
+    const invoker = new Invoker(
+      registry,
+      () => {
+        const m = getProgrammingModel() ?? pm;
+        if (!m) throw new Error('The app did not set a programming model; is @azure/functions v4 installed?');
+        return m;
+      },
+      log,
+      writeOutputs,
+    );
+    let appFunctionsModule: { HttpRequest: new (init: unknown) => unknown } | undefined;
+    const appHttpRequest = (init: unknown): unknown => {
+      appFunctionsModule ??= createRequire(join(appDir, 'package.json'))('@azure/functions');
+      return new appFunctionsModule!.HttpRequest(init);
+    };
+
+    // 6. Serve.
+    type State = 'starting' | 'running' | 'stopping' | 'stopped';
+    let state: State = 'starting';
+    let baseUrl = '';
+    const clock = getClock();
+
+    const requireMaster = (req: IncomingMessage, url: URL): boolean =>
+      !masterKey || keyMatches(presentedKey(req, url), masterKey);
+
+    const handleAdmin = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
+      const path = url.pathname.replace(/\/+$/, '');
+      if (!path.startsWith('/admin/')) return false;
+      if (!requireMaster(req, url)) {
+        sendProblem(
+          res,
+          new ProblemError('unauthorized', 'The admin API needs the master key (x-functions-key).'),
+          url.pathname,
+        );
+        return true;
+      }
+      const method = req.method ?? 'GET';
+      if (path === '/admin/host/status') {
+        if (method !== 'GET') return methodNotAllowed(res, url, ['GET']);
+        sendJson(res, 200, { state, functions: [...functions.keys()], inFlight: invoker.active });
+        return true;
+      }
+      if (path === '/admin/host/clock') {
+        if (method !== 'GET') return methodNotAllowed(res, url, ['GET']);
+        sendJson(res, 200, { now: new Date(clock.now()).toISOString(), manual: clock.manual });
+        return true;
+      }
+      if (path === '/admin/host/clock/advance') {
+        if (method !== 'POST') return methodNotAllowed(res, url, ['POST']);
+        if (!(clock instanceof ManualClock) && !clock.manual) {
+          sendProblem(
+            res,
+            new ProblemError(
+              'conflict',
+              'The host runs on the system clock; start it with SLUICE_MANUAL_CLOCK=1 to move time.',
+            ),
+            url.pathname,
+          );
+          return true;
+        }
+        const ms = url.searchParams.get('ms');
+        const to = url.searchParams.get('to');
+        const problems = [];
+        let target: number | undefined;
+        if (ms !== null) {
+          if (!/^\d+$/.test(ms))
+            problems.push({ pointer: '/ms', message: 'ms must be a whole number of milliseconds (>= 0).' });
+          else target = clock.now() + Number(ms);
+        } else if (to !== null) {
+          const t = Date.parse(to);
+          if (Number.isNaN(t))
+            problems.push({
+              pointer: '/to',
+              message: 'to must be an ISO 8601 time, e.g. 2026-01-01T00:00:00Z.',
+            });
+          else target = t;
+        } else problems.push({ pointer: '', message: 'Give ?ms=N or ?to=<ISO time>.' });
+        if (problems.length) {
+          sendProblem(res, invalid(problems), url.pathname);
+          return true;
+        }
+        (clock as ManualClock).set(target!);
+        if (url.searchParams.get('wait') === 'true') {
+          // Let fired timers start their invocations, then wait for the host to go idle.
+          await new Promise((r) => setImmediate(r));
+          await invoker.drain(shutdownTimeoutMs);
+        }
+        sendJson(res, 200, { now: new Date(clock.now()).toISOString(), manual: true });
+        return true;
+      }
+      const m = /^\/admin\/functions\/([^/]+)$/.exec(path);
+      if (m) {
+        if (method !== 'POST') return methodNotAllowed(res, url, ['POST']);
+        const entry = entries.get(decodeURIComponent(m[1]!));
+        if (!entry) {
+          sendProblem(res, notFound(`No function named "${decodeURIComponent(m[1]!)}".`), url.pathname);
+          return true;
+        }
+        if (entry.isHttp || extensionTriggers.has(entry.triggerType)) {
+          sendProblem(
+            res,
+            new ProblemError(
+              'conflict',
+              `Function "${entry.fn.name}" cannot be started through the admin API; call its own trigger.`,
+            ),
+            url.pathname,
+          );
+          return true;
+        }
+        const body = await readBody(req);
+        let input: unknown;
+        try {
+          input = body.length ? (JSON.parse(body.toString('utf8')) as { input?: unknown }).input : undefined;
+        } catch (e) {
+          sendProblem(
+            res,
+            invalid([{ pointer: '', message: `The body is not valid JSON: ${(e as Error).message}` }]),
+            url.pathname,
+          );
+          return true;
+        }
+        const value =
+          entry.triggerType === 'timertrigger'
+            ? { schedule: { adjustForDST: true }, scheduleStatus: undefined, isPastDue: false }
+            : typeof input === 'string'
+              ? tryParse(input)
+              : input;
+        invoker.invoke(entry, { value, logDetail: 'admin' }).catch(() => {});
+        res.writeHead(202).end();
+        return true;
+      }
+      sendProblem(res, notFound(`No admin endpoint at ${url.pathname}.`), url.pathname);
+      return true;
+    };
+
+    const handleFunction = async (
+      req: IncomingMessage,
+      res: ServerResponse,
+      url: URL,
+      entry: FunctionEntry,
+      params: Record<string, string>,
+    ): Promise<void> => {
+      const authLevel = String(entry.fn.trigger.authLevel ?? 'anonymous').toLowerCase();
+      if (authLevel !== 'anonymous' && (functionKey || masterKey)) {
+        const key = presentedKey(req, url);
+        const ok =
+          authLevel === 'admin' ? keyMatches(key, masterKey) : keyMatches(key, functionKey, masterKey);
+        if (!ok) {
+          sendProblem(
+            res,
+            new ProblemError(
+              'unauthorized',
+              `Function "${entry.fn.name}" needs ${authLevel === 'admin' ? 'the master key' : 'a function key'}: send it in the x-functions-key header or the code query parameter.`,
+            ),
+            url.pathname,
+          );
+          return;
+        }
+      }
+      const body = await readBody(req);
+      const fullUrl = `${baseUrl}${req.url ?? '/'}`;
+      const invocationId = randomUUID();
+      try {
+        const result = registry.httpStreamRequested
+          ? await invoker.invoke(entry, {
+              replaceTrigger: () =>
+                appHttpRequest({
+                  method: req.method,
+                  url: fullUrl,
+                  headers: headerRecord(req),
+                  params,
+                  body: body.length ? { bytes: body } : undefined,
+                }),
+              logDetail: `${req.method} ${url.pathname}`,
+              invocationId,
+            })
+          : await invoker.invoke(entry, {
+              triggerData: httpTypedData(req, fullUrl, params, body),
+              logDetail: `${req.method} ${url.pathname}`,
+              invocationId,
+            });
+        await sendHttpResult(res, result.returnValue, req.method ?? 'GET');
+      } catch (e) {
+        sendProblem(
+          res,
+          new ProblemError(
+            'internal',
+            `Function "${entry.fn.name}" failed (invocation ${invocationId}); see the host log.`,
+          ),
+          url.pathname,
+        );
+        void e;
+      }
+    };
+
+    const methodNotAllowed = (res: ServerResponse, url: URL, allow: string[]): true => {
+      sendProblem(
+        res,
+        new ProblemError('method-not-allowed', `${url.pathname} accepts ${allow.join(', ')}.`),
+        url.pathname,
+        { allow: allow.join(', ') },
+      );
+      return true;
+    };
+
+    const underPrefix = (path: string): boolean =>
+      prefix === '' ||
+      path.toLowerCase() === `/${prefix}` ||
+      path.toLowerCase().startsWith(`/${prefix.toLowerCase()}/`);
+
+    const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', baseUrl || 'http://127.0.0.1');
+      } catch {
+        sendProblem(res, invalid([{ pointer: '', message: 'The request URL is not valid.' }]), '/');
+        return;
+      }
+      try {
+        if (state === 'starting' || state === 'stopped') {
+          sendProblem(
+            res,
+            new ProblemError('unavailable', `The host is ${state}; try again shortly.`),
+            url.pathname,
+            {
+              'retry-after': '1',
+            },
+          );
+          return;
+        }
+        if (await handleAdmin(req, res, url)) return;
+        if (underPrefix(url.pathname)) {
+          if (state !== 'running') {
+            sendProblem(
+              res,
+              new ProblemError('unavailable', 'The host is shutting down and takes no new work.'),
+              url.pathname,
+              {
+                connection: 'close',
+              },
+            );
+            return;
+          }
+          const found = routes.lookup(req.method ?? 'GET', url.pathname);
+          if (found.kind === 'match')
+            return await handleFunction(req, res, url, found.route.target, found.params);
+          if (found.kind === 'method-not-allowed') {
+            methodNotAllowed(res, url, found.allow);
+            return;
+          }
+          if (prefix !== '') {
+            sendProblem(res, notFound(`No function serves ${url.pathname}.`), url.pathname);
+            return;
+          }
+        }
+        for (const e of extensions) if (e.handleHttp && (await e.handleHttp(req, res, url))) return;
+        sendProblem(
+          res,
+          notFound(`No function serves ${url.pathname}; app routes are under /${prefix}.`),
+          url.pathname,
+        );
+      } catch (e) {
+        if (e instanceof ProblemError) sendProblem(res, e, url.pathname);
+        else {
+          log.error(`Host error for ${req.method} ${url.pathname}: ${(e as Error).stack ?? e}`);
+          sendProblem(
+            res,
+            new ProblemError('internal', 'The host failed to handle the request; see the host log.'),
+            url.pathname,
+          );
+        }
+      }
+    };
+
+    const server: Server = createServer({ keepAliveTimeout: 5000 }, (req, res) => void onRequest(req, res));
+    const port = opts.port ?? 7071;
+    const hostname = opts.hostname ?? '127.0.0.1';
+    await new Promise<void>((ok, fail) => {
+      server.once('error', (e: NodeJS.ErrnoException) =>
+        fail(
+          e.code === 'EADDRINUSE'
+            ? new HostStartError(`Port ${port} is in use; pass --port N (0 picks a free port).`)
+            : e,
+        ),
+      );
+      server.listen(port, hostname, () => ok());
+    });
+    cleanups.push(() => new Promise((r) => server.close(r)).then(() => server.closeAllConnections()));
+    const actualPort = (server.address() as AddressInfo).port;
+    baseUrl = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${actualPort}`;
+    // durable-functions rewrites client URLs to localhost:7071 unless told the public address.
+    if (!process.env.WEBSITE_HOSTNAME || /0\.0\.0\.0/.test(process.env.WEBSITE_HOSTNAME))
+      setEnv('WEBSITE_HOSTNAME', `${hostname === '0.0.0.0' ? '127.0.0.1' : hostname}:${actualPort}`);
+
+    printTable(log, functions.values(), baseUrl, prefix);
+
+    // 7. appStart hooks, extensions, triggers.
+    await runAppHooks(registry, 'appStart', invoker.appHookData, appDir);
+    const hostContext: HostContext = {
+      functions,
+      invoke: (name, triggerValue, o) => {
+        const entry = entries.get(name);
+        if (!entry) return Promise.reject(new Error(`No function named "${name}" is registered.`));
+        return invoker.invoke(entry, { value: triggerValue, triggerMetadata: o?.triggerMetadata });
+      },
+      hostJson,
+      appDir,
+      baseUrl,
+      storageConnectionString: process.env.AzureWebJobsStorage ?? '',
+      log,
+    };
+    const started: HostExtension[] = [];
+    for (const e of extensions) {
+      await e.start(hostContext);
+      started.push(e);
+      cleanups.push(() => e.stop());
+    }
+    for (const entry of entries.values()) {
+      for (const [name, b] of Object.entries(entry.fn.bindings)) {
+        if (b.direction !== 'in' || name === entry.fn.triggerName) continue;
+        const ext = started.find((e) => e.inputBindingValue && e.inputBindingValue(b) !== undefined);
+        if (ext) entry.extensionInputs.push({ name, binding: b, extension: ext });
+        else
+          log.warn(
+            `Function '${entry.fn.name}': input binding type '${b.type}' is not supported by the local host.`,
+          );
+      }
+    }
+
+    const storage = process.env.AzureWebJobsStorage;
+    const monitor = storage
+      ? new ScheduleMonitor(storage, pkg.name.replace(/[^A-Za-z0-9-]/g, '-').toLowerCase())
+      : undefined;
+    for (const entry of entries.values()) {
+      const t = entry.fn.trigger;
+      try {
+        if (entry.triggerType === 'timertrigger') {
+          const schedule = parseSchedule(
+            resolveSetting(String(t.schedule ?? ''), `Timer "${entry.fn.name}" schedule`),
+            entry.fn.name,
+          );
+          const useMonitor =
+            t.useMonitor === undefined ? defaultUseMonitor(schedule, clock.now()) : Boolean(t.useMonitor);
+          if (useMonitor && !monitor)
+            log.warn(
+              `Timer '${entry.fn.name}': AzureWebJobsStorage is not set; missed occurrences will not be detected.`,
+            );
+          timers.push(
+            new TimerListener({
+              functionName: entry.fn.name,
+              schedule,
+              runOnStartup: Boolean(t.runOnStartup),
+              useMonitor,
+              monitor,
+              invoke: (value) =>
+                invoker.invoke(entry, { value, logDetail: value.isPastDue ? 'isPastDue' : undefined }),
+              log,
+            }),
+          );
+        } else if (entry.triggerType === 'queuetrigger') {
+          queues.push(
+            new QueueListener({
+              functionName: entry.fn.name,
+              queueName: queueNameOf(t, entry.fn.name),
+              connection: t.connection as string | undefined,
+              settings: qSettings,
+              clients: queueClients,
+              invoke: (value, triggerMetadata, logDetail) =>
+                invoker.invoke(entry, { value, triggerMetadata, logDetail }),
+              log,
+            }),
+          );
+          queueClients.connectionString(t.connection as string | undefined);
+        } else if (!entry.isHttp && !extensionTriggers.has(entry.triggerType)) {
+          log.warn(
+            `Function '${entry.fn.name}': trigger type '${t.type}' has no listener in the local host; start it with POST /admin/functions/${entry.fn.name}.`,
+          );
+        }
+      } catch (e) {
+        startupErrors.push((e as Error).message);
+      }
+    }
+    if (startupErrors.length) throw new HostStartError(startupErrors.join('\n'));
+    for (const q of queues) {
+      await q.start();
+      cleanups.push(() => q.stop());
+    }
+    for (const t of timers) {
+      await t.start();
+      cleanups.push(() => t.stop());
+    }
+    state = 'running';
+    log.info(`Host started: ${baseUrl} (${functions.size} functions${stack ? ', embedded stack' : ''}).`);
+
+    let stopping: Promise<void> | undefined;
+    const stop = (): Promise<void> =>
+      (stopping ??= (async () => {
+        state = 'stopping';
+        log.info('Host stopping: no new work; waiting for running invocations ...');
+        await Promise.all([...timers.map((t) => t.stop()), ...queues.map((q) => q.stop())]);
+        for (const e of [...started].reverse())
+          await e
+            .stop()
+            .catch((x) => log.error(`Extension '${e.name}' failed to stop: ${(x as Error).message}`));
+        const left = await invoker.drain(shutdownTimeoutMs);
+        if (left)
+          log.warn(`${left} invocation(s) still running after ${shutdownTimeoutMs} ms; stopping anyway.`);
+        await Promise.all(queues.map((q) => q.settle()));
+        await runAppHooks(registry, 'appTerminate', invoker.appHookData, appDir).catch((x) =>
+          log.error(`appTerminate hook failed: ${(x as Error).message}`),
+        );
+        state = 'stopped';
+        await new Promise<void>((r) => {
+          server.close(() => r());
+          server.closeIdleConnections();
+          // Streams that never end (log tails) would hold close() forever.
+          setTimeout(() => server.closeAllConnections(), 1000).unref();
+        });
+        if (stack)
+          await stack
+            .stop()
+            .catch((x) => log.error(`Embedded stack failed to stop: ${(x as Error).message}`));
+        restoreEnv();
+        log.info('Host stopped.');
+      })());
+
+    return { baseUrl, port: actualPort, functions, stop };
+  } catch (e) {
+    return failStart(e);
+  }
+}
+
+function tryParse(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return s;
+  }
 }

@@ -1,0 +1,151 @@
+/**
+ * Reading a function app folder: `package.json` `main` (with globs, as the Node worker allows),
+ * `host.json` and `local.settings.json`. No app code runs here.
+ */
+import { readFile, readdir } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
+
+export class AppFolderError extends Error {
+  override name = 'AppFolderError';
+}
+
+async function readJsonFile(path: string, required: boolean): Promise<Record<string, any> | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !required) return undefined;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new AppFolderError(`${path} does not exist; is --app the function app's folder?`);
+    throw e;
+  }
+  try {
+    // local.settings.json and host.json may start with a BOM when written by Windows tools.
+    const value = JSON.parse(text.replace(/^\uFEFF/, '')) as unknown;
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+      throw new Error('the top level must be a JSON object');
+    return value as Record<string, any>;
+  } catch (e) {
+    throw new AppFolderError(`${path} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+export async function readHostJson(appDir: string): Promise<Record<string, any>> {
+  return (await readJsonFile(join(appDir, 'host.json'), false)) ?? { version: '2.0' };
+}
+
+/** `local.settings.json` `Values`, as strings (the Functions host stringifies them too). */
+export async function readLocalSettings(appDir: string): Promise<Record<string, string>> {
+  const file = await readJsonFile(join(appDir, 'local.settings.json'), false);
+  const values = file?.Values;
+  if (values === undefined) return {};
+  if (!values || typeof values !== 'object' || Array.isArray(values))
+    throw new AppFolderError(
+      `${join(appDir, 'local.settings.json')}: "Values" must be an object of settings.`,
+    );
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(values as Record<string, unknown>))
+    if (v !== null && v !== undefined) out[k] = typeof v === 'string' ? v : String(v);
+  return out;
+}
+
+export interface AppPackage {
+  name: string;
+  /** The `main` pattern as written. */
+  main: string;
+  /** Absolute paths of the entry files, sorted. */
+  entryFiles: string[];
+  /** True when the entry files are ES modules (`"type": "module"` or `.mjs`). */
+  esm: boolean;
+}
+
+export async function readAppPackage(appDir: string): Promise<AppPackage> {
+  const pkgPath = join(appDir, 'package.json');
+  const pkg = (await readJsonFile(pkgPath, true))!;
+  const main = typeof pkg.main === 'string' && pkg.main.trim() ? pkg.main.trim() : 'index.js';
+  const entryFiles = await expandGlob(appDir, main);
+  if (entryFiles.length === 0)
+    throw new AppFolderError(
+      `package.json "main" is "${main}" but no file in ${appDir} matches it; build the app first (e.g. npm run build).`,
+    );
+  return {
+    name: typeof pkg.name === 'string' && pkg.name ? pkg.name : resolve(appDir).split(sep).pop()!,
+    main,
+    entryFiles,
+    esm: pkg.type === 'module',
+  };
+}
+
+/** Glob segments to a RegExp: `*` and `?` within a segment, `{a,b}` alternatives. */
+function segmentRegExp(segment: string): RegExp {
+  let re = '';
+  for (let i = 0; i < segment.length; i++) {
+    const c = segment[i]!;
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '{') {
+      const end = segment.indexOf('}', i);
+      if (end < 0) re += '\\{';
+      else {
+        const alts = segment.slice(i + 1, end).split(',');
+        re += '(?:' + alts.map((a) => a.replace(/[.+^$()|[\]\\*?]/g, '\\$&')).join('|') + ')';
+        i = end;
+      }
+    } else re += c.replace(/[.+^$()|[\]\\{}]/g, '\\$&');
+  }
+  return new RegExp('^' + re + '$');
+}
+
+const isMagic = (s: string): boolean => /[*?{]/.test(s);
+
+/**
+ * Expands `pattern` (relative to `baseDir`, `/`-separated, `*`, `?`, `**`, `{a,b}`) to absolute file
+ * paths, sorted. Written on node:fs because the host needs nothing more and takes no dependency for it.
+ */
+export async function expandGlob(baseDir: string, pattern: string): Promise<string[]> {
+  const segments = pattern
+    .replace(/^\.\//, '')
+    .split('/')
+    .filter((s) => s !== '' && s !== '.');
+  const results = new Set<string>();
+  const walk = async (dir: string, i: number): Promise<void> => {
+    if (i === segments.length) return;
+    const seg = segments[i]!;
+    const last = i === segments.length - 1;
+    if (!isMagic(seg)) {
+      const p = join(dir, seg);
+      if (last) {
+        try {
+          const entries = await readdir(dir, { withFileTypes: true });
+          if (entries.some((e) => e.name === seg && !e.isDirectory())) results.add(p);
+        } catch {
+          /* a missing folder matches nothing */
+        }
+      } else await walk(p, i + 1);
+      return;
+    }
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    if (seg === '**') {
+      // `**` matches zero or more folders.
+      await walk(dir, i + 1);
+      for (const e of entries)
+        if (e.isDirectory() && e.name !== 'node_modules' && !e.name.startsWith('.'))
+          await walk(join(dir, e.name), i);
+      return;
+    }
+    const re = segmentRegExp(seg);
+    for (const e of entries) {
+      if (!re.test(e.name)) continue;
+      if (last) {
+        if (!e.isDirectory()) results.add(join(dir, e.name));
+      } else if (e.isDirectory()) await walk(join(dir, e.name), i + 1);
+    }
+  };
+  await walk(resolve(baseDir), 0);
+  return [...results].sort();
+}

@@ -1,0 +1,163 @@
+/**
+ * The node:http side of HTTP triggers: reading requests into the worker's `RpcHttpData` shape,
+ * writing an `HttpResponse` (status, headers, cookies, JSON and streamed bodies) back, keys, and the
+ * host's own RFC 7807 errors.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { HttpResponse, type Cookie, type HttpResponseInit } from '@azure/functions';
+import { ProblemError } from '../errors/problem';
+
+export const PROBLEM_JSON = 'application/problem+json';
+
+/** The largest request body the host buffers for a function (the Functions limit is 100 MB). */
+export const MAX_BODY_BYTES = 100 * 1024 * 1024;
+
+export function sendProblem(
+  res: ServerResponse,
+  problem: ProblemError,
+  instance: string,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify(problem.toDocument(instance));
+  res.writeHead(problem.status, {
+    'content-type': PROBLEM_JSON,
+    'content-length': Buffer.byteLength(body),
+    ...headers,
+  });
+  res.end(body);
+}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit)
+      throw new ProblemError(
+        'too-large',
+        `The request body is larger than ${limit} bytes, the limit for a function.`,
+      );
+    chunks.push(chunk as Buffer);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
+
+export function headerRecord(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  const raw = req.headers;
+  for (const k in raw) {
+    const v = raw[k];
+    if (v === undefined) continue;
+    out[k] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}
+
+/** The `RpcTypedData` the Functions host sends the worker for an HTTP trigger. */
+export function httpTypedData(
+  req: IncomingMessage,
+  url: string,
+  params: Record<string, string>,
+  body: Buffer,
+): Record<string, unknown> {
+  return {
+    http: {
+      method: req.method ?? 'GET',
+      url,
+      headers: headerRecord(req),
+      params,
+      // No `query`: HttpRequest then parses the URL itself and keeps repeated keys.
+      body: body.length ? { bytes: body } : undefined,
+    },
+  };
+}
+
+function serializeCookie(c: Cookie): string {
+  let s = `${c.name}=${c.value}`;
+  if (c.domain) s += `; Domain=${c.domain}`;
+  if (c.path) s += `; Path=${c.path}`;
+  if (c.expires !== undefined)
+    s += `; Expires=${(typeof c.expires === 'number' ? new Date(c.expires) : c.expires).toUTCString()}`;
+  if (c.maxAge !== undefined) s += `; Max-Age=${Math.trunc(c.maxAge)}`;
+  if (c.secure) s += '; Secure';
+  if (c.httpOnly) s += '; HttpOnly';
+  if (c.sameSite) s += `; SameSite=${c.sameSite}`;
+  return s;
+}
+
+interface ResponseLike {
+  status: number;
+  headers: Headers;
+  cookies: Cookie[];
+  body: WebReadableStream | ReadableStream | null;
+}
+
+function isResponseLike(v: unknown): v is ResponseLike {
+  return (
+    !!v &&
+    typeof v === 'object' &&
+    typeof (v as ResponseLike).status === 'number' &&
+    (v as ResponseLike).headers instanceof Headers &&
+    typeof (v as { arrayBuffer?: unknown }).arrayBuffer === 'function'
+  );
+}
+
+/** Writes the handler's result (an `HttpResponse` or an `HttpResponseInit`) to the node response. */
+export async function sendHttpResult(res: ServerResponse, result: unknown, method: string): Promise<void> {
+  if (result !== undefined && result !== null && typeof result !== 'object')
+    throw new TypeError(
+      'The HTTP response must be an object with optional properties "body", "status", "headers", and "cookies".',
+    );
+  const r: ResponseLike = isResponseLike(result)
+    ? result
+    : (new HttpResponse((result ?? {}) as HttpResponseInit) as unknown as ResponseLike);
+  res.statusCode = r.status;
+  const cookies: string[] = [];
+  for (const [k, v] of r.headers) {
+    if (k === 'set-cookie') continue;
+    res.setHeader(k, v);
+  }
+  cookies.push(...(r.headers.getSetCookie?.() ?? []));
+  for (const c of r.cookies ?? []) cookies.push(serializeCookie(c));
+  if (cookies.length) res.setHeader('set-cookie', cookies);
+  const body = r.body;
+  if (!body || method === 'HEAD') {
+    if (body) await (body as WebReadableStream).cancel().catch(() => {});
+    res.end();
+    return;
+  }
+  // A streamed body (e.g. `?follow=true` log tails) flows as it is produced; a client that goes
+  // away cancels the stream, which the app sees as its ReadableStream being cancelled.
+  res.flushHeaders();
+  await pipeline(Readable.fromWeb(body as WebReadableStream), res).catch(() => {});
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+/** Compares a presented key to the configured ones without leaking timing or the keys. */
+export function keyMatches(presented: string | undefined, ...keys: Array<string | undefined>): boolean {
+  if (!presented) return false;
+  const p = digest(presented);
+  let ok = false;
+  for (const k of keys) if (k && timingSafeEqual(p, digest(k))) ok = true;
+  return ok;
+}
+
+export function presentedKey(req: IncomingMessage, url: URL): string | undefined {
+  const h = req.headers['x-functions-key'];
+  return (Array.isArray(h) ? h[0] : h) ?? url.searchParams.get('code') ?? undefined;
+}

@@ -1,0 +1,235 @@
+/**
+ * Invoking registered functions the way the Node worker does (nodejs-worker InvocationHandler):
+ * the app's ProgrammingModel builds the InvocationContext and arguments, hooks run around the call,
+ * and the invocation model turns outputs into typed data. One fresh InvocationContext per call.
+ *
+ * Kept lean because the durable engine calls it thousands of times per second: no sync I/O, no JSON
+ * round trip for trigger values (they are handed over as the plain values `fromRpcTypedData` would
+ * have produced), `getResponse` only when there are output bindings to write.
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+
+import type { CoreInvocationContext, ProgrammingModel, Registration, Registry } from './core-api';
+import type { BindingInfo, HostExtension, HostLogger, InvokeResult, RegisteredFunction } from './types';
+
+/** A function plus what the host precomputes once for fast invocation. */
+export interface FunctionEntry {
+  fn: RegisteredFunction;
+  registration: Registration;
+  /** Lower-cased trigger type. */
+  triggerType: string;
+  isHttp: boolean;
+  /** Input bindings an extension fills (durableClient …): binding name → extension. */
+  extensionInputs: Array<{ name: string; binding: BindingInfo; extension: HostExtension }>;
+  /** Output bindings besides HTTP (`$return` included) — when empty, `getResponse` is skipped. */
+  outputBindings: Array<{ name: string; binding: BindingInfo }>;
+}
+
+export interface OutputValue {
+  name: string;
+  binding: BindingInfo;
+  /** RpcTypedData from the invocation model (`{string}`, `{json}`, `{bytes}`, …). */
+  data: Record<string, unknown>;
+}
+
+/** Writes non-HTTP outputs (queue messages …) after a successful invocation. */
+export type OutputWriter = (entry: FunctionEntry, outputs: OutputValue[]) => Promise<void>;
+
+export interface InvokeInternalOptions {
+  /** RpcTypedData for the trigger binding (HTTP); otherwise `value` is handed over as is. */
+  triggerData?: Record<string, unknown>;
+  value?: unknown;
+  /** Trigger metadata, as plain values. */
+  triggerMetadata?: Record<string, unknown>;
+  /** Extra words for the log line (e.g. `dequeueCount=3`). */
+  logDetail?: string;
+  /** The invocation id to use (callers that report it on failure choose it). @default a random UUID */
+  invocationId?: string;
+  /** Replaces the trigger input after getArguments (HTTP when the app asked for HTTP streams). */
+  replaceTrigger?: () => unknown;
+}
+
+export interface InternalResult extends InvokeResult {
+  invocationId: string;
+}
+
+/** Converts a plain value to RpcTypedData like `@azure/functions`' toRpcTypedData. */
+export function toTypedData(value: unknown): Record<string, unknown> | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value === 'string') return { string: value };
+  if (typeof value === 'number') return Number.isInteger(value) ? { int: value } : { double: value };
+  if (Buffer.isBuffer(value)) return { bytes: value };
+  if (value instanceof Date) return { string: value.toISOString() };
+  return { json: JSON.stringify(value) };
+}
+
+const shortMessage = (err: unknown): string => {
+  const msg =
+    err instanceof Error ? `${err.name === 'Error' ? '' : err.name + ': '}${err.message}` : String(err);
+  const line = msg.split('\n')[0]!;
+  return line.length > 200 ? line.slice(0, 197) + '...' : line;
+};
+
+export class Invoker {
+  private inFlight = 0;
+  private drainWaiters: Array<() => void> = [];
+  /** Shared by every hook for the app's lifetime (the worker's `appHookData`). */
+  readonly appHookData: Record<string, unknown> = {};
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly programmingModel: () => ProgrammingModel,
+    private readonly log: HostLogger,
+    private readonly writeOutputs: OutputWriter,
+  ) {}
+
+  get active(): number {
+    return this.inFlight;
+  }
+
+  /** Resolves when no invocation is running, or after `timeoutMs`; returns how many were still running. */
+  async drain(timeoutMs: number): Promise<number> {
+    if (this.inFlight === 0) return 0;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, timeoutMs);
+      this.drainWaiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+    return this.inFlight;
+  }
+
+  async invoke(entry: FunctionEntry, opts: InvokeInternalOptions): Promise<InternalResult> {
+    const name = entry.fn.name;
+    const invocationId = opts.invocationId ?? randomUUID();
+    const started = performance.now();
+    this.inFlight++;
+    try {
+      const triggerMetadata: Record<string, unknown> = {};
+      if (opts.triggerMetadata)
+        for (const k in opts.triggerMetadata) {
+          const d = toTypedData(opts.triggerMetadata[k]);
+          if (d) triggerMetadata[k] = d;
+        }
+      const log = this.log;
+      const coreCtx: CoreInvocationContext = {
+        invocationId,
+        request: {
+          invocationId,
+          functionId: name,
+          inputData: opts.triggerData ? [{ name: entry.fn.triggerName, data: opts.triggerData }] : [],
+          triggerMetadata,
+        },
+        metadata: entry.registration.metadata,
+        log(level: string, category: string, message: string) {
+          const line = `[${name}] ${message}`;
+          if (level === 'error' || level === 'critical') log.error(line);
+          else if (level === 'warning') log.warn(line);
+          else if (level !== 'trace' && level !== 'debug' && level !== 'none') log.info(line);
+          void category;
+        },
+      };
+      const model = this.programmingModel().getInvocationModel(coreCtx);
+      const args = await model.getArguments();
+      const context = args.context;
+      let inputs = args.inputs;
+      if (opts.replaceTrigger) inputs = [opts.replaceTrigger()];
+      else if (!opts.triggerData) inputs = [opts.value];
+      for (const x of entry.extensionInputs)
+        context.extraInputs.set(x.name, x.extension.inputBindingValue!(x.binding));
+
+      let callback = entry.registration.callback;
+      const hooks = this.registry.hooks;
+      const hookData: Record<string, unknown> = {};
+      if (hooks.preInvocation.length) {
+        coreCtx.state = 'preInvocationHooks';
+        const hc = {
+          hookData,
+          appHookData: this.appHookData,
+          invocationContext: context,
+          inputs,
+          functionCallback: callback,
+        };
+        for (const h of hooks.preInvocation) await h(hc);
+        inputs = hc.inputs;
+        callback = hc.functionCallback;
+      }
+      coreCtx.state = 'invocation';
+      let result: unknown;
+      let error: unknown;
+      let failed = false;
+      try {
+        result = await model.invokeFunction(context, inputs, callback);
+      } catch (e) {
+        error = e;
+        failed = true;
+      }
+      if (hooks.postInvocation.length) {
+        coreCtx.state = 'postInvocationHooks';
+        const hc = {
+          hookData,
+          appHookData: this.appHookData,
+          invocationContext: context,
+          inputs,
+          result,
+          error,
+        };
+        for (const h of hooks.postInvocation) await h(hc);
+        result = hc.result;
+        error = hc.error;
+        failed = error !== undefined && error !== null;
+      }
+      if (failed) throw error ?? new Error('the function failed');
+
+      const outputs: Record<string, unknown> = {};
+      if (entry.outputBindings.length) {
+        for (const o of entry.outputBindings)
+          if (o.name !== '$return') outputs[o.name] = context.extraOutputs.get(o.name);
+        const response = await model.getResponse(context, result);
+        const values: OutputValue[] = [];
+        for (const o of entry.outputBindings) {
+          const data =
+            o.name === '$return'
+              ? response.returnValue
+              : (response.outputData as Array<{ name: string; data: unknown }> | undefined)?.find(
+                  (d) => d.name === o.name,
+                )?.data;
+          if (data && typeof data === 'object')
+            values.push({ name: o.name, binding: o.binding, data: data as any });
+        }
+        if (values.length) await this.writeOutputs(entry, values);
+      }
+      this.logLine(name, invocationId, started, 'Succeeded', opts.logDetail);
+      return { invocationId, returnValue: result, outputs };
+    } catch (err) {
+      this.logLine(name, invocationId, started, `Failed: ${shortMessage(err)}`, opts.logDetail);
+      throw err;
+    } finally {
+      if (--this.inFlight === 0 && this.drainWaiters.length) {
+        const waiters = this.drainWaiters;
+        this.drainWaiters = [];
+        for (const w of waiters) w();
+      }
+    }
+  }
+
+  private logLine(name: string, id: string, started: number, outcome: string, detail?: string): void {
+    const ms = Math.round((performance.now() - started) * 10) / 10;
+    const line = `Executed '${name}' (${outcome}, Id=${id}, Duration=${ms}ms${detail ? ', ' + detail : ''})`;
+    if (outcome === 'Succeeded') this.log.info(line);
+    else this.log.error(line);
+  }
+}
+
+/** Runs app-level hooks (`appStart`, `appTerminate`) in registration order. */
+export async function runAppHooks(
+  registry: Registry,
+  name: 'appStart' | 'appTerminate',
+  appHookData: Record<string, unknown>,
+  functionAppDirectory: string,
+): Promise<void> {
+  // App-level hooks share one hookData from appStart to appTerminate (the library's "app-level scope").
+  for (const h of registry.hooks[name]) await h({ hookData: appHookData, appHookData, functionAppDirectory });
+}
