@@ -1,4 +1,67 @@
 import type { Command } from 'commander';
+import { startAgent } from '../../compute/agent';
+import { isValidPool } from '../../compute/targets';
 
-/** `sluice agent`: not built yet. */
-export function register(_program: Command): void {}
+/**
+ * `sluice agent --pool NAME [--concurrency N]`: runs a compute agent for a pool on this machine. It needs
+ * the storage account (setting AzureWebJobsStorage); with --endpoint / SLUICE_ENDPOINT it also raises
+ * completion events on the orchestration for lower latency.
+ */
+export function register(program: Command): void {
+  program
+    .command('agent')
+    .description('run a compute agent that takes jobs from the pool queue sluice-jobs-<pool>')
+    .requiredOption('--pool <name>', 'pool to serve (lowercase letters, digits, hyphens)')
+    .option('--concurrency <n>', 'jobs run at once', '1')
+    .option(
+      '--work-dir <dir>',
+      'where job working directories are made (default: <tmp>/sluice-agents/<pool>)',
+    )
+    .option('--agent-id <id>', 'name of this agent in job rows (default: <hostname>-<pid>-<random>)')
+    .option('--heartbeat-ms <ms>', 'heartbeat interval', '2000')
+    .action(
+      async (
+        o: { pool: string; concurrency: string; workDir?: string; agentId?: string; heartbeatMs: string },
+        cmd: Command,
+      ) => {
+        if (!isValidPool(o.pool))
+          throw new Error(
+            `--pool "${o.pool}" is not a valid pool name: use lowercase letters, digits and single hyphens (it names the queue sluice-jobs-<pool>).`,
+          );
+        const concurrency = Number(o.concurrency);
+        if (!Number.isInteger(concurrency) || concurrency < 1)
+          throw new Error(`--concurrency must be a whole number ≥ 1, not "${o.concurrency}".`);
+        const heartbeatMs = Number(o.heartbeatMs);
+        if (!Number.isFinite(heartbeatMs) || heartbeatMs < 50)
+          throw new Error(`--heartbeat-ms must be a number ≥ 50, not "${o.heartbeatMs}".`);
+        if (!process.env.AzureWebJobsStorage)
+          console.error(
+            'sluice agent: AzureWebJobsStorage is not set; using the local development storage emulator.',
+          );
+        let root: Command = cmd;
+        while (root.parent) root = root.parent;
+        const g = root.opts() as { endpoint?: string; key?: string };
+        const agent = startAgent({
+          pool: o.pool,
+          concurrency,
+          heartbeatMs,
+          ...(o.workDir ? { workDir: o.workDir } : {}),
+          ...(o.agentId ? { agentId: o.agentId } : {}),
+          ...(g.endpoint ? { endpoint: g.endpoint } : {}),
+          ...(g.key ? { key: g.key } : {}),
+        });
+        await agent.ready;
+        console.log(`agent ${agent.agentId} serving pool ${o.pool} (concurrency ${concurrency})`);
+        await new Promise<void>((resolve) => {
+          const stop = (): void => {
+            process.off('SIGINT', stop);
+            process.off('SIGTERM', stop);
+            console.log(`agent ${agent.agentId} stopping`);
+            void agent.stop().then(resolve);
+          };
+          process.on('SIGINT', stop);
+          process.on('SIGTERM', stop);
+        });
+      },
+    );
+}

@@ -1,0 +1,633 @@
+/**
+ * A compute agent: takes jobs from `sluice-jobs-<pool>`, runs each in its own working directory and
+ * process group, and reports the result on the job row (authoritative) and to the orchestration (a
+ * durable external event, for latency). It needs only the storage account, so it runs anywhere:
+ * in-process in the local host (pool `local`) or as `sluice agent --pool NAME` on another machine.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import type { QueueClient } from '@azure/storage-queue';
+import { getClock, type ClockTimer } from '../host/clock';
+import { materialize, putDirectory, putFile } from '../data/cas';
+import { DataError } from '../data/errors';
+import { extractCode } from './code';
+import { failureFor, type JobOutcome } from './failures';
+import type { JobOutput, JobResult, JobSpec } from './job';
+import { claimJob, completeJob, decodeMessage, heartbeat, jobQueue, readJob } from './jobs';
+import { BlobLogWriter } from './log-stream';
+import { substitute, unknownPlaceholderMessage } from './placeholders';
+import { onCancel, onWake } from './wake';
+
+export interface AgentOptions {
+  /** The pool whose queue this agent serves. */
+  pool: string;
+  /** @default `<hostname>-<pid>-<random>` */
+  agentId?: string;
+  /** Where job working directories are made. @default `<os tmpdir>/sluice-agents/<pool>` */
+  workDir?: string;
+  /** Sluice endpoint for completion events (`SLUICE_ENDPOINT`); without one, only the job row reports. */
+  endpoint?: string;
+  /** Function key for the endpoint (`x-functions-key`). Never logged. */
+  key?: string;
+  /** Jobs run at once. @default 1 */
+  concurrency?: number;
+  /** Heartbeat interval. @default 2000 */
+  heartbeatMs?: number;
+  /** How often a running job's row is read for a cancel request (real time). @default 500 */
+  cancelPollMs?: number;
+  /** Idle queue polling starts at this interval and backs off to pollMaxMs. @default 200 */
+  pollMinMs?: number;
+  /** @default 2000 */
+  pollMaxMs?: number;
+  /** Grace between SIGTERM and SIGKILL of a job's process group. @default 2000 */
+  killGraceMs?: number;
+  /** Diagnostic lines. @default console.log with an `[agent <id>]` prefix */
+  log?: (line: string) => void;
+}
+
+export interface RunningAgent {
+  agentId: string;
+  pool: string;
+  /** Settles once the queue is reachable (the loop retries on its own when it is not). */
+  ready: Promise<void>;
+  /** Jobs running now. */
+  running(): number;
+  /** Stops taking jobs; running jobs are killed and reported as `lost` so they are retried elsewhere. */
+  stop(): Promise<void>;
+}
+
+/** Environment variables never passed to user commands: the agent's own credentials. */
+const SECRET_ENV =
+  /^(AzureWebJobsStorage|COSMOS_KEY|SLUICE_KEY|.*(_KEY|SECRET|PASSWORD|CONNECTION_STRING|_TOKEN))$/i;
+
+const MAX_METRICS = 5000;
+
+interface ActiveJob {
+  runId: string;
+  jobId: string;
+  cancel(): void;
+  kill(reason: 'lost'): void;
+  done: Promise<void>;
+}
+
+export function startAgent(opts: AgentOptions): RunningAgent {
+  const pool = opts.pool;
+  const agentId = opts.agentId ?? `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`;
+  const workDir = opts.workDir ?? join(os.tmpdir(), 'sluice-agents', pool);
+  const concurrency = Math.max(1, opts.concurrency ?? 1);
+  const heartbeatMs = opts.heartbeatMs ?? 2000;
+  const pollMin = opts.pollMinMs ?? 200;
+  const pollMax = opts.pollMaxMs ?? 2000;
+  const log = opts.log ?? ((line: string) => console.log(`[agent ${agentId}] ${line}`));
+  const clock = getClock();
+  const active = new Map<string, ActiveJob>();
+  let stopped = false;
+  let woken = false;
+  let wakeSleeper: (() => void) | undefined;
+
+  const wake = (): void => {
+    woken = true;
+    wakeSleeper?.();
+  };
+  const offWake = onWake(pool, wake);
+  const offCancel = onCancel((runId, jobId) => active.get(`${runId}/${jobId}`)?.cancel());
+
+  const sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      if (woken || stopped) {
+        woken = false;
+        return resolve();
+      }
+      const timer: { t?: ClockTimer } = {};
+      // Real-time backstop too: a manual clock that nobody advances must not park the agent forever.
+      const real = setTimeout(() => finish(), Math.max(ms, 1000) * 5);
+      const finish = (): void => {
+        timer.t?.cancel();
+        clearTimeout(real);
+        wakeSleeper = undefined;
+        woken = false;
+        resolve();
+      };
+      wakeSleeper = finish;
+      timer.t = clock.setTimeout(finish, ms);
+    });
+
+  let queue: QueueClient | undefined;
+  const ready = (async () => {
+    await reapOrphans(workDir, log);
+    for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
+      try {
+        queue = await jobQueue(pool);
+        return;
+      } catch (e) {
+        if (stopped) return;
+        log(`cannot reach queue ${pool}: ${(e as Error).message}; retrying in ${delay} ms`);
+        await sleep(delay);
+      }
+    }
+  })();
+
+  const loop = (async () => {
+    await ready;
+    let idle = pollMin;
+    while (!stopped && queue) {
+      const free = concurrency - active.size;
+      if (free <= 0) {
+        await Promise.race([...active.values()].map((j) => j.done));
+        continue;
+      }
+      let messages: Awaited<ReturnType<QueueClient['receiveMessages']>>['receivedMessageItems'] = [];
+      try {
+        messages = (
+          await queue.receiveMessages({ numberOfMessages: Math.min(32, free), visibilityTimeout: 60 })
+        ).receivedMessageItems;
+      } catch (e) {
+        if (stopped) break;
+        log(`receiving from ${pool} failed: ${(e as Error).message}`);
+        idle = Math.min(idle * 2, pollMax);
+        await sleep(idle);
+        continue;
+      }
+      if (messages.length === 0) {
+        await sleep(idle);
+        idle = Math.min(idle * 2, pollMax);
+        continue;
+      }
+      idle = pollMin;
+      for (const m of messages) {
+        if (stopped) break;
+        const msg = decodeMessage(m.messageText);
+        const drop = (): Promise<unknown> =>
+          queue!.deleteMessage(m.messageId, m.popReceipt).catch(() => undefined);
+        if (!msg) {
+          log(`dropping a message that is not a job (${m.messageText.slice(0, 80)})`);
+          await drop();
+          continue;
+        }
+        const claim = await claimJob(msg.runId, msg.jobId, agentId).catch((e: unknown) => {
+          log(`claiming ${msg.runId}/${msg.jobId} failed: ${(e as Error).message}`);
+          return undefined;
+        });
+        if (!claim) continue; // the message becomes visible again and is retried
+        await drop();
+        if (!claim.claimed) continue;
+        const key = `${msg.runId}/${msg.jobId}`;
+        const job = runJob(claim.row.spec);
+        active.set(key, job);
+        void job.done.finally(() => active.delete(key));
+      }
+    }
+  })().catch((e: unknown) => log(`agent loop stopped: ${(e as Error).stack ?? e}`));
+
+  function runJob(spec: JobSpec): ActiveJob {
+    let child: ChildProcess | undefined;
+    let canceled = false;
+    let stopReason: 'lost' | undefined;
+    let timedOut = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const killGroup = (): void => {
+      if (!child?.pid) return;
+      signalGroup(child.pid, 'SIGTERM');
+      const pid = child.pid;
+      killTimer ??= setTimeout(() => signalGroup(pid, 'SIGKILL'), opts.killGraceMs ?? 2000);
+    };
+    const job: ActiveJob = {
+      runId: spec.runId,
+      jobId: spec.jobId,
+      cancel: () => {
+        if (canceled) return;
+        canceled = true;
+        killGroup();
+      },
+      kill: (reason) => {
+        stopReason = reason;
+        killGroup();
+      },
+      done: Promise.resolve(),
+    };
+    job.done = (async () => {
+      const startedAt = new Date(clock.now()).toISOString();
+      const jobRoot = join(workDir, `${safeName(spec.jobId)}-${randomUUID().slice(0, 8)}`);
+      let logw: BlobLogWriter | undefined;
+      let hbTimer: ClockTimer | undefined;
+      let cancelPoll: NodeJS.Timeout | undefined;
+      let outcome: JobOutcome = { kind: 'platform', message: 'The job did not start.' };
+      let outputs: JobOutput[] = [];
+      let metrics: JobResult['metrics'] = [];
+      let processMs: number | undefined;
+      let exitCode: number | undefined;
+      try {
+        const beat = (): void => {
+          hbTimer = clock.setTimeout(() => {
+            heartbeat(spec.runId, spec.jobId).catch((e: unknown) =>
+              log(`heartbeat ${spec.jobId}: ${(e as Error).message}`),
+            );
+            beat();
+          }, heartbeatMs);
+        };
+        beat();
+        cancelPoll = setInterval(() => {
+          readJob(spec.runId, spec.jobId)
+            .then((row) => {
+              if (row?.cancelRequested) job.cancel();
+            })
+            .catch(() => undefined);
+        }, opts.cancelPollMs ?? 500);
+        await heartbeat(spec.runId, spec.jobId, { startedAt });
+        logw = await BlobLogWriter.create(spec.runId, spec.stepName, spec.attempt);
+        logw.note(
+          `job ${spec.jobId} (run ${spec.runId}, step ${spec.stepName}, attempt ${spec.attempt}) on agent ${agentId}`,
+        );
+
+        const codeDir = join(jobRoot, 'code');
+        const inputsDir = join(jobRoot, 'inputs');
+        const outputsDir = join(jobRoot, 'outputs');
+        await mkdir(codeDir, { recursive: true });
+        await mkdir(inputsDir, { recursive: true });
+        await mkdir(outputsDir, { recursive: true });
+        await writeFile(join(jobRoot, '.sluice-agent.json'), JSON.stringify({ agentPid: process.pid }));
+
+        const prepared = await prepare(spec, { codeDir, inputsDir, outputsDir }, logw, () => canceled);
+        if ('outcome' in prepared) {
+          outcome = prepared.outcome;
+        } else {
+          const metricsFile = join(jobRoot, 'metrics.jsonl');
+          const env: NodeJS.ProcessEnv = {
+            ...baseEnv(),
+            ...prepared.env,
+            SLUICE_METRICS: metricsFile,
+            SLUICE_RUN_ID: spec.runId,
+            SLUICE_STEP: spec.stepName,
+            SLUICE_JOB_ID: spec.jobId,
+            SLUICE_ATTEMPT: String(spec.attempt),
+          };
+          logw.note(`$ ${prepared.command}`);
+          const t0 = Date.now();
+          let timeout: ClockTimer | undefined;
+          const exit = await new Promise<{ code: number | null; signal: string | null } | { error: Error }>(
+            (resolve) => {
+              let settled = false;
+              const done = (v: { code: number | null; signal: string | null } | { error: Error }): void => {
+                if (!settled) {
+                  settled = true;
+                  resolve(v);
+                }
+              };
+              try {
+                child = spawn('/bin/sh', ['-c', prepared.command], {
+                  cwd: codeDir,
+                  env,
+                  detached: true,
+                  stdio: ['ignore', 'pipe', 'pipe'],
+                });
+              } catch (e) {
+                return done({ error: e as Error });
+              }
+              timeout = clock.setTimeout(() => {
+                timedOut = true;
+                killGroup();
+              }, spec.timeoutMs);
+              if (canceled || stopReason) killGroup();
+              writeFile(
+                join(jobRoot, '.sluice-agent.json'),
+                JSON.stringify({ agentPid: process.pid, pgid: child.pid }),
+              ).catch(() => undefined);
+              child.stdout!.on('data', (b: Buffer) => logw!.write(b));
+              child.stderr!.on('data', (b: Buffer) => logw!.write(b));
+              child.on('error', (e) => done({ error: e }));
+              child.on('exit', (code, signal) => done({ code, signal }));
+            },
+          );
+          timeout?.cancel();
+          processMs = Date.now() - t0;
+          if ('error' in exit) {
+            outcome = {
+              kind: 'platform',
+              message: `The command could not be started: ${exit.error.message}.`,
+            };
+          } else {
+            // Nothing of the job may outlive it: kill stragglers left in its group (background children).
+            if (child?.pid) signalGroup(child.pid, 'SIGKILL');
+            await waitClosed(child!, 2000);
+            exitCode = exit.code ?? undefined;
+            logw.note(
+              exit.code !== null
+                ? `exited with code ${exit.code} after ${processMs} ms`
+                : `killed by ${exit.signal} after ${processMs} ms`,
+            );
+            metrics = await readMetrics(metricsFile, logw);
+            if (stopReason === 'lost')
+              outcome = {
+                kind: 'lost',
+                message: `Agent ${agentId} was stopped while the job ran; the job was killed.`,
+              };
+            else if (canceled) outcome = { kind: 'canceled' };
+            else if (timedOut) outcome = { kind: 'timeout', timeoutMs: spec.timeoutMs };
+            else outcome = { kind: 'exit', exitCode: exit.code, signal: exit.signal };
+            if (outcome.kind === 'exit' && exit.code === 0) {
+              const collected = await collectOutputs(spec, outputsDir, logw);
+              if ('outcome' in collected) outcome = collected.outcome;
+              else outputs = collected.outputs;
+            }
+          }
+        }
+      } catch (e) {
+        const msg = (e as Error).message;
+        outcome =
+          e instanceof DataError && e.code === 'artifact-not-found'
+            ? { kind: 'missing-input', message: msg }
+            : { kind: 'platform', message: `The agent failed to run the job: ${msg}` };
+        log(`job ${spec.jobId}: ${msg}`);
+      } finally {
+        hbTimer?.cancel();
+        if (cancelPoll) clearInterval(cancelPoll);
+        if (killTimer) clearTimeout(killTimer);
+      }
+      const failure = failureFor(outcome);
+      if (failure) logw?.note(`failed (${failure.code}): ${failure.message}`);
+      else logw?.note(`succeeded; outputs ${outputs.map((o) => `${o.name}=${o.hash}`).join(', ') || 'none'}`);
+      await logw?.close().catch(() => undefined);
+      const result: JobResult = {
+        jobId: spec.jobId,
+        state: failure ? (failure.code === 'canceled' ? 'canceled' : 'failed') : 'succeeded',
+        outputs,
+        metrics,
+        startedAt,
+        finishedAt: new Date(clock.now()).toISOString(),
+        agentId,
+        ...(exitCode !== undefined ? { exitCode } : {}),
+        ...(failure ? { failure } : {}),
+        ...(processMs !== undefined ? { processMs } : {}),
+      };
+      let written = false;
+      try {
+        written = await completeJob(spec.runId, spec.jobId, agentId, result);
+        if (!written)
+          log(`job ${spec.jobId}: the row is no longer running under this agent; result not written`);
+      } catch (e) {
+        log(`job ${spec.jobId}: writing the result failed: ${(e as Error).message}`);
+      }
+      await rm(jobRoot, { recursive: true, force: true }).catch(() => undefined);
+      if (written) await notify(spec, result);
+    })().catch((e: unknown) => log(`job ${spec.jobId} crashed: ${(e as Error).stack ?? e}`));
+    return job;
+  }
+
+  async function notify(spec: JobSpec, result: JobResult): Promise<void> {
+    const endpoint = opts.endpoint ?? process.env.SLUICE_ENDPOINT;
+    if (!spec.notify || !endpoint) return;
+    const url =
+      `${endpoint.replace(/\/+$/, '')}/runtime/webhooks/durabletask/instances/` +
+      `${encodeURIComponent(spec.notify.instanceId)}/raiseEvent/${encodeURIComponent(spec.notify.eventName)}`;
+    const key = opts.key ?? process.env.SLUICE_KEY;
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(key ? { 'x-functions-key': key } : {}) },
+        body: JSON.stringify(result),
+        signal: AbortSignal.timeout(5000),
+      });
+      if (!res.ok && res.status !== 202)
+        log(`notify ${spec.jobId}: HTTP ${res.status} (the orchestration will poll the job row)`);
+    } catch (e) {
+      log(`notify ${spec.jobId}: ${(e as Error).message} (the orchestration will poll the job row)`);
+    }
+  }
+
+  return {
+    agentId,
+    pool,
+    ready,
+    running: () => active.size,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      offWake();
+      offCancel();
+      wakeSleeper?.();
+      for (const j of active.values()) j.kill('lost');
+      await Promise.race([
+        Promise.all([...active.values()].map((j) => j.done)),
+        new Promise((r) => setTimeout(r, 10_000).unref()),
+      ]);
+      await Promise.race([loop, new Promise((r) => setTimeout(r, 2000).unref())]);
+    },
+  };
+}
+
+function safeName(s: string): string {
+  return s.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 80);
+}
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    /* the group is already gone */
+  }
+}
+
+function waitClosed(child: ChildProcess, ms: number): Promise<void> {
+  if (child.stdout?.closed !== false && child.stderr?.closed !== false) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    child.once('close', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
+function baseEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!SECRET_ENV.test(k)) env[k] = v;
+  return env;
+}
+
+type Prepared = { command: string; env: Record<string, string> } | { outcome: JobOutcome };
+
+async function prepare(
+  spec: JobSpec,
+  dirs: { codeDir: string; inputsDir: string; outputsDir: string },
+  logw: BlobLogWriter,
+  canceled: () => boolean,
+): Promise<Prepared> {
+  const paths = { inputs: {} as Record<string, string>, outputs: {} as Record<string, string> };
+  for (const i of spec.inputs) paths.inputs[i.name] = join(dirs.inputsDir, safeName(i.name));
+  for (const o of spec.outputs) paths.outputs[o.name] = join(dirs.outputsDir, safeName(o.name));
+
+  // Placeholders first: a typo fails in milliseconds, before any download.
+  const cmd = substitute(spec.command, paths, true);
+  const unknown = [...cmd.unknown];
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(spec.env ?? {})) {
+    const s = substitute(String(v), paths);
+    env[k] = s.text;
+    unknown.push(...s.unknown);
+  }
+  if (unknown.length)
+    return {
+      outcome: {
+        kind: 'missing-input',
+        message: unknownPlaceholderMessage('command or env', [...new Set(unknown)], paths),
+      },
+    };
+
+  if (spec.code) {
+    logw.note(`extracting code ${spec.code}`);
+    try {
+      await extractCode(spec.code, dirs.codeDir);
+    } catch (e) {
+      const msg = (e as Error).message;
+      const missing = /not found|does not exist|404|no such/i.test(msg);
+      return {
+        outcome: missing
+          ? { kind: 'missing-input', message: `The code snapshot ${spec.code} is not available: ${msg}` }
+          : { kind: 'platform', message: `Extracting the code snapshot ${spec.code} failed: ${msg}` },
+      };
+    }
+  }
+  for (const i of spec.inputs) {
+    if (canceled()) return { outcome: { kind: 'canceled' } };
+    logw.note(`materialising input ${i.name} (${i.type} ${i.hash})`);
+    try {
+      const r = await materialize(i.hash, i.type, paths.inputs[i.name]!);
+      logw.note(`input ${i.name}: ${r.files} file(s), ${r.size} bytes`);
+    } catch (e) {
+      if (
+        e instanceof DataError &&
+        (e.code === 'artifact-not-found' || e.code === 'invalid-hash' || e.code === 'not-a-directory')
+      )
+        return {
+          outcome: {
+            kind: 'missing-input',
+            message: `Input "${i.name}" (${i.type} ${i.hash}) cannot be materialised: ${e.message}`,
+          },
+        };
+      throw e;
+    }
+  }
+  for (const o of spec.outputs)
+    if (o.type === 'directory') await mkdir(paths.outputs[o.name]!, { recursive: true });
+  if (canceled()) return { outcome: { kind: 'canceled' } };
+  return { command: cmd.text, env };
+}
+
+async function collectOutputs(
+  spec: JobSpec,
+  outputsDir: string,
+  logw: BlobLogWriter,
+): Promise<{ outputs: JobOutput[] } | { outcome: JobOutcome }> {
+  const outputs: JobOutput[] = [];
+  const problems: string[] = [];
+  for (const o of spec.outputs) {
+    const p = join(outputsDir, safeName(o.name));
+    const st = await stat(p).catch(() => undefined);
+    if (!st)
+      problems.push(
+        `output "${o.name}" (${o.type}) was not written; the command must create ${p} (\${{outputs.${o.name}}})`,
+      );
+    else if (o.type === 'file' && !st.isFile())
+      problems.push(`output "${o.name}" must be a file, but ${p} is a directory`);
+    else if (o.type === 'directory' && !st.isDirectory())
+      problems.push(`output "${o.name}" must be a directory, but ${p} is a file`);
+  }
+  if (problems.length)
+    return {
+      outcome: {
+        kind: 'missing-output',
+        message: `The command exited 0 but broke its output contract: ${problems.join('; ')}.`,
+      },
+    };
+  for (const o of spec.outputs) {
+    const p = join(outputsDir, safeName(o.name));
+    const r = o.type === 'file' ? await putFile(p) : await putDirectory(p);
+    logw.note(`output ${o.name}: ${o.type} ${r.hash} (${r.size} bytes, ${r.uploadedBytes} uploaded)`);
+    outputs.push({ name: o.name, type: o.type, hash: r.hash, size: r.size });
+  }
+  return { outputs };
+}
+
+/** Parses `$SLUICE_METRICS` (JSON lines `{name, value, step?, time?}`); bad lines are noted, not fatal. */
+export async function readMetrics(file: string, logw?: BlobLogWriter): Promise<JobResult['metrics']> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const out: JobResult['metrics'] = [];
+  let bad = 0;
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const m = JSON.parse(line) as { name?: unknown; value?: unknown; step?: unknown; time?: unknown };
+      if (
+        typeof m.name !== 'string' ||
+        m.name === '' ||
+        typeof m.value !== 'number' ||
+        !Number.isFinite(m.value)
+      ) {
+        bad++;
+        continue;
+      }
+      const metric: JobResult['metrics'][number] = { name: m.name, value: m.value };
+      if (typeof m.step === 'number' && Number.isFinite(m.step)) metric.step = m.step;
+      if (typeof m.time === 'string') metric.time = m.time;
+      out.push(metric);
+    } catch {
+      bad++;
+    }
+  }
+  if (bad)
+    logw?.note(
+      `${bad} metric line(s) ignored: each line must be JSON {"name": string, "value": finite number}`,
+    );
+  if (out.length > MAX_METRICS) {
+    logw?.note(`${out.length} metrics reported; keeping the last ${MAX_METRICS}`);
+    return out.slice(-MAX_METRICS);
+  }
+  return out;
+}
+
+/**
+ * Kills process groups left by an earlier agent process that died (SIGKILL, crash) with jobs running,
+ * so a restarted local host does not run a step twice at once; and removes their directories.
+ */
+async function reapOrphans(workDir: string, log: (line: string) => void): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(workDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const dir = join(workDir, name);
+    try {
+      const info = JSON.parse(await readFile(join(dir, '.sluice-agent.json'), 'utf8')) as {
+        agentPid?: number;
+        pgid?: number;
+      };
+      if (info.agentPid && info.agentPid !== process.pid && alive(info.agentPid)) continue;
+      if (info.pgid) {
+        signalGroup(info.pgid, 'SIGKILL');
+        log(`killed process group ${info.pgid} left by dead agent process ${info.agentPid}`);
+      }
+      await rm(dir, { recursive: true, force: true });
+    } catch {
+      /* not a job directory */
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
