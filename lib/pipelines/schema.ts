@@ -245,7 +245,7 @@ export const PipelineDefinitionSchema = z
     settings: SettingsSchema.optional(),
     steps: z.record(z.string(), StepSchema).meta({ description: 'Steps by name; the DAG comes from their data and after.' }),
   })
-  .meta({ title: 'Sluice pipeline definition', id: 'PipelineDefinition' });
+  .meta({ title: 'Sluice pipeline definition' });
 
 export type PipelineDefinition = z.output<typeof PipelineDefinitionSchema>;
 export type PipelineDefinitionInput = z.input<typeof PipelineDefinitionSchema>;

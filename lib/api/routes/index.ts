@@ -1,0 +1,23 @@
+/**
+ * Every route of the app, for GET /api/openapi.json.
+ *
+ * ADDING A FEATURE'S ROUTES: create lib/api/routes/<feature>.ts exporting `routes: RouteSpec[]` (and
+ * optionally `schemas: Record<string, JsonSchema>` for shared components), then add ONE import line and
+ * ONE array entry below. test/pipelines/openapi-valid.test.ts checks the document validates and that
+ * every registered HTTP function has an operation, so a route missing here fails a test.
+ */
+import type { JsonSchema, RouteSpec } from '../catalogue';
+import * as pipelines from './pipelines';
+import * as snapshots from './snapshots';
+import * as documents from './documents';
+import * as platform from './platform';
+import * as runs from './runs';
+import * as data from './data';
+import * as schedules from './schedules';
+
+export interface RouteModule {
+  routes: RouteSpec[];
+  schemas?: Record<string, JsonSchema>;
+}
+
+export const ROUTE_MODULES: RouteModule[] = [pipelines, snapshots, documents, platform, runs, data, schedules];

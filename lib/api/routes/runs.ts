@@ -1,0 +1,148 @@
+import { pageOf, pagingParams, pathParam, problems, queryParam, type JsonSchema, type RouteSpec } from '../catalogue';
+
+/**
+ * Routes of issue 5 (RUNS: functions/runs.ts), pre-written from the issue text. RUNS: adjust these to
+ * what you build (this file is the catalogue entry for your routes).
+ */
+const TAGS = ['runs'];
+const runId = pathParam('id', 'Run id.');
+const step = pathParam('step', 'Step name.');
+const idempotencyKey = {
+  name: 'Idempotency-Key',
+  in: 'header' as const,
+  description: 'Repeating a request with the same key returns the same run.',
+  schema: { type: 'string' },
+};
+
+export const schemas: Record<string, JsonSchema> = {
+  StartRunRequest: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      version: { type: 'integer', minimum: 1 },
+      parameters: { type: 'object', additionalProperties: true },
+      inputs: { type: 'object', additionalProperties: { type: 'string' }, description: 'name@version|latest or sha256:<hex>.' },
+      tags: { type: 'object', additionalProperties: { type: 'string' } },
+      forceRerun: { type: 'boolean' },
+      continueOnStepFailure: { type: 'boolean' },
+    },
+  },
+  RunAccepted: {
+    type: 'object',
+    required: ['runId', 'status', 'statusUrl'],
+    properties: { runId: { type: 'string' }, status: { type: 'string' }, statusUrl: { type: 'string' } },
+  },
+  StepRun: {
+    type: 'object',
+    properties: {
+      name: { type: 'string' },
+      status: { enum: ['NotStarted', 'Queued', 'Running', 'Completed', 'Reused', 'Failed', 'Canceled', 'Skipped'] },
+      attempts: { type: 'integer' },
+      cache: { type: 'object' },
+      outputs: { type: 'object' },
+      exitCode: { type: 'integer' },
+      error: { type: 'object' },
+      metrics: { type: 'array', items: { type: 'object' } },
+    },
+  },
+  Run: {
+    type: 'object',
+    properties: {
+      runId: { type: 'string' },
+      pipeline: { type: 'string' },
+      version: { type: 'integer' },
+      status: { enum: ['Queued', 'Running', 'Completed', 'Failed', 'Canceled'] },
+      parameters: { type: 'object' },
+      trigger: { type: 'object' },
+      createdAt: { type: 'string', format: 'date-time' },
+      startedAt: { type: 'string', format: 'date-time' },
+      finishedAt: { type: 'string', format: 'date-time' },
+      steps: { type: 'array', items: { $ref: '#/components/schemas/StepRun' } },
+    },
+  },
+};
+
+const startResponses = {
+  '202': { description: 'Run accepted', schema: { $ref: '#/components/schemas/RunAccepted' } },
+  ...problems(400, 404, 409),
+};
+
+export const routes: RouteSpec[] = [
+  {
+    method: 'post',
+    path: '/api/pipelines/{name}/runs',
+    operationId: 'startRun',
+    summary: "Start a run of the pipeline's default version (or body.version)",
+    tags: TAGS,
+    parameters: [pathParam('name', 'Pipeline name.'), idempotencyKey],
+    requestBody: { content: { 'application/json': { $ref: '#/components/schemas/StartRunRequest' } } },
+    responses: startResponses,
+  },
+  {
+    method: 'post',
+    path: '/api/pipelines/{name}/versions/{version}/runs',
+    operationId: 'startRunOfVersion',
+    summary: 'Start a run of a specific version',
+    tags: TAGS,
+    parameters: [pathParam('name', 'Pipeline name.'), pathParam('version', 'Version number.'), idempotencyKey],
+    requestBody: { content: { 'application/json': { $ref: '#/components/schemas/StartRunRequest' } } },
+    responses: startResponses,
+  },
+  {
+    method: 'get',
+    path: '/api/runs',
+    operationId: 'listRuns',
+    summary: 'Runs, filtered by pipeline and status (paged)',
+    tags: TAGS,
+    parameters: [queryParam('pipeline', 'Pipeline name.'), queryParam('status', 'Run status.'), ...pagingParams],
+    responses: { '200': { description: 'A page of runs', schema: pageOf({ $ref: '#/components/schemas/Run' }) }, ...problems(400) },
+  },
+  {
+    method: 'get',
+    path: '/api/runs/{id}',
+    operationId: 'getRun',
+    summary: 'A run with its steps',
+    tags: TAGS,
+    parameters: [runId],
+    responses: { '200': { description: 'The run', schema: { $ref: '#/components/schemas/Run' } }, ...problems(404) },
+  },
+  {
+    method: 'post',
+    path: '/api/runs/{id}/cancel',
+    operationId: 'cancelRun',
+    summary: 'Cancel a run, its running steps and their processes',
+    tags: TAGS,
+    parameters: [runId],
+    responses: { '202': { description: 'Cancellation requested', schema: { type: 'object' } }, ...problems(404, 409) },
+  },
+  {
+    method: 'post',
+    path: '/api/runs/{id}/rerun',
+    operationId: 'rerunRun',
+    summary: 'A new run with the same inputs, reusing whatever succeeded',
+    tags: TAGS,
+    parameters: [runId],
+    responses: startResponses,
+  },
+  {
+    method: 'get',
+    path: '/api/runs/{id}/steps/{step}/logs',
+    operationId: 'getStepLogs',
+    summary: "A step's stdout/stderr; ?follow=true streams while it runs",
+    tags: TAGS,
+    parameters: [runId, step, queryParam('follow', 'Stream until the step ends.', { type: 'boolean' })],
+    responses: { '200': { description: 'Log text', schema: { type: 'string' }, contentType: 'text/plain' }, ...problems(404) },
+  },
+  {
+    method: 'get',
+    path: '/api/runs/{id}/steps/{step}/outputs/{output}',
+    operationId: 'getStepOutput',
+    summary: 'An output file, or the manifest of a directory output (?path= for one file inside)',
+    tags: TAGS,
+    parameters: [runId, step, pathParam('output', 'Output name.'), queryParam('path', 'A file inside a directory output.')],
+    responses: {
+      '200': { description: 'The file, or the manifest', schema: { type: 'string', contentEncoding: 'binary' }, contentType: 'application/octet-stream' },
+      ...problems(404),
+    },
+  },
+];
