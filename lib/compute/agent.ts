@@ -478,17 +478,16 @@ async function prepare(
 
   if (spec.code) {
     logw.note(`extracting code ${spec.code}`);
-    try {
-      await extractCode(spec.code, dirs.codeDir);
-    } catch (e) {
-      const msg = (e as Error).message;
-      const missing = /not found|does not exist|404|no such/i.test(msg);
+    const r = await extractCode(spec.code, dirs.codeDir);
+    if (!r.ok)
       return {
-        outcome: missing
-          ? { kind: 'missing-input', message: `The code snapshot ${spec.code} is not available: ${msg}` }
-          : { kind: 'platform', message: `Extracting the code snapshot ${spec.code} failed: ${msg}` },
+        outcome: r.missing
+          ? {
+              kind: 'missing-input',
+              message: `The code snapshot ${spec.code} is not available: ${r.message}`,
+            }
+          : { kind: 'platform', message: `Extracting the code snapshot ${spec.code} failed: ${r.message}` },
       };
-    }
   }
   for (const i of spec.inputs) {
     if (canceled()) return { outcome: { kind: 'canceled' } };

@@ -1,31 +1,22 @@
-/**
- * Extracting a job's code snapshot through PIPELINES' `extractSnapshot(ref, dir)` (lib/snapshots).
- * Looked up at run time so an agent keeps working for jobs without code while that module changes.
- */
-import { join } from 'node:path';
+/** Extracting a job's code snapshot through PIPELINES' `extractSnapshot(ref, dir)` (lib/snapshots). */
+import { extractSnapshot } from '../snapshots';
 
-type Extract = (ref: string, dir: string) => Promise<unknown>;
-
-let found: Extract | undefined;
-
-async function locate(): Promise<Extract> {
-  if (found) return found;
-  const base = join(__dirname, '..', 'snapshots');
-  for (const mod of ['index', 'extract', 'store', 'snapshots']) {
-    try {
-      const m = (await import(join(base, `${mod}.js`))) as { extractSnapshot?: Extract };
-      if (typeof m.extractSnapshot === 'function') return (found = m.extractSnapshot);
-    } catch {
-      /* not this module */
-    }
+/** Extracts `ref` (`snapshot:sha256:<hex>`) into `dir`; `missing` tells a vanished snapshot from other failures. */
+export async function extractCode(
+  ref: string,
+  dir: string,
+): Promise<{ ok: true } | { ok: false; missing: boolean; message: string }> {
+  try {
+    await extractSnapshot(ref, dir);
+    return { ok: true };
+  } catch (e) {
+    const status =
+      (e as { status?: number; statusCode?: number }).status ?? (e as { statusCode?: number }).statusCode;
+    const message = (e as Error).message;
+    return {
+      ok: false,
+      missing: status === 404 || status === 400 || /not found|does not exist/i.test(message),
+      message,
+    };
   }
-  throw new Error(
-    'This agent cannot extract code snapshots: lib/snapshots has no extractSnapshot (is the agent built from a complete checkout?).',
-  );
-}
-
-/** Extracts `ref` (`snapshot:sha256:<hex>`) into `dir`. */
-export async function extractCode(ref: string, dir: string): Promise<void> {
-  const extract = await locate();
-  await extract(ref, dir);
 }
