@@ -36,6 +36,7 @@ async function startLocalAgent(baseUrl: string, dataDir: string): Promise<LocalA
       pool: 'local',
       endpoint: baseUrl,
       workDir: path.join(dataDir, 'agent'),
+      key: process.env.SLUICE_MASTER_KEY || process.env.SLUICE_FUNCTION_KEY || undefined,
     });
   } catch (err) {
     process.stderr.write(`sluice start: the local compute agent did not start: ${(err as Error).message}\n`);
