@@ -1,0 +1,14 @@
+import * as df from 'durable-functions';
+import { advance, poll, type AdvanceInput, type PollInput } from '../lib/runs/engine';
+import {
+  ADVANCE_ACTIVITY,
+  POLL_ACTIVITY,
+  RUN_ORCHESTRATION,
+  runOrchestrator,
+} from '../lib/runs/orchestrator';
+
+df.app.orchestration(RUN_ORCHESTRATION, runOrchestrator);
+df.app.activity(ADVANCE_ACTIVITY, {
+  handler: (input: AdvanceInput, ctx) => advance(input, (m) => ctx.warn(m)),
+});
+df.app.activity(POLL_ACTIVITY, { handler: (input: PollInput) => poll(input) });

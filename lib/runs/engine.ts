@@ -1,0 +1,605 @@
+import { getClients } from '../azure/clients';
+import { loadSettings } from '../config/settings';
+import type { JobFailureCode, JobResult, JobSpec } from '../compute/job';
+import { enqueueJob, markLost, readJob, requestCancel } from '../compute/jobs';
+import { getComputeTarget } from '../compute/targets';
+import { exists } from '../data/cas';
+import { recordConsumed, recordProduced } from '../data/lineage';
+import { getClock } from '../host/clock';
+import { parseBinding, stepInputBindings, stepOutputs } from '../pipelines/graph';
+import { parseDuration, type PipelineDefinition, type StepDefinition } from '../pipelines/schema';
+import { getPipelineVersion } from '../pipelines/store';
+import {
+  buildComponents,
+  cacheKey,
+  diffComponents,
+  explainRun,
+  type CacheComponents,
+  type CacheDecision,
+} from './cache-key';
+import { claim, readEntry, readLatest, release, writeEntry, writeLatest } from './cache-store';
+import { codeFileList } from './code-files';
+import {
+  applyFailure,
+  buildGraph,
+  applySuccess,
+  isFinished,
+  readySteps,
+  runStatus,
+  type PlanState,
+  type StepGraph,
+  type StepOutputRef,
+  type StepState,
+} from './plan';
+import { MAX_METRICS_PER_STEP, readRun, updateRun, type RunDoc, type StepRecord } from './store';
+
+/**
+ * The I/O side of a run: what the orchestration's activities do. `advance` persists what happened since
+ * the last call, dispatches the ready steps (cache check, single-flight claim, enqueue) and cascades
+ * through steps that turn out Reused, so an all-Reused run takes one activity, not one per step.
+ * `poll` reads job rows when an event may have been lost. Both are safe to run twice (activities are
+ * at-least-once): job ids are deterministic and every write is an upsert or an etag-guarded replace.
+ */
+
+/** Step timeout when the definition sets none: 6 h. Setting `SLUICE_STEP_TIMEOUT_DEFAULT` (a duration). */
+export function defaultStepTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  return parseDuration(env.SLUICE_STEP_TIMEOUT_DEFAULT ?? '') ?? 6 * 3600_000;
+}
+
+/** A running job with no heartbeat for this long is failed as `lost`. Setting `SLUICE_LOST_AFTER_MS`. @default 30000 */
+export function lostAfterMs(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.SLUICE_LOST_AFTER_MS);
+  return Number.isFinite(n) && n > 0 ? n : 30_000;
+}
+
+export interface OrchestrationInput {
+  runId: string;
+  graph: StepGraph;
+  maxConcurrency: number;
+  continueOnStepFailure: boolean;
+  /** Step → retries allowed. */
+  retries: Record<string, number>;
+}
+
+/** Something observed about a step's job, to persist with the state it led to. */
+export interface StepObservation {
+  step: string;
+  jobId: string;
+  result: JobResult;
+  /** Single-flight: the result belongs to another run's job this step followed. */
+  followed?: { runId: string; step: string };
+}
+
+export interface AdvanceInput {
+  runId: string;
+  /** The orchestration's deterministic "now" (epoch ms). */
+  now: number;
+  state: PlanState;
+  dispatch: string[];
+  observations: StepObservation[];
+  /** Steps whose jobs must be cancelled (a failure halted the run, or the run was canceled). */
+  cancel: Array<{ step: string; jobId: string }>;
+  /** Set on the first call: the run turns Running. */
+  starting?: boolean;
+}
+
+export interface AdvanceOutput {
+  state: PlanState;
+  finished: boolean;
+}
+
+interface RunContext {
+  doc: RunDoc;
+  definition: PipelineDefinition;
+  graph: StepGraph;
+}
+
+// A small per-process cache: definitions are immutable, and this process is the run's only writer.
+const contexts = new Map<string, RunContext>();
+
+async function context(runId: string): Promise<RunContext> {
+  const hit = contexts.get(runId);
+  if (hit) return hit;
+  const doc = await readRun(runId);
+  if (!doc) throw new Error(`run ${runId} has no document`);
+  const v = await getPipelineVersion(doc.pipeline, doc.version);
+  const ctx = { doc, definition: v.definition, graph: buildGraph(v.definition) };
+  if (contexts.size > 200) contexts.delete(contexts.keys().next().value!);
+  contexts.set(runId, ctx);
+  return ctx;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export async function advance(
+  input: AdvanceInput,
+  log: (m: string) => void = () => {},
+): Promise<AdvanceOutput> {
+  const ctx = await context(input.runId);
+  const { doc, definition } = ctx;
+  const now = getClock().now();
+  const patches: Array<(d: RunDoc) => void> = [];
+  const sideEffects: Array<Promise<unknown>> = [];
+
+  // 1. Cancel jobs the orchestrator decided to stop.
+  for (const c of input.cancel)
+    sideEffects.push(requestCancel(input.runId, c.jobId).catch((e) => log(`cancel ${c.jobId}: ${e}`)));
+
+  // 2. Persist observations: outputs, metrics, cache entries for fresh successes.
+  for (const o of input.observations) {
+    const s = input.state.steps[o.step];
+    patches.push((d) => recordObservation(d, o, s));
+    const rec = doc.steps[o.step];
+    if (o.result.state === 'succeeded' && !o.followed) {
+      const outputs = outputsOf(o.result);
+      for (const [name, out] of Object.entries(outputs))
+        sideEffects.push(
+          recordProduced(out.hash, { runId: input.runId, step: o.step, output: name }).catch(() => {}),
+        );
+      if (rec?.cache?.key && definition.steps[o.step]?.reuse !== false)
+        sideEffects.push(
+          writeEntry({
+            key: rec.cache.key,
+            runId: input.runId,
+            step: o.step,
+            pipeline: doc.pipeline,
+            outputs,
+            components: rec.cache.components,
+            createdAt: iso(now),
+          }).then(() => release(rec.cache!.key, input.runId, o.step)),
+        );
+    } else if (rec?.cache?.key && !o.followed && o.result.state !== 'succeeded') {
+      sideEffects.push(release(rec.cache.key, input.runId, o.step).catch(() => {}));
+    }
+  }
+
+  // 3. Dispatch ready steps, cascading through Reused ones.
+  let state = input.state;
+  let ready = input.dispatch;
+  const dispatchedRecords: Record<string, StepRecord> = {};
+  let guard = 0;
+  while (ready.length && guard++ < 10_000) {
+    const decisions = await Promise.all(ready.map((step) => dispatchStep(ctx, state, step, input.now, log)));
+    for (const d of decisions) {
+      dispatchedRecords[d.step] = d.record;
+      if (d.kind === 'reused') state = applySuccess(state, d.step, 'Reused', d.outputs);
+      else if (d.kind === 'queued') state = withStep(state, d.step, d.state);
+      else {
+        const eff = applyFailure(
+          ctx.graph,
+          withStep(state, d.step, {
+            ...state.steps[d.step]!,
+            status: 'Queued',
+            attempt: state.steps[d.step]!.attempt + 1,
+          }),
+          d.step,
+          d.failure,
+          {
+            retries: 0,
+            continueOnStepFailure: doc.continueOnStepFailure,
+            now: input.now,
+          },
+        );
+        state = eff.state;
+        for (const c of eff.cancel) {
+          const jobId = state.steps[c]?.jobId;
+          if (jobId) sideEffects.push(requestCancel(input.runId, jobId).catch(() => {}));
+        }
+      }
+    }
+    ready = readySteps(ctx.graph, state, doc.maxConcurrency, input.now);
+  }
+
+  // 4. One write for everything this call changed.
+  const finished = isFinished(state);
+  const status = runStatus(state);
+  const updated = await updateRun(
+    input.runId,
+    (d) => {
+      if (input.starting && !d.startedAt) d.startedAt = iso(now);
+      for (const p of patches) p(d);
+      for (const [name, rec] of Object.entries(dispatchedRecords)) {
+        const merged = { ...d.steps[name], ...rec } as Record<string, unknown>;
+        for (const k of Object.keys(merged)) if (merged[k] === undefined) delete merged[k];
+        d.steps[name] = merged as unknown as StepRecord;
+      }
+      for (const [name, s] of Object.entries(state.steps)) syncStep(d, name, s, now);
+      d.status = finished ? status : d.status === 'Queued' || input.starting ? 'Running' : d.status;
+      if (finished && !d.finishedAt) d.finishedAt = iso(now);
+    },
+    ctx.doc,
+  );
+  ctx.doc = updated;
+  await Promise.all(sideEffects);
+  if (finished) {
+    contexts.delete(input.runId);
+    await replyIfAsked(updated, log);
+  }
+  return { state, finished };
+}
+
+function withStep(state: PlanState, step: string, s: StepState): PlanState {
+  return { ...state, steps: { ...state.steps, [step]: s } };
+}
+
+function outputsOf(r: JobResult): Record<string, StepOutputRef> {
+  const out: Record<string, StepOutputRef> = {};
+  for (const o of r.outputs ?? []) out[o.name] = { type: o.type, hash: o.hash, size: o.size };
+  return out;
+}
+
+function recordObservation(d: RunDoc, o: StepObservation, s: StepState | undefined): void {
+  const rec: StepRecord = d.steps[o.step] ?? { name: o.step, status: 'NotStarted', attempts: 0 };
+  const r = o.result;
+  if (o.followed) {
+    rec.reusedFrom = o.followed;
+    delete rec.waitingFor;
+    if (rec.cache)
+      rec.cache = {
+        ...rec.cache,
+        decision: 'reused',
+        reason: `computed once by run ${o.followed.runId} (single-flight), reused here`,
+      };
+  }
+  if (r.startedAt) rec.startedAt = r.startedAt;
+  rec.finishedAt = r.finishedAt;
+  if (r.exitCode !== undefined) rec.exitCode = r.exitCode;
+  if (r.processMs !== undefined) rec.processMs = r.processMs;
+  if (r.state === 'succeeded') {
+    rec.outputs = outputsOf(r);
+    delete rec.error;
+  } else if (r.failure) {
+    rec.error = { code: r.failure.code, message: r.failure.message };
+    if (s && s.status === 'NotStarted')
+      (rec.attemptErrors ??= []).push({
+        attempt: rec.attempts,
+        code: r.failure.code,
+        message: r.failure.message,
+      });
+  }
+  if (r.metrics?.length) rec.metrics = r.metrics.slice(-MAX_METRICS_PER_STEP);
+  d.steps[o.step] = rec;
+}
+
+/** Mirrors the plan state onto the step record (status, attempts, skip/cancel reasons). */
+function syncStep(d: RunDoc, name: string, s: StepState, now: number): void {
+  const rec: StepRecord = d.steps[name] ?? { name, status: 'NotStarted', attempts: 0 };
+  rec.status = s.status;
+  rec.attempts = s.attempt;
+  if (s.jobId) rec.jobId = s.jobId;
+  if (s.pool) rec.pool = s.pool;
+  if ((s.status === 'Skipped' || s.status === 'Canceled') && s.failure) {
+    rec.error = { code: s.failure.code, message: s.failure.message };
+    rec.finishedAt ??= iso(now);
+  }
+  if (s.status === 'Failed' && s.failure && !rec.error)
+    rec.error = { code: s.failure.code, message: s.failure.message };
+  d.steps[name] = rec;
+}
+
+// ---------------------------------------------------------------- dispatching one step
+
+type Dispatch =
+  | { kind: 'reused'; step: string; outputs: Record<string, StepOutputRef>; record: StepRecord }
+  | { kind: 'queued'; step: string; state: StepState; record: StepRecord }
+  | { kind: 'failed'; step: string; failure: { code: JobFailureCode; message: string }; record: StepRecord };
+
+async function dispatchStep(
+  ctx: RunContext,
+  state: PlanState,
+  step: string,
+  nowDet: number,
+  log: (m: string) => void,
+): Promise<Dispatch> {
+  const { doc, definition } = ctx;
+  const def = definition.steps[step]!;
+  const prev = state.steps[step]!;
+  const attempt = prev.attempt + 1;
+  const now = getClock().now();
+  // Only the fields a dispatch decides; the merge into the stored record clears the previous attempt's.
+  const base: StepRecord = {
+    name: step,
+    status: 'NotStarted',
+    attempts: prev.attempt,
+    error: undefined,
+    exitCode: undefined,
+    outputs: undefined,
+    reusedFrom: undefined,
+    waitingFor: undefined,
+    startedAt: undefined,
+    finishedAt: undefined,
+    processMs: undefined,
+  };
+  const fail = (code: JobFailureCode, message: string): Dispatch => ({
+    kind: 'failed',
+    step,
+    failure: { code, message },
+    record: { ...base, attempts: attempt, error: { code, message }, finishedAt: iso(now) },
+  });
+
+  if (def.kind !== 'command')
+    return fail(
+      'platform',
+      `step "${step}" has kind "${def.kind}", which this Sluice version cannot run yet; use kind: command`,
+    );
+  const targetName = def.compute ?? definition.settings?.defaultCompute ?? 'local';
+  let target;
+  try {
+    target = getComputeTarget(targetName);
+  } catch (e) {
+    return fail('platform', (e as Error).message);
+  }
+  if (!target)
+    return fail(
+      'platform',
+      `step "${step}" uses compute target "${targetName}", which is not configured; add it to SLUICE_COMPUTE_TARGETS`,
+    );
+
+  // Inputs by content hash.
+  const inputs: Record<string, { hash: string; type: 'file' | 'directory' }> = {};
+  for (const [name, value] of Object.entries(stepInputBindings(def))) {
+    const b = parseBinding(value);
+    let ref: { hash: string; type: 'file' | 'directory' } | undefined;
+    if (b.kind === 'pipelineInput') ref = doc.resolvedInputs[b.name];
+    else if (b.kind === 'dataset') ref = doc.resolvedInputs[`ref:${value.trim()}`];
+    else if (b.kind === 'stepOutput') ref = state.steps[b.step]?.outputs?.[b.output];
+    if (!ref)
+      return fail(
+        'missing-input',
+        `input "${name}" of step "${step}" (${value}) has no data: the producing step or dataset gave none`,
+      );
+    inputs[name] = { hash: ref.hash, type: ref.type };
+  }
+  const outputs = stepOutputs(def);
+  const components = buildComponents({
+    kind: def.kind,
+    command: def.command,
+    env: def.env ?? {},
+    parameters: doc.parameters,
+    code: def.code ?? null,
+    inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.hash])),
+    outputs: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.type])),
+    environment: target.environment,
+    cacheVersion: loadSettings().cacheVersion,
+  });
+  const key = cacheKey(components);
+  const canReuse = def.reuse !== false && !doc.forceRerun;
+
+  let decision: CacheDecision | undefined;
+  if (canReuse && prev.attempt === 0) {
+    const entry = await readEntry(key);
+    if (entry) {
+      const missing: string[] = [];
+      await Promise.all(
+        Object.entries(entry.outputs).map(async ([name, o]) => {
+          if (!(await exists(o.hash))) missing.push(name);
+        }),
+      );
+      if (missing.length === 0) {
+        const from = { runId: entry.runId, step: entry.step };
+        return {
+          kind: 'reused',
+          step,
+          outputs: entry.outputs,
+          record: {
+            ...base,
+            status: 'Reused',
+            attempts: 0,
+            reusedFrom: from,
+            outputs: entry.outputs,
+            finishedAt: iso(now),
+            cache: {
+              key,
+              decision: 'reused',
+              reason: `same cache key as run ${from.runId} step ${from.step}; its outputs still exist`,
+              components,
+            },
+          },
+        };
+      }
+      decision = explainRun({ why: 'outputs-gone', from: { runId: entry.runId, step: entry.step }, missing });
+    }
+  }
+  if (!decision) decision = await explainWhy(doc, step, components, def, prev, canReuse);
+
+  const jobId = `${step}.${attempt}`;
+  if (canReuse) {
+    const timeoutMs = def.timeout
+      ? (parseDuration(def.timeout) ?? defaultStepTimeoutMs())
+      : defaultStepTimeoutMs();
+    const c = await claim(
+      { key, runId: doc.runId, step, jobId, expiresAt: now + timeoutMs + lostAfterMs() * 2 },
+      now,
+    );
+    if (!c.taken) {
+      const follow = { runId: c.holder.runId, jobId: c.holder.jobId, step: c.holder.step };
+      return {
+        kind: 'queued',
+        step,
+        state: { status: 'Queued', attempt: prev.attempt, follow },
+        record: {
+          ...base,
+          status: 'Queued',
+          waitingFor: { runId: follow.runId, step: follow.step },
+          queuedAt: iso(now),
+          cache: {
+            key,
+            decision: 'run',
+            reason: `run ${follow.runId} is computing the same key (step ${follow.step}); waiting for its result`,
+            components,
+          },
+        },
+      };
+    }
+  }
+
+  const spec: JobSpec = {
+    jobId,
+    runId: doc.runId,
+    stepName: step,
+    attempt,
+    pool: target.pool,
+    kind: def.kind,
+    command: components.command,
+    env: components.env,
+    ...(def.code ? { code: def.code } : {}),
+    inputs: Object.entries(inputs).map(([name, v]) => ({ name, hash: v.hash, type: v.type })),
+    outputs: Object.entries(outputs).map(([name, v]) => ({ name, type: v.type })),
+    timeoutMs: def.timeout ? (parseDuration(def.timeout) ?? defaultStepTimeoutMs()) : defaultStepTimeoutMs(),
+    notify: { instanceId: doc.runId, eventName: `job:${jobId}` },
+    createdAt: iso(now),
+  };
+  try {
+    await enqueueJob(spec);
+  } catch (e) {
+    if (canReuse) await release(key, doc.runId, step).catch(() => {});
+    return fail('platform', `could not enqueue the job for step "${step}": ${(e as Error).message}`);
+  }
+  void nowDet;
+  await Promise.all([
+    writeLatest({
+      pipeline: doc.pipeline,
+      step,
+      runId: doc.runId,
+      cacheKey: key,
+      components,
+      at: iso(now),
+    }).catch((e) => log(`latest ${step}: ${e}`)),
+    ...Object.entries(inputs).map(([name, v]) =>
+      recordConsumed(v.hash, { runId: doc.runId, step, input: name }).catch(() => {}),
+    ),
+  ]);
+  return {
+    kind: 'queued',
+    step,
+    state: { status: 'Queued', attempt, jobId, pool: target.pool },
+    record: {
+      ...base,
+      status: 'Queued',
+      attempts: attempt,
+      jobId,
+      pool: target.pool,
+      queuedAt: iso(now),
+      cache: {
+        key,
+        decision: 'run',
+        reason: decision.reason,
+        ...(decision.decision === 'run' && decision.changes.length ? { changes: decision.changes } : {}),
+        components,
+      },
+    },
+  };
+}
+
+async function explainWhy(
+  doc: RunDoc,
+  step: string,
+  components: CacheComponents,
+  def: StepDefinition,
+  prev: StepState,
+  canReuse: boolean,
+): Promise<CacheDecision> {
+  if (prev.attempt > 0 && prev.failure)
+    return explainRun({ why: 'retry', attempt: prev.attempt + 1, failure: prev.failure.message });
+  if (doc.forceRerun) return explainRun({ why: 'forced' });
+  if (def.reuse === false) return explainRun({ why: 'reuse-disabled' });
+  void canReuse;
+  const latest = await readLatest(doc.pipeline, step).catch(() => undefined);
+  if (!latest) return explainRun({ why: 'no-earlier' });
+  let codeFiles;
+  if (latest.components.code !== components.code && latest.components.code && components.code)
+    codeFiles = await codeFileList(latest.components.code, components.code).catch(() => undefined);
+  return explainRun({
+    why: 'changed',
+    changes: diffComponents(latest.components, components, codeFiles),
+    from: { runId: latest.runId },
+  });
+}
+
+// ---------------------------------------------------------------- polling
+
+export interface PollInput {
+  runId: string;
+  jobs: Array<{ step: string; runId: string; jobId: string; follow?: { runId: string; step: string } }>;
+}
+
+export type PollResult =
+  | { step: string; jobId: string; result: JobResult; followed?: { runId: string; step: string } }
+  /** The followed job ended without outputs to share: run the step here. */
+  | { step: string; jobId: string; followFailed: true };
+
+/** Reads job rows (an event may have been lost) and fails jobs whose agent went silent as `lost`. */
+export async function poll(input: PollInput): Promise<PollResult[]> {
+  const out: PollResult[] = [];
+  const lostAfter = lostAfterMs();
+  await Promise.all(
+    input.jobs.map(async (j) => {
+      const row = await readJob(j.runId, j.jobId);
+      if (j.follow) {
+        if (row?.result?.state === 'succeeded')
+          out.push({ step: j.step, jobId: j.jobId, result: row.result, followed: j.follow });
+        else if (!row || (row.state !== 'queued' && row.state !== 'running'))
+          out.push({ step: j.step, jobId: j.jobId, followFailed: true });
+        else if (row.state === 'running') {
+          const lost = await markLost(j.runId, j.jobId, lostAfter);
+          if (lost) out.push({ step: j.step, jobId: j.jobId, followFailed: true });
+        }
+        return;
+      }
+      if (!row) {
+        out.push({
+          step: j.step,
+          jobId: j.jobId,
+          result: {
+            jobId: j.jobId,
+            state: 'failed',
+            failure: {
+              code: 'platform',
+              message: `job ${j.jobId} has no row in the jobs table; it was never enqueued or was deleted`,
+            },
+            outputs: [],
+            metrics: [],
+            finishedAt: iso(getClock().now()),
+            agentId: '',
+          },
+        });
+        return;
+      }
+      if (row.result) out.push({ step: j.step, jobId: j.jobId, result: row.result });
+      else if (row.state === 'running') {
+        const lost = await markLost(j.runId, j.jobId, lostAfter);
+        if (lost) out.push({ step: j.step, jobId: j.jobId, result: lost });
+      }
+    }),
+  );
+  return out.sort((a, b) => (a.step < b.step ? -1 : a.step > b.step ? 1 : 0));
+}
+
+// ---------------------------------------------------------------- finishing
+
+async function replyIfAsked(doc: RunDoc, log: (m: string) => void): Promise<void> {
+  if (doc.trigger.type !== 'queue' || !doc.trigger.replyTo || doc.replied) return;
+  const outputs: Record<string, Record<string, StepOutputRef>> = {};
+  for (const [name, s] of Object.entries(doc.steps)) if (s.outputs) outputs[name] = s.outputs;
+  const summary = {
+    runId: doc.runId,
+    pipeline: doc.pipeline,
+    version: doc.version,
+    status: doc.status,
+    outputs,
+    startedAt: doc.startedAt ?? doc.createdAt,
+    finishedAt: doc.finishedAt,
+  };
+  try {
+    const q = getClients().queue.getQueueClient(doc.trigger.replyTo);
+    await q.createIfNotExists();
+    await q.sendMessage(Buffer.from(JSON.stringify(summary)).toString('base64'));
+    await updateRun(doc.runId, (d) => {
+      d.replied = true;
+    });
+  } catch (e) {
+    log(
+      `run ${doc.runId}: could not post the summary to queue ${doc.trigger.replyTo}: ${(e as Error).message}`,
+    );
+  }
+}

@@ -1,0 +1,320 @@
+import { HttpResponse, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { readJob } from '../compute/jobs';
+import { logBlobName, LOGS_CONTAINER } from '../compute/log-stream';
+import { getClients } from '../azure/clients';
+import { fileInDirectory, openFile, readManifest } from '../data/cas';
+import { asProblems } from '../data/errors';
+import { conflict, invalid, notFound, pointer } from '../errors/problem';
+import { httpHandler, json, readJson } from '../http/handler';
+import { getClock } from '../host/clock';
+import { closest } from '../pipelines/suggest';
+import { PIPELINE_NAME_RE, PIPELINE_NAME_RULE } from '../pipelines/schema';
+import type { StartRunRequest, TriggerInfo } from './contract';
+import { durableClient } from './durable-client';
+import { CANCEL_EVENT } from './orchestrator';
+import { TERMINAL, type StepStatus } from './plan';
+import { startRun } from './start';
+import { listRuns, readRun, runView, type RunDoc, type StepRecord } from './store';
+
+/** HTTP handlers for runs; registered in functions/runs.ts. */
+
+const START_FIELDS = ['version', 'parameters', 'inputs', 'tags', 'forceRerun', 'continueOnStepFailure'];
+const RUN_STATUSES = ['Queued', 'Running', 'Completed', 'Failed', 'Canceled'];
+
+function runIdOf(req: HttpRequest): string {
+  const id = req.params.id ?? '';
+  if (!/^[A-Za-z0-9_-]{1,128}$/.test(id)) throw notFound(`There is no run "${id}".`);
+  return id;
+}
+
+async function mustReadRun(id: string): Promise<RunDoc> {
+  const doc = await readRun(id);
+  if (!doc) throw notFound(`There is no run "${id}"; list runs with GET /api/runs.`);
+  return doc;
+}
+
+function statusUrl(req: HttpRequest, runId: string): string {
+  return `${new URL(req.url).origin}/api/runs/${runId}`;
+}
+
+/** POST /api/pipelines/{name}/runs and /api/pipelines/{name}/versions/{version}/runs */
+export const startRunHandler = httpHandler(async (req, ctx) => {
+  const name = req.params.name ?? '';
+  if (!PIPELINE_NAME_RE.test(name))
+    throw invalid([
+      {
+        pointer: '/name',
+        message: `"${name}" is not a pipeline name: a pipeline name is ${PIPELINE_NAME_RULE}`,
+      },
+    ]);
+  const body = (await readJson(req, { optional: true })) ?? {};
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw invalid([
+      { pointer: '', message: `the body must be a JSON object with any of ${START_FIELDS.join(', ')}` },
+    ]);
+  const b = body as Record<string, unknown>;
+  const problems = Object.keys(b)
+    .filter((k) => !START_FIELDS.includes(k))
+    .map((k) => {
+      const c = closest(k, START_FIELDS);
+      return {
+        pointer: pointer([k]),
+        message: `unknown field "${k}"${c ? `; did you mean "${c}"?` : ''} (allowed: ${START_FIELDS.join(', ')})`,
+      };
+    });
+  let version = b.version as number | undefined;
+  if (req.params.version !== undefined) {
+    const v = Number(req.params.version);
+    if (!/^[1-9][0-9]*$/.test(req.params.version))
+      problems.push({ pointer: '/version', message: `"${req.params.version}" is not a version number` });
+    else if (version !== undefined && version !== v)
+      problems.push({
+        pointer: '/version',
+        message: `the body asks for version ${String(version)} but the URL names version ${v}`,
+      });
+    version = v;
+  }
+  if (version !== undefined && (typeof version !== 'number' || !Number.isInteger(version) || version < 1))
+    problems.push({ pointer: '/version', message: 'version must be a positive integer' });
+  if (problems.length) throw invalid(problems);
+  const key = req.headers.get('idempotency-key') ?? undefined;
+  if (key !== undefined && (key.length === 0 || key.length > 256))
+    throw invalid([
+      { pointer: '/headers/Idempotency-Key', message: 'an Idempotency-Key is 1 to 256 characters' },
+    ]);
+  const request: StartRunRequest = {
+    pipeline: name,
+    ...(version !== undefined ? { version } : {}),
+    ...(b.parameters !== undefined ? { parameters: b.parameters as Record<string, unknown> } : {}),
+    ...(b.inputs !== undefined ? { inputs: b.inputs as Record<string, string> } : {}),
+    ...(b.tags !== undefined ? { tags: b.tags as Record<string, string> } : {}),
+    ...(b.forceRerun !== undefined ? { forceRerun: b.forceRerun as boolean } : {}),
+    ...(b.continueOnStepFailure !== undefined
+      ? { continueOnStepFailure: b.continueOnStepFailure as boolean }
+      : {}),
+    ...(key ? { idempotencyKey: key } : {}),
+  };
+  const trigger: TriggerInfo = { type: 'rest', ...(key ? { idempotencyKey: key } : {}) };
+  const r = await startRun(request, trigger, { context: ctx });
+  const url = statusUrl(req, r.runId);
+  return json(
+    r.created ? 202 : 200,
+    { runId: r.runId, status: r.status, statusUrl: url, created: r.created },
+    { location: url },
+  );
+});
+
+/** GET /api/runs/{id} */
+export const getRunHandler = httpHandler(async (req) => {
+  const doc = await mustReadRun(runIdOf(req));
+  await overlayLiveState(doc);
+  return json(200, runView(doc));
+});
+
+/** Steps the orchestration last saw Queued may already run on an agent: the job row knows. */
+async function overlayLiveState(doc: RunDoc): Promise<void> {
+  await Promise.all(
+    Object.values(doc.steps)
+      .filter((s) => s.status === 'Queued' && s.jobId)
+      .map(async (s) => {
+        const row = await readJob(doc.runId, s.jobId!).catch(() => undefined);
+        if (row?.state === 'running') {
+          s.status = 'Running';
+          if (row.startedAt ?? row.claimedAt) s.startedAt = row.startedAt ?? row.claimedAt;
+        }
+      }),
+  );
+}
+
+/** GET /api/runs?pipeline=&status=&limit=&continuationToken= */
+export const listRunsHandler = httpHandler(async (req) => {
+  const q = req.query;
+  const problems = [];
+  const pipeline = q.get('pipeline') ?? undefined;
+  const status = q.get('status') ?? undefined;
+  if (pipeline !== undefined && !PIPELINE_NAME_RE.test(pipeline))
+    problems.push({ pointer: '/query/pipeline', message: `a pipeline name is ${PIPELINE_NAME_RULE}` });
+  if (status !== undefined && !RUN_STATUSES.includes(status))
+    problems.push({ pointer: '/query/status', message: `status is one of ${RUN_STATUSES.join(', ')}` });
+  const limitText = q.get('limit');
+  const limit = limitText === null ? undefined : Number(limitText);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 200))
+    problems.push({ pointer: '/query/limit', message: 'limit is an integer from 1 to 200' });
+  if (problems.length) throw invalid(problems);
+  const token = q.get('continuationToken') ?? undefined;
+  try {
+    const page = await listRuns({ pipeline, status, limit, continuationToken: token });
+    return json(200, page);
+  } catch (e) {
+    if (token && /continuation|token|invalid/i.test((e as Error).message))
+      throw invalid([
+        {
+          pointer: '/query/continuationToken',
+          message: 'the continuation token is not valid; start from the first page',
+        },
+      ]);
+    throw e;
+  }
+});
+
+/** POST /api/runs/{id}/cancel */
+export const cancelRunHandler = httpHandler(async (req, ctx) => {
+  const doc = await mustReadRun(runIdOf(req));
+  if (['Completed', 'Failed', 'Canceled'].includes(doc.status))
+    throw conflict(`Run ${doc.runId} already ended (${doc.status}); there is nothing to cancel.`, {
+      status: doc.status,
+    });
+  await durableClient(ctx).raiseEvent(doc.runId, CANCEL_EVENT, {
+    at: new Date(getClock().now()).toISOString(),
+  });
+  return json(202, { runId: doc.runId, status: 'Canceling', statusUrl: statusUrl(req, doc.runId) });
+});
+
+/** POST /api/runs/{id}/rerun: same pipeline version, parameters and input data; reuse does the resuming. */
+export const rerunHandler = httpHandler(async (req, ctx) => {
+  const doc = await mustReadRun(runIdOf(req));
+  const inputs: Record<string, string> = {};
+  for (const [name, r] of Object.entries(doc.resolvedInputs))
+    if (!name.startsWith('ref:')) inputs[name] = r.hash;
+  const r = await startRun(
+    {
+      pipeline: doc.pipeline,
+      version: doc.version,
+      parameters: doc.parameters,
+      inputs,
+      tags: doc.tags,
+      continueOnStepFailure: doc.continueOnStepFailure,
+    },
+    { type: 'rest' },
+    { context: ctx, rerunOf: doc.runId },
+  );
+  const url = statusUrl(req, r.runId);
+  return json(
+    202,
+    { runId: r.runId, status: r.status, statusUrl: url, rerunOf: doc.runId },
+    { location: url },
+  );
+});
+
+function stepOf(doc: RunDoc, name: string): StepRecord {
+  const s = doc.steps[name];
+  if (!s) {
+    const c = closest(name, Object.keys(doc.steps));
+    throw notFound(
+      `Run ${doc.runId} has no step "${name}"${c ? `; did you mean "${c}"?` : ''} Its steps: ${Object.keys(doc.steps).join(', ')}.`,
+    );
+  }
+  return s;
+}
+
+/** GET /api/runs/{id}/steps/{step}/outputs/{output}[?path=] */
+export const stepOutputHandler = httpHandler(async (req) => {
+  const doc = await mustReadRun(runIdOf(req));
+  const s = stepOf(doc, req.params.step ?? '');
+  const name = req.params.output ?? '';
+  const out = s.outputs?.[name];
+  if (!out) {
+    const have = Object.keys(s.outputs ?? {});
+    throw notFound(
+      `Step ${s.name} of run ${doc.runId} has no output "${name}"` +
+        (have.length
+          ? `; its outputs are ${have.join(', ')}.`
+          : ` (the step is ${s.status} and has no outputs yet).`),
+    );
+  }
+  const path = req.query.get('path');
+  return asProblems(async () => {
+    if (out.type === 'directory' && !path)
+      return json(200, { hash: out.hash, type: 'directory', files: await readManifest(out.hash) });
+    if (out.type === 'file' && path)
+      throw invalid([
+        {
+          pointer: '/query/path',
+          message: `output "${name}" is a file; ?path= applies to directory outputs`,
+        },
+      ]);
+    const hash = out.type === 'directory' ? (await fileInDirectory(out.hash, path!)).hash : out.hash;
+    const f = await openFile(hash);
+    return new HttpResponse({
+      status: 200,
+      body: f.stream as never,
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-length': String(f.size),
+        etag: `"${hash}"`,
+      },
+    }) as unknown as HttpResponseInit;
+  }, '/query/path');
+});
+
+/** GET /api/runs/{id}/steps/{step}/logs[?follow=true][&attempt=N] */
+export const stepLogsHandler = httpHandler(async (req) => {
+  const runId = runIdOf(req);
+  const doc = await mustReadRun(runId);
+  let s = stepOf(doc, req.params.step ?? '');
+  // A Reused step shows the log of the execution it reused.
+  let source = { runId, step: s.name, attempt: s.attempts };
+  if (s.status === 'Reused' && s.reusedFrom) {
+    const src = await readRun(s.reusedFrom.runId);
+    const ss = src?.steps[s.reusedFrom.step];
+    if (ss) source = { runId: s.reusedFrom.runId, step: s.reusedFrom.step, attempt: ss.attempts };
+  }
+  const attemptText = req.query.get('attempt');
+  if (attemptText !== null) {
+    const a = Number(attemptText);
+    if (!Number.isInteger(a) || a < 1 || a > Math.max(1, source.attempt))
+      throw invalid([
+        { pointer: '/query/attempt', message: `attempt is from 1 to ${Math.max(1, source.attempt)}` },
+      ]);
+    source.attempt = a;
+  }
+  const follow = req.query.get('follow') === 'true' || req.query.get('follow') === '1';
+  const blob = getClients()
+    .blob.getContainerClient(LOGS_CONTAINER)
+    .getBlobClient(logBlobName(source.runId, source.step, Math.max(1, source.attempt)));
+  const header = {
+    'content-type': 'text/plain; charset=utf-8',
+    'x-sluice-log-source': `${source.runId}/${source.step}/${source.attempt}`,
+  };
+  if (!follow) {
+    if (source.attempt === 0) return { status: 200, headers: header, body: '' };
+    try {
+      const buf = await blob.downloadToBuffer();
+      return { status: 200, headers: header, body: buf.toString('utf8') };
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404)
+        return { status: 200, headers: header, body: '' };
+      throw e;
+    }
+  }
+  const stepName = s.name;
+  let offset = 0;
+  let done = false;
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        if (done) return controller.close();
+        const props = await blob.getProperties().catch(() => undefined);
+        const size = props?.contentLength ?? 0;
+        if (size > offset) {
+          const buf = await blob.downloadToBuffer(offset, size - offset);
+          offset += buf.length;
+          controller.enqueue(new Uint8Array(buf));
+          return;
+        }
+        const now = await readRun(runId).catch(() => undefined);
+        s = now?.steps[stepName] ?? s;
+        if (TERMINAL.has(s.status as StepStatus) && source.runId === runId) {
+          // One last read: the agent flushes its final bytes before reporting.
+          const last = await blob.getProperties().catch(() => undefined);
+          if ((last?.contentLength ?? 0) > offset) continue;
+          done = true;
+          return controller.close();
+        }
+        if (source.runId !== runId) return controller.close();
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    },
+  });
+  return new HttpResponse({ status: 200, headers: header, body: stream }) as unknown as HttpResponseInit;
+});

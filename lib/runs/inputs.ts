@@ -1,0 +1,85 @@
+import { join } from 'node:path';
+import { artifactType, exists } from '../data/cas';
+import { DataError } from '../data/errors';
+import type { FieldProblem } from '../errors/problem';
+
+/**
+ * Pipeline inputs resolve to content when a run starts: a dataset reference (`churn-raw@latest`) to the
+ * hash of that version's data, an artifact hash to itself. The run records both, so a rerun reads the
+ * same bytes and a changed dataset is a changed input (by content, never by name or path).
+ * Datasets belong to DATA (lib/data); the resolver is looked up at run time.
+ */
+export interface ResolvedInput {
+  hash: string;
+  type: 'file' | 'directory';
+  ref: string;
+}
+
+type DatasetResolver = (
+  ref: string,
+) => Promise<{ hash: string; type?: string; kind?: string; version?: number }>;
+let resolver: DatasetResolver | null | undefined;
+
+async function datasetResolver(): Promise<DatasetResolver | null> {
+  if (resolver !== undefined) return resolver;
+  const base = join(__dirname, '..', 'data');
+  for (const mod of ['datasets', 'index', 'dataset-store']) {
+    try {
+      const m = (await import(join(base, `${mod}.js`))) as Record<string, unknown>;
+      if (typeof m.resolveDatasetRef === 'function')
+        return (resolver = m.resolveDatasetRef as DatasetResolver);
+    } catch {
+      /* not this module */
+    }
+  }
+  return (resolver = null);
+}
+
+export async function resolveInput(
+  ref: string,
+  at: string,
+  problems: FieldProblem[],
+): Promise<ResolvedInput | undefined> {
+  try {
+    if (/^sha256:[0-9a-f]{64}$/.test(ref)) {
+      if (!(await exists(ref))) {
+        problems.push({
+          pointer: at,
+          message: `artifact ${ref} is not stored; upload it or bind a dataset instead`,
+        });
+        return undefined;
+      }
+      const t = await artifactType(ref);
+      return { hash: ref, type: t.type, ref };
+    }
+    const resolve = await datasetResolver();
+    if (!resolve) {
+      problems.push({
+        pointer: at,
+        message: `cannot resolve dataset reference "${ref}": datasets are not available in this build`,
+      });
+      return undefined;
+    }
+    const r = await resolve(ref);
+    const type =
+      (r.type ?? r.kind) === 'file'
+        ? 'file'
+        : (r.type ?? r.kind) === 'directory'
+          ? 'directory'
+          : (await artifactType(r.hash)).type;
+    return { hash: r.hash, type, ref };
+  } catch (e) {
+    const status =
+      (e as { status?: number; statusCode?: number }).status ?? (e as { statusCode?: number }).statusCode;
+    const message = (e as Error).message;
+    if (e instanceof DataError && e.code !== 'integrity') {
+      problems.push({ pointer: at, message: `"${ref}": ${message}` });
+      return undefined;
+    }
+    if (status === 404 || /not found|no such|does not exist|not stored|no version/i.test(message)) {
+      problems.push({ pointer: at, message: `"${ref}": ${message}` });
+      return undefined;
+    }
+    throw e;
+  }
+}
