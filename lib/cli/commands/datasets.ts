@@ -33,7 +33,7 @@ export function register(program: Command): void {
           api.json<DatasetVersionOut>(url, {
             method: 'POST',
             headers: { 'content-type': st.isDirectory() ? 'application/gzip' : 'application/octet-stream' },
-            body: Readable.toWeb(body) as unknown as BodyInit,
+            body: Readable.toWeb(body) as unknown as RequestInit['body'],
             duplex: 'half',
           } as RequestInit),
         );
