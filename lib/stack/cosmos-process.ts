@@ -26,6 +26,9 @@ function send(msg: unknown): void {
 }
 
 async function main(): Promise<void> {
+  // After the parent died our pipes are broken; an EPIPE must not stop the shutdown that saves data.
+  process.stdout.on('error', () => {});
+  process.stderr.on('error', () => {});
   const host = arg('--host') ?? '127.0.0.1';
   const port = Number(arg('--port') ?? 0);
   const dataDir = arg('--data-dir');
