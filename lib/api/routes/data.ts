@@ -49,6 +49,15 @@ export const routes: RouteSpec[] = [
   },
   {
     method: 'get',
+    path: '/api/datasets/{name}',
+    operationId: 'getDataset',
+    summary: 'A dataset with its versions',
+    tags: ['datasets'],
+    parameters: [pathParam('name', 'Dataset name.')],
+    responses: { '200': { description: 'The dataset', schema: { type: 'object' } }, ...problems(404) },
+  },
+  {
+    method: 'get',
     path: '/api/datasets/{name}/versions/{version}',
     operationId: 'getDatasetVersion',
     summary: 'One dataset version',
@@ -67,5 +76,14 @@ export const routes: RouteSpec[] = [
       '200': { description: 'The bytes', schema: { type: 'string', contentEncoding: 'binary' }, contentType: 'application/octet-stream' },
       ...problems(400, 404),
     },
+  },
+  {
+    method: 'get',
+    path: '/api/artifacts/{hash}/lineage',
+    operationId: 'getArtifactLineage',
+    summary: 'Which run and step produced an artifact, and which runs consumed it',
+    tags: ['artifacts'],
+    parameters: [pathParam('hash', 'sha256:<hex>.')],
+    responses: { '200': { description: 'Lineage', schema: { type: 'object' } }, ...problems(400, 404) },
   },
 ];

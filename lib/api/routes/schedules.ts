@@ -48,4 +48,6 @@ export const routes: RouteSpec[] = [
   { method: 'get', path: '/api/schedules/{name}', operationId: 'getSchedule', summary: 'A schedule with its next five fire times', tags: TAGS, parameters: [name], responses: { '200': one, ...problems(404) } },
   { method: 'patch', path: '/api/schedules/{name}', operationId: 'updateSchedule', summary: 'Change a schedule', tags: TAGS, parameters: [name], requestBody: { required: true, content: { 'application/json': { type: 'object' } } }, responses: { '200': one, ...problems(400, 404) } },
   { method: 'delete', path: '/api/schedules/{name}', operationId: 'deleteSchedule', summary: 'Delete a schedule', tags: TAGS, parameters: [name], responses: { '200': { description: 'Deleted', schema: { type: 'object' } }, ...problems(404) } },
+  { method: 'get', path: '/api/schedules/{name}/history', operationId: 'getScheduleHistory', summary: 'Occurrences of a schedule and the runs they started', tags: TAGS, parameters: [name], responses: { '200': { description: 'History', schema: { type: 'object' } }, ...problems(404) } },
+  { method: 'post', path: '/api/schedules/{name}/evaluate', operationId: 'evaluateSchedule', summary: 'Evaluate a schedule now (fires what is due)', tags: TAGS, parameters: [name], responses: { '200': { description: 'What fired', schema: { type: 'object' } }, ...problems(404) } },
 ];
