@@ -15,7 +15,17 @@ export type TriggerSource = `schedule:${string}` | `queue:${string}`;
 
 export type Decision =
   /** Written before the run is started, so a crash between the two is finished on the next evaluation. */
-  'starting' | 'started' | 'skipped' | 'canceledPreviousAndStarted' | 'missed' | 'failed' | 'rejected';
+  | 'starting'
+  | 'started'
+  | 'skipped'
+  | 'canceledPreviousAndStarted'
+  | 'missed'
+  | 'failed'
+  | 'rejected'
+  /** Queue runs with `outputs`: waiting for the run to end, then delivered (or not). */
+  | 'awaitingRun'
+  | 'delivered'
+  | 'notDelivered';
 
 export interface TriggerLogEntry {
   id: string;
@@ -39,6 +49,9 @@ export interface TriggerLogEntry {
   messageId?: string;
   message?: string;
   problems?: Array<{ pointer: string; message: string }>;
+  /** Deliveries: `step.output` → where it goes, and what was registered. */
+  outputs?: Record<string, { dataset: string }>;
+  delivered?: Record<string, { dataset: string; version: number; hash: string; created: boolean }>;
 }
 
 export async function triggerLogContainer(): Promise<Container> {
@@ -82,7 +95,7 @@ export async function listEntries(
     {
       query:
         'SELECT c.id, c.source, c.at, c.decision, c.occurrence, c.until, c.count, c.countIsLowerBound, c.late, ' +
-        'c.idempotencyKey, c.runId, c.canceledRunId, c.reason, c.messageId, c.message, c.problems ' +
+        'c.idempotencyKey, c.runId, c.canceledRunId, c.reason, c.messageId, c.message, c.problems, c.outputs, c.delivered ' +
         `FROM c WHERE ${where} ORDER BY c.at DESC`,
       parameters,
     },
