@@ -1,0 +1,111 @@
+/** Helpers for the compute-agent scenarios: agent child processes, job specs, waiting on job rows. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { JobSpec } from '../../lib/compute/job';
+import { readJob, type JobRow } from '../../lib/compute/jobs';
+
+export const REPO = join(__dirname, '..', '..', '..');
+
+export interface AgentProcess {
+  child: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** `node bin/sluice.js agent --pool POOL …` as a child process with the stack's settings. */
+export function startAgentProcess(
+  pool: string,
+  env: Record<string, string>,
+  args: string[] = [],
+): AgentProcess {
+  let out = '';
+  const child = spawn(process.execPath, [join(REPO, 'bin', 'sluice.js'), 'agent', '--pool', pool, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  return {
+    child,
+    output: () => out,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+export function jobSpec(pool: string, overrides: Partial<JobSpec> = {}): JobSpec {
+  const runId = overrides.runId ?? `run-${randomUUID().slice(0, 8)}`;
+  return {
+    jobId: `job-${randomUUID().slice(0, 8)}`,
+    runId,
+    stepName: 'step',
+    attempt: 1,
+    pool,
+    kind: 'command',
+    command: 'true',
+    env: {},
+    inputs: [],
+    outputs: [],
+    timeoutMs: 120_000,
+    createdAt: new Date().toISOString(),
+    ...overrides,
+  };
+}
+
+/** Polls until `fn` returns a truthy value; fails with `what` after `ms`. */
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  ms = 30_000,
+  every = 100,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
+
+export function waitForResult(spec: JobSpec, ms = 60_000): Promise<JobRow> {
+  return waitFor(
+    `job ${spec.jobId} to finish`,
+    async () => {
+      const row = await readJob(spec.runId, spec.jobId);
+      return row?.result ? row : undefined;
+    },
+    ms,
+  );
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Node one-liner as a shell word. */
+export function nodeCmd(script: string): string {
+  return `${JSON.stringify(process.execPath)} -e ${shellSingle(script)}`;
+}
+
+function shellSingle(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
