@@ -1,14 +1,14 @@
 /**
- * Real Azure Storage for host tests: the embedded stack from lib/stack when it is available, else an
- * in-memory Azurite child process on free ports. Either way the caller gets a connection string and
- * must call `stop()`.
+ * Real Azure Storage for host tests: the shared in-memory embedded stack (test/support/stack.ts, the
+ * same Azurite + Cosmos children `sluice start` runs). `SLUICE_HOST_TEST_AZURITE=1` uses a bare
+ * Azurite child instead (faster when only storage matters). Callers must call `stop()`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmbeddedStack } from '../../../lib/stack/index';
+import { startTestStack } from '../../support/stack';
 
 export const REPO = join(__dirname, '..', '..', '..', '..');
 export const BASIC_APP = join(REPO, 'test', 'fixtures', 'apps', 'basic');
@@ -96,20 +96,7 @@ async function startAzurite(): Promise<TestStorage> {
 }
 
 export async function startTestStorage(): Promise<TestStorage> {
-  const dir = await mkdtemp(join(tmpdir(), 'sluice-host-stack-'));
-  try {
-    const stack = await startEmbeddedStack({ dataDir: dir, inMemory: true });
-    return {
-      connectionString: stack.env.AzureWebJobsStorage!,
-      env: stack.env,
-      async stop() {
-        await stack.stop();
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
-  } catch (e) {
-    await rm(dir, { recursive: true, force: true });
-    if (!/not implemented/.test((e as Error).message)) throw e;
-    return startAzurite();
-  }
+  if (process.env.SLUICE_HOST_TEST_AZURITE === '1') return startAzurite();
+  const stack = await startTestStack({ applyEnv: false });
+  return { connectionString: stack.env.AzureWebJobsStorage!, env: stack.env, stop: () => stack.stop() };
 }
