@@ -1,4 +1,133 @@
 import type { Command } from 'commander';
+import { ApiClient } from '../api-client';
+import { describeStep, watchRun, type RunView } from '../../runs/watch';
 
-/** `sluice runs`: not built yet. */
-export function register(_program: Command): void {}
+/** `sluice runs list|show|logs [-f]|cancel|rerun`. */
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export function register(program: Command): void {
+  const cmd = program.command('runs').description('Browse, follow, cancel and rerun pipeline runs');
+
+  cmd
+    .command('list')
+    .description('List runs, newest first')
+    .option('--pipeline <name>', 'only runs of this pipeline')
+    .option('--status <status>', 'only runs in this status (Queued, Running, Completed, Failed, Canceled)')
+    .option('--limit <n>', 'at most this many runs', '20')
+    .option('--json', 'print JSON')
+    .action(
+      async (opts: { pipeline?: string; status?: string; limit: string; json?: boolean }, c: Command) => {
+        const client = ApiClient.fromCommand(c);
+        const want = Number(opts.limit);
+        const items: Array<Record<string, any>> = [];
+        let token: string | undefined;
+        do {
+          const q = new URLSearchParams();
+          if (opts.pipeline) q.set('pipeline', opts.pipeline);
+          if (opts.status) q.set('status', opts.status);
+          q.set('limit', String(Math.min(200, Math.max(1, want - items.length))));
+          if (token) q.set('continuationToken', token);
+          const page = await client.json<{ items: Array<Record<string, any>>; continuationToken?: string }>(
+            `/runs?${q}`,
+          );
+          items.push(...page.items);
+          token = page.continuationToken;
+        } while (token && items.length < want);
+        if (opts.json) return void process.stdout.write(JSON.stringify(items, null, 2) + '\n');
+        if (!items.length) return void process.stdout.write('no runs\n');
+        const rows = [['RUN', 'PIPELINE', 'VERSION', 'STATUS', 'CREATED', 'TRIGGER']];
+        for (const r of items)
+          rows.push([
+            r.runId,
+            r.pipeline,
+            String(r.version),
+            r.status,
+            r.createdAt ?? '',
+            r.trigger?.type ?? '',
+          ]);
+        process.stdout.write(table(rows) + '\n');
+      },
+    );
+
+  cmd
+    .command('show')
+    .description('Show a run and its steps')
+    .argument('<run>', 'run id')
+    .option('--json', 'print JSON')
+    .action(async (runId: string, opts: { json?: boolean }, c: Command) => {
+      const run = await ApiClient.fromCommand(c).json<RunView & Record<string, unknown>>(
+        `/runs/${encodeURIComponent(runId)}`,
+      );
+      if (opts.json) return void process.stdout.write(JSON.stringify(run, null, 2) + '\n');
+      const lines = [
+        `run ${run.runId}: ${run.pipeline} v${run.version}, ${run.status}`,
+        `created ${run.createdAt ?? '?'}${run.finishedAt ? `, finished ${run.finishedAt}` : ''}${run.rerunOf ? `, rerun of ${run.rerunOf}` : ''}`,
+      ];
+      if (run.parameters && Object.keys(run.parameters).length)
+        lines.push(`parameters: ${JSON.stringify(run.parameters)}`);
+      const w = Math.max(...run.steps.map((s) => s.name.length), 4);
+      for (const s of run.steps) lines.push(`  ${s.name.padEnd(w)}  ${describeStep(s)}`);
+      process.stdout.write(lines.join('\n') + '\n');
+    });
+
+  cmd
+    .command('logs')
+    .description('Print a step’s log (a Reused step shows the log of the run it reused)')
+    .argument('<run>', 'run id')
+    .argument('<step>', 'step name')
+    .option('-f, --follow', 'stream the log while the step runs')
+    .option('--attempt <n>', 'an earlier attempt’s log')
+    .action(
+      async (runId: string, stepName: string, opts: { follow?: boolean; attempt?: string }, c: Command) => {
+        const q = new URLSearchParams();
+        if (opts.follow) q.set('follow', 'true');
+        if (opts.attempt) q.set('attempt', opts.attempt);
+        const res = await ApiClient.fromCommand(c).fetch(
+          `/runs/${encodeURIComponent(runId)}/steps/${encodeURIComponent(stepName)}/logs${q.size ? `?${q}` : ''}`,
+        );
+        if (!res.body) return;
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>)
+          process.stdout.write(chunk);
+      },
+    );
+
+  cmd
+    .command('cancel')
+    .description('Cancel a run: its running steps are stopped, processes included')
+    .argument('<run>', 'run id')
+    .option('-w, --wait', 'wait until the run has ended')
+    .action(async (runId: string, opts: { wait?: boolean }, c: Command) => {
+      const client = ApiClient.fromCommand(c);
+      await client.post(`/runs/${encodeURIComponent(runId)}/cancel`, {});
+      process.stdout.write(`cancel requested for run ${runId}\n`);
+      if (opts.wait) await watchRun(client, runId);
+    });
+
+  cmd
+    .command('rerun')
+    .description(
+      'Start a new run with the same version, parameters and input data; succeeded steps are reused',
+    )
+    .argument('<run>', 'run id')
+    .option('-w, --wait', 'follow the new run; exit non-zero unless it completes')
+    .action(async (runId: string, opts: { wait?: boolean }, c: Command) => {
+      const client = ApiClient.fromCommand(c);
+      const r = await client.post<{ runId: string }>(`/runs/${encodeURIComponent(runId)}/rerun`, {});
+      process.stdout.write(`run ${r.runId} started (rerun of ${runId})\n`);
+      if (opts.wait) {
+        const run = await watchRun(client, r.runId);
+        if (run.status !== 'Completed') process.exitCode = 1;
+      }
+    });
+}
