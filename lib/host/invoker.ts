@@ -114,6 +114,8 @@ export class Invoker {
           if (d) triggerMetadata[k] = d;
         }
       const log = this.log;
+      const logHooks = this.registry.hooks.log;
+      let invocationContext: unknown;
       const coreCtx: CoreInvocationContext = {
         invocationId,
         request: {
@@ -124,6 +126,13 @@ export class Invoker {
         },
         metadata: entry.registration.metadata,
         log(level: string, category: string, message: string) {
+          if (logHooks.length) {
+            // Log hooks see (and may rewrite) every user and system line of the invocation.
+            const hc = { hookData: {}, level, category, message, invocationContext };
+            for (const h of logHooks) h(hc);
+            level = hc.level;
+            message = hc.message;
+          }
           const line = `[${name}] ${message}`;
           if (level === 'error' || level === 'critical') log.error(line);
           else if (level === 'warning') log.warn(line);
@@ -134,6 +143,7 @@ export class Invoker {
       const model = this.programmingModel().getInvocationModel(coreCtx);
       const args = await model.getArguments();
       const context = args.context;
+      invocationContext = context;
       let inputs = args.inputs;
       if (opts.replaceTrigger) inputs = [opts.replaceTrigger()];
       else if (!opts.triggerData) inputs = [opts.value];

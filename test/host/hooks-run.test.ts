@@ -1,7 +1,7 @@
 /**
  * Behaviour: appStart runs once after loading, preInvocation and postInvocation run around every
  * invocation sharing per-invocation hookData (a pre hook may replace the handler), and appTerminate
- * runs on stop with the hookData appStart left.
+ * runs on stop with the hookData appStart left. Log hooks may rewrite the lines functions log.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,13 +24,15 @@ after(async () => {
 
 test('app and invocation hooks run in order', async () => {
   const terminateFile = join(dir, 'terminated.json');
-  const host = await startBasicHost(storage, captureLog(), { env: { BASIC_TERMINATE_FILE: terminateFile } });
+  const log = captureLog();
+  const host = await startBasicHost(storage, log, { env: { BASIC_TERMINATE_FILE: terminateFile } });
   try {
     assert.equal((await events(host, 'appStart')).length, 1);
 
     const hello = await fetch(`${host.baseUrl}/api/hello?name=hooks`);
     assert.equal(await hello.text(), 'Hello, hooks');
     assert.equal(hello.headers.get('x-hooked'), 'pre', 'the preInvocation hook wrapped the handler');
+    assert.ok(log.lines.includes('INFO [hello] greeting hooks (seen by the log hook in hello)'));
     assert.equal((await fetch(`${host.baseUrl}/api/boom`)).status, 500);
 
     const post = await events(host, 'postInvocation');
