@@ -1,21 +1,62 @@
 /**
- * The Durable Functions engine of the local host. STUB: the signature is the contract;
- * lib/durable owns the implementation.
+ * The Durable Functions engine of the local host, as a host extension: orchestrations, activities and
+ * the durable client's management API, persisted in Azure Table storage. See README.md in this folder.
  */
-import type { HostExtension } from '../host/types';
+import type { BindingInfo, HostContext, HostExtension } from '../host/types';
+import { DurableEngine, defaultConcurrency } from './engine';
+import { DurableHttpApi, clientInputData } from './http-api';
+
+export { clientInputData } from './http-api';
+export { DurableEngine } from './engine';
 
 export interface DurableEngineOptions {
-  /** Overrides `extensions.durableTask.hubName`. */
+  /** Overrides `extensions.durableTask.hubName`. @default host.json hubName, else "TestHubName" */
   hubName?: string;
+  /** Overrides `maxConcurrentActivityFunctions`. @default host.json value, else 10 × CPU cores */
+  maxConcurrentActivityFunctions?: number;
+  /** Overrides `maxConcurrentOrchestratorFunctions`. @default host.json value, else 10 × CPU cores */
+  maxConcurrentOrchestratorFunctions?: number;
 }
 
-export function createDurableExtension(_opts: DurableEngineOptions = {}): HostExtension {
+export interface DurableExtension extends HostExtension {
+  /** The running engine (after start): tests and benchmarks wait on instances through it. */
+  readonly engine: DurableEngine | undefined;
+}
+
+export function createDurableExtension(opts: DurableEngineOptions = {}): DurableExtension {
+  let engine: DurableEngine | undefined;
+  let api: DurableHttpApi | undefined;
+  let hub = opts.hubName ?? 'TestHubName';
+  let ctxRef: HostContext | undefined;
   return {
     name: 'durable',
     triggerTypes: ['orchestrationTrigger', 'activityTrigger', 'entityTrigger'],
-    async start() {
-      throw new Error('lib/durable: the durable engine is not implemented yet');
+    get engine() {
+      return engine;
     },
-    async stop() {},
+    async start(ctx: HostContext) {
+      ctxRef = ctx;
+      const configured = ctx.hostJson?.extensions?.durableTask?.hubName;
+      hub = opts.hubName ?? (typeof configured === 'string' && configured ? configured : 'TestHubName');
+      const dflt = defaultConcurrency(ctx.hostJson);
+      engine = new DurableEngine(ctx, {
+        hubName: hub,
+        maxActivities: opts.maxConcurrentActivityFunctions ?? dflt.activities,
+        maxOrchestrators: opts.maxConcurrentOrchestratorFunctions ?? dflt.orchestrators,
+      });
+      api = new DurableHttpApi(engine, hub, () => ctx.baseUrl, ctx.log);
+      await engine.start();
+    },
+    async handleHttp(req, res, url) {
+      if (!api) return false;
+      return api.handle(req, res, url);
+    },
+    inputBindingValue(binding: BindingInfo) {
+      if (binding.type !== 'durableClient' && binding.type !== 'orchestrationClient') return undefined;
+      return clientInputData(ctxRef?.baseUrl ?? 'http://127.0.0.1:7071', hub);
+    },
+    async stop() {
+      await engine?.stop();
+    },
   };
 }

@@ -1,0 +1,844 @@
+/**
+ * The durable engine: an in-memory, authoritative cache of instances with write-through commits.
+ *
+ * Each instance is an actor: messages (start, activity/timer/sub-orchestration completions, external
+ * events, terminate/suspend/resume) queue in `pending`; one drain loop per instance runs episodes one
+ * at a time: replay the orchestrator with the history, plan (episode.ts), commit the episode as one
+ * Table transaction in the instance's partition, then dispatch timers and sub-orchestrations.
+ * Activities are dispatched as soon as they are planned (before the commit): should the process die
+ * first, the replay after restart schedules them again, which is the at-least-once contract.
+ * Completions live in memory until the next episode commits them; pending work is recovered from the
+ * history on start (scheduled but not completed = to do), so the hot path has no queue round trips.
+ */
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import type { HostContext } from '../host/types';
+import { getClock, type ClockTimer } from '../host/clock';
+import {
+  Ev,
+  isTerminal,
+  parseJsonText,
+  tryJsonParse,
+  type HistoryEvent,
+  type RuntimeStatus,
+} from './history';
+import {
+  applyEvent,
+  completionId,
+  isSagaTrigger,
+  newExecState,
+  planEpisode,
+  type ExecState,
+  type OpenOp,
+  type Work,
+} from './episode';
+import {
+  DurableStore,
+  episodeEntities,
+  instanceEntity,
+  newInboxKey,
+  type InboxMessage,
+  type InstanceRecord,
+} from './store';
+import { Semaphore } from './semaphore';
+
+type Msg =
+  | { kind: 'start' }
+  | { kind: 'event'; ev: HistoryEvent; key?: string }
+  | { kind: 'control'; op: 'terminate' | 'suspend' | 'resume'; reason: string; key?: string };
+
+export interface Instance {
+  rec: InstanceRecord;
+  /** History of the current execution is in memory (always for non-terminal instances). */
+  loaded: boolean;
+  history: HistoryEvent[];
+  /** The compact history handed to durable-functions (only the events it reads). */
+  replay: any[];
+  exec: ExecState;
+  episode: number;
+  pending: Msg[];
+  running: boolean;
+  lastMs: number;
+  timers: Map<number, ClockTimer>;
+  waiters: Array<() => void>;
+  /** Inbox rows consumed by committed episodes, deleted in the background. */
+  consumed: string[];
+}
+
+export interface EngineOptions {
+  hubName: string;
+  maxActivities: number;
+  maxOrchestrators: number;
+}
+
+/** Orchestrator trigger value fields this host always sends (reference §2.1, §2.3). */
+const BINDING_CONSTANTS = {
+  upperSchemaVersion: 1,
+  upperSchemaVersionNew: 2,
+  // Every timer is one CreateTimer: no long-timer splitting needed.
+  maximumShortTimerDuration: '3650.00:00:00',
+  longRunningTimerIntervalDuration: '3.00:00:00',
+  defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
+};
+
+export class DurableError extends Error {
+  constructor(
+    readonly kind: 'not-found' | 'conflict' | 'gone' | 'invalid',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function defaultConcurrency(hostJson: Record<string, any>): { activities: number; orchestrators: number } {
+  const dt = hostJson?.extensions?.durableTask ?? {};
+  const cores = Math.max(1, os.cpus().length);
+  const pick = (v: unknown, d: number): number => (typeof v === 'number' && v >= 1 ? Math.floor(v) : d);
+  return {
+    activities: pick(dt.maxConcurrentActivityFunctions, 10 * cores),
+    orchestrators: pick(dt.maxConcurrentOrchestratorFunctions, 10 * cores),
+  };
+}
+
+export class DurableEngine {
+  readonly instances = new Map<string, Instance>();
+  readonly store: DurableStore;
+  private readonly activitySlots: Semaphore;
+  private readonly orchestratorSlots: Semaphore;
+  private stopping = false;
+  private started = false;
+  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly clock = getClock();
+
+  constructor(
+    private readonly ctx: HostContext,
+    readonly opts: EngineOptions,
+  ) {
+    this.store = new DurableStore({
+      connectionString: ctx.storageConnectionString,
+      tableName: tableNameFor(opts.hubName),
+      log: ctx.log,
+      stopped: () => this.stopping,
+    });
+    this.activitySlots = new Semaphore(opts.maxActivities);
+    this.orchestratorSlots = new Semaphore(opts.maxOrchestrators);
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  async start(): Promise<void> {
+    await this.store.init();
+    const recs = await this.store.loadInstances();
+    const live: Instance[] = [];
+    for (const rec of recs) {
+      const inst = newInstance(rec, false);
+      this.instances.set(rec.id, inst);
+      if (!isTerminal(rec.status as RuntimeStatus)) live.push(inst);
+    }
+    // Load histories a few at a time: enough to hide storage latency, few enough not to flood it.
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < live.length) await this.loadLive(live[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(8, live.length) }, worker));
+    this.started = true;
+    if (live.length) this.ctx.log.info(`durable: resumed ${live.length} unfinished instance(s)`);
+    for (const inst of live) this.resumeWork(inst);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const inst of this.instances.values()) {
+      for (const t of inst.timers.values()) t.cancel();
+      inst.timers.clear();
+    }
+    const deadline = Date.now() + 5000;
+    while (this.inflight.size && Date.now() < deadline) {
+      await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => setTimeout(r, 100))]);
+    }
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p)).catch(() => {});
+    return p;
+  }
+
+  /** Reads an unfinished instance's current execution from storage and rebuilds its state. */
+  private async loadLive(inst: Instance): Promise<void> {
+    const part = await this.store.loadPartition(inst.rec.id, inst.rec.execSeq);
+    this.rebuild(inst, part.episodes);
+    const floor = inst.rec.inboxFloor ?? '';
+    for (const { key, msg } of part.inbox) {
+      if (key <= floor) {
+        part.staleKeys.push(key);
+        continue;
+      }
+      inst.pending.push(messageFromInbox(msg, key));
+    }
+    if (part.staleKeys.length) this.background(this.store.deleteRows(inst.rec.id, part.staleKeys));
+  }
+
+  private rebuild(inst: Instance, episodes: Array<{ e: HistoryEvent[]; l: any[] }>): void {
+    inst.history = [];
+    inst.replay = [];
+    inst.exec = newExecState();
+    inst.episode = 0;
+    for (const ep of episodes) {
+      for (const ev of ep.e) {
+        inst.history.push(ev);
+        applyEvent(inst.exec, ev);
+        const r = replayEvent(ev);
+        if (r) {
+          r.IsPlayed = true;
+          inst.replay.push(r);
+        }
+      }
+      for (const l of ep.l) inst.exec.leaves.push(l);
+      inst.episode++;
+    }
+    const last = inst.history[inst.history.length - 1];
+    if (last) inst.lastMs = Date.parse(last.Timestamp);
+    inst.loaded = true;
+  }
+
+  /** After recovery: redo what was pending when the process stopped. */
+  private resumeWork(inst: Instance): void {
+    if (inst.history.length === 0 && !inst.pending.some((m) => m.kind === 'start')) {
+      inst.pending.unshift({ kind: 'start' });
+    }
+    const execSeq = inst.rec.execSeq;
+    for (const op of inst.exec.open.values()) {
+      if (op.kind === 'activity') this.runActivity(inst, { kind: 'activity', id: op.id, name: op.name!, input: op.input ?? null }, execSeq);
+      else if (op.kind === 'timer') this.armTimer(inst, op.id, op.fireAt!);
+      else this.recoverChild(inst, op);
+    }
+    this.kick(inst);
+  }
+
+  private recoverChild(parent: Instance, op: OpenOp): void {
+    const child = this.instances.get(op.instanceId!);
+    if (child && child.rec.parentId === parent.rec.id && child.rec.parentTaskId === op.id) {
+      if (isTerminal(child.rec.status as RuntimeStatus)) this.notifyParent(child);
+      return;
+    }
+    this.startChild(parent, { kind: 'sub', id: op.id, name: op.name!, instanceId: op.instanceId!, input: op.input ?? null, version: op.version });
+  }
+
+  private background(p: Promise<unknown>): void {
+    this.track(p).catch((err) => this.ctx.log.warn(`durable: background cleanup failed: ${String(err?.message ?? err)}`));
+  }
+
+  // ---------------------------------------------------------------- client operations
+
+  isOrchestrator(name: string): boolean {
+    return this.ctx.functions.get(name)?.trigger.type === 'orchestrationTrigger';
+  }
+
+  /** Starts (or idempotently re-acknowledges) an instance. Returns its id. */
+  async startNew(name: string, instanceId: string | undefined, input: string | null, version?: string): Promise<string> {
+    if (!this.isOrchestrator(name)) {
+      const known = [...this.ctx.functions.values()].filter((f) => f.trigger.type === 'orchestrationTrigger').map((f) => f.name);
+      throw new DurableError(
+        'invalid',
+        `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function. ` +
+          `Orchestrator functions in this app: ${known.length ? known.join(', ') : '(none)'}.`,
+      );
+    }
+    const id = instanceId ?? randomUUID().replace(/-/g, '');
+    const existing = this.instances.get(id);
+    if (existing && !isTerminal(existing.rec.status as RuntimeStatus)) {
+      if (existing.rec.name === name && existing.rec.input === input) return id; // a retried start
+      throw new DurableError(
+        'conflict',
+        `An instance with ID '${id}' already exists and is ${existing.rec.status} (orchestrator ` +
+          `'${existing.rec.name}'). Wait for it to finish, terminate it, or start with another instance ID.`,
+      );
+    }
+    await this.createInstance(name, id, input, version ?? null, null);
+    return id;
+  }
+
+  private async createInstance(
+    name: string,
+    id: string,
+    input: string | null,
+    version: string | null,
+    parent: { id: string; taskId: number; execSeq: number } | null,
+  ): Promise<Instance> {
+    const old = this.instances.get(id);
+    const now = this.clock.now();
+    const rec: InstanceRecord = {
+      id,
+      name,
+      status: 'Pending',
+      execSeq: (old?.rec.execSeq ?? 0) + 1,
+      executionId: randomUUID().replace(/-/g, ''),
+      input,
+      output: null,
+      customStatus: null,
+      failureDetails: null,
+      createdMs: now,
+      updatedMs: now,
+      parentId: parent?.id ?? null,
+      parentTaskId: parent?.taskId ?? null,
+      parentExecSeq: parent?.execSeq ?? null,
+      version,
+      inboxFloor: newInboxKey(now),
+    };
+    const inst = newInstance(rec, true);
+    if (old) {
+      for (const t of old.timers.values()) t.cancel();
+      old.pending.length = 0;
+    }
+    this.instances.set(id, inst);
+    await this.track(this.store.write('start instance', [instanceEntity(rec)]));
+    if (old) this.background(this.store.purgeOlder(id, rec.execSeq));
+    inst.pending.push({ kind: 'start' });
+    this.kick(inst);
+    return inst;
+  }
+
+  private requireLive(id: string): Instance {
+    const inst = this.instances.get(id);
+    if (!inst) throw new DurableError('not-found', `No instance with ID '${id}' found.`);
+    if (isTerminal(inst.rec.status as RuntimeStatus)) {
+      throw new DurableError('gone', `The instance '${id}' is ${inst.rec.status}: it takes no more events.`);
+    }
+    return inst;
+  }
+
+  /** Persists the message, then delivers it. Resolves once it is durable. */
+  private async sendDurable(inst: Instance, msg: InboxMessage): Promise<void> {
+    const key = newInboxKey(this.clock.now());
+    await this.track(this.store.putInbox(inst.rec.id, key, msg));
+    this.deliver(inst, messageFromInbox(msg, key));
+  }
+
+  async raiseEvent(id: string, name: string, input: string | null): Promise<void> {
+    const inst = this.requireLive(id);
+    await this.sendDurable(inst, { k: 'event', name, input, at: this.clock.now() });
+  }
+
+  async control(id: string, op: 'terminate' | 'suspend' | 'resume', reason: string): Promise<void> {
+    const inst = this.requireLive(id);
+    await this.sendDurable(inst, { k: op, reason, at: this.clock.now() });
+  }
+
+  /** Deletes a finished instance. Returns false when there is no such instance. */
+  async purge(id: string): Promise<boolean> {
+    const inst = this.instances.get(id);
+    if (!inst) return false;
+    if (!isTerminal(inst.rec.status as RuntimeStatus)) {
+      throw new DurableError(
+        'conflict',
+        `The instance '${id}' is ${inst.rec.status}; only finished instances (Completed, Failed, Terminated) ` +
+          `can be purged. Terminate it first.`,
+      );
+    }
+    this.instances.delete(id);
+    await this.track(this.store.purge(id));
+    return true;
+  }
+
+  /** The current execution's history (loads it for finished instances). */
+  async historyOf(inst: Instance): Promise<HistoryEvent[]> {
+    if (inst.loaded) return inst.history;
+    const part = await this.store.loadPartition(inst.rec.id, inst.rec.execSeq);
+    return part.episodes.flatMap((e) => e.e);
+  }
+
+  /** Resolves when the instance is finished (tests and benchmarks). */
+  waitFor(id: string): Promise<void> {
+    const inst = this.instances.get(id);
+    if (!inst || isTerminal(inst.rec.status as RuntimeStatus)) return Promise.resolve();
+    return new Promise((resolve) => inst.waiters.push(resolve));
+  }
+
+  // ---------------------------------------------------------------- the actor
+
+  private deliver(inst: Instance, msg: Msg): void {
+    if (this.instances.get(inst.rec.id) !== inst) return; // purged or replaced
+    if (isTerminal(inst.rec.status as RuntimeStatus)) {
+      if (msg.kind !== 'start' && msg.key) this.background(this.store.deleteRows(inst.rec.id, [msg.key]));
+      return;
+    }
+    // Terminate and suspend take effect before queued work.
+    if (msg.kind === 'control' && msg.op !== 'resume') inst.pending.unshift(msg);
+    else inst.pending.push(msg);
+    this.kick(inst);
+  }
+
+  private kick(inst: Instance): void {
+    if (inst.running || !this.started || this.stopping) return;
+    inst.running = true;
+    this.track(this.drain(inst));
+  }
+
+  private async drain(inst: Instance): Promise<void> {
+    try {
+      while (!this.stopping && this.instances.get(inst.rec.id) === inst) {
+        const status = inst.rec.status as RuntimeStatus;
+        if (isTerminal(status) || inst.pending.length === 0) break;
+        const ci = inst.pending.findIndex((m) => m.kind === 'control');
+        if (status === 'Suspended' && ci < 0) break;
+        if (ci === 0 || status === 'Suspended') {
+          const m = inst.pending.splice(ci, 1)[0] as Extract<Msg, { kind: 'control' }>;
+          await this.applyControl(inst, m);
+          continue;
+        }
+        await this.runEpisode(inst);
+      }
+    } catch (err: any) {
+      if (!this.stopping) {
+        this.ctx.log.error(`durable: instance '${inst.rec.id}' stopped on an internal error: ${err?.stack ?? err}`);
+      }
+    } finally {
+      inst.running = false;
+    }
+    if (!this.stopping && inst.pending.length && this.instances.get(inst.rec.id) === inst) {
+      const s = inst.rec.status as RuntimeStatus;
+      if (!isTerminal(s) && (s !== 'Suspended' || inst.pending.some((m) => m.kind === 'control'))) this.kick(inst);
+    }
+  }
+
+  private episodeTime(batch: HistoryEvent[]): number {
+    let t = this.clock.now();
+    for (const ev of batch) if (ev.EventType === Ev.TimerFired && ev.FireAt) t = Math.max(t, Date.parse(ev.FireAt));
+    return t;
+  }
+
+  private async runEpisode(inst: Instance): Promise<void> {
+    // Take events up to and including the first saga trigger (reference §3.4).
+    const batch: HistoryEvent[] = [];
+    let sagaOp: OpenOp | undefined;
+    let watermark: string | undefined;
+    while (inst.pending.length) {
+      const m = inst.pending[0]!;
+      if (m.kind === 'control') break;
+      inst.pending.shift();
+      if (m.kind === 'start') {
+        batch.push(this.executionStarted(inst));
+        continue;
+      }
+      if (m.key) {
+        watermark = m.key;
+        inst.consumed.push(m.key);
+      }
+      const ev = m.ev;
+      const id = completionId(ev);
+      if (id !== undefined) {
+        const op = inst.exec.open.get(id);
+        if (!op) continue; // a duplicate (at-least-once) or stale completion
+        if (isSagaTrigger(inst.exec, ev)) {
+          sagaOp = op;
+          batch.push(ev);
+          applyEvent(inst.exec, ev);
+          break;
+        }
+      }
+      batch.push(ev);
+      applyEvent(inst.exec, ev);
+    }
+    if (batch.length === 0) return;
+
+    const nowMs = Math.max(this.episodeTime(batch), inst.lastMs);
+    inst.lastMs = nowMs;
+    const ts = new Date(nowMs).toISOString();
+    const started: HistoryEvent = { EventType: Ev.OrchestratorStarted, EventId: -1, Timestamp: ts };
+    const input = [started, ...batch];
+    const wasReplaying = inst.replay.length > 0;
+    const newReplay: any[] = [];
+    for (const ev of input) {
+      const r = replayEvent(ev);
+      if (r) {
+        r.IsPlayed = false;
+        newReplay.push(r);
+        inst.replay.push(r);
+      }
+    }
+    const binding = {
+      history: inst.replay,
+      input: parseJsonText(inst.rec.input),
+      instanceId: inst.rec.id,
+      isReplaying: wasReplaying,
+      parentInstanceId: inst.rec.parentId ?? undefined,
+      ...BINDING_CONSTANTS,
+    };
+
+    let state: any;
+    let error: string | undefined;
+    await this.orchestratorSlots.acquire();
+    try {
+      const res = await this.ctx.invoke(inst.rec.name, binding);
+      state = res.returnValue;
+      if (!state || typeof state !== 'object' || !('isDone' in state)) {
+        error = `the orchestrator did not return an orchestration state (is '${inst.rec.name}' registered with df.app.orchestration?)`;
+      }
+    } catch (err: any) {
+      if (this.stopping) throw err;
+      const message = String(err?.message ?? err);
+      const i = message.indexOf('$OutOfProcData$:');
+      if (i >= 0) {
+        try {
+          state = JSON.parse(message.slice(i + 16));
+        } catch {
+          state = undefined;
+        }
+      }
+      error = state?.error ?? (i >= 0 ? message.slice(0, i).trim() : message);
+    } finally {
+      this.orchestratorSlots.release();
+    }
+    for (const r of newReplay) r.IsPlayed = true;
+
+    const plan = planEpisode(
+      inst.exec,
+      {
+        actions: state?.actions,
+        isDone: !!state?.isDone,
+        output: state?.output,
+        error,
+        failureDetails: state?.failureDetails,
+        sagaTrigger: sagaOp ? batch[batch.length - 1] : undefined,
+        nowMs,
+        orchestratorName: inst.rec.name,
+        executionId: inst.rec.executionId,
+      },
+      sagaOp,
+    );
+
+    const rec: InstanceRecord = { ...inst.rec, updatedMs: nowMs };
+    if (state && state.customStatus !== undefined) rec.customStatus = JSON.stringify(state.customStatus);
+    if (rec.status === 'Pending') rec.status = 'Running';
+    const appended: HistoryEvent[] = [...input, ...plan.events];
+    appended.push({ EventType: Ev.OrchestratorCompleted, EventId: -1, Timestamp: ts });
+    const outcome = plan.outcome;
+    let nextExec = false;
+    if (outcome.kind === 'completed') {
+      rec.status = 'Completed';
+      rec.output = JSON.stringify(outcome.output ?? null);
+      appended.push({ EventType: Ev.ExecutionCompleted, EventId: -1, Timestamp: ts, OrchestrationStatus: 'Completed', Result: rec.output });
+    } else if (outcome.kind === 'failed') {
+      rec.status = 'Failed';
+      rec.output = JSON.stringify(outcome.message);
+      rec.failureDetails = outcome.failureDetails ? JSON.stringify(outcome.failureDetails) : null;
+      appended.push({
+        EventType: Ev.ExecutionCompleted,
+        EventId: -1,
+        Timestamp: ts,
+        OrchestrationStatus: 'Failed',
+        Result: outcome.message,
+      });
+      this.ctx.log.warn(`durable: ${outcome.message} (instance '${inst.rec.id}')`);
+    } else if (outcome.kind === 'continueAsNew') {
+      appended.push({ EventType: Ev.ExecutionCompleted, EventId: -1, Timestamp: ts, OrchestrationStatus: 'ContinuedAsNew', Result: outcome.input });
+      nextExec = true;
+      rec.execSeq = inst.rec.execSeq + 1;
+      rec.executionId = randomUUID().replace(/-/g, '');
+      rec.input = outcome.input;
+      rec.status = 'Running';
+    }
+    const execSeq = inst.rec.execSeq;
+    // Activities go out now; should we crash before the commit they run again after restart.
+    if (outcome.kind === 'continue') {
+      for (const w of plan.work) if (w.kind === 'activity') this.runActivity(inst, w, execSeq);
+    }
+    const rows = episodeEntities(inst.rec.id, execSeq, inst.episode, { e: appended, l: plan.newLeaves, w: watermark });
+    const changed =
+      rec.status !== inst.rec.status || rec.customStatus !== inst.rec.customStatus || rec.execSeq !== inst.rec.execSeq;
+    if (changed) rows.push(instanceEntity(rec));
+    await this.track(this.store.write('commit episode', rows));
+    inst.episode++;
+    for (const ev of appended) inst.history.push(ev);
+    inst.rec = rec;
+    if (inst.consumed.length) {
+      this.background(this.store.deleteRows(rec.id, inst.consumed.splice(0)));
+    }
+    if (nextExec) {
+      for (const t of inst.timers.values()) t.cancel();
+      inst.timers.clear();
+      this.background(this.store.purgeOlder(rec.id, rec.execSeq));
+      inst.history = [];
+      inst.replay = [];
+      inst.exec = newExecState();
+      inst.episode = 0;
+      // Keep external events raised meanwhile for the new execution; completions belong to the old one.
+      inst.pending = inst.pending.filter((m) => m.kind === 'control' || (m.kind === 'event' && m.ev.EventType === Ev.EventRaised));
+      inst.pending.unshift({ kind: 'start' });
+      return;
+    }
+    if (outcome.kind === 'continue') {
+      for (const w of plan.work) {
+        if (w.kind === 'timer') this.armTimer(inst, w.id, w.fireAt);
+        else if (w.kind === 'sub') this.startChild(inst, w);
+      }
+      return;
+    }
+    this.finished(inst);
+  }
+
+  private executionStarted(inst: Instance): HistoryEvent {
+    const r = inst.rec;
+    return {
+      EventType: Ev.ExecutionStarted,
+      EventId: -1,
+      Timestamp: new Date(Math.max(this.clock.now(), inst.lastMs)).toISOString(),
+      Name: r.name,
+      Version: r.version ?? '',
+      Input: r.input,
+      OrchestrationInstance: { InstanceId: r.id, ExecutionId: r.executionId },
+      ParentInstance: r.parentId ? { InstanceId: r.parentId, TaskScheduledId: r.parentTaskId ?? -1 } : null,
+    };
+  }
+
+  private async applyControl(inst: Instance, m: Extract<Msg, { kind: 'control' }>): Promise<void> {
+    const now = Math.max(this.clock.now(), inst.lastMs);
+    const ts = new Date(now).toISOString();
+    const rec: InstanceRecord = { ...inst.rec, updatedMs: now };
+    const events: HistoryEvent[] = [];
+    if (m.op === 'terminate') {
+      rec.status = 'Terminated';
+      rec.output = JSON.stringify(m.reason);
+      events.push({ EventType: Ev.ExecutionTerminated, EventId: -1, Timestamp: ts, Input: m.reason });
+      events.push({ EventType: Ev.ExecutionCompleted, EventId: -1, Timestamp: ts, OrchestrationStatus: 'Terminated', Result: m.reason });
+    } else if (m.op === 'suspend') {
+      if (rec.status === 'Suspended') return this.consumeOnly(inst, m);
+      rec.status = 'Suspended';
+      events.push({ EventType: Ev.ExecutionSuspended, EventId: -1, Timestamp: ts, Reason: m.reason });
+    } else {
+      if (rec.status !== 'Suspended') return this.consumeOnly(inst, m);
+      rec.status = inst.episode > 0 ? 'Running' : 'Pending';
+      events.push({ EventType: Ev.ExecutionResumed, EventId: -1, Timestamp: ts, Reason: m.reason });
+    }
+    const rows = episodeEntities(rec.id, rec.execSeq, inst.episode, { e: events, l: [], w: m.key });
+    rows.push(instanceEntity(rec));
+    await this.track(this.store.write(`${m.op} instance`, rows));
+    inst.episode++;
+    inst.history.push(...events);
+    inst.rec = rec;
+    if (m.key) this.background(this.store.deleteRows(rec.id, [m.key]));
+    if (rec.status === 'Terminated') this.finished(inst);
+  }
+
+  private consumeOnly(inst: Instance, m: { key?: string }): void {
+    if (m.key) this.background(this.store.deleteRows(inst.rec.id, [m.key]));
+  }
+
+  private finished(inst: Instance): void {
+    for (const t of inst.timers.values()) t.cancel();
+    inst.timers.clear();
+    const pendingKeys = inst.pending.flatMap((m) => (m.kind !== 'start' && m.key ? [m.key] : []));
+    if (pendingKeys.length) this.background(this.store.deleteRows(inst.rec.id, pendingKeys));
+    inst.pending = [];
+    // Finished instances keep only their summary in memory; history is read from storage on demand.
+    inst.loaded = false;
+    inst.history = [];
+    inst.replay = [];
+    inst.exec = newExecState();
+    for (const w of inst.waiters.splice(0)) w();
+    if (inst.rec.parentId) this.notifyParent(inst);
+  }
+
+  // ---------------------------------------------------------------- work
+
+  private runActivity(inst: Instance, w: Extract<Work, { kind: 'activity' }>, execSeq: number): void {
+    const run = async (): Promise<void> => {
+      await this.activitySlots.acquire();
+      let ev: HistoryEvent;
+      try {
+        if (this.stopping) return;
+        const fn = this.ctx.functions.get(w.name);
+        if (!fn || fn.trigger.type !== 'activityTrigger') {
+          ev = failedEvent(
+            Ev.TaskFailed,
+            w.id,
+            `The activity function '${w.name}' doesn't exist, is disabled, or is not an activity function. ` +
+              `Register it with df.app.activity('${w.name}', { handler }).`,
+            '',
+            this.clock.now(),
+          );
+        } else {
+          try {
+            const res = await this.ctx.invoke(w.name, w.input === null ? undefined : tryJsonParse(w.input));
+            ev = {
+              EventType: Ev.TaskCompleted,
+              EventId: -1,
+              Timestamp: new Date(this.clock.now()).toISOString(),
+              TaskScheduledId: w.id,
+              Result: JSON.stringify(res.returnValue ?? null),
+            };
+          } catch (err: any) {
+            if (this.stopping) return;
+            ev = activityFailure(w.name, w.id, err, this.clock.now());
+          }
+        }
+      } finally {
+        this.activitySlots.release();
+      }
+      if (inst.rec.execSeq !== execSeq) return;
+      this.deliver(inst, { kind: 'event', ev });
+    };
+    this.track(run()).catch((err) => this.ctx.log.error(`durable: activity '${w.name}' dispatch failed: ${err}`));
+  }
+
+  private armTimer(inst: Instance, id: number, fireAt: string): void {
+    const at = Date.parse(fireAt);
+    const execSeq = inst.rec.execSeq;
+    const fire = (): void => {
+      inst.timers.delete(id);
+      if (inst.rec.execSeq !== execSeq) return;
+      this.deliver(inst, {
+        kind: 'event',
+        ev: { EventType: Ev.TimerFired, EventId: -1, Timestamp: new Date(Math.max(this.clock.now(), at)).toISOString(), TimerId: id, FireAt: fireAt },
+      });
+    };
+    inst.timers.get(id)?.cancel();
+    inst.timers.set(id, this.clock.setTimeout(fire, at - this.clock.now()));
+  }
+
+  private startChild(parent: Instance, w: Extract<Work, { kind: 'sub' }>): void {
+    const fail = (reason: string): void =>
+      this.deliver(parent, { kind: 'event', ev: failedEvent(Ev.SubOrchestrationInstanceFailed, w.id, reason, '', this.clock.now()) });
+    const existing = this.instances.get(w.instanceId);
+    if (existing && !isTerminal(existing.rec.status as RuntimeStatus)) {
+      if (existing.rec.parentId === parent.rec.id && existing.rec.parentTaskId === w.id) return;
+      fail(`An orchestration instance with ID '${w.instanceId}' already exists and is ${existing.rec.status}; a sub-orchestration cannot reuse it.`);
+      return;
+    }
+    if (!this.isOrchestrator(w.name)) {
+      fail(`The orchestrator function '${w.name}' doesn't exist, is disabled, or is not an orchestrator function.`);
+      return;
+    }
+    this.track(
+      this.createInstance(w.name, w.instanceId, w.input, w.version ?? null, {
+        id: parent.rec.id,
+        taskId: w.id,
+        execSeq: parent.rec.execSeq,
+      }),
+    ).catch((err) => fail(`The sub-orchestration could not be started: ${err?.message ?? err}`));
+  }
+
+  private notifyParent(child: Instance): void {
+    const c = child.rec;
+    const parent = c.parentId ? this.instances.get(c.parentId) : undefined;
+    if (!parent || c.parentTaskId === null || parent.rec.execSeq !== c.parentExecSeq) return;
+    const now = this.clock.now();
+    let ev: HistoryEvent;
+    if (c.status === 'Completed') {
+      ev = {
+        EventType: Ev.SubOrchestrationInstanceCompleted,
+        EventId: -1,
+        Timestamp: new Date(now).toISOString(),
+        TaskScheduledId: c.parentTaskId,
+        Result: c.output ?? 'null',
+      };
+    } else {
+      const out = parseJsonText(c.output);
+      const reason =
+        c.status === 'Failed'
+          ? String(out ?? `Orchestrator function '${c.name}' failed.`)
+          : `The sub-orchestration '${c.name}' (instance '${c.id}') was ${c.status.toLowerCase()}: ${String(out ?? '')}`;
+      ev = failedEvent(Ev.SubOrchestrationInstanceFailed, c.parentTaskId, reason, c.failureDetails ?? '', now);
+    }
+    this.deliver(parent, { kind: 'event', ev });
+  }
+}
+
+// -------------------------------------------------------------------- helpers
+
+export function tableNameFor(hub: string): string {
+  const clean = hub.replace(/[^A-Za-z0-9]/g, '');
+  const name = `${/^[A-Za-z]/.test(clean) ? clean : `H${clean}`}Sluice`;
+  return name.slice(0, 63);
+}
+
+function newInstance(rec: InstanceRecord, loaded: boolean): Instance {
+  return {
+    rec,
+    loaded,
+    history: [],
+    replay: [],
+    exec: newExecState(),
+    episode: 0,
+    pending: [],
+    running: false,
+    lastMs: 0,
+    timers: new Map(),
+    waiters: [],
+    consumed: [],
+  };
+}
+
+function messageFromInbox(msg: InboxMessage, key: string): Msg {
+  if (msg.k === 'event') {
+    return {
+      kind: 'event',
+      key,
+      ev: { EventType: Ev.EventRaised, EventId: -1, Timestamp: new Date(msg.at).toISOString(), Name: msg.name, Input: msg.input ?? null },
+    };
+  }
+  return { kind: 'control', op: msg.k, reason: msg.reason ?? '', key };
+}
+
+/** The fields durable-functions reads, nothing else: replay cost is per event and per byte. */
+function replayEvent(ev: HistoryEvent): any | undefined {
+  switch (ev.EventType) {
+    case Ev.OrchestratorStarted:
+      return { EventType: ev.EventType, Timestamp: new Date(ev.Timestamp), IsPlayed: false };
+    case Ev.ExecutionStarted:
+      return { EventType: ev.EventType, Version: ev.Version ?? '', IsPlayed: false };
+    case Ev.TaskCompleted:
+    case Ev.SubOrchestrationInstanceCompleted:
+      return { EventType: ev.EventType, TaskScheduledId: ev.TaskScheduledId, Result: ev.Result, IsPlayed: false };
+    case Ev.TaskFailed:
+    case Ev.SubOrchestrationInstanceFailed: {
+      const r: any = { EventType: ev.EventType, TaskScheduledId: ev.TaskScheduledId, IsPlayed: false };
+      if (ev.FailureDetails) r.FailureDetails = ev.FailureDetails;
+      else {
+        r.Reason = ev.Reason ?? '';
+        r.Details = ev.Details ?? '';
+      }
+      return r;
+    }
+    case Ev.TimerFired:
+      return { EventType: ev.EventType, TimerId: ev.TimerId, FireAt: ev.FireAt, IsPlayed: false };
+    case Ev.EventRaised:
+      return { EventType: ev.EventType, Name: ev.Name, Input: ev.Input ?? null, IsPlayed: false };
+    default:
+      return undefined;
+  }
+}
+
+function failedEvent(type: number, id: number, reason: string, details: string, now: number): HistoryEvent {
+  return { EventType: type, EventId: -1, Timestamp: new Date(now).toISOString(), TaskScheduledId: id, Reason: reason, Details: details };
+}
+
+/**
+ * An activity error as the extension reports it: FailureDetails when the app registered an exception
+ * properties provider (durable-functions then puts JSON in the message), else Reason/Details strings.
+ */
+export function activityFailure(name: string, id: number, err: any, now: number): HistoryEvent {
+  const message = String(err?.message ?? err);
+  if (message.startsWith('{')) {
+    const p = tryJsonParse(message) as any;
+    if (p && typeof p === 'object' && typeof p.errorType === 'string' && typeof p.errorMessage === 'string') {
+      return {
+        EventType: Ev.TaskFailed,
+        EventId: -1,
+        Timestamp: new Date(now).toISOString(),
+        TaskScheduledId: id,
+        FailureDetails: {
+          ErrorType: p.errorType,
+          ErrorMessage: p.errorMessage,
+          StackTrace: typeof p.stackTrace === 'string' ? p.stackTrace : undefined,
+          IsNonRetriable: false,
+          Properties: p.properties ?? null,
+          InnerFailure: null,
+        },
+      };
+    }
+  }
+  const details = JSON.stringify({ name: err?.name ?? 'Error', message, stack: err?.stack ?? '' });
+  return failedEvent(Ev.TaskFailed, id, `Activity function '${name}' failed: ${message}`, details, now);
+}

@@ -1,0 +1,373 @@
+/**
+ * The Durable Functions management API (reference §5): what durable-functions' DurableClient calls under
+ * `rpcBaseUrl` (`/durabletask/…`) and what `createCheckStatusResponse` links point at
+ * (`/runtime/webhooks/durabletask/…`). Same handlers on both prefixes; `taskHub`, `connection` and
+ * `code` query parameters are accepted and ignored. Errors are RFC 7807 problem documents.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ProblemError, invalid, notFound, conflict } from '../errors/problem';
+import { DurableError, type DurableEngine, type Instance } from './engine';
+import { EV_NAMES, Ev, RUNTIME_STATUSES, isTerminal, parseJsonText, statusTime, type HistoryEvent, type RuntimeStatus } from './history';
+
+export const WEBHOOK_PREFIX = '/runtime/webhooks/durabletask/';
+export const RPC_PREFIX = '/durabletask/';
+const MAX_BODY = 16 * 1024 * 1024;
+/** Instances per page of a status query unless `top` says otherwise. */
+const DEFAULT_PAGE = 100;
+
+export interface ClientInputData {
+  taskHubName: string;
+  connectionName: string | null;
+  creationUrls: Record<string, string>;
+  managementUrls: Record<string, string>;
+  baseUrl: string;
+  requiredQueryStringParameters: string;
+  rpcBaseUrl: string;
+  httpBaseUrl: string;
+}
+
+/** The `durableClient` binding value (OrchestrationClientInputData, reference §5.1). */
+export function clientInputData(baseUrl: string, hub: string): ClientInputData {
+  const origin = baseUrl.replace(/\/+$/, '');
+  const base = `${origin}/runtime/webhooks/durabletask`;
+  const q = `taskHub=${encodeURIComponent(hub)}&connection=Storage`;
+  return {
+    taskHubName: hub,
+    connectionName: null,
+    creationUrls: {
+      createNewInstancePostUri: `${base}/orchestrators/{functionName}[/{instanceId}]`,
+      createAndWaitOnNewInstancePostUri: `${base}/orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}`,
+    },
+    managementUrls: managementUrls(base, 'INSTANCEID', q),
+    baseUrl: base,
+    requiredQueryStringParameters: '',
+    rpcBaseUrl: `${origin}/durabletask/`,
+    httpBaseUrl: base,
+  };
+}
+
+function managementUrls(base: string, id: string, q: string): Record<string, string> {
+  const i = `${base}/instances/${id}`;
+  return {
+    id,
+    statusQueryGetUri: `${i}?${q}`,
+    sendEventPostUri: `${i}/raiseEvent/{eventName}?${q}`,
+    terminatePostUri: `${i}/terminate?reason={text}&${q}`,
+    rewindPostUri: `${i}/rewind?reason={text}&${q}`,
+    purgeHistoryDeleteUri: `${i}?${q}`,
+    restartPostUri: `${i}/restart?${q}`,
+    suspendPostUri: `${i}/suspend?reason={text}&${q}`,
+    resumePostUri: `${i}/resume?reason={text}&${q}`,
+  };
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function sendProblem(res: ServerResponse, err: ProblemError, path: string): void {
+  const text = JSON.stringify(err.toDocument(path));
+  res.writeHead(err.status, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY) throw new ProblemError('too-large', `The request body exceeds ${MAX_BODY} bytes.`);
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A JSON body as JSON text (`null` when empty); invalid JSON is a 400. */
+async function jsonBody(req: IncomingMessage): Promise<string | null> {
+  const text = await readBody(req);
+  if (text.trim() === '') return null;
+  try {
+    JSON.parse(text);
+  } catch (e) {
+    throw invalid([{ pointer: '', message: `The body is not valid JSON: ${(e as Error).message}` }]);
+  }
+  return text;
+}
+
+function toProblem(err: unknown): ProblemError | undefined {
+  if (err instanceof ProblemError) return err;
+  if (err instanceof DurableError) {
+    switch (err.kind) {
+      case 'not-found':
+        return notFound(err.message);
+      case 'conflict':
+        return conflict(err.message);
+      case 'invalid':
+        return invalid([{ pointer: '', message: err.message }], err.message);
+      case 'gone':
+        return undefined;
+    }
+  }
+  return undefined;
+}
+
+export class DurableHttpApi {
+  constructor(
+    private readonly engine: DurableEngine,
+    private readonly hub: string,
+    private readonly baseUrl: () => string,
+    private readonly log: { error(m: string): void },
+  ) {}
+
+  async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+    const p = url.pathname;
+    const prefix = p.startsWith(WEBHOOK_PREFIX) ? WEBHOOK_PREFIX : p.startsWith(RPC_PREFIX) ? RPC_PREFIX : undefined;
+    if (!prefix) return false;
+    let segments: string[];
+    try {
+      segments = p.slice(prefix.length).split('/').map((s) => decodeURIComponent(s));
+    } catch {
+      sendProblem(res, invalid([{ pointer: '', message: 'The path is not valid percent-encoding.' }]), p);
+      return true;
+    }
+    try {
+      await this.route(req.method ?? 'GET', segments, req, res, url);
+    } catch (err) {
+      const problem = toProblem(err);
+      if (problem) sendProblem(res, problem, p);
+      else if (err instanceof DurableError && err.kind === 'gone') send(res, 410, { message: err.message });
+      else {
+        this.log.error(`durable: management API error on ${req.method} ${p}: ${(err as Error)?.stack ?? err}`);
+        sendProblem(res, new ProblemError('internal', 'Unexpected error in the durable management API; see the host log.'), p);
+      }
+    }
+    return true;
+  }
+
+  private methodNotAllowed(allowed: string): never {
+    throw new ProblemError('method-not-allowed', `Use ${allowed} on this durable management endpoint.`);
+  }
+
+  private async route(method: string, seg: string[], req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const [head, a, b, c] = seg;
+    if (head === 'orchestrators' && a && seg.length <= 3) {
+      if (method !== 'POST') this.methodNotAllowed('POST');
+      return this.start(a, b || undefined, req, res, url);
+    }
+    if (head === 'instances') {
+      if (!a) {
+        if (method === 'GET') return this.list(url, req, res);
+        if (method === 'DELETE') return this.purgeBy(url, res);
+        this.methodNotAllowed('GET or DELETE');
+      }
+      if (!b) {
+        if (method === 'GET') return this.status(a, url, res);
+        if (method === 'DELETE') return this.purge(a, res);
+        this.methodNotAllowed('GET or DELETE');
+      }
+      if (method !== 'POST') this.methodNotAllowed('POST');
+      const reason = url.searchParams.get('reason') ?? '';
+      switch (b) {
+        case 'raiseEvent': {
+          if (!c) throw invalid([{ pointer: '', message: 'The event name is missing: POST instances/{id}/raiseEvent/{eventName}.' }]);
+          const body = await jsonBody(req);
+          await this.engine.raiseEvent(a, c, body);
+          return send(res, 202, undefined);
+        }
+        case 'terminate':
+        case 'suspend':
+        case 'resume':
+          await this.engine.control(a, b, reason);
+          return send(res, 202, undefined);
+        case 'rewind':
+        case 'restart':
+          throw new ProblemError(
+            'not-implemented',
+            `${b} is not supported by the local host (Sluice): start a new instance instead.`,
+          );
+      }
+    }
+    if (head === 'entities') {
+      throw new ProblemError(
+        'not-implemented',
+        'Durable entities are not supported by the local host (Sluice): signalEntity and readEntityState are unavailable.',
+      );
+    }
+    throw notFound(`No durable management endpoint at '${seg.join('/')}'.`);
+  }
+
+  private async start(name: string, id: string | undefined, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (id !== undefined && !/^[^\u0000-\u001f]{1,256}$/.test(id)) {
+      throw invalid([{ pointer: '/instanceId', message: 'An instance ID must be 1–256 characters without control characters.' }]);
+    }
+    const input = await jsonBody(req);
+    const version = url.searchParams.get('version') ?? undefined;
+    const instanceId = await this.engine.startNew(name, id, input, version);
+    const payload = this.managementPayload(instanceId);
+    send(res, 202, payload, { location: payload.statusQueryGetUri!, 'retry-after': '10' });
+  }
+
+  managementPayload(id: string): Record<string, string> {
+    const base = `${this.baseUrl().replace(/\/+$/, '')}/runtime/webhooks/durabletask`;
+    const urls = managementUrls(base, encodeURIComponent(id), `taskHub=${encodeURIComponent(this.hub)}&connection=Storage`);
+    return { ...urls, id };
+  }
+
+  private async status(id: string, url: URL, res: ServerResponse): Promise<void> {
+    const inst = this.engine.instances.get(id);
+    if (!inst) throw notFound(`No instance with ID '${id}' found.`);
+    const q = url.searchParams;
+    const body = this.statusPayload(inst, q.get('showInput') !== 'false');
+    if (q.get('showHistory') === 'true') {
+      const events = await this.engine.historyOf(inst);
+      const h = historyForClient(events, q.get('showHistoryOutput') === 'true');
+      body.historyEvents = h;
+      body.history = h;
+    }
+    const status = inst.rec.status as RuntimeStatus;
+    if (isTerminal(status)) send(res, 200, body);
+    else send(res, 202, body, { location: this.managementPayload(id).statusQueryGetUri!, 'retry-after': '5' });
+  }
+
+  statusPayload(inst: Instance, showInput: boolean): Record<string, unknown> {
+    const r = inst.rec;
+    return {
+      name: r.name,
+      instanceId: r.id,
+      runtimeStatus: r.status,
+      input: showInput ? (parseJsonText(r.input) ?? null) : null,
+      customStatus: parseJsonText(r.customStatus) ?? null,
+      output: parseJsonText(r.output) ?? null,
+      createdTime: statusTime(r.createdMs),
+      lastUpdatedTime: statusTime(r.updatedMs),
+    };
+  }
+
+  private filter(url: URL): { match: (i: Instance) => boolean; problems: Array<{ pointer: string; message: string }> } {
+    const q = url.searchParams;
+    const problems: Array<{ pointer: string; message: string }> = [];
+    const time = (key: string): number | undefined => {
+      const v = q.get(key);
+      if (v === null || v === '') return undefined;
+      const t = Date.parse(v);
+      if (Number.isNaN(t)) problems.push({ pointer: `/${key}`, message: `'${v}' is not an ISO 8601 date-time.` });
+      return t;
+    };
+    const from = time('createdTimeFrom');
+    const to = time('createdTimeTo');
+    const statuses = (q.get('runtimeStatus') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    for (const s of statuses) {
+      if (!RUNTIME_STATUSES.includes(s as RuntimeStatus)) {
+        problems.push({ pointer: '/runtimeStatus', message: `'${s}' is not a runtime status (${RUNTIME_STATUSES.join(', ')}).` });
+      }
+    }
+    const prefix = q.get('instanceIdPrefix') ?? '';
+    const match = (i: Instance): boolean =>
+      (from === undefined || Math.floor(i.rec.createdMs / 1000) * 1000 >= Math.floor(from / 1000) * 1000) &&
+      (to === undefined || i.rec.createdMs <= to) &&
+      (statuses.length === 0 || statuses.includes(i.rec.status)) &&
+      i.rec.id.startsWith(prefix);
+    return { match, problems };
+  }
+
+  private async list(url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { match, problems } = this.filter(url);
+    const topText = url.searchParams.get('top');
+    const top = topText === null ? DEFAULT_PAGE : Number(topText);
+    if (!Number.isInteger(top) || top < 1 || top > 1000) problems.push({ pointer: '/top', message: 'top must be an integer from 1 to 1000.' });
+    const token = req.headers['x-ms-continuation-token'];
+    let offset = 0;
+    if (typeof token === 'string' && token !== '') {
+      const n = Number(Buffer.from(token, 'base64url').toString('utf8'));
+      if (!Number.isInteger(n) || n < 0) problems.push({ pointer: '/x-ms-continuation-token', message: 'The continuation token is not one this host issued.' });
+      else offset = n;
+    }
+    if (problems.length) throw invalid(problems);
+    const all = [...this.engine.instances.values()]
+      .filter(match)
+      .sort((x, y) => x.rec.createdMs - y.rec.createdMs || (x.rec.id < y.rec.id ? -1 : 1));
+    const showInput = url.searchParams.get('showInput') !== 'false';
+    const page = all.slice(offset, offset + top).map((i) => this.statusPayload(i, showInput));
+    const headers: Record<string, string> = {};
+    if (offset + top < all.length) headers['x-ms-continuation-token'] = Buffer.from(String(offset + top)).toString('base64url');
+    send(res, 200, page, headers);
+  }
+
+  private async purge(id: string, res: ServerResponse): Promise<void> {
+    const deleted = await this.engine.purge(id);
+    if (!deleted) throw notFound(`No instance with ID '${id}' found.`);
+    send(res, 200, { instancesDeleted: 1 });
+  }
+
+  private async purgeBy(url: URL, res: ServerResponse): Promise<void> {
+    const { match, problems } = this.filter(url);
+    if (!url.searchParams.get('createdTimeFrom')) {
+      problems.push({ pointer: '/createdTimeFrom', message: 'createdTimeFrom is required to purge by filter.' });
+    }
+    if (problems.length) throw invalid(problems);
+    const victims = [...this.engine.instances.values()].filter((i) => match(i) && isTerminal(i.rec.status as RuntimeStatus));
+    let n = 0;
+    for (const v of victims) if (await this.engine.purge(v.rec.id)) n++;
+    if (n === 0) throw notFound('No finished instances match the filter.');
+    send(res, 200, { instancesDeleted: n });
+  }
+}
+
+/** History as the extension shows it (§5.3): names for types, scheduling rows folded into completions. */
+export function historyForClient(events: HistoryEvent[], showOutput: boolean): unknown[] {
+  const scheduled = new Map<number, HistoryEvent>();
+  for (const e of events) {
+    if (e.EventType === Ev.TaskScheduled || e.EventType === Ev.SubOrchestrationInstanceCreated || e.EventType === Ev.TimerCreated) {
+      scheduled.set(e.EventId, e);
+    }
+  }
+  const out: unknown[] = [];
+  for (const e of events) {
+    switch (e.EventType) {
+      case Ev.OrchestratorStarted:
+      case Ev.OrchestratorCompleted:
+      case Ev.TaskScheduled:
+      case Ev.SubOrchestrationInstanceCreated:
+        continue;
+    }
+    const row: Record<string, unknown> = { EventType: EV_NAMES[e.EventType] ?? String(e.EventType), Timestamp: e.Timestamp };
+    if (e.EventType === Ev.ExecutionStarted) {
+      row.FunctionName = e.Name;
+      row.Input = parseJsonText(e.Input) ?? null;
+    } else if (e.EventType === Ev.TimerCreated) {
+      row.EventId = e.EventId;
+      row.FireAt = e.FireAt;
+    } else if (e.EventType === Ev.TimerFired) {
+      row.FireAt = e.FireAt;
+    } else if (e.TaskScheduledId !== undefined) {
+      const s = scheduled.get(e.TaskScheduledId);
+      row.TaskScheduledId = e.TaskScheduledId;
+      if (s) {
+        row.FunctionName = s.Name;
+        row.ScheduledTime = s.Timestamp;
+        if (s.InstanceId) row.InstanceId = s.InstanceId;
+      }
+      if (e.Reason !== undefined) row.Reason = e.Reason;
+      if (e.Details !== undefined) row.Details = e.Details;
+      if (e.FailureDetails) row.FailureDetails = e.FailureDetails;
+      if (showOutput && e.Result !== undefined) row.Result = parseJsonText(e.Result) ?? null;
+    } else if (e.EventType === Ev.EventRaised) {
+      row.Name = e.Name;
+      if (showOutput) row.Input = parseJsonText(e.Input) ?? null;
+    } else if (e.EventType === Ev.ExecutionCompleted) {
+      row.OrchestrationStatus = e.OrchestrationStatus;
+      if (showOutput) row.Result = e.OrchestrationStatus === 'Completed' ? (parseJsonText(e.Result) ?? null) : e.Result;
+    } else if (e.EventType === Ev.ExecutionTerminated) {
+      row.Input = e.Input;
+    } else if (e.Reason !== undefined) {
+      row.Reason = e.Reason;
+    }
+    out.push(row);
+  }
+  return out;
+}
