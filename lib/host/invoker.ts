@@ -115,7 +115,7 @@ export class Invoker {
         }
       const log = this.log;
       const logHooks = this.registry.hooks.log;
-      let invocationContext: unknown;
+      const current: { context?: unknown } = {};
       const coreCtx: CoreInvocationContext = {
         invocationId,
         request: {
@@ -128,7 +128,7 @@ export class Invoker {
         log(level: string, category: string, message: string) {
           if (logHooks.length) {
             // Log hooks see (and may rewrite) every user and system line of the invocation.
-            const hc = { hookData: {}, level, category, message, invocationContext };
+            const hc = { hookData: {}, level, category, message, invocationContext: current.context };
             for (const h of logHooks) h(hc);
             level = hc.level;
             message = hc.message;
@@ -143,7 +143,7 @@ export class Invoker {
       const model = this.programmingModel().getInvocationModel(coreCtx);
       const args = await model.getArguments();
       const context = args.context;
-      invocationContext = context;
+      current.context = context;
       let inputs = args.inputs;
       if (opts.replaceTrigger) inputs = [opts.replaceTrigger()];
       else if (!opts.triggerData) inputs = [opts.value];
