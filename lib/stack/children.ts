@@ -27,6 +27,13 @@ export function prefixStderr(child: ChildProcess, name: string): void {
 export function wrapChild(name: string, child: ChildProcess): ChildHandle {
   let stopping: Promise<void> | undefined;
   const exited = (): boolean => child.exitCode !== null || child.signalCode !== null;
+  child.once('exit', (code, signal) => {
+    if (stopping) return;
+    process.stderr.write(
+      `[stack] ${name} exited unexpectedly (code ${code}, signal ${signal}). /api/health reports it as down; ` +
+        'restart Sluice to bring it back (its data folder is kept).\n',
+    );
+  });
   return {
     name,
     process: child,
