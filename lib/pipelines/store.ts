@@ -238,6 +238,29 @@ function pageSize(limit: number | undefined, fallback: number): number {
   return limit;
 }
 
+/**
+ * Continuation tokens go out wrapped (base64url of {c: cosmosToken}) so that a mangled token is a clear
+ * 400 on every backend, rather than whatever the database makes of it.
+ */
+function encodeToken(cosmos: string): string {
+  return Buffer.from(JSON.stringify({ c: cosmos })).toString('base64url');
+}
+
+function decodeToken(token: string): string {
+  try {
+    const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { c?: unknown };
+    if (typeof v.c === 'string' && v.c) return v.c;
+  } catch {
+    // reported below
+  }
+  throw invalid([
+    {
+      pointer: '/continuationToken',
+      message: 'The continuation token is not valid; pass the token from the previous page unchanged, or omit it to start over.',
+    },
+  ]);
+}
+
 async function queryPage<T>(
   c: Container,
   query: { query: string; parameters?: Array<{ name: string; value: string | number }> },
@@ -246,15 +269,16 @@ async function queryPage<T>(
   try {
     const it = c.items.query<T>(query, {
       maxItemCount: opts.limit,
-      ...(opts.continuationToken ? { continuationToken: opts.continuationToken } : {}),
+      ...(opts.continuationToken ? { continuationToken: decodeToken(opts.continuationToken) } : {}),
       ...(opts.partitionKey !== undefined ? { partitionKey: opts.partitionKey } : {}),
     });
     const r = await it.fetchNext();
     const page: Page<T> = { items: r.resources ?? [] };
-    if (r.continuationToken && r.hasMoreResults !== false) page.continuationToken = r.continuationToken;
+    if (r.continuationToken && r.hasMoreResults !== false) page.continuationToken = encodeToken(r.continuationToken);
     return page;
   } catch (e) {
     const code = (e as { code?: number }).code;
+    if (e instanceof ProblemError) throw e;
     if (opts.continuationToken && (code === 400 || e instanceof SyntaxError || code === undefined))
       throw invalid([
         {
