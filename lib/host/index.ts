@@ -196,6 +196,13 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       log.info(`Starting the embedded Azure stack (data in ${opts.inMemoryStack ? 'memory' : dataDir}) ...`);
       stack = await startEmbeddedStack({ dataDir, inMemory: opts.inMemoryStack ?? false });
       for (const [k, v] of Object.entries(stack.env)) if (!opts.env || !(k in opts.env)) setEnv(k, v);
+      // Other connection settings that mean "the local emulator" (typical in local.settings.json)
+      // must reach the Azurite the stack started, not the emulator's default ports.
+      const storage = stack.env.AzureWebJobsStorage;
+      if (storage)
+        for (const [k, v] of Object.entries(process.env))
+          if (v && /^\s*UseDevelopmentStorage=true;?\s*$/i.test(v) && !(opts.env && k in opts.env))
+            setEnv(k, storage);
     }
 
     // 3. The core shim, then the app.
@@ -600,7 +607,16 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       invoke: (name, triggerValue, o) => {
         const entry = entries.get(name);
         if (!entry) return Promise.reject(new Error(`No function named "${name}" is registered.`));
-        return invoker.invoke(entry, { value: triggerValue, triggerMetadata: o?.triggerMetadata });
+        const p = invoker.invoke(entry, { value: triggerValue, triggerMetadata: o?.triggerMetadata });
+        const signal = o?.signal;
+        if (!signal) return p;
+        // JS cannot stop the handler; the caller just stops waiting for it.
+        return new Promise((resolve, reject) => {
+          const onAbort = (): void => reject(signal.reason ?? new Error('The invocation wait was aborted.'));
+          if (signal.aborted) return onAbort();
+          signal.addEventListener('abort', onAbort, { once: true });
+          p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+        });
       },
       hostJson,
       appDir,

@@ -184,7 +184,14 @@ export class QueueListener {
   }
 
   async start(): Promise<void> {
-    await this.o.clients.ensure(this.queue);
+    // Storage that is down at start is not fatal: polling reports it and creates the queue later.
+    await this.o.clients
+      .ensure(this.queue)
+      .catch((e) =>
+        this.o.log.warn(
+          `Queue '${this.o.queueName}': cannot create it yet (${(e as Error).message}); will retry.`,
+        ),
+      );
     this.loop = this.run();
   }
 
