@@ -34,9 +34,10 @@ import {
 } from './episode';
 import {
   DurableStore,
-  episodeEntities,
+  commitEntities,
   instanceEntity,
   newInboxKey,
+  type EpisodeRecord,
   type InboxMessage,
   type InstanceRecord,
 } from './store';
@@ -48,7 +49,10 @@ type Msg =
   | { kind: 'control'; op: 'terminate' | 'suspend' | 'resume'; reason: string; key?: string };
 
 export interface Instance {
+  /** The working record: ahead of storage while commits are in flight. */
   rec: InstanceRecord;
+  /** The record as last committed: what clients see. */
+  committed: InstanceRecord;
   /** History of the current execution is in memory (always for non-terminal instances). */
   loaded: boolean;
   history: HistoryEvent[];
@@ -63,7 +67,26 @@ export interface Instance {
   waiters: Array<() => void>;
   /** Inbox rows consumed by committed episodes, deleted in the background. */
   consumed: string[];
+  /** Episodes planned but not yet committed, oldest first (group commit). */
+  outbox: OutboxItem[];
+  writing: boolean;
+  /** Called whenever the outbox shrinks. */
+  drained: Array<() => void>;
 }
+
+interface OutboxItem {
+  execSeq: number;
+  episode: number;
+  record: EpisodeRecord;
+  /** The instance record after this episode. */
+  snapshot: InstanceRecord;
+  /** Whether the instance row must be written (status, custom status or execution changed). */
+  writeInstance: boolean;
+  after?: () => void;
+}
+
+/** Uncommitted episodes an instance may run ahead of storage before it waits. */
+const MAX_AHEAD = 48;
 
 export interface EngineOptions {
   hubName: string;
@@ -199,6 +222,11 @@ export class DurableEngine {
     }
     const last = inst.history[inst.history.length - 1];
     if (last) inst.lastMs = Date.parse(last.Timestamp);
+    // Pending → Running is not written to the instance row: having history means running.
+    if (inst.rec.status === 'Pending' && episodes.length > 0) {
+      inst.rec = { ...inst.rec, status: 'Running', updatedMs: inst.lastMs };
+      inst.committed = inst.rec;
+    }
     inst.loaded = true;
   }
 
@@ -293,6 +321,7 @@ export class DurableEngine {
     }
     this.instances.set(id, inst);
     await this.track(this.store.write('start instance', [instanceEntity(rec)]));
+    inst.committed = rec;
     if (old) this.background(this.store.purgeOlder(id, rec.execSeq));
     inst.pending.push({ kind: 'start' });
     this.kick(inst);
@@ -329,7 +358,7 @@ export class DurableEngine {
   async purge(id: string): Promise<boolean> {
     const inst = this.instances.get(id);
     if (!inst) return false;
-    if (!isTerminal(inst.rec.status as RuntimeStatus)) {
+    if (!isTerminal(inst.committed.status as RuntimeStatus)) {
       throw new DurableError(
         'conflict',
         `The instance '${id}' is ${inst.rec.status}; only finished instances (Completed, Failed, Terminated) ` +
@@ -351,7 +380,7 @@ export class DurableEngine {
   /** Resolves when the instance is finished (tests and benchmarks). */
   waitFor(id: string): Promise<void> {
     const inst = this.instances.get(id);
-    if (!inst || isTerminal(inst.rec.status as RuntimeStatus)) return Promise.resolve();
+    if (!inst || isTerminal(inst.committed.status as RuntimeStatus)) return Promise.resolve();
     return new Promise((resolve) => inst.waiters.push(resolve));
   }
 
@@ -384,7 +413,11 @@ export class DurableEngine {
         if (status === 'Suspended' && ci < 0) break;
         if (ci === 0 || status === 'Suspended') {
           const m = inst.pending.splice(ci, 1)[0] as Extract<Msg, { kind: 'control' }>;
-          await this.applyControl(inst, m);
+          this.applyControl(inst, m);
+          continue;
+        }
+        if (inst.outbox.length >= MAX_AHEAD) {
+          await new Promise<void>((r) => inst.drained.push(r));
           continue;
         }
         await this.runEpisode(inst);
@@ -540,42 +573,84 @@ export class DurableEngine {
       rec.status = 'Running';
     }
     const execSeq = inst.rec.execSeq;
-    // Activities go out now; should we crash before the commit they run again after restart.
-    if (outcome.kind === 'continue') {
-      for (const w of plan.work) if (w.kind === 'activity') this.runActivity(inst, w, execSeq);
-    }
-    const rows = episodeEntities(inst.rec.id, execSeq, inst.episode, { e: appended, l: plan.newLeaves, w: watermark });
-    const changed =
-      rec.status !== inst.rec.status || rec.customStatus !== inst.rec.customStatus || rec.execSeq !== inst.rec.execSeq;
-    if (changed) rows.push(instanceEntity(rec));
-    await this.track(this.store.write('commit episode', rows));
-    inst.episode++;
+    const episode = inst.episode++;
     for (const ev of appended) inst.history.push(ev);
+    const writeInstance =
+      (rec.status !== inst.rec.status && !(inst.rec.status === 'Pending' && rec.status === 'Running')) ||
+      rec.customStatus !== inst.rec.customStatus ||
+      rec.execSeq !== inst.rec.execSeq;
     inst.rec = rec;
-    if (inst.consumed.length) {
-      this.background(this.store.deleteRows(rec.id, inst.consumed.splice(0)));
-    }
-    if (nextExec) {
+    const item: OutboxItem = {
+      execSeq,
+      episode,
+      record: { e: appended, l: plan.newLeaves, w: watermark },
+      snapshot: rec,
+      writeInstance,
+    };
+    if (outcome.kind === 'continue') {
+      // Work goes out before the commit: after a crash the replay schedules it again (at-least-once),
+      // and a completion that arrives early simply waits for the next episode.
+      for (const w of plan.work) {
+        if (w.kind === 'activity') this.runActivity(inst, w, execSeq);
+        else if (w.kind === 'timer') this.armTimer(inst, w.id, w.fireAt);
+        else this.startChild(inst, w);
+      }
+    } else if (nextExec) {
       for (const t of inst.timers.values()) t.cancel();
       inst.timers.clear();
-      this.background(this.store.purgeOlder(rec.id, rec.execSeq));
       inst.history = [];
       inst.replay = [];
       inst.exec = newExecState();
       inst.episode = 0;
       // Keep external events raised meanwhile for the new execution; completions belong to the old one.
-      inst.pending = inst.pending.filter((m) => m.kind === 'control' || (m.kind === 'event' && m.ev.EventType === Ev.EventRaised));
+      inst.pending = inst.pending.filter(
+        (m) => m.kind === 'control' || (m.kind === 'event' && m.ev.EventType === Ev.EventRaised),
+      );
       inst.pending.unshift({ kind: 'start' });
-      return;
+      item.after = () => this.background(this.store.purgeOlder(rec.id, rec.execSeq));
+    } else {
+      item.after = () => this.finished(inst);
     }
-    if (outcome.kind === 'continue') {
-      for (const w of plan.work) {
-        if (w.kind === 'timer') this.armTimer(inst, w.id, w.fireAt);
-        else if (w.kind === 'sub') this.startChild(inst, w);
+    this.enqueueCommit(inst, item);
+  }
+
+  /** Queues an episode for commit; one writer per instance coalesces queued episodes into one request. */
+  private enqueueCommit(inst: Instance, item: OutboxItem): void {
+    inst.outbox.push(item);
+    if (!inst.writing) {
+      inst.writing = true;
+      this.track(this.flush(inst)).catch((err) => {
+        if (!this.stopping) this.ctx.log.error(`durable: commit for '${inst.rec.id}' failed: ${err?.stack ?? err}`);
+      });
+    }
+  }
+
+  private async flush(inst: Instance): Promise<void> {
+    try {
+      while (inst.outbox.length) {
+        const items = inst.outbox.slice(0, MAX_AHEAD);
+        const rows = commitEntities(
+          inst.rec.id,
+          items.map((i) => ({ execSeq: i.execSeq, episode: i.episode, record: i.record })),
+        );
+        let last: OutboxItem | undefined;
+        for (const i of items) if (i.writeInstance) last = i;
+        if (last) rows.push(instanceEntity(items[items.length - 1]!.snapshot));
+        await this.store.write('commit episodes', rows);
+        inst.outbox.splice(0, items.length);
+        inst.committed = items[items.length - 1]!.snapshot;
+        for (const w of inst.drained.splice(0)) w();
+        const consumed = items.flatMap((i) => (i.record.w ? inst.consumed.filter((k) => k <= i.record.w!) : []));
+        if (consumed.length) {
+          const set = new Set(consumed);
+          inst.consumed = inst.consumed.filter((k) => !set.has(k));
+          this.background(this.store.deleteRows(inst.rec.id, [...set]));
+        }
+        for (const i of items) i.after?.();
       }
-      return;
+    } finally {
+      inst.writing = false;
     }
-    this.finished(inst);
   }
 
   private executionStarted(inst: Instance): HistoryEvent {
@@ -592,7 +667,7 @@ export class DurableEngine {
     };
   }
 
-  private async applyControl(inst: Instance, m: Extract<Msg, { kind: 'control' }>): Promise<void> {
+  private applyControl(inst: Instance, m: Extract<Msg, { kind: 'control' }>): void {
     const now = Math.max(this.clock.now(), inst.lastMs);
     const ts = new Date(now).toISOString();
     const rec: InstanceRecord = { ...inst.rec, updatedMs: now };
@@ -611,14 +686,18 @@ export class DurableEngine {
       rec.status = inst.episode > 0 ? 'Running' : 'Pending';
       events.push({ EventType: Ev.ExecutionResumed, EventId: -1, Timestamp: ts, Reason: m.reason });
     }
-    const rows = episodeEntities(rec.id, rec.execSeq, inst.episode, { e: events, l: [], w: m.key });
-    rows.push(instanceEntity(rec));
-    await this.track(this.store.write(`${m.op} instance`, rows));
-    inst.episode++;
+    const episode = inst.episode++;
     inst.history.push(...events);
     inst.rec = rec;
-    if (m.key) this.background(this.store.deleteRows(rec.id, [m.key]));
-    if (rec.status === 'Terminated') this.finished(inst);
+    if (m.key) inst.consumed.push(m.key);
+    this.enqueueCommit(inst, {
+      execSeq: rec.execSeq,
+      episode,
+      record: { e: events, l: [], w: m.key },
+      snapshot: rec,
+      writeInstance: true,
+      after: rec.status === 'Terminated' ? () => this.finished(inst) : undefined,
+    });
   }
 
   private consumeOnly(inst: Instance, m: { key?: string }): void {
@@ -767,6 +846,10 @@ function newInstance(rec: InstanceRecord, loaded: boolean): Instance {
     timers: new Map(),
     waiters: [],
     consumed: [],
+    outbox: [],
+    writing: false,
+    drained: [],
+    committed: rec,
   };
 }
 

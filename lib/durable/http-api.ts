@@ -226,13 +226,13 @@ export class DurableHttpApi {
       body.historyEvents = h;
       body.history = h;
     }
-    const status = inst.rec.status as RuntimeStatus;
+    const status = inst.committed.status as RuntimeStatus;
     if (isTerminal(status)) send(res, 200, body);
     else send(res, 202, body, { location: this.managementPayload(id).statusQueryGetUri!, 'retry-after': '5' });
   }
 
   statusPayload(inst: Instance, showInput: boolean): Record<string, unknown> {
-    const r = inst.rec;
+    const r = inst.committed;
     return {
       name: r.name,
       instanceId: r.id,
@@ -268,10 +268,10 @@ export class DurableHttpApi {
     }
     const prefix = q.get('instanceIdPrefix') ?? '';
     const match = (i: Instance): boolean =>
-      (from === undefined || Math.floor(i.rec.createdMs / 1000) * 1000 >= Math.floor(from / 1000) * 1000) &&
-      (to === undefined || i.rec.createdMs <= to) &&
-      (statuses.length === 0 || statuses.includes(i.rec.status)) &&
-      i.rec.id.startsWith(prefix);
+      (from === undefined || Math.floor(i.committed.createdMs / 1000) * 1000 >= Math.floor(from / 1000) * 1000) &&
+      (to === undefined || i.committed.createdMs <= to) &&
+      (statuses.length === 0 || statuses.includes(i.committed.status)) &&
+      i.committed.id.startsWith(prefix);
     return { match, problems };
   }
 
@@ -290,7 +290,7 @@ export class DurableHttpApi {
     if (problems.length) throw invalid(problems);
     const all = [...this.engine.instances.values()]
       .filter(match)
-      .sort((x, y) => x.rec.createdMs - y.rec.createdMs || (x.rec.id < y.rec.id ? -1 : 1));
+      .sort((x, y) => x.committed.createdMs - y.committed.createdMs || (x.committed.id < y.committed.id ? -1 : 1));
     const showInput = url.searchParams.get('showInput') !== 'false';
     const page = all.slice(offset, offset + top).map((i) => this.statusPayload(i, showInput));
     const headers: Record<string, string> = {};
@@ -310,7 +310,7 @@ export class DurableHttpApi {
       problems.push({ pointer: '/createdTimeFrom', message: 'createdTimeFrom is required to purge by filter.' });
     }
     if (problems.length) throw invalid(problems);
-    const victims = [...this.engine.instances.values()].filter((i) => match(i) && isTerminal(i.rec.status as RuntimeStatus));
+    const victims = [...this.engine.instances.values()].filter((i) => match(i) && isTerminal(i.committed.status as RuntimeStatus));
     let n = 0;
     for (const v of victims) if (await this.engine.purge(v.rec.id)) n++;
     if (n === 0) throw notFound('No finished instances match the filter.');

@@ -140,16 +140,29 @@ function instanceFromEntity(e: Record<string, unknown>): InstanceRecord {
   };
 }
 
-export function episodeEntities(id: string, execSeq: number, episode: number, rec: EpisodeRecord): TableEntity[] {
-  const text = JSON.stringify(rec);
+/**
+ * History rows for consecutive episodes committed together: one row (or more, if large) per execution,
+ * keyed by its first episode, holding the episode records as a JSON array.
+ */
+export function commitEntities(
+  id: string,
+  items: Array<{ execSeq: number; episode: number; record: EpisodeRecord }>,
+): TableEntity[] {
   const pk = encodeKey(id);
   const rows: TableEntity[] = [];
   const perRow = CHUNK * CHUNKS_PER_ROW;
-  const parts = Math.max(1, Math.ceil(text.length / perRow));
-  for (let p = 0; p < parts; p++) {
-    const e: Record<string, unknown> = { partitionKey: pk, rowKey: historyKey(execSeq, episode, p), P: parts };
-    putChunks(e, 'D', text.slice(p * perRow, (p + 1) * perRow));
-    rows.push(e as TableEntity);
+  let i = 0;
+  while (i < items.length) {
+    const first = items[i]!;
+    const group: EpisodeRecord[] = [];
+    while (i < items.length && items[i]!.execSeq === first.execSeq) group.push(items[i++]!.record);
+    const text = JSON.stringify(group);
+    const parts = Math.max(1, Math.ceil(text.length / perRow));
+    for (let p = 0; p < parts; p++) {
+      const e: Record<string, unknown> = { partitionKey: pk, rowKey: historyKey(first.execSeq, first.episode, p), P: parts };
+      putChunks(e, 'D', text.slice(p * perRow, (p + 1) * perRow));
+      rows.push(e as TableEntity);
+    }
   }
   return rows;
 }
@@ -266,7 +279,7 @@ export class DurableStore {
           pending += getChunks(r, 'D') ?? '';
           const part = Number(key.slice(-3));
           if (part === Number(r.P) - 1) {
-            episodes.push(JSON.parse(pending) as EpisodeRecord);
+            for (const ep of JSON.parse(pending) as EpisodeRecord[]) episodes.push(ep);
             pending = '';
           }
         } else if (key.startsWith('M')) {
