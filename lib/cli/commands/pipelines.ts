@@ -53,16 +53,16 @@ export function register(program: Command): void {
   cmd
     .command('show')
     .description('Show a pipeline, its versions, and (with --definition) a version’s definition')
-    .argument('<name>', 'pipeline name')
-    .option('--version <n>', 'version for --definition (default: the default version)')
-    .option('--definition', 'print the stored definition as YAML')
+    .argument('<name>', 'pipeline name, or NAME@VERSION for that version’s definition')
+    .option('--definition', 'print the stored definition (of the default version unless NAME@VERSION) as YAML')
     .option('--json', 'print JSON')
-    .action(async (name: string, opts: { version?: string; definition?: boolean; json?: boolean }, c: Command) => {
+    .action(async (arg: string, opts: { definition?: boolean; json?: boolean }, c: Command) => {
       const client = ApiClient.fromCommand(c);
+      const [name, version] = arg.split('@') as [string, string | undefined];
       const enc = encodeURIComponent(name);
-      if (opts.definition || opts.version) {
+      if (opts.definition || version) {
         const v = await client.json<{ version: number; definition: unknown; definitionHash: string }>(
-          `/pipelines/${enc}/versions/${opts.version ?? 'default'}`,
+          `/pipelines/${enc}/versions/${encodeURIComponent(version || 'default')}`,
         );
         if (opts.json) return void process.stdout.write(JSON.stringify(v, null, 2) + '\n');
         process.stdout.write(`# ${name}@${v.version} ${v.definitionHash}\n${stringify(v.definition)}`);
