@@ -19,6 +19,19 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * False when the pid was reused by an unrelated process (Linux: its command line names neither of our
+ * children). Elsewhere a live pid is taken at its word.
+ */
+function isStackChild(pid: number): boolean {
+  try {
+    const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return /azurite|cosmos-process/.test(cmd);
+  } catch {
+    return !fs.existsSync('/proc/self/cmdline');
+  }
+}
+
 /** The pid recorded in `<dir>/LOCK` if that process still runs. */
 export function lockOwner(dir: string): number | undefined {
   let pid: number;
@@ -27,7 +40,7 @@ export function lockOwner(dir: string): number | undefined {
   } catch {
     return undefined;
   }
-  return pid !== process.pid && isAlive(pid) ? pid : undefined;
+  return pid !== process.pid && isAlive(pid) && isStackChild(pid) ? pid : undefined;
 }
 
 /** Waits until no live process holds `<dir>/LOCK`. */
