@@ -464,7 +464,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
         }
       }
       const body = await readBody(req);
-      const fullUrl = `${baseUrl}${req.url ?? '/'}`;
+      const fullUrl = requestUrl(req, baseUrl);
       const invocationId = randomUUID();
       try {
         const result = registry.httpStreamRequested
@@ -743,6 +743,19 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
   } catch (e) {
     return failStart(e);
   }
+}
+
+/** The URL the client used (its Host header), as Azure gives it; the listening address otherwise. */
+function requestUrl(req: IncomingMessage, baseUrl: string): string {
+  const host = req.headers.host;
+  if (host && /^[A-Za-z0-9.\-]+(:\d+)?$|^\[[0-9A-Fa-f:.]+\](:\d+)?$/.test(host)) {
+    try {
+      return new URL(req.url ?? '/', `http://${host}`).href;
+    } catch {
+      // fall through to the listening address
+    }
+  }
+  return `${baseUrl}${req.url ?? '/'}`;
 }
 
 function tryParse(s: string): unknown {

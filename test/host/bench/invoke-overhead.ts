@@ -52,6 +52,15 @@ export async function benchInvokeOverhead(n = 10_000): Promise<Record<string, nu
   }
 }
 
+/** Entry for `npm run bench` (test/bench/main.ts): prints `name value` lines. */
+export async function run(): Promise<void> {
+  const r = await benchInvokeOverhead(10_000);
+  console.log(`host.invoke.sequential_us_per_call ${r.sequentialUsPerInvoke}`);
+  console.log(`host.invoke.sequential_calls_per_s ${r.sequentialPerSecond}`);
+  console.log(`host.invoke.concurrent100_us_per_call ${r.concurrent100UsPerInvoke}`);
+  console.log(`host.invoke.concurrent100_calls_per_s ${r.concurrent100PerSecond}`);
+}
+
 if (require.main === module) {
   benchInvokeOverhead(Number(process.argv[2] ?? 10_000)).then(
     (r) => console.log(JSON.stringify(r, null, 2)),
