@@ -157,34 +157,46 @@ export function findCycles(edges: Map<string, Set<string>>): string[][] {
   for (const [consumer, producers] of edges)
     for (const p of producers) if (flow.has(p)) flow.get(p)!.push(consumer);
 
-  // Tarjan's SCC, iterative enough for definitions of a few thousand steps.
+  // Tarjan's SCC, iterative so a long chain cannot overflow the stack.
   let index = 0;
   const idx = new Map<string, number>();
   const low = new Map<string, number>();
   const stack: string[] = [];
   const onStack = new Set<string>();
   const sccs: string[][] = [];
-  const strong = (v: string): void => {
-    idx.set(v, index);
-    low.set(v, index);
-    index++;
-    stack.push(v);
-    onStack.add(v);
-    for (const w of flow.get(v)!) {
-      if (!idx.has(w)) {
-        strong(w);
-        low.set(v, Math.min(low.get(v)!, low.get(w)!));
-      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, idx.get(w)!));
-    }
-    if (low.get(v) === idx.get(v)) {
-      const comp: string[] = [];
-      let w: string;
-      do {
-        w = stack.pop()!;
-        onStack.delete(w);
-        comp.push(w);
-      } while (w !== v);
-      sccs.push(comp);
+  const strong = (root: string): void => {
+    const work: Array<{ v: string; i: number }> = [{ v: root, i: 0 }];
+    idx.set(root, index);
+    low.set(root, index++);
+    stack.push(root);
+    onStack.add(root);
+    while (work.length) {
+      const frame = work[work.length - 1]!;
+      const out = flow.get(frame.v)!;
+      if (frame.i < out.length) {
+        const w = out[frame.i++]!;
+        if (!idx.has(w)) {
+          idx.set(w, index);
+          low.set(w, index++);
+          stack.push(w);
+          onStack.add(w);
+          work.push({ v: w, i: 0 });
+        } else if (onStack.has(w)) low.set(frame.v, Math.min(low.get(frame.v)!, idx.get(w)!));
+        continue;
+      }
+      work.pop();
+      const parent = work[work.length - 1];
+      if (parent) low.set(parent.v, Math.min(low.get(parent.v)!, low.get(frame.v)!));
+      if (low.get(frame.v) === idx.get(frame.v)) {
+        const comp: string[] = [];
+        let w: string;
+        do {
+          w = stack.pop()!;
+          onStack.delete(w);
+          comp.push(w);
+        } while (w !== frame.v);
+        sccs.push(comp);
+      }
     }
   };
   for (const n of flow.keys()) if (!idx.has(n)) strong(n);

@@ -251,6 +251,15 @@ function expectedText(expected: string): string {
 
 const PLACEHOLDER_NAMESPACES = ['parameters', 'inputs', 'outputs'];
 
+/** Steps per pipeline: a bound on orchestration history size and on the cost of validating. */
+export const MAX_STEPS = 1000;
+
+/** Long cycles are shortened in messages: the first steps, then the count. */
+function spellCycle(cycle: string[]): string {
+  if (cycle.length <= 12) return cycle.join(' → ');
+  return `${cycle.slice(0, 10).join(' → ')} → … (${cycle.length - 1} steps) → ${cycle[cycle.length - 1]}`;
+}
+
 /** The rules that need the whole document. Runs on the raw input, tolerating any shape. */
 function semanticProblems(root: Obj, opts: ValidateOptions): FieldProblem[] {
   const out: FieldProblem[] = [];
@@ -270,6 +279,8 @@ function semanticProblems(root: Obj, opts: ValidateOptions): FieldProblem[] {
     for (const k of keys(root[section]))
       if (!IDENT_RE.test(k)) add([section, k], `The ${label} name "${k}" is not valid: use ${IDENT_RULE}.`);
   }
+  if (stepNames.length > MAX_STEPS)
+    add(['steps'], `A pipeline may have at most ${MAX_STEPS} steps; this one has ${stepNames.length}. Split it into pipelines, or use a parallelRun step to fan out over data.`);
   if (isObj(steps) && stepNames.length === 0)
     add(['steps'], 'A pipeline needs at least one step, e.g. steps: { hello: { command: "echo hello" } }.');
 
@@ -460,7 +471,7 @@ function semanticProblems(root: Obj, opts: ValidateOptions): FieldProblem[] {
     });
     add(
       edgePointer.get(consumer + '\0' + producer) ?? ['steps', consumer],
-      `These steps form a cycle: ${cycle.join(' → ')} (${why.join('; ')}). A step cannot wait for itself; ` +
+      `These steps form a cycle: ${spellCycle(cycle)} (${why.slice(0, 10).join('; ')}${why.length > 10 ? '; …' : ''}). A step cannot wait for itself; ` +
         'remove one of these edges (an input binding or an "after" entry).',
     );
   }
@@ -494,7 +505,8 @@ function placeholderProblem(expr: string, s: PlaceholderScope): string | undefin
     );
   const namespaces = [...PLACEHOLDER_NAMESPACES, ...s.extraNamespaces];
   if (parts.length !== 2 || !ns || !name || !namespaces.includes(ns)) {
-    const hint = ns && !namespaces.includes(ns) ? didYouMean(ns, namespaces) : '';
+    const alias: Record<string, string> = { params: 'parameters', param: 'parameters', input: 'inputs', output: 'outputs' };
+    const hint = ns && !namespaces.includes(ns) ? (alias[ns] ? ` Did you mean "${alias[ns]}"?` : didYouMean(ns, namespaces)) : '';
     return (
       `\${{${expr}}} names nothing.${hint} Placeholders are ${namespaces.map((n) => `\${{${n}.NAME}}`).join(', ')}` +
       (s.kind === 'parallelRun' ? ' and ${{minibatch}}' : '') +

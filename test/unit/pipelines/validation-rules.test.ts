@@ -161,4 +161,18 @@ describe('a definition is checked rule by rule, each problem with its pointer', 
     d.steps.train.timeout = '30 minutes';
     expectProblem(problemsOf(d), '/steps/train/timeout', /duration such as 90s, 30m, 2h/);
   });
+
+  test('a huge cyclic pipeline is bounded: the step limit and a shortened cycle, never a crash', () => {
+    const steps: Record<string, unknown> = {};
+    const n = 3000;
+    for (let i = 0; i < n; i++)
+      steps['s' + i] = {
+        command: 'x ${{inputs.a}}',
+        inputs: { a: `\${{steps.s${(i + n - 1) % n}.outputs.o}}` },
+        outputs: { o: { type: 'file' } },
+      };
+    const p = problemsOf({ name: 'big', steps });
+    expectProblem(p, '/steps', /at most 1000 steps; this one has 3000/);
+    assert.ok(p.some((x) => /s0 → s1 → .* → … \(3000 steps\) → s0/.test(x.message)), JSON.stringify(p).slice(0, 500));
+  });
 });
