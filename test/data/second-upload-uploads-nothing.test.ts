@@ -6,7 +6,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { startTestStack, type TestStack } from '../support/stack';
 import { getClients } from '../../lib/azure/clients';
-import { ARTIFACTS_CONTAINER, putDirectory, putStream } from '../../lib/data/cas';
+import { ARTIFACTS_CONTAINER, clearHashCache, putDirectory, putStream } from '../../lib/data/cas';
 
 let stack: TestStack;
 let tmp: string;
@@ -45,6 +45,13 @@ test('storing the same content again writes no blob', async () => {
   assert.equal(second.uploadedBytes, 0);
   assert.equal(second.uploadedBlobs, 0);
   assert.deepEqual(await blobs(), before, 'no blob was rewritten');
+
+  // Without cached hashes (a new process), local files are hashed first: still nothing is sent.
+  clearHashCache();
+  const cold = await putDirectory(dir);
+  assert.equal(cold.uploadedBytes, 0);
+  assert.equal(cold.uploadedBlobs, 0);
+  assert.deepEqual(await blobs(), before);
 
   // A stream of existing content (nothing cached for streams) creates no blob either.
   const again = await putStream(createReadStream(join(dir, 'large.bin')));
