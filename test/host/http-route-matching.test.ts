@@ -5,6 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import type { RunningHost } from '../../lib/host/index';
 import { startTestStorage, type TestStorage } from './support/storage';
 import { captureLog, startBasicHost } from './support/host';
@@ -59,4 +60,45 @@ test('a known path with another method is a 405 that lists the allowed methods',
   assert.equal(r.type, 'application/problem+json');
   assert.equal(JSON.parse(r.text).title, 'Method not allowed');
   assert.equal((await get('/api/items/7', 'DELETE')).status, 204);
+});
+
+test('no request path or method makes the host answer 500', async () => {
+  const { request } = await import('node:http');
+  const raw = (method: string, path: string) =>
+    new Promise<number>((resolve, reject) => {
+      const r = request({ host: '127.0.0.1', port: host.port, method, path }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      r.on('error', reject);
+      r.end();
+    });
+  const segment = fc.oneof(
+    fc.constantFrom(
+      'api',
+      'items',
+      'files',
+      'things',
+      'echo',
+      'hello',
+      '%',
+      '%E0%A4%A',
+      '..',
+      '',
+      '{id}',
+      '42',
+    ),
+    fc.string({ maxLength: 8 }).map(encodeURIComponent),
+  );
+  await fc.assert(
+    fc.asyncProperty(
+      fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'),
+      fc.array(segment, { maxLength: 5 }),
+      async (method, segments) => {
+        const status = await raw(method, '/' + segments.join('/'));
+        assert.ok(status > 0 && status !== 500, `${method} /${segments.join('/')} answered ${status}`);
+      },
+    ),
+    { numRuns: 150 },
+  );
 });

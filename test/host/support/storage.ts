@@ -60,8 +60,7 @@ async function startAzurite(): Promise<TestStorage> {
       '--silent',
       '--inMemoryPersistence',
       '--skipApiVersionCheck',
-      '--location',
-      dir,
+      '--disableTelemetry',
       '--blobPort',
       String(blob),
       '--queuePort',
@@ -69,7 +68,7 @@ async function startAzurite(): Promise<TestStorage> {
       '--tablePort',
       String(table),
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir },
   );
   try {
     await Promise.all([waitForPort(blob, child), waitForPort(queue, child), waitForPort(table, child)]);
