@@ -57,11 +57,19 @@ const PROBLEM_TEXT: Record<string, string> = {
 export function problems(...statuses: number[]): Record<string, ResponseSpec> {
   const out: Record<string, ResponseSpec> = {};
   for (const s of statuses)
-    out[String(s)] = { description: PROBLEM_TEXT[String(s)] ?? 'Problem', schema: ref('Problem'), contentType: 'application/problem+json' };
+    out[String(s)] = {
+      description: PROBLEM_TEXT[String(s)] ?? 'Problem',
+      schema: ref('Problem'),
+      contentType: 'application/problem+json',
+    };
   return out;
 }
 
-export const pathParam = (name: string, description: string, schema: JsonSchema = { type: 'string' }): ParameterSpec => ({
+export const pathParam = (
+  name: string,
+  description: string,
+  schema: JsonSchema = { type: 'string' },
+): ParameterSpec => ({
   name,
   in: 'path',
   required: true,
@@ -69,7 +77,11 @@ export const pathParam = (name: string, description: string, schema: JsonSchema 
   schema,
 });
 
-export const queryParam = (name: string, description: string, schema: JsonSchema = { type: 'string' }): ParameterSpec => ({
+export const queryParam = (
+  name: string,
+  description: string,
+  schema: JsonSchema = { type: 'string' },
+): ParameterSpec => ({
   name,
   in: 'query',
   description,

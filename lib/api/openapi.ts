@@ -29,7 +29,10 @@ const PROBLEM: JsonSchema = {
   },
 };
 
-export function buildOpenApi(modules: RouteModule[] = ROUTE_MODULES, version = '0.1.0'): Record<string, unknown> {
+export function buildOpenApi(
+  modules: RouteModule[] = ROUTE_MODULES,
+  version = '0.1.0',
+): Record<string, unknown> {
   const schemas: Record<string, JsonSchema> = { Problem: PROBLEM };
   const paths: Record<string, Record<string, unknown>> = {};
   const tags = new Set<string>();
@@ -38,7 +41,8 @@ export function buildOpenApi(modules: RouteModule[] = ROUTE_MODULES, version = '
     for (const r of m.routes) {
       r.tags.forEach((t) => tags.add(t));
       const item = (paths[r.path] ??= {});
-      if (item[r.method]) throw new Error(`route catalogue: ${r.method.toUpperCase()} ${r.path} is described twice`);
+      if (item[r.method])
+        throw new Error(`route catalogue: ${r.method.toUpperCase()} ${r.path} is described twice`);
       item[r.method] = operation(r);
     }
   }
@@ -79,7 +83,9 @@ function operation(r: RouteSpec): Record<string, unknown> {
     op.requestBody = {
       required: r.requestBody.required ?? false,
       ...(r.requestBody.description ? { description: r.requestBody.description } : {}),
-      content: Object.fromEntries(Object.entries(r.requestBody.content).map(([t, schema]) => [t, { schema }])),
+      content: Object.fromEntries(
+        Object.entries(r.requestBody.content).map(([t, schema]) => [t, { schema }]),
+      ),
     };
   }
   op.responses = Object.fromEntries(

@@ -1,4 +1,9 @@
-import { DATASET_REF_RE, type OutputDefinition, type PipelineDefinition, type StepDefinition } from './schema';
+import {
+  DATASET_REF_RE,
+  type OutputDefinition,
+  type PipelineDefinition,
+  type StepDefinition,
+} from './schema';
 
 /**
  * The data model behind `${{…}}`: placeholders in commands and env, input bindings, and the step graph.
@@ -91,7 +96,8 @@ export function stepOutputs(step: StepDefinition): Record<string, OutputDefiniti
 /** The strings in which placeholders are substituted: the command (template) and env values. */
 export function stepTemplates(step: StepDefinition): Array<{ path: string[]; text: string }> {
   const out: Array<{ path: string[]; text: string }> = [];
-  if ('command' in step && typeof step.command === 'string') out.push({ path: ['command'], text: step.command });
+  if ('command' in step && typeof step.command === 'string')
+    out.push({ path: ['command'], text: step.command });
   for (const [k, v] of Object.entries(step.env ?? {})) out.push({ path: ['env', k], text: v });
   return out;
 }

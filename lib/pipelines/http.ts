@@ -25,15 +25,25 @@ function mediaType(req: HttpRequest): string {
 }
 
 function methodNotAllowed(req: HttpRequest, allowed: string[]): never {
-  throw new ProblemError('method-not-allowed', `${req.method} is not supported here; use ${allowed.join(' or ')}.`, undefined, {
-    allow: allowed,
-  });
+  throw new ProblemError(
+    'method-not-allowed',
+    `${req.method} is not supported here; use ${allowed.join(' or ')}.`,
+    undefined,
+    {
+      allow: allowed,
+    },
+  );
 }
 
 export function pipelineName(req: HttpRequest): string {
   const name = req.params.name ?? '';
   if (!PIPELINE_NAME_RE.test(name))
-    throw invalid([{ pointer: '/name', message: `"${name}" is not a pipeline name: a pipeline name is ${PIPELINE_NAME_RULE}.` }]);
+    throw invalid([
+      {
+        pointer: '/name',
+        message: `"${name}" is not a pipeline name: a pipeline name is ${PIPELINE_NAME_RULE}.`,
+      },
+    ]);
   return name;
 }
 
@@ -43,7 +53,9 @@ function paging(req: HttpRequest): { limit?: number; continuationToken?: string 
   if (limit !== null) {
     const n = Number(limit);
     if (!/^\d+$/.test(limit) || n < 1 || n > 100)
-      throw invalid([{ pointer: '/limit', message: `limit must be an integer from 1 to 100; got "${limit}".` }]);
+      throw invalid([
+        { pointer: '/limit', message: `limit must be an integer from 1 to 100; got "${limit}".` },
+      ]);
     out.limit = n;
   }
   const token = req.query.get('continuationToken');
@@ -69,12 +81,20 @@ async function readDefinitionBody(req: HttpRequest): Promise<{ value: unknown; p
     );
   const declared = Number(req.headers.get('content-length') ?? '0');
   if (declared > MAX_DEFINITION_BYTES)
-    throw new ProblemError('too-large', `A pipeline definition may be at most ${MAX_DEFINITION_BYTES} bytes; this one is ${declared}.`);
+    throw new ProblemError(
+      'too-large',
+      `A pipeline definition may be at most ${MAX_DEFINITION_BYTES} bytes; this one is ${declared}.`,
+    );
   const text = await req.text();
   if (Buffer.byteLength(text) > MAX_DEFINITION_BYTES)
-    throw new ProblemError('too-large', `A pipeline definition may be at most ${MAX_DEFINITION_BYTES} bytes.`);
+    throw new ProblemError(
+      'too-large',
+      `A pipeline definition may be at most ${MAX_DEFINITION_BYTES} bytes.`,
+    );
   if (text.trim() === '')
-    throw invalid([{ pointer: '', message: 'The request body is empty; send the pipeline definition as JSON or YAML.' }]);
+    throw invalid([
+      { pointer: '', message: 'The request body is empty; send the pipeline definition as JSON or YAML.' },
+    ]);
   if (isYaml) {
     const src = parseDefinitionText(text);
     return { value: src.value, problems: src.problems };
@@ -221,6 +241,8 @@ export const pipelineVersionHandler = httpHandler(async (req) => {
   else if (raw === 'latest') version = (await getPipeline(name)).latestVersion;
   else if (/^[1-9]\d{0,9}$/.test(raw)) version = Number(raw);
   else
-    throw invalid([{ pointer: '/version', message: `"${raw}" is not a version: use a number, "latest" or "default".` }]);
+    throw invalid([
+      { pointer: '/version', message: `"${raw}" is not a version: use a number, "latest" or "default".` },
+    ]);
   return json(200, await getPipelineVersion(name, version));
 });

@@ -30,7 +30,6 @@ export const DURATION_RE = /^(?=\d)(\d+h)?(\d+m(?!s))?(\d+s)?(\d+ms)?$/;
 
 const description = z.string().max(2000).optional().meta({ description: 'Free text shown in listings.' });
 
-
 // ---------------------------------------------------------------- parameters
 
 const paramBase = { description };
@@ -86,7 +85,9 @@ export const PipelineInputSchema = z
     type: z.literal('dataset'),
     default: z
       .string()
-      .regex(DATASET_REF_RE, { error: 'a dataset reference is name@version or name@latest, e.g. churn-raw@latest' })
+      .regex(DATASET_REF_RE, {
+        error: 'a dataset reference is name@version or name@latest, e.g. churn-raw@latest',
+      })
       .optional(),
     description,
   })
@@ -96,12 +97,19 @@ export const PipelineInputSchema = z
 
 export const SettingsSchema = z.strictObject({
   /** @default 8 */
-  maxConcurrency: z.int().min(1).max(256).default(8).meta({ description: 'Steps running at once. Default 8.' }),
+  maxConcurrency: z
+    .int()
+    .min(1)
+    .max(256)
+    .default(8)
+    .meta({ description: 'Steps running at once. Default 8.' }),
   /** @default false */
   continueOnStepFailure: z
     .boolean()
     .default(false)
-    .meta({ description: 'When a step fails, keep running branches that do not depend on it. Default false.' }),
+    .meta({
+      description: 'When a step fails, keep running branches that do not depend on it. Default false.',
+    }),
   /** @default "local" */
   defaultCompute: z
     .string()
@@ -130,7 +138,8 @@ export const OutputSchema = z.strictObject({
 
 /** A step input binding: `${{pipeline.inputs.X}}`, `${{steps.S.outputs.O}}` or a dataset reference. */
 const binding = z.string().meta({
-  description: 'Where the data comes from: ${{pipeline.inputs.X}}, ${{steps.S.outputs.O}} or name@version|latest.',
+  description:
+    'Where the data comes from: ${{pipeline.inputs.X}}, ${{steps.S.outputs.O}} or name@version|latest.',
 });
 
 const commonStep = {
@@ -139,14 +148,23 @@ const commonStep = {
   env: z
     .record(z.string(), z.string())
     .optional()
-    .meta({ description: 'Environment variables; values may use ${{parameters.X}}, ${{inputs.X}}, ${{outputs.X}}.' }),
+    .meta({
+      description: 'Environment variables; values may use ${{parameters.X}}, ${{inputs.X}}, ${{outputs.X}}.',
+    }),
   /** @default true */
   reuse: z
     .boolean()
     .default(true)
-    .meta({ description: 'Reuse earlier outputs when nothing that goes into the step changed. Default true.' }),
+    .meta({
+      description: 'Reuse earlier outputs when nothing that goes into the step changed. Default true.',
+    }),
   /** @default 0 */
-  retries: z.int().min(0).max(10).default(0).meta({ description: 'Extra attempts after a failure. Default 0.' }),
+  retries: z
+    .int()
+    .min(0)
+    .max(10)
+    .default(0)
+    .meta({ description: 'Extra attempts after a failure. Default 0.' }),
   timeout: z
     .string()
     .regex(DURATION_RE, { error: 'a timeout is a duration such as 90s, 30m, 2h or 1h30m' })
@@ -155,7 +173,9 @@ const commonStep = {
   after: z
     .array(z.string())
     .optional()
-    .meta({ description: 'Steps that must finish first although no data flows from them (order-only edges).' }),
+    .meta({
+      description: 'Steps that must finish first although no data flows from them (order-only edges).',
+    }),
 };
 
 const codeField = z
@@ -190,7 +210,10 @@ export const DataTransferStepSchema = z.strictObject({
 });
 
 const SearchDimensionSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('choice'), values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1) }),
+  z.strictObject({
+    type: z.literal('choice'),
+    values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1),
+  }),
   z.strictObject({ type: z.literal('uniform'), min: z.number(), max: z.number() }),
   z.strictObject({ type: z.literal('logUniform'), min: z.number().positive(), max: z.number().positive() }),
   z.strictObject({ type: z.literal('int'), min: z.int(), max: z.int() }),
@@ -199,7 +222,10 @@ const SearchDimensionSchema = z.discriminatedUnion('type', [
 export const AutomlStepSchema = z.strictObject({
   kind: z.literal('automl'),
   task: z.enum(['classification', 'regression', 'forecasting']),
-  metric: z.string().min(1).meta({ description: 'Metric name the trial command reports; the best trial wins.' }),
+  metric: z
+    .string()
+    .min(1)
+    .meta({ description: 'Metric name the trial command reports; the best trial wins.' }),
   goal: z.enum(['maximize', 'minimize']).default('maximize'),
   trials: z.int().min(1).max(1000),
   maxConcurrentTrials: z.int().min(1).max(64).optional(),
@@ -222,7 +248,11 @@ export const ParallelRunStepSchema = z.strictObject({
   }),
   code: codeField,
   outputAction: z.enum(['appendRow', 'summaryOnly']).default('appendRow'),
-  errorThreshold: z.int().min(-1).default(-1).meta({ description: 'Failed mini-batches tolerated; -1 = any.' }),
+  errorThreshold: z
+    .int()
+    .min(-1)
+    .default(-1)
+    .meta({ description: 'Failed mini-batches tolerated; -1 = any.' }),
   outputs: z.record(z.string(), OutputSchema).optional(),
   ...commonStep,
 });
@@ -230,7 +260,12 @@ export const ParallelRunStepSchema = z.strictObject({
 export const STEP_KINDS = ['command', 'dataTransfer', 'automl', 'parallelRun'] as const;
 
 export const StepSchema = z
-  .discriminatedUnion('kind', [CommandStepSchema, DataTransferStepSchema, AutomlStepSchema, ParallelRunStepSchema])
+  .discriminatedUnion('kind', [
+    CommandStepSchema,
+    DataTransferStepSchema,
+    AutomlStepSchema,
+    ParallelRunStepSchema,
+  ])
   .meta({ description: 'A step; `kind` defaults to command.' });
 
 // ---------------------------------------------------------------- the definition
@@ -243,7 +278,9 @@ export const PipelineDefinitionSchema = z
     parameters: z.record(z.string(), ParameterSchema).optional(),
     inputs: z.record(z.string(), PipelineInputSchema).optional(),
     settings: SettingsSchema.optional(),
-    steps: z.record(z.string(), StepSchema).meta({ description: 'Steps by name; the DAG comes from their data and after.' }),
+    steps: z
+      .record(z.string(), StepSchema)
+      .meta({ description: 'Steps by name; the DAG comes from their data and after.' }),
   })
   .meta({ title: 'Sluice pipeline definition' });
 

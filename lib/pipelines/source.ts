@@ -38,7 +38,11 @@ export function parseDefinitionText(text: string): ParsedSource {
   try {
     doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false, strict: true });
   } catch (e) {
-    return { value: undefined, problems: [{ pointer: '', message: `cannot parse: ${(e as Error).message}` }], positions };
+    return {
+      value: undefined,
+      problems: [{ pointer: '', message: `cannot parse: ${(e as Error).message}` }],
+      positions,
+    };
   }
   const at = (offset: number): SourcePosition => {
     const p = lineCounter.linePos(offset);
@@ -69,7 +73,9 @@ export function parseDefinitionText(text: string): ParsedSource {
       for (const item of node.items) {
         const keyNode = item.key as Node | null;
         const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
-        const keyPos = keyNode?.range ? at(keyNode.range[0]) : (positions.get(pointer(path)) ?? { line: 1, col: 1 });
+        const keyPos = keyNode?.range
+          ? at(keyNode.range[0])
+          : (positions.get(pointer(path)) ?? { line: 1, col: 1 });
         const childPath = [...path, key];
         const first = seen.get(key);
         if (first) {

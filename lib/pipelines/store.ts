@@ -119,7 +119,11 @@ function summarize(h: PipelineHead): PipelineSummary {
   return s;
 }
 
-async function readDoc<T extends object>(c: Container, id: string, name: string): Promise<(T & { _etag?: string }) | undefined> {
+async function readDoc<T extends object>(
+  c: Container,
+  id: string,
+  name: string,
+): Promise<(T & { _etag?: string }) | undefined> {
   try {
     const r = await c.item(id, name).read<T>();
     return r.resource ?? undefined;
@@ -135,7 +139,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Stores a validated definition as the next version, or returns the existing version with the same
  * content (idempotent). Concurrent publishes of different definitions get distinct consecutive versions.
  */
-export async function publishPipeline(def: PipelineDefinition, now: () => Date = () => new Date()): Promise<PublishResult> {
+export async function publishPipeline(
+  def: PipelineDefinition,
+  now: () => Date = () => new Date(),
+): Promise<PublishResult> {
   const c = await pipelinesContainer();
   const name = def.name;
   const hash = definitionHash(def);
@@ -183,13 +190,20 @@ export async function publishPipeline(def: PipelineDefinition, now: () => Date =
     const hashDoc: HashDoc = { id: hashId(hash), type: 'hash', name, version };
     const ops: OperationInput[] = [
       head
-        ? { operationType: 'Replace', id: HEAD_ID, resourceBody: newHead as never, ifMatch: head._etag!, partitionKey: name }
+        ? {
+            operationType: 'Replace',
+            id: HEAD_ID,
+            resourceBody: newHead as never,
+            ifMatch: head._etag!,
+            partitionKey: name,
+          }
         : { operationType: 'Create', resourceBody: newHead as never, partitionKey: name },
       { operationType: 'Create', resourceBody: hashDoc as never, partitionKey: name },
       { operationType: 'Create', resourceBody: versionDoc as never, partitionKey: name },
     ];
     const ok = await runBatch(c, ops, name);
-    if (ok) return { name, version, definitionHash: hash, createdAt: at, created: true, enabled: newHead.enabled };
+    if (ok)
+      return { name, version, definitionHash: hash, createdAt: at, created: true, enabled: newHead.enabled };
     // Lost the race for this version number (or for this hash): back off briefly and look again.
     await sleep(Math.floor(Math.random() * (5 + attempt * 5)));
   }
@@ -225,7 +239,9 @@ async function readHead(name: string): Promise<PipelineHead> {
   const c = await pipelinesContainer();
   const head = await readDoc<PipelineHead>(c, HEAD_ID, name);
   if (!head)
-    throw notFound(`There is no pipeline "${name}". List pipelines with GET /api/pipelines, or publish one with \`sluice publish FILE\`.`);
+    throw notFound(
+      `There is no pipeline "${name}". List pipelines with GET /api/pipelines, or publish one with \`sluice publish FILE\`.`,
+    );
   return head;
 }
 
@@ -234,7 +250,9 @@ const PAGE_MAX = 100;
 function pageSize(limit: number | undefined, fallback: number): number {
   if (limit === undefined) return fallback;
   if (!Number.isInteger(limit) || limit < 1 || limit > PAGE_MAX)
-    throw invalid([{ pointer: '/limit', message: `limit must be an integer from 1 to ${PAGE_MAX}; got ${String(limit)}.` }]);
+    throw invalid([
+      { pointer: '/limit', message: `limit must be an integer from 1 to ${PAGE_MAX}; got ${String(limit)}.` },
+    ]);
   return limit;
 }
 
@@ -256,7 +274,8 @@ function decodeToken(token: string): string {
   throw invalid([
     {
       pointer: '/continuationToken',
-      message: 'The continuation token is not valid; pass the token from the previous page unchanged, or omit it to start over.',
+      message:
+        'The continuation token is not valid; pass the token from the previous page unchanged, or omit it to start over.',
     },
   ]);
 }
@@ -274,7 +293,8 @@ async function queryPage<T>(
     });
     const r = await it.fetchNext();
     const page: Page<T> = { items: r.resources ?? [] };
-    if (r.continuationToken && r.hasMoreResults !== false) page.continuationToken = encodeToken(r.continuationToken);
+    if (r.continuationToken && r.hasMoreResults !== false)
+      page.continuationToken = encodeToken(r.continuationToken);
     return page;
   } catch (e) {
     const code = (e as { code?: number }).code;
@@ -283,7 +303,8 @@ async function queryPage<T>(
       throw invalid([
         {
           pointer: '/continuationToken',
-          message: 'The continuation token is not valid; pass the token from the previous page unchanged, or omit it to start over.',
+          message:
+            'The continuation token is not valid; pass the token from the previous page unchanged, or omit it to start over.',
         },
       ]);
     throw e;
@@ -291,12 +312,17 @@ async function queryPage<T>(
 }
 
 /** Pipelines (head documents) by name, paged with continuation tokens. */
-export async function listPipelines(opts: { limit?: number; continuationToken?: string } = {}): Promise<Page<PipelineSummary>> {
+export async function listPipelines(
+  opts: { limit?: number; continuationToken?: string } = {},
+): Promise<Page<PipelineSummary>> {
   const c = await pipelinesContainer();
   const page = await queryPage<PipelineHead>(
     c,
     { query: "SELECT * FROM c WHERE c.type = 'pipeline'" },
-    { limit: pageSize(opts.limit, 50), ...(opts.continuationToken ? { continuationToken: opts.continuationToken } : {}) },
+    {
+      limit: pageSize(opts.limit, 50),
+      ...(opts.continuationToken ? { continuationToken: opts.continuationToken } : {}),
+    },
   );
   return { ...page, items: page.items.map(summarize) };
 }
@@ -315,7 +341,11 @@ export async function listVersions(
         "SELECT c.version, c.definitionHash, c.createdAt FROM c WHERE c.name = @name AND c.type = 'version' ORDER BY c.version DESC",
       parameters: [{ name: '@name', value: name }],
     },
-    { limit: pageSize(opts.limit, 50), partitionKey: name, ...(opts.continuationToken ? { continuationToken: opts.continuationToken } : {}) },
+    {
+      limit: pageSize(opts.limit, 50),
+      partitionKey: name,
+      ...(opts.continuationToken ? { continuationToken: opts.continuationToken } : {}),
+    },
   );
 }
 
@@ -378,7 +408,11 @@ export interface PipelinePatch {
 }
 
 /** Applies a PATCH with an etag-checked replace, retrying when a publish lands in between. */
-export async function updatePipeline(name: string, patch: PipelinePatch, now: () => Date = () => new Date()): Promise<PipelineSummary> {
+export async function updatePipeline(
+  name: string,
+  patch: PipelinePatch,
+  now: () => Date = () => new Date(),
+): Promise<PipelineSummary> {
   const c = await pipelinesContainer();
   for (let attempt = 0; attempt < MAX_PUBLISH_ATTEMPTS; attempt++) {
     const head = await readHead(name);
@@ -401,9 +435,12 @@ export async function updatePipeline(name: string, patch: PipelinePatch, now: ()
       else next.disabledAt = next.updatedAt;
     }
     delete next._etag;
-    for (const k of Object.keys(next)) if (k.startsWith('_')) delete (next as unknown as Record<string, unknown>)[k];
+    for (const k of Object.keys(next))
+      if (k.startsWith('_')) delete (next as unknown as Record<string, unknown>)[k];
     try {
-      const r = await c.item(HEAD_ID, name).replace(next, { accessCondition: { type: 'IfMatch', condition: head._etag! } });
+      const r = await c
+        .item(HEAD_ID, name)
+        .replace(next, { accessCondition: { type: 'IfMatch', condition: head._etag! } });
       return summarize(r.resource as PipelineHead);
     } catch (e) {
       if ((e as { code?: number }).code !== 412) throw e;

@@ -78,7 +78,12 @@ export function validateDefinitionText(
     return { ok: false, errors: src.problems, positions: src.positions, value: undefined };
   const r = validateDefinition(src.value, opts);
   if (src.problems.length > 0)
-    return { ok: false, errors: dedupe([...src.problems, ...r.errors]), positions: src.positions, value: src.value };
+    return {
+      ok: false,
+      errors: dedupe([...src.problems, ...r.errors]),
+      positions: src.positions,
+      value: src.value,
+    };
   return { ...r, positions: src.positions, value: src.value };
 }
 
@@ -122,7 +127,11 @@ function knownKeysAt(path: string[], root: Obj): string[] {
   if (path.length === 2 && a === 'inputs') return KNOWN_KEYS.input;
   if (path.length === 2 && a === 'parameters') {
     const t = get(root, path.concat('type'));
-    return KNOWN_KEYS.parameter[typeof t === 'string' ? t : ''] ?? [...new Set(Object.values(KNOWN_KEYS.parameter).flat())];
+    return (
+      KNOWN_KEYS.parameter[typeof t === 'string' ? t : ''] ?? [
+        ...new Set(Object.values(KNOWN_KEYS.parameter).flat()),
+      ]
+    );
   }
   if (path.length === 2 && a === 'steps') {
     const k = get(root, path.concat('kind')) ?? 'command';
@@ -147,7 +156,12 @@ function fromIssue(issue: core.$ZodIssue, root: Obj): FieldProblem[] {
         pointer: pointer([...path, k]),
         message:
           `Unknown field "${k}".${didYouMean(k, known)}` +
-          (known.length ? ` Fields allowed here: ${listNames(known.filter((x) => x !== '$schema'), 20)}.` : ''),
+          (known.length
+            ? ` Fields allowed here: ${listNames(
+                known.filter((x) => x !== '$schema'),
+                20,
+              )}.`
+            : ''),
       }));
     }
     case 'invalid_union': {
@@ -176,7 +190,9 @@ function fromIssue(issue: core.$ZodIssue, root: Obj): FieldProblem[] {
     }
     case 'invalid_type': {
       if (value === undefined)
-        return [{ pointer: pointer(path), message: `${what(path)} is required (${expectedText(issue.expected)}).` }];
+        return [
+          { pointer: pointer(path), message: `${what(path)} is required (${expectedText(issue.expected)}).` },
+        ];
       if (path[0] === 'parameters' && path.length === 3 && path[2] === 'default') {
         const t = get(root, [path[0], path[1]!, 'type']);
         return [
@@ -214,7 +230,11 @@ function fromIssue(issue: core.$ZodIssue, root: Obj): FieldProblem[] {
       const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
       const dir = issue.code === 'too_small' ? 'at least' : 'at most';
       const unit =
-        issue.origin === 'string' ? ' characters' : issue.origin === 'array' || issue.origin === 'set' ? ' items' : '';
+        issue.origin === 'string'
+          ? ' characters'
+          : issue.origin === 'array' || issue.origin === 'set'
+            ? ' items'
+            : '';
       return [
         {
           pointer: pointer(path),
@@ -223,7 +243,9 @@ function fromIssue(issue: core.$ZodIssue, root: Obj): FieldProblem[] {
       ];
     }
     case 'invalid_format':
-      return [{ pointer: pointer(path), message: `${what(path)}: ${issue.message} (got ${describeValue(value)}).` }];
+      return [
+        { pointer: pointer(path), message: `${what(path)}: ${issue.message} (got ${describeValue(value)}).` },
+      ];
     default:
       return [{ pointer: pointer(path), message: `${what(path)}: ${issue.message}` }];
   }
@@ -280,7 +302,10 @@ function semanticProblems(root: Obj, opts: ValidateOptions): FieldProblem[] {
       if (!IDENT_RE.test(k)) add([section, k], `The ${label} name "${k}" is not valid: use ${IDENT_RULE}.`);
   }
   if (stepNames.length > MAX_STEPS)
-    add(['steps'], `A pipeline may have at most ${MAX_STEPS} steps; this one has ${stepNames.length}. Split it into pipelines, or use a parallelRun step to fan out over data.`);
+    add(
+      ['steps'],
+      `A pipeline may have at most ${MAX_STEPS} steps; this one has ${stepNames.length}. Split it into pipelines, or use a parallelRun step to fan out over data.`,
+    );
   if (isObj(steps) && stepNames.length === 0)
     add(['steps'], 'A pipeline needs at least one step, e.g. steps: { hello: { command: "echo hello" } }.');
 
@@ -289,10 +314,15 @@ function semanticProblems(root: Obj, opts: ValidateOptions): FieldProblem[] {
     if (!isObj(p)) continue;
     const d = p.default;
     if (p.type === 'enum' && Array.isArray(p.values) && typeof d === 'string' && !p.values.includes(d))
-      add(['parameters', name, 'default'], `The default "${d}" is not one of the values ${listNames(p.values.map(String))}.`);
+      add(
+        ['parameters', name, 'default'],
+        `The default "${d}" is not one of the values ${listNames(p.values.map(String))}.`,
+      );
     if ((p.type === 'integer' || p.type === 'number') && typeof d === 'number') {
-      if (typeof p.min === 'number' && d < p.min) add(['parameters', name, 'default'], `The default ${d} is below min ${p.min}.`);
-      if (typeof p.max === 'number' && d > p.max) add(['parameters', name, 'default'], `The default ${d} is above max ${p.max}.`);
+      if (typeof p.min === 'number' && d < p.min)
+        add(['parameters', name, 'default'], `The default ${d} is below min ${p.min}.`);
+      if (typeof p.max === 'number' && d > p.max)
+        add(['parameters', name, 'default'], `The default ${d} is above max ${p.max}.`);
       if (typeof p.min === 'number' && typeof p.max === 'number' && p.min > p.max)
         add(['parameters', name, 'min'], `min ${p.min} is greater than max ${p.max}.`);
     }
@@ -301,7 +331,10 @@ function semanticProblems(root: Obj, opts: ValidateOptions): FieldProblem[] {
       try {
         re = new RegExp(p.pattern);
       } catch (e) {
-        add(['parameters', name, 'pattern'], `The pattern is not a valid regular expression: ${(e as Error).message}.`);
+        add(
+          ['parameters', name, 'pattern'],
+          `The pattern is not a valid regular expression: ${(e as Error).message}.`,
+        );
       }
       if (re && typeof d === 'string' && !re.test(d))
         add(['parameters', name, 'default'], `The default "${d}" does not match the pattern /${p.pattern}/.`);
@@ -339,7 +372,8 @@ function semanticProblems(root: Obj, opts: ValidateOptions): FieldProblem[] {
           : entries(step.inputs).map(([k, v]) => [[...base, 'inputs', k], v]);
     if (kind === 'command' || kind === 'automl')
       for (const k of keys(step.inputs))
-        if (!IDENT_RE.test(k)) add([...base, 'inputs', k], `The input name "${k}" is not valid: use ${IDENT_RULE}.`);
+        if (!IDENT_RE.test(k))
+          add([...base, 'inputs', k], `The input name "${k}" is not valid: use ${IDENT_RULE}.`);
     for (const [path, v] of bindings) {
       if (typeof v !== 'string') continue; // type reported by the schema
       const b = parseBinding(v);
@@ -354,7 +388,10 @@ function semanticProblems(root: Obj, opts: ValidateOptions): FieldProblem[] {
       else if (b.kind === 'stepOutput') {
         if (b.step === name) add(path, `Step "${name}" cannot read its own output "${b.output}".`);
         else if (!stepNames.includes(b.step))
-          add(path, `There is no step "${b.step}".${didYouMean(b.step, stepNames)} Steps: ${listNames(stepNames)}.`);
+          add(
+            path,
+            `There is no step "${b.step}".${didYouMean(b.step, stepNames)} Steps: ${listNames(stepNames)}.`,
+          );
         else {
           const outs = outputsOf(b.step);
           if (!outs.includes(b.output))
@@ -377,7 +414,10 @@ function semanticProblems(root: Obj, opts: ValidateOptions): FieldProblem[] {
         if (typeof a !== 'string') return;
         if (a === name) add([...base, 'after', i], `Step "${name}" cannot run after itself.`);
         else if (!stepNames.includes(a))
-          add([...base, 'after', i], `There is no step "${a}".${didYouMean(a, stepNames)} Steps: ${listNames(stepNames)}.`);
+          add(
+            [...base, 'after', i],
+            `There is no step "${a}".${didYouMean(a, stepNames)} Steps: ${listNames(stepNames)}.`,
+          );
         else {
           if (seenAfter.has(a)) add([...base, 'after', i], `"${a}" is listed twice in after.`);
           edges.get(name)!.add(a);
@@ -397,7 +437,8 @@ function semanticProblems(root: Obj, opts: ValidateOptions): FieldProblem[] {
 
     // Outputs: names and the datasets they write.
     for (const [o, spec] of entries(step.outputs)) {
-      if (!IDENT_RE.test(o)) add([...base, 'outputs', o], `The output name "${o}" is not valid: use ${IDENT_RULE}.`);
+      if (!IDENT_RE.test(o))
+        add([...base, 'outputs', o], `The output name "${o}" is not valid: use ${IDENT_RULE}.`);
       if (isObj(spec) && typeof spec.dataset === 'string') {
         const list = writers.get(spec.dataset) ?? [];
         list.push({ step: name, path: [...base, 'outputs', o, 'dataset'] });
@@ -413,13 +454,20 @@ function semanticProblems(root: Obj, opts: ValidateOptions): FieldProblem[] {
     // Env names.
     for (const k of keys(step.env)) {
       if (!ENV_NAME_RE.test(k))
-        add([...base, 'env', k], `"${k}" is not a valid environment variable name: use letters, digits and "_", not starting with a digit.`);
+        add(
+          [...base, 'env', k],
+          `"${k}" is not a valid environment variable name: use letters, digits and "_", not starting with a digit.`,
+        );
       else if (k.toUpperCase().startsWith('SLUICE_'))
-        add([...base, 'env', k], `Environment variables starting with SLUICE_ are reserved for Sluice; rename "${k}".`);
+        add(
+          [...base, 'env', k],
+          `Environment variables starting with SLUICE_ are reserved for Sluice; rename "${k}".`,
+        );
     }
 
     // Placeholders in command and env.
-    const stepInputs = kind === 'dataTransfer' ? ['source'] : kind === 'parallelRun' ? ['input'] : keys(step.inputs);
+    const stepInputs =
+      kind === 'dataTransfer' ? ['source'] : kind === 'parallelRun' ? ['input'] : keys(step.inputs);
     const stepOutputNames = kind === 'dataTransfer' ? ['data'] : keys(step.outputs);
     const extraNamespaces = kind === 'automl' ? ['trial'] : [];
     const templates: Array<[Array<string | number>, unknown]> = [[[...base, 'command'], step.command]];
@@ -429,8 +477,15 @@ function semanticProblems(root: Obj, opts: ValidateOptions): FieldProblem[] {
       const scan = scanPlaceholders(text);
       if (scan.unterminatedAt !== undefined)
         add(path, `"\${{" at offset ${scan.unterminatedAt} is never closed with "}}".`);
-      if (kind === 'parallelRun' && path[path.length - 1] === 'command' && !scan.placeholders.some((p) => p.expr === 'minibatch'))
-        add(path, 'A parallelRun command must use ${{minibatch}}, the file listing the paths of one mini-batch.');
+      if (
+        kind === 'parallelRun' &&
+        path[path.length - 1] === 'command' &&
+        !scan.placeholders.some((p) => p.expr === 'minibatch')
+      )
+        add(
+          path,
+          'A parallelRun command must use ${{minibatch}}, the file listing the paths of one mini-batch.',
+        );
       for (const ph of scan.placeholders) {
         const msg = placeholderProblem(ph.expr, {
           params,
@@ -505,8 +560,18 @@ function placeholderProblem(expr: string, s: PlaceholderScope): string | undefin
     );
   const namespaces = [...PLACEHOLDER_NAMESPACES, ...s.extraNamespaces];
   if (parts.length !== 2 || !ns || !name || !namespaces.includes(ns)) {
-    const alias: Record<string, string> = { params: 'parameters', param: 'parameters', input: 'inputs', output: 'outputs' };
-    const hint = ns && !namespaces.includes(ns) ? (alias[ns] ? ` Did you mean "${alias[ns]}"?` : didYouMean(ns, namespaces)) : '';
+    const alias: Record<string, string> = {
+      params: 'parameters',
+      param: 'parameters',
+      input: 'inputs',
+      output: 'outputs',
+    };
+    const hint =
+      ns && !namespaces.includes(ns)
+        ? alias[ns]
+          ? ` Did you mean "${alias[ns]}"?`
+          : didYouMean(ns, namespaces)
+        : '';
     return (
       `\${{${expr}}} names nothing.${hint} Placeholders are ${namespaces.map((n) => `\${{${n}.NAME}}`).join(', ')}` +
       (s.kind === 'parallelRun' ? ' and ${{minibatch}}' : '') +
@@ -514,16 +579,30 @@ function placeholderProblem(expr: string, s: PlaceholderScope): string | undefin
     );
   }
   const pool =
-    ns === 'parameters' ? s.params : ns === 'inputs' ? s.inputs : ns === 'outputs' ? s.outputs : s.searchSpace;
+    ns === 'parameters'
+      ? s.params
+      : ns === 'inputs'
+        ? s.inputs
+        : ns === 'outputs'
+          ? s.outputs
+          : s.searchSpace;
   if (pool.includes(name)) return undefined;
-  const label = ns === 'parameters' ? 'parameter' : ns === 'inputs' ? 'input of this step' : ns === 'outputs' ? 'output of this step' : 'search-space dimension';
+  const label =
+    ns === 'parameters'
+      ? 'parameter'
+      : ns === 'inputs'
+        ? 'input of this step'
+        : ns === 'outputs'
+          ? 'output of this step'
+          : 'search-space dimension';
   let fix = pool.length ? ` Known: ${listNames(pool)}.` : '';
   if (ns === 'inputs' && s.pipelineInputs.includes(name))
     fix += ` "${name}" is a pipeline input; bind it to this step first: inputs: { ${name}: "\${{pipeline.inputs.${name}}}" }.`;
   else if (ns === 'inputs' && s.kind !== 'dataTransfer' && s.kind !== 'parallelRun')
     fix += ` Declare it under this step's inputs.`;
-  else if (ns === 'outputs') fix += ` Declare it under this step's outputs, e.g. outputs: { ${name}: { type: directory } }.`;
-  else if (ns === 'parameters') fix += ` Declare it under the top-level parameters, e.g. ${name}: { type: string, default: "" }.`;
+  else if (ns === 'outputs')
+    fix += ` Declare it under this step's outputs, e.g. outputs: { ${name}: { type: directory } }.`;
+  else if (ns === 'parameters')
+    fix += ` Declare it under the top-level parameters, e.g. ${name}: { type: string, default: "" }.`;
   return `\${{${expr}}} names no ${label}.${didYouMean(name, pool)}${fix}`;
 }
-

@@ -25,6 +25,8 @@ export const snapshotUploadHandler = httpHandler(async (req) => {
 /** `GET /api/snapshots/{hash}`: the manifest (paths, sizes, modes, content hashes). */
 export const snapshotManifestHandler = httpHandler(async (req) => {
   const hash = req.params.hash ?? '';
-  const manifest = await getSnapshotManifest(hash.startsWith('sha256:') || hash.startsWith('snapshot:') ? hash : `sha256:${hash}`);
+  const manifest = await getSnapshotManifest(
+    hash.startsWith('sha256:') || hash.startsWith('snapshot:') ? hash : `sha256:${hash}`,
+  );
   return json(200, { hash: hash.replace(/^snapshot:/, ''), ...manifest });
 });

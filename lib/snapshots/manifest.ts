@@ -61,10 +61,14 @@ export interface ParsedSnapshot {
 export function safeEntryPath(raw: string): { path: string } | { reason: string } {
   if (raw.includes('\0')) return { reason: 'contains a NUL character' };
   if (raw.includes('\\')) return { reason: 'contains a backslash; snapshots use "/" separators' };
-  if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw)) return { reason: 'is an absolute path; entries must be relative to the root' };
+  if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw))
+    return { reason: 'is an absolute path; entries must be relative to the root' };
   const segments = raw.split('/');
   if (segments.includes('..')) return { reason: 'contains "..", which would escape the snapshot root' };
-  const norm = posix.normalize(raw).replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+  const norm = posix
+    .normalize(raw)
+    .replace(/^(\.\/)+/, '')
+    .replace(/\/+$/, '');
   if (norm === '' || norm === '.') return { path: '' };
   return { path: norm };
 }
@@ -81,11 +85,19 @@ const tooLarge = (what: string, limit: number, setting: string): ProblemError =>
 /** Reads a tar.gz upload into a manifest, enforcing the limits and refusing entries that escape the root. */
 export async function parseSnapshotArchive(archive: Buffer, limits: SnapshotLimits): Promise<ParsedSnapshot> {
   if (archive.length > limits.maxCompressedBytes)
-    throw tooLarge(`archive (${archive.length} bytes)`, limits.maxCompressedBytes, 'SLUICE_SNAPSHOT_MAX_COMPRESSED_BYTES');
-  if (archive.length < 2 || archive[0] !== 0x1f || archive[1] !== 0x8b)
-    throw invalid(
-      [{ pointer: '', message: 'The body is not gzip data. Send a tar.gz of the directory, e.g. `tar -czf - -C src . | curl --data-binary @- …`.' }],
+    throw tooLarge(
+      `archive (${archive.length} bytes)`,
+      limits.maxCompressedBytes,
+      'SLUICE_SNAPSHOT_MAX_COMPRESSED_BYTES',
     );
+  if (archive.length < 2 || archive[0] !== 0x1f || archive[1] !== 0x8b)
+    throw invalid([
+      {
+        pointer: '',
+        message:
+          'The body is not gzip data. Send a tar.gz of the directory, e.g. `tar -czf - -C src . | curl --data-binary @- …`.',
+      },
+    ]);
 
   const problems: Array<{ pointer: string; message: string }> = [];
   const files = new Map<string, ManifestFile>();
@@ -124,7 +136,11 @@ export async function parseSnapshotArchive(archive: Buffer, limits: SnapshotLimi
       }
       count++;
       if (count > limits.maxFiles) {
-        limitError = tooLarge(`has more than ${limits.maxFiles} files, which`, limits.maxFiles, 'SLUICE_SNAPSHOT_MAX_FILES');
+        limitError = tooLarge(
+          `has more than ${limits.maxFiles} files, which`,
+          limits.maxFiles,
+          'SLUICE_SNAPSHOT_MAX_FILES',
+        );
         break;
       }
       if (h.type === 'symlink' || h.type === 'link') {
@@ -147,14 +163,21 @@ export async function parseSnapshotArchive(archive: Buffer, limits: SnapshotLimi
         }
         if (h.type === 'link') {
           const orig = files.get(posix.normalize(resolved));
-          if (!orig) problems.push({ pointer: where, message: `Hard link "${path}" points to "${target}", which is not an earlier file in the archive.` });
+          if (!orig)
+            problems.push({
+              pointer: where,
+              message: `Hard link "${path}" points to "${target}", which is not an earlier file in the archive.`,
+            });
           else files.set(path, { ...orig, path });
         } else links.set(path, { path, type: 'symlink', target: posix.normalize(target) });
         entry.resume();
         continue;
       }
       if (h.type !== 'file' && h.type !== 'contiguous-file' && h.type != null) {
-        problems.push({ pointer: where, message: `Entry "${path}" is a ${h.type}; snapshots hold only files, directories and symlinks.` });
+        problems.push({
+          pointer: where,
+          message: `Entry "${path}" is a ${h.type}; snapshots hold only files, directories and symlinks.`,
+        });
         entry.resume();
         continue;
       }
@@ -165,11 +188,19 @@ export async function parseSnapshotArchive(archive: Buffer, limits: SnapshotLimi
         size += (chunk as Buffer).length;
         expanded += (chunk as Buffer).length;
         if (size > limits.maxFileBytes) {
-          limitError = tooLarge(`file "${path}" is larger than ${limits.maxFileBytes} bytes, and`, limits.maxFileBytes, 'SLUICE_SNAPSHOT_MAX_FILE_BYTES');
+          limitError = tooLarge(
+            `file "${path}" is larger than ${limits.maxFileBytes} bytes, and`,
+            limits.maxFileBytes,
+            'SLUICE_SNAPSHOT_MAX_FILE_BYTES',
+          );
           break;
         }
         if (expanded > limits.maxExpandedBytes) {
-          limitError = tooLarge(`expands to more than ${limits.maxExpandedBytes} bytes, which`, limits.maxExpandedBytes, 'SLUICE_SNAPSHOT_MAX_EXPANDED_BYTES');
+          limitError = tooLarge(
+            `expands to more than ${limits.maxExpandedBytes} bytes, which`,
+            limits.maxExpandedBytes,
+            'SLUICE_SNAPSHOT_MAX_EXPANDED_BYTES',
+          );
           break;
         }
         hasher.update(chunk as Buffer);
@@ -182,7 +213,9 @@ export async function parseSnapshotArchive(archive: Buffer, limits: SnapshotLimi
     }
   } catch (e) {
     if (e instanceof ProblemError) throw e;
-    throw invalid([{ pointer: '', message: `The archive could not be read as tar.gz: ${(e as Error).message}.` }]);
+    throw invalid([
+      { pointer: '', message: `The archive could not be read as tar.gz: ${(e as Error).message}.` },
+    ]);
   } finally {
     source.destroy();
     gunzip.destroy();
@@ -196,12 +229,22 @@ export async function parseSnapshotArchive(archive: Buffer, limits: SnapshotLimi
     for (let i = 1; i < parts.length; i++) {
       const prefix = parts.slice(0, i).join('/');
       if (links.has(prefix))
-        problems.push({ pointer: `/entries/${encodeURIComponent(p)}`, message: `Entry "${p}" lies under the symlink "${prefix}"; it was rejected.` });
+        problems.push({
+          pointer: `/entries/${encodeURIComponent(p)}`,
+          message: `Entry "${p}" lies under the symlink "${prefix}"; it was rejected.`,
+        });
       if (files.has(prefix))
-        problems.push({ pointer: `/entries/${encodeURIComponent(p)}`, message: `Entry "${p}" lies under "${prefix}", which is a file.` });
+        problems.push({
+          pointer: `/entries/${encodeURIComponent(p)}`,
+          message: `Entry "${p}" lies under "${prefix}", which is a file.`,
+        });
     }
   }
-  if (problems.length) throw invalid(problems, `The snapshot was rejected: ${problems.length === 1 ? problems[0]!.message : `${problems.length} entries are not allowed; see errors[].`}`);
+  if (problems.length)
+    throw invalid(
+      problems,
+      `The snapshot was rejected: ${problems.length === 1 ? problems[0]!.message : `${problems.length} entries are not allowed; see errors[].`}`,
+    );
 
   const entries: ManifestEntry[] = [...files.values(), ...links.values()].sort((a, b) =>
     a.path < b.path ? -1 : a.path > b.path ? 1 : 0,

@@ -44,7 +44,8 @@ export async function packDirectory(dir: string): Promise<PackedDirectory> {
         if (ig.ignores(rel + '/')) continue;
         await walk(full);
       } else if (ig.ignores(rel)) continue;
-      else if (st.isSymbolicLink()) entries.push({ rel, kind: 'symlink', mode: 0o777, target: await readlink(full) });
+      else if (st.isSymbolicLink())
+        entries.push({ rel, kind: 'symlink', mode: 0o777, target: await readlink(full) });
       else if (st.isFile()) entries.push({ rel, kind: 'file', mode: st.mode & 0o111 ? 0o755 : 0o644 });
     }
   };
@@ -66,15 +67,20 @@ export async function packDirectory(dir: string): Promise<PackedDirectory> {
   for (const e of entries) {
     if (e.kind === 'symlink') {
       await new Promise<void>((res, rej) =>
-        pack.entry({ name: e.rel, type: 'symlink', linkname: e.target!, mode: 0o777, mtime, uid: 0, gid: 0 }, (err) => (err ? rej(err) : res())),
+        pack.entry(
+          { name: e.rel, type: 'symlink', linkname: e.target!, mode: 0o777, mtime, uid: 0, gid: 0 },
+          (err) => (err ? rej(err) : res()),
+        ),
       );
       continue;
     }
     const content = await readFile(join(dir, e.rel));
     bytes += content.length;
     await new Promise<void>((res, rej) =>
-      pack.entry({ name: e.rel, type: 'file', mode: e.mode, mtime, uid: 0, gid: 0, size: content.length }, content, (err) =>
-        err ? rej(err) : res(),
+      pack.entry(
+        { name: e.rel, type: 'file', mode: e.mode, mtime, uid: 0, gid: 0, size: content.length },
+        content,
+        (err) => (err ? rej(err) : res()),
       ),
     );
   }

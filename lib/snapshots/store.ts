@@ -49,7 +49,10 @@ const fileBlob = (hash: string): string => `files/${hash.replace(/^sha256:/, '')
 const manifestBlob = (hex: string): string => `manifests/${hex}.json`;
 
 /** Stores a tar.gz upload; see the module comment for what is written. */
-export async function storeSnapshot(archive: Buffer, limits: SnapshotLimits = snapshotLimits()): Promise<SnapshotResult> {
+export async function storeSnapshot(
+  archive: Buffer,
+  limits: SnapshotLimits = snapshotLimits(),
+): Promise<SnapshotResult> {
   const parsed = await parseSnapshotArchive(archive, limits);
   const c = await container();
   const result = (created: boolean): SnapshotResult => ({
@@ -85,7 +88,12 @@ export async function storeSnapshot(archive: Buffer, limits: SnapshotLimits = sn
 export function parseSnapshotRef(ref: string): string {
   const m = /^(?:snapshot:)?sha256:([0-9a-f]{64})$/.exec(ref);
   if (!m)
-    throw invalid([{ pointer: '', message: `"${ref}" is not a snapshot reference; it looks like snapshot:sha256:<64 hex>.` }]);
+    throw invalid([
+      {
+        pointer: '',
+        message: `"${ref}" is not a snapshot reference; it looks like snapshot:sha256:<64 hex>.`,
+      },
+    ]);
   return m[1]!;
 }
 
@@ -102,7 +110,9 @@ export async function getSnapshotManifest(ref: string): Promise<SnapshotManifest
     buf = await c.getBlockBlobClient(manifestBlob(hex)).downloadToBuffer();
   } catch (e) {
     if ((e as { statusCode?: number }).statusCode === 404)
-      throw notFound(`There is no snapshot ${ref}. Upload the code with POST /api/snapshots (sluice publish does it for you).`);
+      throw notFound(
+        `There is no snapshot ${ref}. Upload the code with POST /api/snapshots (sluice publish does it for you).`,
+      );
     throw e;
   }
   return JSON.parse(buf.toString('utf8')) as SnapshotManifest;
@@ -113,7 +123,10 @@ export async function getSnapshotManifest(ref: string): Promise<SnapshotManifest
  * replaced). Each file's content is verified against its hash while it streams; a mismatch fails the
  * extraction instead of running altered code. For compute agents preparing a step's working directory.
  */
-export async function extractSnapshot(ref: string, destDir: string): Promise<{ files: number; bytes: number }> {
+export async function extractSnapshot(
+  ref: string,
+  destDir: string,
+): Promise<{ files: number; bytes: number }> {
   const manifest = await getSnapshotManifest(ref);
   const c = await container();
   const root = resolve(destDir);
@@ -123,7 +136,10 @@ export async function extractSnapshot(ref: string, destDir: string): Promise<{ f
     const safe = safeEntryPath(p);
     const full = 'path' in safe && safe.path ? resolve(root, safe.path) : '';
     if (!full || !full.startsWith(root + sep))
-      throw new ProblemError('internal', `Snapshot ${ref} holds an unsafe path "${p}"; refusing to extract it.`);
+      throw new ProblemError(
+        'internal',
+        `Snapshot ${ref} holds an unsafe path "${p}"; refusing to extract it.`,
+      );
     return full;
   };
   for (const e of manifest.entries) {
@@ -147,7 +163,10 @@ export async function extractSnapshot(ref: string, destDir: string): Promise<{ f
     const got = 'sha256:' + hasher.digest('hex');
     if (got !== e.hash) {
       await rm(tmp, { force: true });
-      throw new ProblemError('internal', `Snapshot file ${e.path} does not match its hash (${got} ≠ ${e.hash}); the blob is corrupt.`);
+      throw new ProblemError(
+        'internal',
+        `Snapshot file ${e.path} does not match its hash (${got} ≠ ${e.hash}); the blob is corrupt.`,
+      );
     }
     await rename(tmp, target);
     await chmod(target, e.mode);
@@ -155,4 +174,3 @@ export async function extractSnapshot(ref: string, destDir: string): Promise<{ f
   }
   return { files: manifest.entries.length, bytes };
 }
-

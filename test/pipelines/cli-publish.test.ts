@@ -21,10 +21,14 @@ after(async () => {
 /** Runs the real CLI (`node bin/sluice.js …`) against the test host. */
 function sluice(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'sluice.js'), '--endpoint', api.baseUrl, ...args], {
-      cwd: work,
-      env: { ...process.env, SLUICE_ENDPOINT: '', SLUICE_KEY: '' },
-    });
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, 'bin', 'sluice.js'), '--endpoint', api.baseUrl, ...args],
+      {
+        cwd: work,
+        env: { ...process.env, SLUICE_ENDPOINT: '', SLUICE_KEY: '' },
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -49,7 +53,13 @@ test('sluice publish packs code, publishes, is idempotent, versions a change, an
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim(), 'churn-train@1 unchanged');
 
-  writeFileSync(file, readFileSync(file, 'utf8').replace('epochs: { type: integer, default: 3 }', 'epochs: { type: integer, default: 5 }'));
+  writeFileSync(
+    file,
+    readFileSync(file, 'utf8').replace(
+      'epochs: { type: integer, default: 3 }',
+      'epochs: { type: integer, default: 5 }',
+    ),
+  );
   r = await sluice('publish', 'churn/pipeline.yaml');
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim(), 'churn-train@2');
@@ -69,12 +79,23 @@ test('sluice publish packs code, publishes, is idempotent, versions a change, an
   assert.equal(r.stdout, '');
   const lines = r.stderr.trim().split('\n');
   assert.match(lines[0]!, /^churn\/broken\.yaml:4:37: The default of parameter "epochs" must be an integer/);
-  assert.ok(lines.some((l) => /^churn\/broken\.yaml:18:22: Step "prep" has no output "cleaned"\. Did you mean "clean"\?/.test(l)), r.stderr);
-  assert.ok(lines.some((l) => /^churn\/broken\.yaml:22:5: Unknown field "reuze"\. Did you mean "reuse"\?/.test(l)), r.stderr);
+  assert.ok(
+    lines.some((l) =>
+      /^churn\/broken\.yaml:18:22: Step "prep" has no output "cleaned"\. Did you mean "clean"\?/.test(l),
+    ),
+    r.stderr,
+  );
+  assert.ok(
+    lines.some((l) => /^churn\/broken\.yaml:22:5: Unknown field "reuze"\. Did you mean "reuse"\?/.test(l)),
+    r.stderr,
+  );
   assert.match(lines[lines.length - 1]!, /3 problems; nothing was published/);
 
   // A cycle is named.
-  writeFileSync(join(work, 'churn', 'cycle.yaml'), 'name: cyc\nsteps:\n  a: { command: x, after: [b] }\n  b: { command: x, after: [a] }\n');
+  writeFileSync(
+    join(work, 'churn', 'cycle.yaml'),
+    'name: cyc\nsteps:\n  a: { command: x, after: [b] }\n  b: { command: x, after: [a] }\n',
+  );
   r = await sluice('publish', 'churn/cycle.yaml');
   assert.equal(r.code, 1);
   assert.match(r.stderr, /churn\/cycle\.yaml:3:\d+: These steps form a cycle: a → b → a/);

@@ -10,7 +10,10 @@ before(async () => {
 after(() => api?.stop());
 
 const publish = (i: number) =>
-  api.json('/api/pipelines', { method: 'POST', body: { name: 'life', description: 'lifecycle', steps: { a: { command: `echo ${i}` } } } });
+  api.json('/api/pipelines', {
+    method: 'POST',
+    body: { name: 'life', description: 'lifecycle', steps: { a: { command: `echo ${i}` } } },
+  });
 
 test('a pipeline can be pinned, disabled with DELETE (keeping everything), and re-enabled with PATCH', async () => {
   for (let i = 1; i <= 3; i++) assert.equal((await publish(i)).version, i);
@@ -60,8 +63,14 @@ test('a pipeline can be pinned, disabled with DELETE (keeping everything), and r
   assert.equal(republished.enabled, false);
   assert.match(republished.note, /disabled/);
 
-  p = await api.json('/api/pipelines/life', { method: 'PATCH', body: { enabled: true, defaultVersion: 'latest' } });
-  assert.deepEqual({ enabled: p.enabled, defaultVersion: p.defaultVersion }, { enabled: true, defaultVersion: 5 });
+  p = await api.json('/api/pipelines/life', {
+    method: 'PATCH',
+    body: { enabled: true, defaultVersion: 'latest' },
+  });
+  assert.deepEqual(
+    { enabled: p.enabled, defaultVersion: p.defaultVersion },
+    { enabled: true, defaultVersion: 5 },
+  );
 
   const missing = await api.api('/api/pipelines/nope-nope');
   assert.equal(missing.status, 404);

@@ -15,7 +15,9 @@ test('the served OpenAPI document validates and the pipeline JSON Schema is serv
   assert.equal(doc.openapi, '3.1.0');
   const result = await validate(doc);
   assert.equal(result.valid, true, JSON.stringify(result));
-  assert.ok(doc.paths['/api/pipelines'].post && doc.paths['/api/snapshots'].post && doc.paths['/api/runs/{id}'].get);
+  assert.ok(
+    doc.paths['/api/pipelines'].post && doc.paths['/api/snapshots'].post && doc.paths['/api/runs/{id}'].get,
+  );
 
   const res = await api.api('/api/schemas/pipeline.json');
   assert.equal(res.status, 200);

@@ -24,15 +24,24 @@ async function all(path: string): Promise<{ items: unknown[]; pages: number }> {
 
 test('pipelines and versions page with continuation tokens, and a bad token is a 400', async () => {
   for (let i = 0; i < 5; i++)
-    await api.json('/api/pipelines', { method: 'POST', body: { name: `page-${i}`, steps: { a: { command: 'true' } } } });
+    await api.json('/api/pipelines', {
+      method: 'POST',
+      body: { name: `page-${i}`, steps: { a: { command: 'true' } } },
+    });
   for (let v = 1; v <= 4; v++)
-    await api.json('/api/pipelines', { method: 'POST', body: { name: 'page-0', steps: { a: { command: `v${v}` } } } });
+    await api.json('/api/pipelines', {
+      method: 'POST',
+      body: { name: 'page-0', steps: { a: { command: `v${v}` } } },
+    });
 
   const pipelines = await all('/api/pipelines?limit=2');
-  assert.deepEqual(
-    pipelines.items.map((p) => (p as { name: string }).name).sort(),
-    ['page-0', 'page-1', 'page-2', 'page-3', 'page-4'],
-  );
+  assert.deepEqual(pipelines.items.map((p) => (p as { name: string }).name).sort(), [
+    'page-0',
+    'page-1',
+    'page-2',
+    'page-3',
+    'page-4',
+  ]);
   assert.ok(pipelines.pages >= 3, `expected several pages, got ${pipelines.pages}`);
 
   const versions = await all('/api/pipelines/page-0/versions?limit=2');

@@ -26,7 +26,10 @@ test('republishing an identical definition returns the same version; a changed d
 
   // Same meaning, different spelling: keys reordered, defaults written out.
   const respelled = churn();
-  respelled.steps = { train: respelled.steps.train, prep: { ...respelled.steps.prep, kind: 'command', reuse: true } };
+  respelled.steps = {
+    train: respelled.steps.train,
+    prep: { ...respelled.steps.prep, kind: 'command', reuse: true },
+  };
   respelled.steps = { prep: respelled.steps.prep, train: respelled.steps.train };
   const again = await publishPipeline(assertValidDefinition(respelled));
   assert.deepEqual(

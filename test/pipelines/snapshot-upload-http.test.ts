@@ -27,7 +27,9 @@ const upload = (body: Uint8Array) =>
   api.api('/api/snapshots', { method: 'POST', headers: { 'content-type': 'application/gzip' }, body });
 
 async function blobCount(): Promise<number> {
-  const c = BlobServiceClient.fromConnectionString(api.env.AzureWebJobsStorage!).getContainerClient('snapshots');
+  const c = BlobServiceClient.fromConnectionString(api.env.AzureWebJobsStorage!).getContainerClient(
+    'snapshots',
+  );
   let n = 0;
   for await (const _ of c.listBlobsFlat()) n++;
   return n;
@@ -39,7 +41,13 @@ test('a code directory uploads content-addressed, stores nothing new twice, reje
 
   const first = await upload(new Uint8Array(packed.archive));
   assert.equal(first.status, 201);
-  const body = (await first.json()) as { ref: string; hash: string; files: number; bytes: number; created: boolean };
+  const body = (await first.json()) as {
+    ref: string;
+    hash: string;
+    files: number;
+    bytes: number;
+    created: boolean;
+  };
   assert.match(body.ref, /^snapshot:sha256:[0-9a-f]{64}$/);
   assert.equal(body.files, 3);
   const stored = await blobCount();
@@ -50,7 +58,11 @@ test('a code directory uploads content-addressed, stores nothing new twice, reje
     packed.files
       .slice()
       .reverse()
-      .map((f) => ({ name: `./${f}`, content: readFileSync(join(FIXTURES, 'churn', 'src', f), 'utf8'), mtime: new Date() })),
+      .map((f) => ({
+        name: `./${f}`,
+        content: readFileSync(join(FIXTURES, 'churn', 'src', f), 'utf8'),
+        mtime: new Date(),
+      })),
   );
   const second = await upload(new Uint8Array(repacked));
   assert.equal(second.status, 200);
@@ -61,7 +73,10 @@ test('a code directory uploads content-addressed, stores nothing new twice, reje
   for (const [entries, pattern] of [
     [[{ name: '../escape.js', content: 'x' }], /escape the snapshot root/],
     [[{ name: '/abs.js', content: 'x' }], /absolute path/],
-    [[{ name: 'out', type: 'symlink' as const, linkname: '../../../etc/passwd' }], /outside the snapshot root/],
+    [
+      [{ name: 'out', type: 'symlink' as const, linkname: '../../../etc/passwd' }],
+      /outside the snapshot root/,
+    ],
     [[{ name: 'hl', type: 'link' as const, linkname: '/etc/passwd' }], /outside the snapshot root/],
   ] as const) {
     const res = await upload(new Uint8Array(await tarGz([...entries])));

@@ -12,7 +12,10 @@ before(async () => {
 });
 after(() => api?.stop());
 
-async function post(body: string, type = 'application/json'): Promise<{ status: number; type: string | null; doc: any }> {
+async function post(
+  body: string,
+  type = 'application/json',
+): Promise<{ status: number; type: string | null; doc: any }> {
   const res = await api.api('/api/pipelines', { method: 'POST', headers: { 'content-type': type }, body });
   const text = await res.text();
   let doc: unknown = text;
@@ -85,7 +88,10 @@ test('bad definitions answer 400 problem+json naming every problem; none of a th
     const batch = await Promise.all(bodies.slice(i, i + 20).map((b) => post(b.body, b.type)));
     for (const [j, r] of batch.entries()) {
       statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
-      assert.ok(r.status < 500, `body ${JSON.stringify(bodies[i + j])} answered ${r.status}: ${JSON.stringify(r.doc)}`);
+      assert.ok(
+        r.status < 500,
+        `body ${JSON.stringify(bodies[i + j])} answered ${r.status}: ${JSON.stringify(r.doc)}`,
+      );
       if (r.status === 400) assert.ok(Array.isArray(r.doc.errors) && r.doc.errors.length > 0);
     }
   }

@@ -23,7 +23,8 @@ export const routes: RouteSpec[] = [
     method: 'post',
     path: '/api/datasets/{name}',
     operationId: 'registerDataset',
-    summary: 'Upload data or register an existing blob path; a new version only when the content hash differs',
+    summary:
+      'Upload data or register an existing blob path; a new version only when the content hash differs',
     tags: ['datasets'],
     parameters: [pathParam('name', 'Dataset name.')],
     requestBody: {
@@ -34,7 +35,10 @@ export const routes: RouteSpec[] = [
     },
     responses: {
       '201': { description: 'New version', schema: { $ref: '#/components/schemas/DatasetVersion' } },
-      '200': { description: 'Same content as the latest version', schema: { $ref: '#/components/schemas/DatasetVersion' } },
+      '200': {
+        description: 'Same content as the latest version',
+        schema: { $ref: '#/components/schemas/DatasetVersion' },
+      },
       ...problems(400, 413),
     },
   },
@@ -45,7 +49,10 @@ export const routes: RouteSpec[] = [
     summary: 'Datasets (paged)',
     tags: ['datasets'],
     parameters: pagingParams,
-    responses: { '200': { description: 'A page of datasets', schema: pageOf({ type: 'object' }) }, ...problems(400) },
+    responses: {
+      '200': { description: 'A page of datasets', schema: pageOf({ type: 'object' }) },
+      ...problems(400),
+    },
   },
   {
     method: 'get',
@@ -63,7 +70,10 @@ export const routes: RouteSpec[] = [
     summary: 'One dataset version',
     tags: ['datasets'],
     parameters: [pathParam('name', 'Dataset name.'), pathParam('version', 'Version number or "latest".')],
-    responses: { '200': { description: 'The version', schema: { $ref: '#/components/schemas/DatasetVersion' } }, ...problems(404) },
+    responses: {
+      '200': { description: 'The version', schema: { $ref: '#/components/schemas/DatasetVersion' } },
+      ...problems(404),
+    },
   },
   {
     method: 'get',
@@ -73,7 +83,11 @@ export const routes: RouteSpec[] = [
     tags: ['artifacts'],
     parameters: [pathParam('hash', 'sha256:<hex>.')],
     responses: {
-      '200': { description: 'The bytes', schema: { type: 'string', contentEncoding: 'binary' }, contentType: 'application/octet-stream' },
+      '200': {
+        description: 'The bytes',
+        schema: { type: 'string', contentEncoding: 'binary' },
+        contentType: 'application/octet-stream',
+      },
       ...problems(400, 404),
     },
   },

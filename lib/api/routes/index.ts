@@ -24,4 +24,13 @@ export interface RouteModule {
   schemas?: Record<string, JsonSchema>;
 }
 
-export const ROUTE_MODULES: RouteModule[] = [pipelines, snapshots, documents, platform, runs, data, schedules, triggers];
+export const ROUTE_MODULES: RouteModule[] = [
+  pipelines,
+  snapshots,
+  documents,
+  platform,
+  runs,
+  data,
+  schedules,
+  triggers,
+];

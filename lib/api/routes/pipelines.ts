@@ -1,13 +1,28 @@
 import { z } from 'zod';
 import { PipelineDefinitionSchema } from '../../pipelines/schema';
-import { pageOf, pagingParams, pathParam, problems, ref, type JsonSchema, type RouteSpec } from '../catalogue';
+import {
+  pageOf,
+  pagingParams,
+  pathParam,
+  problems,
+  ref,
+  type JsonSchema,
+  type RouteSpec,
+} from '../catalogue';
 
-const name = pathParam('name', 'Pipeline name.', { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$' });
+const name = pathParam('name', 'Pipeline name.', {
+  type: 'string',
+  pattern: '^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$',
+});
 const TAGS = ['pipelines'];
 
 export const schemas: Record<string, JsonSchema> = {
   PipelineDefinition: (() => {
-    const s = z.toJSONSchema(PipelineDefinitionSchema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as JsonSchema;
+    const s = z.toJSONSchema(PipelineDefinitionSchema, {
+      io: 'input',
+      unrepresentable: 'any',
+      target: 'draft-2020-12',
+    }) as JsonSchema;
     const { $schema: _drop, id: _id, ...rest } = s as Record<string, unknown>;
     return rest;
   })(),
@@ -19,7 +34,10 @@ export const schemas: Record<string, JsonSchema> = {
       version: { type: 'integer', minimum: 1 },
       definitionHash: { type: 'string', description: 'sha256 of the canonical JSON of the definition.' },
       createdAt: { type: 'string', format: 'date-time' },
-      created: { type: 'boolean', description: 'False when an identical version already existed (HTTP 200).' },
+      created: {
+        type: 'boolean',
+        description: 'False when an identical version already existed (HTTP 200).',
+      },
       enabled: { type: 'boolean' },
       url: { type: 'string' },
       note: { type: 'string' },
@@ -33,7 +51,10 @@ export const schemas: Record<string, JsonSchema> = {
       description: { type: 'string' },
       latestVersion: { type: 'integer' },
       defaultVersion: { type: 'integer', description: 'What a run without a version uses.' },
-      pinnedVersion: { type: ['integer', 'null'], description: 'null: the default follows the latest version.' },
+      pinnedVersion: {
+        type: ['integer', 'null'],
+        description: 'null: the default follows the latest version.',
+      },
       enabled: { type: 'boolean' },
       createdAt: { type: 'string', format: 'date-time' },
       updatedAt: { type: 'string', format: 'date-time' },
@@ -43,7 +64,11 @@ export const schemas: Record<string, JsonSchema> = {
   VersionSummary: {
     type: 'object',
     required: ['version', 'definitionHash', 'createdAt'],
-    properties: { version: { type: 'integer' }, definitionHash: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' } },
+    properties: {
+      version: { type: 'integer' },
+      definitionHash: { type: 'string' },
+      createdAt: { type: 'string', format: 'date-time' },
+    },
   },
   PipelineVersion: {
     type: 'object',
@@ -72,11 +97,17 @@ export const routes: RouteSpec[] = [
     tags: TAGS,
     requestBody: {
       required: true,
-      content: { 'application/json': ref('PipelineDefinition'), 'application/yaml': { type: 'string', description: 'The definition as YAML.' } },
+      content: {
+        'application/json': ref('PipelineDefinition'),
+        'application/yaml': { type: 'string', description: 'The definition as YAML.' },
+      },
     },
     responses: {
       '201': { description: 'Stored as a new version', schema: ref('PublishResult') },
-      '200': { description: 'Identical to an existing version; nothing stored', schema: ref('PublishResult') },
+      '200': {
+        description: 'Identical to an existing version; nothing stored',
+        schema: ref('PublishResult'),
+      },
       ...problems(400, 413, 415, 503),
     },
   },
@@ -87,7 +118,10 @@ export const routes: RouteSpec[] = [
     summary: 'List pipelines (paged)',
     tags: TAGS,
     parameters: pagingParams,
-    responses: { '200': { description: 'A page of pipelines', schema: pageOf(ref('PipelineSummary')) }, ...problems(400) },
+    responses: {
+      '200': { description: 'A page of pipelines', schema: pageOf(ref('PipelineSummary')) },
+      ...problems(400),
+    },
   },
   {
     method: 'get',
@@ -100,7 +134,10 @@ export const routes: RouteSpec[] = [
       '200': {
         description: 'The pipeline',
         schema: {
-          allOf: [ref('PipelineSummary'), { type: 'object', properties: { versions: { type: 'array', items: ref('VersionSummary') } } }],
+          allOf: [
+            ref('PipelineSummary'),
+            { type: 'object', properties: { versions: { type: 'array', items: ref('VersionSummary') } } },
+          ],
         },
       },
       ...problems(400, 404),
@@ -120,7 +157,9 @@ export const routes: RouteSpec[] = [
           type: 'object',
           additionalProperties: false,
           properties: {
-            defaultVersion: { oneOf: [{ type: 'integer', minimum: 1 }, { const: 'latest' }, { type: 'null' }] },
+            defaultVersion: {
+              oneOf: [{ type: 'integer', minimum: 1 }, { const: 'latest' }, { type: 'null' }],
+            },
             enabled: { type: 'boolean' },
           },
         },
@@ -138,7 +177,9 @@ export const routes: RouteSpec[] = [
     responses: {
       '200': {
         description: 'Disabled',
-        schema: { allOf: [ref('PipelineSummary'), { type: 'object', properties: { message: { type: 'string' } } }] },
+        schema: {
+          allOf: [ref('PipelineSummary'), { type: 'object', properties: { message: { type: 'string' } } }],
+        },
       },
       ...problems(400, 404),
     },
@@ -150,7 +191,10 @@ export const routes: RouteSpec[] = [
     summary: 'Versions of a pipeline, newest first (paged)',
     tags: TAGS,
     parameters: [name, ...pagingParams],
-    responses: { '200': { description: 'A page of versions', schema: pageOf(ref('VersionSummary')) }, ...problems(400, 404) },
+    responses: {
+      '200': { description: 'A page of versions', schema: pageOf(ref('VersionSummary')) },
+      ...problems(400, 404),
+    },
   },
   {
     method: 'get',
@@ -159,6 +203,9 @@ export const routes: RouteSpec[] = [
     summary: 'The stored definition of one version (number, "latest" or "default")',
     tags: TAGS,
     parameters: [name, pathParam('version', 'A version number, "latest" or "default".')],
-    responses: { '200': { description: 'The version', schema: ref('PipelineVersion') }, ...problems(400, 404) },
+    responses: {
+      '200': { description: 'The version', schema: ref('PipelineVersion') },
+      ...problems(400, 404),
+    },
   },
 ];

@@ -9,7 +9,10 @@ export const routes: RouteSpec[] = [
     summary: 'Health of the app and its dependencies (storage, Cosmos DB)',
     tags: ['platform'],
     anonymous: true,
-    responses: { '200': { description: 'Every dependency answers', schema: { type: 'object' } }, ...problems(503) },
+    responses: {
+      '200': { description: 'Every dependency answers', schema: { type: 'object' } },
+      ...problems(503),
+    },
   },
   {
     method: 'get',

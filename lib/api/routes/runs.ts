@@ -1,4 +1,12 @@
-import { pageOf, pagingParams, pathParam, problems, queryParam, type JsonSchema, type RouteSpec } from '../catalogue';
+import {
+  pageOf,
+  pagingParams,
+  pathParam,
+  problems,
+  queryParam,
+  type JsonSchema,
+  type RouteSpec,
+} from '../catalogue';
 
 /**
  * Routes of issue 5 (RUNS: functions/runs.ts), pre-written from the issue text. RUNS: adjust these to
@@ -21,7 +29,11 @@ export const schemas: Record<string, JsonSchema> = {
     properties: {
       version: { type: 'integer', minimum: 1 },
       parameters: { type: 'object', additionalProperties: true },
-      inputs: { type: 'object', additionalProperties: { type: 'string' }, description: 'name@version|latest or sha256:<hex>.' },
+      inputs: {
+        type: 'object',
+        additionalProperties: { type: 'string' },
+        description: 'name@version|latest or sha256:<hex>.',
+      },
       tags: { type: 'object', additionalProperties: { type: 'string' } },
       forceRerun: { type: 'boolean' },
       continueOnStepFailure: { type: 'boolean' },
@@ -36,7 +48,9 @@ export const schemas: Record<string, JsonSchema> = {
     type: 'object',
     properties: {
       name: { type: 'string' },
-      status: { enum: ['NotStarted', 'Queued', 'Running', 'Completed', 'Reused', 'Failed', 'Canceled', 'Skipped'] },
+      status: {
+        enum: ['NotStarted', 'Queued', 'Running', 'Completed', 'Reused', 'Failed', 'Canceled', 'Skipped'],
+      },
       attempts: { type: 'integer' },
       cache: { type: 'object' },
       outputs: { type: 'object' },
@@ -84,7 +98,11 @@ export const routes: RouteSpec[] = [
     operationId: 'startRunOfVersion',
     summary: 'Start a run of a specific version',
     tags: TAGS,
-    parameters: [pathParam('name', 'Pipeline name.'), pathParam('version', 'Version number.'), idempotencyKey],
+    parameters: [
+      pathParam('name', 'Pipeline name.'),
+      pathParam('version', 'Version number.'),
+      idempotencyKey,
+    ],
     requestBody: { content: { 'application/json': { $ref: '#/components/schemas/StartRunRequest' } } },
     responses: startResponses,
   },
@@ -94,8 +112,15 @@ export const routes: RouteSpec[] = [
     operationId: 'listRuns',
     summary: 'Runs, filtered by pipeline and status (paged)',
     tags: TAGS,
-    parameters: [queryParam('pipeline', 'Pipeline name.'), queryParam('status', 'Run status.'), ...pagingParams],
-    responses: { '200': { description: 'A page of runs', schema: pageOf({ $ref: '#/components/schemas/Run' }) }, ...problems(400) },
+    parameters: [
+      queryParam('pipeline', 'Pipeline name.'),
+      queryParam('status', 'Run status.'),
+      ...pagingParams,
+    ],
+    responses: {
+      '200': { description: 'A page of runs', schema: pageOf({ $ref: '#/components/schemas/Run' }) },
+      ...problems(400),
+    },
   },
   {
     method: 'get',
@@ -104,7 +129,10 @@ export const routes: RouteSpec[] = [
     summary: 'A run with its steps',
     tags: TAGS,
     parameters: [runId],
-    responses: { '200': { description: 'The run', schema: { $ref: '#/components/schemas/Run' } }, ...problems(404) },
+    responses: {
+      '200': { description: 'The run', schema: { $ref: '#/components/schemas/Run' } },
+      ...problems(404),
+    },
   },
   {
     method: 'post',
@@ -113,7 +141,10 @@ export const routes: RouteSpec[] = [
     summary: 'Cancel a run, its running steps and their processes',
     tags: TAGS,
     parameters: [runId],
-    responses: { '202': { description: 'Cancellation requested', schema: { type: 'object' } }, ...problems(404, 409) },
+    responses: {
+      '202': { description: 'Cancellation requested', schema: { type: 'object' } },
+      ...problems(404, 409),
+    },
   },
   {
     method: 'post',
@@ -131,7 +162,10 @@ export const routes: RouteSpec[] = [
     summary: "A step's stdout/stderr; ?follow=true streams while it runs",
     tags: TAGS,
     parameters: [runId, step, queryParam('follow', 'Stream until the step ends.', { type: 'boolean' })],
-    responses: { '200': { description: 'Log text', schema: { type: 'string' }, contentType: 'text/plain' }, ...problems(404) },
+    responses: {
+      '200': { description: 'Log text', schema: { type: 'string' }, contentType: 'text/plain' },
+      ...problems(404),
+    },
   },
   {
     method: 'get',
@@ -139,9 +173,18 @@ export const routes: RouteSpec[] = [
     operationId: 'getStepOutput',
     summary: 'An output file, or the manifest of a directory output (?path= for one file inside)',
     tags: TAGS,
-    parameters: [runId, step, pathParam('output', 'Output name.'), queryParam('path', 'A file inside a directory output.')],
+    parameters: [
+      runId,
+      step,
+      pathParam('output', 'Output name.'),
+      queryParam('path', 'A file inside a directory output.'),
+    ],
     responses: {
-      '200': { description: 'The file, or the manifest', schema: { type: 'string', contentEncoding: 'binary' }, contentType: 'application/octet-stream' },
+      '200': {
+        description: 'The file, or the manifest',
+        schema: { type: 'string', contentEncoding: 'binary' },
+        contentType: 'application/octet-stream',
+      },
       ...problems(404),
     },
   },

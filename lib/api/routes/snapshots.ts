@@ -46,10 +46,16 @@ export const routes: RouteSpec[] = [
       'Entries escaping the root (.., absolute paths, links pointing outside) are rejected with 400. Limits (413): 50 MiB ' +
       'compressed, 250 MiB expanded, 100 MiB per file, 10000 files (settings SLUICE_SNAPSHOT_MAX_*).',
     tags: ['snapshots'],
-    requestBody: { required: true, content: { 'application/gzip': { type: 'string', contentEncoding: 'binary' } } },
+    requestBody: {
+      required: true,
+      content: { 'application/gzip': { type: 'string', contentEncoding: 'binary' } },
+    },
     responses: {
       '201': { description: 'Stored', schema: { $ref: '#/components/schemas/SnapshotResult' } },
-      '200': { description: 'Already stored; nothing new written', schema: { $ref: '#/components/schemas/SnapshotResult' } },
+      '200': {
+        description: 'Already stored; nothing new written',
+        schema: { $ref: '#/components/schemas/SnapshotResult' },
+      },
       ...problems(400, 413),
     },
   },
@@ -60,6 +66,9 @@ export const routes: RouteSpec[] = [
     summary: "A snapshot's manifest",
     tags: ['snapshots'],
     parameters: [pathParam('hash', 'sha256:<hex> or snapshot:sha256:<hex>.')],
-    responses: { '200': { description: 'The manifest', schema: { $ref: '#/components/schemas/SnapshotManifest' } }, ...problems(400, 404) },
+    responses: {
+      '200': { description: 'The manifest', schema: { $ref: '#/components/schemas/SnapshotManifest' } },
+      ...problems(400, 404),
+    },
   },
 ];

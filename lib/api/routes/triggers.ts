@@ -9,7 +9,10 @@ export const routes: RouteSpec[] = [
     summary: 'Invalid sluice-runs messages sent to sluice-runs-poison, with their validation problems',
     tags: ['triggers'],
     parameters: pagingParams,
-    responses: { '200': { description: 'A page of rejections', schema: pageOf({ type: 'object' }) }, ...problems(400) },
+    responses: {
+      '200': { description: 'A page of rejections', schema: pageOf({ type: 'object' }) },
+      ...problems(400),
+    },
   },
   {
     method: 'get',
@@ -18,6 +21,9 @@ export const routes: RouteSpec[] = [
     summary: 'Queue messages that started (or deduplicated to) runs',
     tags: ['triggers'],
     parameters: pagingParams,
-    responses: { '200': { description: 'A page of deliveries', schema: pageOf({ type: 'object' }) }, ...problems(400) },
+    responses: {
+      '200': { description: 'A page of deliveries', schema: pageOf({ type: 'object' }) },
+      ...problems(400),
+    },
   },
 ];

@@ -16,7 +16,14 @@ interface Summary {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function register(program: Command): void {
@@ -37,7 +44,8 @@ export function register(program: Command): void {
         token = page.continuationToken;
       } while (token);
       if (opts.json) return void process.stdout.write(JSON.stringify(items, null, 2) + '\n');
-      if (!items.length) return void process.stdout.write('no pipelines yet; publish one with `sluice publish FILE`\n');
+      if (!items.length)
+        return void process.stdout.write('no pipelines yet; publish one with `sluice publish FILE`\n');
       const rows = [['NAME', 'LATEST', 'DEFAULT', 'ENABLED', 'DESCRIPTION']];
       for (const p of items.sort((a, b) => a.name.localeCompare(b.name)))
         rows.push([
@@ -54,7 +62,10 @@ export function register(program: Command): void {
     .command('show')
     .description('Show a pipeline, its versions, and (with --definition) a version’s definition')
     .argument('<name>', 'pipeline name, or NAME@VERSION for that version’s definition')
-    .option('--definition', 'print the stored definition (of the default version unless NAME@VERSION) as YAML')
+    .option(
+      '--definition',
+      'print the stored definition (of the default version unless NAME@VERSION) as YAML',
+    )
     .option('--json', 'print JSON')
     .action(async (arg: string, opts: { definition?: boolean; json?: boolean }, c: Command) => {
       const client = ApiClient.fromCommand(c);
@@ -68,9 +79,9 @@ export function register(program: Command): void {
         process.stdout.write(`# ${name}@${v.version} ${v.definitionHash}\n${stringify(v.definition)}`);
         return;
       }
-      const p = await client.json<Summary & { versions: Array<{ version: number; definitionHash: string; createdAt: string }> }>(
-        `/pipelines/${enc}`,
-      );
+      const p = await client.json<
+        Summary & { versions: Array<{ version: number; definitionHash: string; createdAt: string }> }
+      >(`/pipelines/${enc}`);
       if (opts.json) return void process.stdout.write(JSON.stringify(p, null, 2) + '\n');
       const lines = [
         `${p.name}${p.description ? ` — ${p.description}` : ''}`,
@@ -80,7 +91,8 @@ export function register(program: Command): void {
         '',
       ];
       const rows = [['VERSION', 'CREATED', 'HASH']];
-      for (const v of p.versions) rows.push([String(v.version), v.createdAt, v.definitionHash.slice(0, 19) + '…']);
+      for (const v of p.versions)
+        rows.push([String(v.version), v.createdAt, v.definitionHash.slice(0, 19) + '…']);
       process.stdout.write(lines.join('\n') + table(rows) + '\n');
     });
 }

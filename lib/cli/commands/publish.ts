@@ -21,14 +21,21 @@ export interface Problem {
 }
 
 /** `file:line:col: message` lines, in source order. */
-export function formatProblems(file: string, problems: Problem[], positions: Map<string, SourcePosition>): string[] {
+export function formatProblems(
+  file: string,
+  problems: Problem[],
+  positions: Map<string, SourcePosition>,
+): string[] {
   return problems
     .map((p) => {
       const pos =
         p.line !== undefined && p.col !== undefined
           ? { line: p.line, col: p.col }
           : positionOf(positions, p.pointer, /^Unknown field/.test(p.message));
-      return { pos, text: `${file}:${pos.line}:${pos.col}: ${p.message}${p.pointer ? ` [${p.pointer}]` : ''}` };
+      return {
+        pos,
+        text: `${file}:${pos.line}:${pos.col}: ${p.message}${p.pointer ? ` [${p.pointer}]` : ''}`,
+      };
     })
     .sort((a, b) => a.pos.line - b.pos.line || a.pos.col - b.pos.col)
     .map((x) => x.text);
@@ -81,11 +88,14 @@ export async function publishFile(
         continue;
       }
       const packed = await packDirectory(dir);
-      const res = await client.json<{ ref: string; files: number; bytes: number; created: boolean }>('/snapshots', {
-        method: 'POST',
-        headers: { 'content-type': 'application/gzip' },
-        body: new Uint8Array(packed.archive),
-      });
+      const res = await client.json<{ ref: string; files: number; bytes: number; created: boolean }>(
+        '/snapshots',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/gzip' },
+          body: new Uint8Array(packed.archive),
+        },
+      );
       io.err(
         `packed ${code}: ${res.files} files, ${res.bytes} bytes → ${res.ref.slice(0, 30)}… ${res.created ? '(uploaded)' : '(already stored)'}`,
       );

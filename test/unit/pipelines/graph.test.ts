@@ -23,7 +23,15 @@ test('cycles come out closed and in flow order; acyclic graphs give none', () =>
     ['d', new Set(['a'])],
   ]);
   assert.deepEqual(findCycles(e), [['a', 'b', 'c', 'a']]);
-  assert.deepEqual(findCycles(new Map([['a', new Set<string>()], ['b', new Set(['a'])]])), []);
+  assert.deepEqual(
+    findCycles(
+      new Map([
+        ['a', new Set<string>()],
+        ['b', new Set(['a'])],
+      ]),
+    ),
+    [],
+  );
 });
 
 test('bindings and durations parse', () => {

@@ -15,7 +15,8 @@ export function example(): Record<string, any> {
         outputs: { clean: { type: 'directory' } },
       },
       train: {
-        command: 'node train.js --data ${{inputs.data}} --model ${{outputs.model}} --epochs ${{parameters.epochs}}',
+        command:
+          'node train.js --data ${{inputs.data}} --model ${{outputs.model}} --epochs ${{parameters.epochs}}',
         inputs: { data: '${{steps.prep.outputs.clean}}' },
         outputs: { model: { type: 'file' } },
         after: ['prep'],
@@ -41,5 +42,8 @@ export function problemsOfText(text: string): FieldProblem[] {
 export function expectProblem(problems: FieldProblem[], pointer: string, message: RegExp): void {
   const at = problems.filter((p) => p.pointer === pointer);
   assert.ok(at.length > 0, `no problem at ${pointer}; got ${JSON.stringify(problems, null, 1)}`);
-  assert.ok(at.some((p) => message.test(p.message)), `problem at ${pointer} does not match ${message}: ${JSON.stringify(at)}`);
+  assert.ok(
+    at.some((p) => message.test(p.message)),
+    `problem at ${pointer} does not match ${message}: ${JSON.stringify(at)}`,
+  );
 }

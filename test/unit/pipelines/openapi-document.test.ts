@@ -20,7 +20,8 @@ function registeredRoutes(): Array<{ method: string; path: string; file: string 
       const methods = /methods:\s*\[([^\]]*)\]/.exec(body)?.[1];
       if (!route || !methods) continue;
       const path = '/api/' + route.replace(/\{\*?([A-Za-z0-9_]+)(?::[^}]*)?\??\}/g, '{$1}');
-      for (const meth of methods.matchAll(/'([A-Z]+)'/g)) out.push({ method: meth[1]!.toLowerCase(), path, file });
+      for (const meth of methods.matchAll(/'([A-Z]+)'/g))
+        out.push({ method: meth[1]!.toLowerCase(), path, file });
     }
   }
   return out;
@@ -33,12 +34,18 @@ test('the OpenAPI document is valid OpenAPI 3.1 and covers every HTTP route the 
   const paths = doc.paths as Record<string, Record<string, unknown>>;
   const routes = registeredRoutes();
   assert.ok(routes.length >= 10, `found only ${routes.length} routes`);
-  const missing = routes.filter((r) => !paths[r.path]?.[r.method]).map((r) => `${r.method.toUpperCase()} ${r.path} (${r.file})`);
+  const missing = routes
+    .filter((r) => !paths[r.path]?.[r.method])
+    .map((r) => `${r.method.toUpperCase()} ${r.path} (${r.file})`);
   assert.deepEqual(missing, [], 'add these to lib/api/routes/<feature>.ts');
 });
 
 test('the JSON Schema for editors is draft 2020-12 and describes the definition', () => {
-  const s = pipelineJsonSchema() as { $schema: string; properties: Record<string, unknown>; required: string[] };
+  const s = pipelineJsonSchema() as {
+    $schema: string;
+    properties: Record<string, unknown>;
+    required: string[];
+  };
   assert.match(s.$schema, /2020-12/);
   assert.deepEqual(s.required.sort(), ['name', 'steps']);
   assert.ok(s.properties.parameters && s.properties.settings && s.properties.steps);

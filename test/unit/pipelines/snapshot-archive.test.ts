@@ -37,14 +37,26 @@ describe('a snapshot archive is read safely and identified by its content', () =
     assert.equal(a.hash, b.hash);
     assert.equal(a.files, 2);
     assert.equal(a.bytes, 10);
-    const c = await parseSnapshotArchive(await tarGz([{ name: 'src/a.js', content: 'b' }, { name: 'run.sh', content: '#!/bin/sh', mode: 0o755 }]), limits);
+    const c = await parseSnapshotArchive(
+      await tarGz([
+        { name: 'src/a.js', content: 'b' },
+        { name: 'run.sh', content: '#!/bin/sh', mode: 0o755 },
+      ]),
+      limits,
+    );
     assert.notEqual(a.hash, c.hash);
   });
 
   test('".." entries are rejected with the entry named', async () => {
-    const e = await rejection([{ name: 'ok.txt', content: 'x' }, { name: '../evil.txt', content: 'x' }]);
+    const e = await rejection([
+      { name: 'ok.txt', content: 'x' },
+      { name: '../evil.txt', content: 'x' },
+    ]);
     assert.equal(e.status, 400);
-    assert.match(e.errors![0]!.message, /"\.\.\/evil\.txt" contains "\.\.", which would escape the snapshot root/);
+    assert.match(
+      e.errors![0]!.message,
+      /"\.\.\/evil\.txt" contains "\.\.", which would escape the snapshot root/,
+    );
   });
 
   test('absolute paths are rejected', async () => {
@@ -64,7 +76,10 @@ describe('a snapshot archive is read safely and identified by its content', () =
     assert.match(messages, /Symlink "abs" points to "\/etc\/passwd"/);
     assert.match(messages, /Hard link "hard"/);
     const ok = await parseSnapshotArchive(
-      await tarGz([{ name: 'lib/a.txt', content: 'x' }, { name: 'link', type: 'symlink', linkname: 'lib/a.txt' }]),
+      await tarGz([
+        { name: 'lib/a.txt', content: 'x' },
+        { name: 'link', type: 'symlink', linkname: 'lib/a.txt' },
+      ]),
       limits,
     );
     assert.deepEqual(
@@ -88,7 +103,14 @@ describe('a snapshot archive is read safely and identified by its content', () =
 
   test('size limits answer 413 naming the setting', async () => {
     const small = { ...limits, maxFiles: 2, maxExpandedBytes: 10, maxFileBytes: 8 };
-    let e = await rejection([{ name: 'a', content: '1' }, { name: 'b', content: '2' }, { name: 'c', content: '3' }], small);
+    let e = await rejection(
+      [
+        { name: 'a', content: '1' },
+        { name: 'b', content: '2' },
+        { name: 'c', content: '3' },
+      ],
+      small,
+    );
     assert.equal(e.status, 413);
     assert.match(e.message, /SLUICE_SNAPSHOT_MAX_FILES/);
     e = await rejection([{ name: 'a', content: '123456789' }], small);
@@ -99,7 +121,10 @@ describe('a snapshot archive is read safely and identified by its content', () =
   });
 
   test('a gzip bomb stops at the expanded limit', async () => {
-    const e = await rejection([{ name: 'zeros', content: '\0'.repeat(5_000_000) }], { ...limits, maxExpandedBytes: 1_000_000 });
+    const e = await rejection([{ name: 'zeros', content: '\0'.repeat(5_000_000) }], {
+      ...limits,
+      maxExpandedBytes: 1_000_000,
+    });
     assert.equal(e.status, 413);
     assert.match(e.message, /SLUICE_SNAPSHOT_MAX_EXPANDED_BYTES/);
   });

@@ -14,8 +14,8 @@ export interface TarEntry {
 export async function tarGz(entries: TarEntry[]): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on("data", (c: unknown) => void chunks.push(c as Buffer));
-  const ended = new Promise<void>((r) => pack.on("end", () => r()));
+  pack.on('data', (c: unknown) => void chunks.push(c as Buffer));
+  const ended = new Promise<void>((r) => pack.on('end', () => r()));
   for (const e of entries) {
     const type = e.type ?? 'file';
     await new Promise<void>((res, rej) => {
@@ -26,7 +26,10 @@ export async function tarGz(entries: TarEntry[]): Promise<Buffer> {
         mtime: e.mtime ?? new Date(1_700_000_000_000),
         ...(e.linkname !== undefined ? { linkname: e.linkname } : {}),
       };
-      if (type === 'file') pack.entry({ ...header, size: Buffer.byteLength(e.content ?? '') }, e.content ?? '', (err) => (err ? rej(err) : res()));
+      if (type === 'file')
+        pack.entry({ ...header, size: Buffer.byteLength(e.content ?? '') }, e.content ?? '', (err) =>
+          err ? rej(err) : res(),
+        );
       else pack.entry(header, (err) => (err ? rej(err) : res()));
     });
   }

@@ -49,8 +49,16 @@ describe('a definition is checked rule by rule, each problem with its pointer', 
     d.steps.train.after = ['prepare'];
     d.steps.train.command += ' ${{parameters.epoch}}';
     const p = problemsOf(d);
-    expectProblem(p, '/steps/train/inputs/data', /no step "prepp"\. Did you mean "prep"\? Steps: "prep" and "train"/);
-    expectProblem(p, '/steps/train/inputs/other', /Step "prep" has no output "cleaned"\. Did you mean "clean"\? Its outputs: "clean"/);
+    expectProblem(
+      p,
+      '/steps/train/inputs/data',
+      /no step "prepp"\. Did you mean "prep"\? Steps: "prep" and "train"/,
+    );
+    expectProblem(
+      p,
+      '/steps/train/inputs/other',
+      /Step "prep" has no output "cleaned"\. Did you mean "clean"\? Its outputs: "clean"/,
+    );
     expectProblem(p, '/steps/prep/inputs/raw', /no pipeline input "rwa"\. Did you mean "raw"\?/);
     expectProblem(p, '/steps/train/after/0', /no step "prepare"/);
     expectProblem(p, '/steps/train/command', /names no parameter\. Did you mean "epochs"\?/);
@@ -60,8 +68,16 @@ describe('a definition is checked rule by rule, each problem with its pointer', 
     const d = {
       name: 'cyc',
       steps: {
-        a: { command: 'x ${{inputs.i}}', inputs: { i: '${{steps.c.outputs.o}}' }, outputs: { o: { type: 'file' } } },
-        b: { command: 'x ${{inputs.i}}', inputs: { i: '${{steps.a.outputs.o}}' }, outputs: { o: { type: 'file' } } },
+        a: {
+          command: 'x ${{inputs.i}}',
+          inputs: { i: '${{steps.c.outputs.o}}' },
+          outputs: { o: { type: 'file' } },
+        },
+        b: {
+          command: 'x ${{inputs.i}}',
+          inputs: { i: '${{steps.a.outputs.o}}' },
+          outputs: { o: { type: 'file' } },
+        },
         c: { command: 'x', after: ['b'], outputs: { o: { type: 'file' } } },
       },
     };
@@ -85,7 +101,11 @@ describe('a definition is checked rule by rule, each problem with its pointer', 
     d.parameters.mode = { type: 'enum', values: ['a', 'b'], default: 'c' };
     d.parameters.kind = { type: 'int', default: 1 };
     const p = problemsOf(d);
-    expectProblem(p, '/parameters/epochs/default', /must be an integer because its type is integer; got string "3"\. Remove the quotes/);
+    expectProblem(
+      p,
+      '/parameters/epochs/default',
+      /must be an integer because its type is integer; got string "3"\. Remove the quotes/,
+    );
     expectProblem(p, '/parameters/flag/default', /must be true or false/);
     expectProblem(p, '/parameters/mode/default', /not one of the values "a" and "b"/);
     expectProblem(p, '/parameters/kind/type', /Unknown type string "int"\. Did you mean "integer"\?/);
@@ -96,7 +116,11 @@ describe('a definition is checked rule by rule, each problem with its pointer', 
     d.steps.prep.outputs.clean.dataset = 'churn-clean';
     d.steps.train.outputs.model.dataset = 'churn-clean';
     const p = problemsOf(d);
-    expectProblem(p, '/steps/train/outputs/model/dataset', /Dataset "churn-clean" is written by steps "prep" and "train"/);
+    expectProblem(
+      p,
+      '/steps/train/outputs/model/dataset',
+      /Dataset "churn-clean" is written by steps "prep" and "train"/,
+    );
   });
 
   test('placeholders that name nothing are explained', () => {
@@ -144,13 +168,20 @@ describe('a definition is checked rule by rule, each problem with its pointer', 
   });
 
   test('step kinds form a discriminated union with a did-you-mean on the kind', () => {
-    const p = problemsOf({ name: 'abc', steps: { t: { kind: 'dataTransfr', source: 'x@1', destination: 'y' } } });
+    const p = problemsOf({
+      name: 'abc',
+      steps: { t: { kind: 'dataTransfr', source: 'x@1', destination: 'y' } },
+    });
     expectProblem(p, '/steps/t/kind', /Did you mean "dataTransfer"\?/);
     const ok = validateDefinition({
       name: 'abc',
       steps: {
         copy: { kind: 'dataTransfer', source: 'raw@latest', destination: 'raw-copy' },
-        score: { kind: 'parallelRun', input: '${{steps.copy.outputs.data}}', command: 'node score.js ${{minibatch}}' },
+        score: {
+          kind: 'parallelRun',
+          input: '${{steps.copy.outputs.data}}',
+          command: 'node score.js ${{minibatch}}',
+        },
       },
     });
     assert.equal(ok.ok, true, JSON.stringify(ok.errors));
@@ -173,6 +204,9 @@ describe('a definition is checked rule by rule, each problem with its pointer', 
       };
     const p = problemsOf({ name: 'big', steps });
     expectProblem(p, '/steps', /at most 1000 steps; this one has 3000/);
-    assert.ok(p.some((x) => /s0 → s1 → .* → … \(3000 steps\) → s0/.test(x.message)), JSON.stringify(p).slice(0, 500));
+    assert.ok(
+      p.some((x) => /s0 → s1 → .* → … \(3000 steps\) → s0/.test(x.message)),
+      JSON.stringify(p).slice(0, 500),
+    );
   });
 });

@@ -46,7 +46,13 @@ test('thousands of mutated definitions never make the validator throw, and every
       fc.nat(3),
       (path, replacement, op, times) => {
         let def: unknown = example();
-        for (let i = 0; i <= times; i++) def = mutate(def, path.map((p) => p + i), replacement, op + i);
+        for (let i = 0; i <= times; i++)
+          def = mutate(
+            def,
+            path.map((p) => p + i),
+            replacement,
+            op + i,
+          );
         check(validateDefinition(def));
       },
     ),
@@ -55,10 +61,16 @@ test('thousands of mutated definitions never make the validator throw, and every
 });
 
 test('arbitrary values and arbitrary text never make the validator throw', () => {
-  fc.assert(fc.property(fc.anything({ maxDepth: 4 }), (v) => check(validateDefinition(v))), { numRuns: 1500 });
-  fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (s) => check(validateDefinitionText(s))), {
-    numRuns: 1500,
-  });
+  fc.assert(
+    fc.property(fc.anything({ maxDepth: 4 }), (v) => check(validateDefinition(v))),
+    { numRuns: 1500 },
+  );
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (s) => check(validateDefinitionText(s))),
+    {
+      numRuns: 1500,
+    },
+  );
   const yaml = stringify(example());
   fc.assert(
     fc.property(fc.nat(yaml.length), fc.nat(40), fc.string({ maxLength: 8 }), (at, cut, insert) => {
