@@ -1,13 +1,23 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { startAgentProcess, type AgentProcess } from '../compute/support';
 import { startSluice, type SluiceProcess } from '../support/sluice';
 import { publish, readJournal, startRun, step, stepCommand, tempJournal, waitForRun } from './helpers';
 
 let sluice: SluiceProcess;
+let agent: AgentProcess;
 before(async () => {
   sluice = await startSluice();
+  // A second agent for pool "local", as a separate process: the host's own agent runs one job at a time.
+  agent = startAgentProcess('local', { ...sluice.env, SLUICE_ENDPOINT: sluice.baseUrl }, [
+    '--heartbeat-ms',
+    '500',
+  ]);
 });
-after(() => sluice?.stop());
+after(async () => {
+  await agent?.stop();
+  await sluice?.stop();
+});
 
 test('a diamond DAG runs its two branches at the same time, then joins them', async () => {
   const journal = tempJournal();
@@ -17,12 +27,12 @@ test('a diamond DAG runs its two branches at the same time, then joins them', as
     steps: {
       top: { command: stepCommand('top', journal), outputs: { o: { type: 'file' } } },
       left: {
-        command: stepCommand('left', journal, { ins: ['x'], sleep: 1500 }),
+        command: stepCommand('left', journal, { ins: ['x'], sleep: 3000 }),
         inputs: { x: '${{steps.top.outputs.o}}' },
         outputs: { o: { type: 'file' } },
       },
       right: {
-        command: stepCommand('right', journal, { ins: ['x'], sleep: 1500 }),
+        command: stepCommand('right', journal, { ins: ['x'], sleep: 3000 }),
         inputs: { x: '${{steps.top.outputs.o}}' },
         outputs: { o: { type: 'file' } },
       },
