@@ -1,0 +1,65 @@
+/**
+ * Behaviour: failures read like Azure's. An orchestrator that throws ends Failed with output
+ * "Orchestrator function 'X' failed: …"; activity errors reach the orchestrator both as plain errors
+ * (Reason/Details) and as TaskFailedError with FailureDetails when an exception properties provider
+ * supplies properties; callHttp and entities fail at once as not supported by the local host.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDurableHost, startTestAzurite, waitForFinish, type DurableTestHost, type TestAzurite } from './support/durable-host';
+
+let storage: TestAzurite;
+let h: DurableTestHost;
+before(async () => {
+  storage = await startTestAzurite();
+  h = await startDurableHost(storage);
+});
+after(async () => {
+  await h?.stop();
+  await storage?.stop();
+});
+
+test('an orchestrator that throws is Failed with the Azure message', async () => {
+  const id = await h.client.startNew('fails');
+  const s = await waitForFinish(h.client, id);
+  assert.equal(s.runtimeStatus, 'Failed');
+  assert.equal(s.output, "Orchestrator function 'fails' failed: boom");
+});
+
+test('activity errors arrive with and without FailureDetails; uncaught ones fail the orchestration', async () => {
+  const id = await h.client.startNew('activityFails');
+  const s = await waitForFinish(h.client, id);
+  assert.equal(s.runtimeStatus, 'Failed');
+  assert.match(s.output, /^Orchestrator function 'activityFails' failed: Activity function 'throws' failed: uncaught failure/);
+  const caughtEvents = s.history.filter((e: any) => e.EventType === 'TaskFailed');
+  assert.equal(caughtEvents.length, 3);
+  assert.match(caughtEvents[0].Reason, /Activity function 'throws' failed: plain failure/);
+  assert.equal(caughtEvents[1].FailureDetails.ErrorMessage, 'detailed failure');
+  assert.deepEqual(caughtEvents[1].FailureDetails.Properties, { code: 'E_DETAIL' });
+});
+
+test('the orchestrator sees both failure shapes', async () => {
+  const id = await h.client.startNew('activityFailsCaught');
+  const s = await waitForFinish(h.client, id);
+  assert.equal(s.runtimeStatus, 'Completed');
+  assert.equal(s.output.plain.name, 'Error');
+  assert.match(s.output.plain.message, /Activity function 'throws' failed: plain failure/);
+  assert.equal(s.output.detailed.name, 'TaskFailedError');
+  assert.match(s.output.detailed.message, /detailed failure/);
+  assert.deepEqual(s.output.detailed.details.properties, { code: 'E_DETAIL' });
+});
+
+test('callHttp and entities fail at once, never hang', async () => {
+  for (const [name, pattern] of [
+    ['usesHttp', /callHttp is not supported by the local host/],
+    ['usesEntity', /Durable entities .* are not supported by the local host/],
+  ] as const) {
+    const id = await h.client.startNew(name);
+    const s = await waitForFinish(h.client, id, 10_000);
+    assert.equal(s.runtimeStatus, 'Failed');
+    assert.match(s.output, new RegExp(`^Orchestrator function '${name}' failed: `));
+    assert.match(s.output, pattern);
+  }
+  const res = await fetch(`${h.baseUrl}/durabletask/entities/tally/a?op=add`, { method: 'POST', body: '1' });
+  assert.equal(res.status, 501);
+});
