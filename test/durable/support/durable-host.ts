@@ -32,8 +32,10 @@ export interface TestAzurite {
   connectionString: string;
   ports: { blob: number; queue: number; table: number };
   location: string | undefined;
-  /** Stops the emulator (data stays when it has a location). */
+  /** Stops the emulator and removes its data. */
   stop(): Promise<void>;
+  /** Stops the emulator, keeping its data (persistent only) for `restart()`. */
+  halt(): Promise<void>;
   /** Starts it again on the same ports and folder. */
   restart(): Promise<void>;
 }
@@ -48,6 +50,9 @@ export async function startTestAzurite(opts: { persistent?: boolean } = {}): Pro
     ports,
     location,
     async stop() {
+      await child.stop(5000);
+    },
+    async halt() {
       await child.stop(5000);
     },
     async restart() {
