@@ -1,20 +1,35 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSluice, type SluiceProcess } from '../support/sluice';
-import { publish, readJournal, startRun, step, stepCommand, tempJournal, waitForRun } from './helpers';
+import type { AgentProcess } from '../compute/support';
+import {
+  extraLocalAgent,
+  publish,
+  readJournal,
+  startRun,
+  step,
+  stepCommand,
+  tempJournal,
+  waitForRun,
+} from './helpers';
 
 let sluice: SluiceProcess;
+let agent: AgentProcess;
 before(async () => {
   sluice = await startSluice();
+  agent = extraLocalAgent(sluice);
 });
-after(() => sluice?.stop());
+after(async () => {
+  await agent?.stop();
+  await sluice?.stop();
+});
 
 test('by default a failed step cancels running steps (killing their processes) and skips what is downstream', async () => {
   const journal = tempJournal();
   await publish(sluice, {
     name: 'fail-default',
     steps: {
-      bad: { command: stepCommand('bad', journal, { out: false, sleep: 800, extra: '--exit 1' }) },
+      bad: { command: stepCommand('bad', journal, { out: false, sleep: 3000, extra: '--exit 1' }) },
       slow: { command: stepCommand('slow', journal, { sleep: 60_000 }), outputs: { o: { type: 'file' } } },
       after_bad: { command: stepCommand('after_bad', journal, { out: false }), after: ['bad'] },
       after_slow: {
