@@ -105,6 +105,19 @@ test('a code directory uploads content-addressed, stores nothing new twice, reje
   assert.equal(statSync(join(dest, 'bin', 'run.sh')).mode & 0o777, 0o755);
   assert.equal(readlinkSync(join(dest, 'run')), 'bin/run.sh');
 
+  // A corrupted file blob is detected on extraction instead of running altered code.
+  const entry = (await api.json(`/api/snapshots/${linkRef.replace('snapshot:', '')}`)) as {
+    entries: Array<{ path: string; hash?: string }>;
+  };
+  const script = entry.entries.find((e) => e.path === 'bin/run.sh')!;
+  const blobs = BlobServiceClient.fromConnectionString(api.env.AzureWebJobsStorage!).getContainerClient(
+    'snapshots',
+  );
+  await blobs
+    .getBlockBlobClient(`files/${script.hash!.replace('sha256:', '')}`)
+    .uploadData(Buffer.from('rm -rf /\n'));
+  await assert.rejects(extractSnapshot(linkRef, join(tmp, 'again')), /does not match its hash/);
+
   const missing = await api.api(`/api/snapshots/sha256:${'0'.repeat(64)}`);
   assert.equal(missing.status, 404);
 });
