@@ -252,6 +252,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     const functionKey = process.env.SLUICE_FUNCTION_KEY || undefined;
     const masterKey = process.env.SLUICE_MASTER_KEY || undefined;
     let unkeyed = 0;
+    const seenRoutes: Array<{ key: string; methods: Set<string>; name: string }> = [];
 
     for (const fn of functions.values()) {
       const registration = [...registry.functions.values()].find((r) => r.metadata.name === fn.name)!;
@@ -273,12 +274,32 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
           );
       }
       entries.set(fn.name, entry);
+      if (fn.retryOptions)
+        log.warn(
+          `Function '${fn.name}': its retry policy is not applied by the local host (a failure is final).`,
+        );
       try {
         if (entry.isHttp) {
           const authLevel = String(fn.trigger.authLevel ?? 'anonymous').toLowerCase();
           if (authLevel !== 'anonymous' && !functionKey && !masterKey) unkeyed++;
           const methods = Array.isArray(fn.trigger.methods) ? (fn.trigger.methods as string[]) : undefined;
-          routes.add(compileRoute(prefix, String(fn.trigger.route ?? fn.name), methods, entry));
+          const template = String(fn.trigger.route ?? fn.name);
+          const key = template
+            .replace(/^\/+|\/+$/g, '')
+            .replace(/\{(\*{0,2})[A-Za-z_][\w-]*/g, '{$1')
+            .toLowerCase();
+          const ms = new Set((methods ?? []).map((m) => m.toUpperCase()));
+          const clash = seenRoutes.find(
+            (r) =>
+              r.key === key &&
+              (r.methods.size === 0 || ms.size === 0 || [...ms].some((m) => r.methods.has(m))),
+          );
+          if (clash)
+            startupErrors.push(
+              `Functions "${clash.name}" and "${fn.name}" both serve route "${template}" for the same method; give one a different route or methods.`,
+            );
+          seenRoutes.push({ key, methods: ms, name: fn.name });
+          routes.add(compileRoute(prefix, template, methods, entry));
         }
       } catch (e) {
         startupErrors.push((e as Error).message);

@@ -39,6 +39,12 @@ export function register(program: Command): void {
           shutdownTimeoutMs,
           ...(o.dataDir ? { dataDir: o.dataDir } : {}),
         });
+        // An app's stray promise rejection is reported, not fatal: the host keeps serving the other work.
+        process.on('unhandledRejection', (reason) => {
+          process.stderr.write(
+            `[${new Date().toISOString()}] ERROR Unhandled promise rejection in the app: ${(reason as Error)?.stack ?? String(reason)}\n`,
+          );
+        });
         await new Promise<void>((resolve) => {
           let signals = 0;
           const onSignal = (sig: NodeJS.Signals): void => {
