@@ -26,11 +26,17 @@ export async function run(): Promise<void> {
     await engine.waitFor(await client.startNew('sequence', { input: { n: 20, activity: 'noop' } }));
 
     let t = performance.now();
+    const s0 = { ...engine.stats };
     const a = await client.startNew('sequence', { input: { n: N, activity: 'noop' } });
     await engine.waitFor(a);
     const aMs = performance.now() - t;
     check(engine, a);
     line('durable.sequential_activities_per_s', (N / aMs) * 1000);
+    const s1 = engine.stats;
+    // Replay is O(history) per episode: the cost per replayed event, and the episodes/commits ratio
+    // that group commit achieves.
+    line('durable.replay_us_per_event', ((s1.orchestratorMs - s0.orchestratorMs) / (s1.replayedEvents - s0.replayedEvents)) * 1000);
+    line('durable.sequential_episodes_per_commit', (s1.episodes - s0.episodes) / Math.max(1, s1.commits - s0.commits));
 
     t = performance.now();
     const b = await client.startNew('fanOut', { input: { n: N, activity: 'noop' } });
