@@ -149,6 +149,8 @@ export class CosmosPersistence {
   private gen = 0;
   private pending: string[] = [];
   private journalBytes = 0;
+  /** `journalBytes` right after the last compaction (equal: nothing changed since). */
+  private compactedAt = -1;
   private dirty = false;
   private syncing = false;
   private timer: NodeJS.Timeout | undefined;
@@ -280,9 +282,11 @@ export class CosmosPersistence {
       }
       const jpath = path.join(this.dir, JOURNAL);
       const journal = readLines(jpath);
+      let reusable = false;
       if (journal) {
         const header = journal.records.shift() as any;
         if (header && header.v === FORMAT_VERSION && header.gen === snapGen) {
+          reusable = journal.records.length === 0 && journal.tailBytes === 0;
           for (const r of journal.records) this.apply(r as JournalRecord);
           stats.journalRecords = journal.records.length;
           stats.discardedTailBytes = journal.tailBytes;
@@ -294,10 +298,16 @@ export class CosmosPersistence {
         }
       }
       this.gen = snapGen;
+      // Nothing to fold in (a clean stop left an empty journal of this generation): keep appending to it.
+      if (snap && reusable) {
+        this.fd = fs.openSync(jpath, 'a');
+        this.journalBytes = fs.fstatSync(this.fd).size;
+        this.compactedAt = this.journalBytes;
+      }
     } finally {
       this.restoring = false;
     }
-    this.compact();
+    if (this.fd === undefined) this.compact();
     this.timer = setInterval(() => this.sync(), this.fsyncIntervalMs);
     this.timer.unref();
     stats.ms = Math.round(performance.now() - t0);
@@ -390,6 +400,7 @@ export class CosmosPersistence {
     this.fd = fs.openSync(path.join(this.dir, JOURNAL), 'a');
     this.gen = next;
     this.journalBytes = header.length;
+    this.compactedAt = this.journalBytes;
     this.dirty = false;
   }
 
@@ -409,7 +420,9 @@ export class CosmosPersistence {
     if (this.closed) return;
     if (this.timer) clearInterval(this.timer);
     if (this.fd !== undefined) {
-      this.compact();
+      this.flush();
+      // Unchanged since the last compaction: the snapshot and empty journal already say it all.
+      if (this.journalBytes !== this.compactedAt) this.compact();
       fs.closeSync(this.fd);
       this.fd = undefined;
     }
