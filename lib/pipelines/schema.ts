@@ -104,12 +104,9 @@ export const SettingsSchema = z.strictObject({
     .default(8)
     .meta({ description: 'Steps running at once. Default 8.' }),
   /** @default false */
-  continueOnStepFailure: z
-    .boolean()
-    .default(false)
-    .meta({
-      description: 'When a step fails, keep running branches that do not depend on it. Default false.',
-    }),
+  continueOnStepFailure: z.boolean().default(false).meta({
+    description: 'When a step fails, keep running branches that do not depend on it. Default false.',
+  }),
   /** @default "local" */
   defaultCompute: z
     .string()
@@ -145,19 +142,13 @@ const binding = z.string().meta({
 const commonStep = {
   description,
   compute: z.string().regex(IDENT_RE).optional().meta({ description: 'A compute target name.' }),
-  env: z
-    .record(z.string(), z.string())
-    .optional()
-    .meta({
-      description: 'Environment variables; values may use ${{parameters.X}}, ${{inputs.X}}, ${{outputs.X}}.',
-    }),
+  env: z.record(z.string(), z.string()).optional().meta({
+    description: 'Environment variables; values may use ${{parameters.X}}, ${{inputs.X}}, ${{outputs.X}}.',
+  }),
   /** @default true */
-  reuse: z
-    .boolean()
-    .default(true)
-    .meta({
-      description: 'Reuse earlier outputs when nothing that goes into the step changed. Default true.',
-    }),
+  reuse: z.boolean().default(true).meta({
+    description: 'Reuse earlier outputs when nothing that goes into the step changed. Default true.',
+  }),
   /** @default 0 */
   retries: z
     .int()
@@ -170,12 +161,9 @@ const commonStep = {
     .regex(DURATION_RE, { error: 'a timeout is a duration such as 90s, 30m, 2h or 1h30m' })
     .optional()
     .meta({ description: 'Wall-clock limit per attempt, e.g. 30m.' }),
-  after: z
-    .array(z.string())
-    .optional()
-    .meta({
-      description: 'Steps that must finish first although no data flows from them (order-only edges).',
-    }),
+  after: z.array(z.string()).optional().meta({
+    description: 'Steps that must finish first although no data flows from them (order-only edges).',
+  }),
 };
 
 const codeField = z
