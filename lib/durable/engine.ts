@@ -122,7 +122,10 @@ export class DurableError extends Error {
   }
 }
 
-export function defaultConcurrency(hostJson: Record<string, any>): { activities: number; orchestrators: number } {
+export function defaultConcurrency(hostJson: Record<string, any>): {
+  activities: number;
+  orchestrators: number;
+} {
   const dt = hostJson?.extensions?.durableTask ?? {};
   const cores = Math.max(1, os.cpus().length);
   const pick = (v: unknown, d: number): number => (typeof v === 'number' && v >= 1 ? Math.floor(v) : d);
@@ -248,7 +251,12 @@ export class DurableEngine {
     }
     const execSeq = inst.rec.execSeq;
     for (const op of inst.exec.open.values()) {
-      if (op.kind === 'activity') this.runActivity(inst, { kind: 'activity', id: op.id, name: op.name!, input: op.input ?? null }, execSeq);
+      if (op.kind === 'activity')
+        this.runActivity(
+          inst,
+          { kind: 'activity', id: op.id, name: op.name!, input: op.input ?? null },
+          execSeq,
+        );
       else if (op.kind === 'timer') this.armTimer(inst, op.id, op.fireAt!);
       else this.recoverChild(inst, op);
     }
@@ -261,11 +269,20 @@ export class DurableEngine {
       if (isTerminal(child.rec.status as RuntimeStatus)) this.notifyParent(child);
       return;
     }
-    this.startChild(parent, { kind: 'sub', id: op.id, name: op.name!, instanceId: op.instanceId!, input: op.input ?? null, version: op.version });
+    this.startChild(parent, {
+      kind: 'sub',
+      id: op.id,
+      name: op.name!,
+      instanceId: op.instanceId!,
+      input: op.input ?? null,
+      version: op.version,
+    });
   }
 
   private background(p: Promise<unknown>): void {
-    this.track(p).catch((err) => this.ctx.log.warn(`durable: background cleanup failed: ${String(err?.message ?? err)}`));
+    this.track(p).catch((err) =>
+      this.ctx.log.warn(`durable: background cleanup failed: ${String(err?.message ?? err)}`),
+    );
   }
 
   // ---------------------------------------------------------------- client operations
@@ -275,9 +292,16 @@ export class DurableEngine {
   }
 
   /** Starts (or idempotently re-acknowledges) an instance. Returns its id. */
-  async startNew(name: string, instanceId: string | undefined, input: string | null, version?: string): Promise<string> {
+  async startNew(
+    name: string,
+    instanceId: string | undefined,
+    input: string | null,
+    version?: string,
+  ): Promise<string> {
     if (!this.isOrchestrator(name)) {
-      const known = [...this.ctx.functions.values()].filter((f) => f.trigger.type === 'orchestrationTrigger').map((f) => f.name);
+      const known = [...this.ctx.functions.values()]
+        .filter((f) => f.trigger.type === 'orchestrationTrigger')
+        .map((f) => f.name);
       throw new DurableError(
         'invalid',
         `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function. ` +
@@ -435,20 +459,24 @@ export class DurableEngine {
       }
     } catch (err: any) {
       if (!this.stopping) {
-        this.ctx.log.error(`durable: instance '${inst.rec.id}' stopped on an internal error: ${err?.stack ?? err}`);
+        this.ctx.log.error(
+          `durable: instance '${inst.rec.id}' stopped on an internal error: ${err?.stack ?? err}`,
+        );
       }
     } finally {
       inst.running = false;
     }
     if (!this.stopping && inst.pending.length && this.instances.get(inst.rec.id) === inst) {
       const s = inst.rec.status as RuntimeStatus;
-      if (!isTerminal(s) && (s !== 'Suspended' || inst.pending.some((m) => m.kind === 'control'))) this.kick(inst);
+      if (!isTerminal(s) && (s !== 'Suspended' || inst.pending.some((m) => m.kind === 'control')))
+        this.kick(inst);
     }
   }
 
   private episodeTime(batch: HistoryEvent[]): number {
     let t = this.clock.now();
-    for (const ev of batch) if (ev.EventType === Ev.TimerFired && ev.FireAt) t = Math.max(t, Date.parse(ev.FireAt));
+    for (const ev of batch)
+      if (ev.EventType === Ev.TimerFired && ev.FireAt) t = Math.max(t, Date.parse(ev.FireAt));
     return t;
   }
 
@@ -566,7 +594,13 @@ export class DurableEngine {
     if (outcome.kind === 'completed') {
       rec.status = 'Completed';
       rec.output = JSON.stringify(outcome.output ?? null);
-      appended.push({ EventType: Ev.ExecutionCompleted, EventId: -1, Timestamp: ts, OrchestrationStatus: 'Completed', Result: rec.output });
+      appended.push({
+        EventType: Ev.ExecutionCompleted,
+        EventId: -1,
+        Timestamp: ts,
+        OrchestrationStatus: 'Completed',
+        Result: rec.output,
+      });
     } else if (outcome.kind === 'failed') {
       rec.status = 'Failed';
       rec.output = JSON.stringify(outcome.message);
@@ -580,7 +614,13 @@ export class DurableEngine {
       });
       this.ctx.log.warn(`durable: ${outcome.message} (instance '${inst.rec.id}')`);
     } else if (outcome.kind === 'continueAsNew') {
-      appended.push({ EventType: Ev.ExecutionCompleted, EventId: -1, Timestamp: ts, OrchestrationStatus: 'ContinuedAsNew', Result: outcome.input });
+      appended.push({
+        EventType: Ev.ExecutionCompleted,
+        EventId: -1,
+        Timestamp: ts,
+        OrchestrationStatus: 'ContinuedAsNew',
+        Result: outcome.input,
+      });
       nextExec = true;
       rec.execSeq = inst.rec.execSeq + 1;
       rec.executionId = randomUUID().replace(/-/g, '');
@@ -635,7 +675,8 @@ export class DurableEngine {
     if (!inst.writing) {
       inst.writing = true;
       this.track(this.flush(inst)).catch((err) => {
-        if (!this.stopping) this.ctx.log.error(`durable: commit for '${inst.rec.id}' failed: ${err?.stack ?? err}`);
+        if (!this.stopping)
+          this.ctx.log.error(`durable: commit for '${inst.rec.id}' failed: ${err?.stack ?? err}`);
       });
     }
   }
@@ -664,7 +705,9 @@ export class DurableEngine {
         inst.outbox.splice(0, items.length);
         inst.committed = items[items.length - 1]!.snapshot;
         for (const w of inst.drained.splice(0)) w();
-        const consumed = items.flatMap((i) => (i.record.w ? inst.consumed.filter((k) => k <= i.record.w!) : []));
+        const consumed = items.flatMap((i) =>
+          i.record.w ? inst.consumed.filter((k) => k <= i.record.w!) : [],
+        );
         if (consumed.length) {
           const set = new Set(consumed);
           inst.consumed = inst.consumed.filter((k) => !set.has(k));
@@ -700,7 +743,13 @@ export class DurableEngine {
       rec.status = 'Terminated';
       rec.output = JSON.stringify(m.reason);
       events.push({ EventType: Ev.ExecutionTerminated, EventId: -1, Timestamp: ts, Input: m.reason });
-      events.push({ EventType: Ev.ExecutionCompleted, EventId: -1, Timestamp: ts, OrchestrationStatus: 'Terminated', Result: m.reason });
+      events.push({
+        EventType: Ev.ExecutionCompleted,
+        EventId: -1,
+        Timestamp: ts,
+        OrchestrationStatus: 'Terminated',
+        Result: m.reason,
+      });
     } else if (m.op === 'suspend') {
       if (rec.status === 'Suspended') return this.consumeOnly(inst, m);
       rec.status = 'Suspended';
@@ -782,7 +831,9 @@ export class DurableEngine {
       if (inst.rec.execSeq !== execSeq) return;
       this.deliver(inst, { kind: 'event', ev });
     };
-    this.track(run()).catch((err) => this.ctx.log.error(`durable: activity '${w.name}' dispatch failed: ${err}`));
+    this.track(run()).catch((err) =>
+      this.ctx.log.error(`durable: activity '${w.name}' dispatch failed: ${err}`),
+    );
   }
 
   private armTimer(inst: Instance, id: number, fireAt: string): void {
@@ -793,7 +844,13 @@ export class DurableEngine {
       if (inst.rec.execSeq !== execSeq) return;
       this.deliver(inst, {
         kind: 'event',
-        ev: { EventType: Ev.TimerFired, EventId: -1, Timestamp: new Date(Math.max(this.clock.now(), at)).toISOString(), TimerId: id, FireAt: fireAt },
+        ev: {
+          EventType: Ev.TimerFired,
+          EventId: -1,
+          Timestamp: new Date(Math.max(this.clock.now(), at)).toISOString(),
+          TimerId: id,
+          FireAt: fireAt,
+        },
       });
     };
     inst.timers.get(id)?.cancel();
@@ -802,15 +859,22 @@ export class DurableEngine {
 
   private startChild(parent: Instance, w: Extract<Work, { kind: 'sub' }>): void {
     const fail = (reason: string): void =>
-      this.deliver(parent, { kind: 'event', ev: failedEvent(Ev.SubOrchestrationInstanceFailed, w.id, reason, '', this.clock.now()) });
+      this.deliver(parent, {
+        kind: 'event',
+        ev: failedEvent(Ev.SubOrchestrationInstanceFailed, w.id, reason, '', this.clock.now()),
+      });
     const existing = this.instances.get(w.instanceId);
     if (existing && !isTerminal(existing.rec.status as RuntimeStatus)) {
       if (existing.rec.parentId === parent.rec.id && existing.rec.parentTaskId === w.id) return;
-      fail(`An orchestration instance with ID '${w.instanceId}' already exists and is ${existing.rec.status}; a sub-orchestration cannot reuse it.`);
+      fail(
+        `An orchestration instance with ID '${w.instanceId}' already exists and is ${existing.rec.status}; a sub-orchestration cannot reuse it.`,
+      );
       return;
     }
     if (!this.isOrchestrator(w.name)) {
-      fail(`The orchestrator function '${w.name}' doesn't exist, is disabled, or is not an orchestrator function.`);
+      fail(
+        `The orchestrator function '${w.name}' doesn't exist, is disabled, or is not an orchestrator function.`,
+      );
       return;
     }
     this.track(
@@ -842,7 +906,13 @@ export class DurableEngine {
         c.status === 'Failed'
           ? String(out ?? `Orchestrator function '${c.name}' failed.`)
           : `The sub-orchestration '${c.name}' (instance '${c.id}') was ${c.status.toLowerCase()}: ${String(out ?? '')}`;
-      ev = failedEvent(Ev.SubOrchestrationInstanceFailed, c.parentTaskId, reason, c.failureDetails ?? '', now);
+      ev = failedEvent(
+        Ev.SubOrchestrationInstanceFailed,
+        c.parentTaskId,
+        reason,
+        c.failureDetails ?? '',
+        now,
+      );
     }
     this.deliver(parent, { kind: 'event', ev });
   }
@@ -882,7 +952,13 @@ function messageFromInbox(msg: InboxMessage, key: string): Msg {
     return {
       kind: 'event',
       key,
-      ev: { EventType: Ev.EventRaised, EventId: -1, Timestamp: new Date(msg.at).toISOString(), Name: msg.name, Input: msg.input ?? null },
+      ev: {
+        EventType: Ev.EventRaised,
+        EventId: -1,
+        Timestamp: new Date(msg.at).toISOString(),
+        Name: msg.name,
+        Input: msg.input ?? null,
+      },
     };
   }
   return { kind: 'control', op: msg.k, reason: msg.reason ?? '', key };
@@ -897,7 +973,12 @@ function replayEvent(ev: HistoryEvent): any | undefined {
       return { EventType: ev.EventType, Version: ev.Version ?? '', IsPlayed: false };
     case Ev.TaskCompleted:
     case Ev.SubOrchestrationInstanceCompleted:
-      return { EventType: ev.EventType, TaskScheduledId: ev.TaskScheduledId, Result: ev.Result, IsPlayed: false };
+      return {
+        EventType: ev.EventType,
+        TaskScheduledId: ev.TaskScheduledId,
+        Result: ev.Result,
+        IsPlayed: false,
+      };
     case Ev.TaskFailed:
     case Ev.SubOrchestrationInstanceFailed: {
       const r: any = { EventType: ev.EventType, TaskScheduledId: ev.TaskScheduledId, IsPlayed: false };
@@ -918,7 +999,14 @@ function replayEvent(ev: HistoryEvent): any | undefined {
 }
 
 function failedEvent(type: number, id: number, reason: string, details: string, now: number): HistoryEvent {
-  return { EventType: type, EventId: -1, Timestamp: new Date(now).toISOString(), TaskScheduledId: id, Reason: reason, Details: details };
+  return {
+    EventType: type,
+    EventId: -1,
+    Timestamp: new Date(now).toISOString(),
+    TaskScheduledId: id,
+    Reason: reason,
+    Details: details,
+  };
 }
 
 /**

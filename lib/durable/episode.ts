@@ -69,7 +69,8 @@ export function applyEvent(state: ExecState, ev: HistoryEvent): void {
     case Ev.TimerCreated: {
       const op: OpenOp = {
         id: ev.EventId,
-        kind: ev.EventType === Ev.TaskScheduled ? 'activity' : ev.EventType === Ev.TimerCreated ? 'timer' : 'sub',
+        kind:
+          ev.EventType === Ev.TaskScheduled ? 'activity' : ev.EventType === Ev.TimerCreated ? 'timer' : 'sub',
         name: ev.Name,
         input: ev.Input ?? null,
         instanceId: ev.InstanceId,
@@ -132,7 +133,10 @@ export function flattenActions(actions: unknown): any[] {
   const walk = (list: any[]): void => {
     for (const a of list) {
       if (!a || typeof a !== 'object') continue;
-      if ((a.actionType === Act.WhenAll || a.actionType === Act.WhenAny) && Array.isArray(a.compoundActions)) {
+      if (
+        (a.actionType === Act.WhenAll || a.actionType === Act.WhenAny) &&
+        Array.isArray(a.compoundActions)
+      ) {
         walk(a.compoundActions);
       } else out.push(a);
     }
@@ -276,7 +280,8 @@ export function planEpisode(state: ExecState, input: PlanInput, sagaOp?: OpenOp)
           Name: a.functionName,
           Input: encodeStringEncodedInput(a.input),
         };
-        if (a.actionType === Act.CallActivityWithRetry) ev.Retry = { saga: id, attempt: 1, policy: policyOf(a.retryOptions) };
+        if (a.actionType === Act.CallActivityWithRetry)
+          ev.Retry = { saga: id, attempt: 1, policy: policyOf(a.retryOptions) };
         schedule(ev);
         plan.work.push({ kind: 'activity', id, name: a.functionName, input: ev.Input ?? null });
         break;
@@ -316,7 +321,8 @@ export function planEpisode(state: ExecState, input: PlanInput, sagaOp?: OpenOp)
         return fail(`the orchestrator produced an action of unknown type ${a.actionType}.`);
     }
   }
-  if (sagaOp?.retry && input.sagaTrigger && !input.isDone) reactToSaga(state, input, sagaOp, ts, plan, schedule);
+  if (sagaOp?.retry && input.sagaTrigger && !input.isDone)
+    reactToSaga(state, input, sagaOp, ts, plan, schedule);
   if (continueAsNew !== undefined) plan.outcome = { kind: 'continueAsNew', input: continueAsNew };
   else if (input.isDone) plan.outcome = { kind: 'completed', output: input.output };
   return plan;
@@ -344,7 +350,14 @@ function reactToSaga(
   if (!first) return;
   const retry: RetryTag = { ...tag, attempt: tag.attempt + 1 };
   if (first.EventType === Ev.TaskScheduled) {
-    const ev: HistoryEvent = { EventType: Ev.TaskScheduled, EventId: id, Timestamp: ts, Name: first.Name, Input: first.Input ?? null, Retry: retry };
+    const ev: HistoryEvent = {
+      EventType: Ev.TaskScheduled,
+      EventId: id,
+      Timestamp: ts,
+      Name: first.Name,
+      Input: first.Input ?? null,
+      Retry: retry,
+    };
     schedule(ev);
     plan.work.push({ kind: 'activity', id, name: first.Name!, input: ev.Input ?? null });
   } else {
@@ -365,12 +378,20 @@ function reactToSaga(
 }
 
 function subWork(ev: HistoryEvent): Work {
-  return { kind: 'sub', id: ev.EventId, name: ev.Name!, instanceId: ev.InstanceId!, input: ev.Input ?? null, version: ev.Version };
+  return {
+    kind: 'sub',
+    id: ev.EventId,
+    name: ev.Name!,
+    instanceId: ev.InstanceId!,
+    input: ev.Input ?? null,
+    version: ev.Version,
+  };
 }
 
 function policyOf(raw: any): RetryPolicy {
   const o = raw && typeof raw === 'object' ? raw : {};
-  const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  const num = (v: unknown): number | undefined =>
+    typeof v === 'number' && Number.isFinite(v) ? v : undefined;
   return {
     firstRetryIntervalInMilliseconds: num(o.firstRetryIntervalInMilliseconds) ?? 1000,
     maxNumberOfAttempts: num(o.maxNumberOfAttempts) ?? 1,

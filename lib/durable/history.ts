@@ -49,14 +49,7 @@ export const Act = {
 } as const;
 
 export type RuntimeStatus =
-  | 'Pending'
-  | 'Running'
-  | 'Completed'
-  | 'ContinuedAsNew'
-  | 'Failed'
-  | 'Canceled'
-  | 'Terminated'
-  | 'Suspended';
+  'Pending' | 'Running' | 'Completed' | 'ContinuedAsNew' | 'Failed' | 'Canceled' | 'Terminated' | 'Suspended';
 
 export const RUNTIME_STATUSES: readonly RuntimeStatus[] = [
   'Pending',
@@ -131,7 +124,10 @@ export interface RetryTag {
  */
 export function retryDelayMs(policy: RetryPolicy, attempt: number): number {
   if (attempt >= policy.maxNumberOfAttempts) return 0;
-  const coeff = typeof policy.backoffCoefficient === 'number' && policy.backoffCoefficient > 0 ? policy.backoffCoefficient : 1;
+  const coeff =
+    typeof policy.backoffCoefficient === 'number' && policy.backoffCoefficient > 0
+      ? policy.backoffCoefficient
+      : 1;
   let delay = policy.firstRetryIntervalInMilliseconds * Math.pow(coeff, attempt - 1);
   const max = policy.maxRetryIntervalInMilliseconds;
   if (typeof max === 'number' && max > 0 && delay > max) delay = max;

@@ -7,7 +7,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ProblemError, invalid, notFound, conflict } from '../errors/problem';
 import { DurableError, type DurableEngine, type Instance } from './engine';
-import { EV_NAMES, Ev, RUNTIME_STATUSES, isTerminal, parseJsonText, statusTime, type HistoryEvent, type RuntimeStatus } from './history';
+import {
+  EV_NAMES,
+  Ev,
+  RUNTIME_STATUSES,
+  isTerminal,
+  parseJsonText,
+  statusTime,
+  type HistoryEvent,
+  type RuntimeStatus,
+} from './history';
 
 export const WEBHOOK_PREFIX = '/runtime/webhooks/durabletask/';
 export const RPC_PREFIX = '/durabletask/';
@@ -61,15 +70,27 @@ function managementUrls(base: string, id: string, q: string): Record<string, str
   };
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = body === undefined ? '' : JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
 function sendProblem(res: ServerResponse, err: ProblemError, path: string): void {
   const text = JSON.stringify(err.toDocument(path));
-  res.writeHead(err.status, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(err.status, {
+    'content-type': 'application/problem+json',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -123,11 +144,18 @@ export class DurableHttpApi {
 
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
     const p = url.pathname;
-    const prefix = p.startsWith(WEBHOOK_PREFIX) ? WEBHOOK_PREFIX : p.startsWith(RPC_PREFIX) ? RPC_PREFIX : undefined;
+    const prefix = p.startsWith(WEBHOOK_PREFIX)
+      ? WEBHOOK_PREFIX
+      : p.startsWith(RPC_PREFIX)
+        ? RPC_PREFIX
+        : undefined;
     if (!prefix) return false;
     let segments: string[];
     try {
-      segments = p.slice(prefix.length).split('/').map((s) => decodeURIComponent(s));
+      segments = p
+        .slice(prefix.length)
+        .split('/')
+        .map((s) => decodeURIComponent(s));
     } catch {
       sendProblem(res, invalid([{ pointer: '', message: 'The path is not valid percent-encoding.' }]), p);
       return true;
@@ -139,8 +167,14 @@ export class DurableHttpApi {
       if (problem) sendProblem(res, problem, p);
       else if (err instanceof DurableError && err.kind === 'gone') send(res, 410, { message: err.message });
       else {
-        this.log.error(`durable: management API error on ${req.method} ${p}: ${(err as Error)?.stack ?? err}`);
-        sendProblem(res, new ProblemError('internal', 'Unexpected error in the durable management API; see the host log.'), p);
+        this.log.error(
+          `durable: management API error on ${req.method} ${p}: ${(err as Error)?.stack ?? err}`,
+        );
+        sendProblem(
+          res,
+          new ProblemError('internal', 'Unexpected error in the durable management API; see the host log.'),
+          p,
+        );
       }
     }
     return true;
@@ -150,7 +184,13 @@ export class DurableHttpApi {
     throw new ProblemError('method-not-allowed', `Use ${allowed} on this durable management endpoint.`);
   }
 
-  private async route(method: string, seg: string[], req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  private async route(
+    method: string,
+    seg: string[],
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+  ): Promise<void> {
     const [head, a, b, c] = seg;
     if (head === 'orchestrators' && a && seg.length <= 3) {
       if (method !== 'POST') this.methodNotAllowed('POST');
@@ -171,7 +211,13 @@ export class DurableHttpApi {
       const reason = url.searchParams.get('reason') ?? '';
       switch (b) {
         case 'raiseEvent': {
-          if (!c) throw invalid([{ pointer: '', message: 'The event name is missing: POST instances/{id}/raiseEvent/{eventName}.' }]);
+          if (!c)
+            throw invalid([
+              {
+                pointer: '',
+                message: 'The event name is missing: POST instances/{id}/raiseEvent/{eventName}.',
+              },
+            ]);
           const body = await jsonBody(req);
           await this.engine.raiseEvent(a, c, body);
           return send(res, 202, undefined);
@@ -198,9 +244,20 @@ export class DurableHttpApi {
     throw notFound(`No durable management endpoint at '${seg.join('/')}'.`);
   }
 
-  private async start(name: string, id: string | undefined, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  private async start(
+    name: string,
+    id: string | undefined,
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+  ): Promise<void> {
     if (id !== undefined && !/^[^\u0000-\u001f]{1,256}$/.test(id)) {
-      throw invalid([{ pointer: '/instanceId', message: 'An instance ID must be 1–256 characters without control characters.' }]);
+      throw invalid([
+        {
+          pointer: '/instanceId',
+          message: 'An instance ID must be 1–256 characters without control characters.',
+        },
+      ]);
     }
     const input = await jsonBody(req);
     const version = url.searchParams.get('version') ?? undefined;
@@ -211,7 +268,11 @@ export class DurableHttpApi {
 
   managementPayload(id: string): Record<string, string> {
     const base = `${this.baseUrl().replace(/\/+$/, '')}/runtime/webhooks/durabletask`;
-    const urls = managementUrls(base, encodeURIComponent(id), `taskHub=${encodeURIComponent(this.hub)}&connection=Storage`);
+    const urls = managementUrls(
+      base,
+      encodeURIComponent(id),
+      `taskHub=${encodeURIComponent(this.hub)}&connection=Storage`,
+    );
     return { ...urls, id };
   }
 
@@ -228,7 +289,8 @@ export class DurableHttpApi {
     }
     const status = inst.committed.status as RuntimeStatus;
     if (isTerminal(status)) send(res, 200, body);
-    else send(res, 202, body, { location: this.managementPayload(id).statusQueryGetUri!, 'retry-after': '5' });
+    else
+      send(res, 202, body, { location: this.managementPayload(id).statusQueryGetUri!, 'retry-after': '5' });
   }
 
   statusPayload(inst: Instance, showInput: boolean): Record<string, unknown> {
@@ -245,14 +307,18 @@ export class DurableHttpApi {
     };
   }
 
-  private filter(url: URL): { match: (i: Instance) => boolean; problems: Array<{ pointer: string; message: string }> } {
+  private filter(url: URL): {
+    match: (i: Instance) => boolean;
+    problems: Array<{ pointer: string; message: string }>;
+  } {
     const q = url.searchParams;
     const problems: Array<{ pointer: string; message: string }> = [];
     const time = (key: string): number | undefined => {
       const v = q.get(key);
       if (v === null || v === '') return undefined;
       const t = Date.parse(v);
-      if (Number.isNaN(t)) problems.push({ pointer: `/${key}`, message: `'${v}' is not an ISO 8601 date-time.` });
+      if (Number.isNaN(t))
+        problems.push({ pointer: `/${key}`, message: `'${v}' is not an ISO 8601 date-time.` });
       return t;
     };
     const from = time('createdTimeFrom');
@@ -263,12 +329,16 @@ export class DurableHttpApi {
       .filter(Boolean);
     for (const s of statuses) {
       if (!RUNTIME_STATUSES.includes(s as RuntimeStatus)) {
-        problems.push({ pointer: '/runtimeStatus', message: `'${s}' is not a runtime status (${RUNTIME_STATUSES.join(', ')}).` });
+        problems.push({
+          pointer: '/runtimeStatus',
+          message: `'${s}' is not a runtime status (${RUNTIME_STATUSES.join(', ')}).`,
+        });
       }
     }
     const prefix = q.get('instanceIdPrefix') ?? '';
     const match = (i: Instance): boolean =>
-      (from === undefined || Math.floor(i.committed.createdMs / 1000) * 1000 >= Math.floor(from / 1000) * 1000) &&
+      (from === undefined ||
+        Math.floor(i.committed.createdMs / 1000) * 1000 >= Math.floor(from / 1000) * 1000) &&
       (to === undefined || i.committed.createdMs <= to) &&
       (statuses.length === 0 || statuses.includes(i.committed.status)) &&
       i.committed.id.startsWith(prefix);
@@ -279,22 +349,30 @@ export class DurableHttpApi {
     const { match, problems } = this.filter(url);
     const topText = url.searchParams.get('top');
     const top = topText === null ? DEFAULT_PAGE : Number(topText);
-    if (!Number.isInteger(top) || top < 1 || top > 1000) problems.push({ pointer: '/top', message: 'top must be an integer from 1 to 1000.' });
+    if (!Number.isInteger(top) || top < 1 || top > 1000)
+      problems.push({ pointer: '/top', message: 'top must be an integer from 1 to 1000.' });
     const token = req.headers['x-ms-continuation-token'];
     let offset = 0;
     if (typeof token === 'string' && token !== '') {
       const n = Number(Buffer.from(token, 'base64url').toString('utf8'));
-      if (!Number.isInteger(n) || n < 0) problems.push({ pointer: '/x-ms-continuation-token', message: 'The continuation token is not one this host issued.' });
+      if (!Number.isInteger(n) || n < 0)
+        problems.push({
+          pointer: '/x-ms-continuation-token',
+          message: 'The continuation token is not one this host issued.',
+        });
       else offset = n;
     }
     if (problems.length) throw invalid(problems);
     const all = [...this.engine.instances.values()]
       .filter(match)
-      .sort((x, y) => x.committed.createdMs - y.committed.createdMs || (x.committed.id < y.committed.id ? -1 : 1));
+      .sort(
+        (x, y) => x.committed.createdMs - y.committed.createdMs || (x.committed.id < y.committed.id ? -1 : 1),
+      );
     const showInput = url.searchParams.get('showInput') !== 'false';
     const page = all.slice(offset, offset + top).map((i) => this.statusPayload(i, showInput));
     const headers: Record<string, string> = {};
-    if (offset + top < all.length) headers['x-ms-continuation-token'] = Buffer.from(String(offset + top)).toString('base64url');
+    if (offset + top < all.length)
+      headers['x-ms-continuation-token'] = Buffer.from(String(offset + top)).toString('base64url');
     send(res, 200, page, headers);
   }
 
@@ -307,10 +385,15 @@ export class DurableHttpApi {
   private async purgeBy(url: URL, res: ServerResponse): Promise<void> {
     const { match, problems } = this.filter(url);
     if (!url.searchParams.get('createdTimeFrom')) {
-      problems.push({ pointer: '/createdTimeFrom', message: 'createdTimeFrom is required to purge by filter.' });
+      problems.push({
+        pointer: '/createdTimeFrom',
+        message: 'createdTimeFrom is required to purge by filter.',
+      });
     }
     if (problems.length) throw invalid(problems);
-    const victims = [...this.engine.instances.values()].filter((i) => match(i) && isTerminal(i.committed.status as RuntimeStatus));
+    const victims = [...this.engine.instances.values()].filter(
+      (i) => match(i) && isTerminal(i.committed.status as RuntimeStatus),
+    );
     let n = 0;
     for (const v of victims) if (await this.engine.purge(v.rec.id)) n++;
     if (n === 0) throw notFound('No finished instances match the filter.');
@@ -322,7 +405,11 @@ export class DurableHttpApi {
 export function historyForClient(events: HistoryEvent[], showOutput: boolean): unknown[] {
   const scheduled = new Map<number, HistoryEvent>();
   for (const e of events) {
-    if (e.EventType === Ev.TaskScheduled || e.EventType === Ev.SubOrchestrationInstanceCreated || e.EventType === Ev.TimerCreated) {
+    if (
+      e.EventType === Ev.TaskScheduled ||
+      e.EventType === Ev.SubOrchestrationInstanceCreated ||
+      e.EventType === Ev.TimerCreated
+    ) {
       scheduled.set(e.EventId, e);
     }
   }
@@ -335,7 +422,10 @@ export function historyForClient(events: HistoryEvent[], showOutput: boolean): u
       case Ev.SubOrchestrationInstanceCreated:
         continue;
     }
-    const row: Record<string, unknown> = { EventType: EV_NAMES[e.EventType] ?? String(e.EventType), Timestamp: e.Timestamp };
+    const row: Record<string, unknown> = {
+      EventType: EV_NAMES[e.EventType] ?? String(e.EventType),
+      Timestamp: e.Timestamp,
+    };
     if (e.EventType === Ev.ExecutionStarted) {
       row.FunctionName = e.Name;
       row.Input = parseJsonText(e.Input) ?? null;
@@ -361,7 +451,8 @@ export function historyForClient(events: HistoryEvent[], showOutput: boolean): u
       if (showOutput) row.Input = parseJsonText(e.Input) ?? null;
     } else if (e.EventType === Ev.ExecutionCompleted) {
       row.OrchestrationStatus = e.OrchestrationStatus;
-      if (showOutput) row.Result = e.OrchestrationStatus === 'Completed' ? (parseJsonText(e.Result) ?? null) : e.Result;
+      if (showOutput)
+        row.Result = e.OrchestrationStatus === 'Completed' ? (parseJsonText(e.Result) ?? null) : e.Result;
     } else if (e.EventType === Ev.ExecutionTerminated) {
       row.Input = e.Input;
     } else if (e.Reason !== undefined) {

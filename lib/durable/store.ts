@@ -61,7 +61,10 @@ export interface LoadedPartition {
 
 /** PartitionKey/RowKey may not hold / \ # ? or control characters: percent-encode those (and %). */
 export function encodeKey(id: string): string {
-  return id.replace(/[%/\\#?\u0000-\u001f\u007f-\u009f]/g, (c) => '%' + c.charCodeAt(0).toString(16).padStart(2, '0'));
+  return id.replace(
+    /[%/\\#?\u0000-\u001f\u007f-\u009f]/g,
+    (c) => '%' + c.charCodeAt(0).toString(16).padStart(2, '0'),
+  );
 }
 
 export function historyKey(execSeq: number, episode: number, part = 0): string {
@@ -117,7 +120,8 @@ export function instanceEntity(r: InstanceRecord): TableEntity {
 }
 
 function instanceFromEntity(e: Record<string, unknown>): InstanceRecord {
-  const num = (v: unknown, d: number): number => (typeof v === 'number' ? v : typeof v === 'string' && v ? Number(v) : d);
+  const num = (v: unknown, d: number): number =>
+    typeof v === 'number' ? v : typeof v === 'string' && v ? Number(v) : d;
   const pt = num(e.ParentTaskId, -1);
   const pe = num(e.ParentExecSeq, -1);
   return {
@@ -159,7 +163,11 @@ export function commitEntities(
     const text = JSON.stringify(group);
     const parts = Math.max(1, Math.ceil(text.length / perRow));
     for (let p = 0; p < parts; p++) {
-      const e: Record<string, unknown> = { partitionKey: pk, rowKey: historyKey(first.execSeq, first.episode, p), P: parts };
+      const e: Record<string, unknown> = {
+        partitionKey: pk,
+        rowKey: historyKey(first.execSeq, first.episode, p),
+        P: parts,
+      };
       putChunks(e, 'D', text.slice(p * perRow, (p + 1) * perRow));
       rows.push(e as TableEntity);
     }
@@ -184,7 +192,9 @@ export class DurableStore {
   private outage: { since: number; lastLog: number } | undefined;
 
   constructor(opts: StoreOptions) {
-    const insecure = /UseDevelopmentStorage=true|https?:\/\/(127\.0\.0\.1|localhost|\[::1\])/i.test(opts.connectionString);
+    const insecure = /UseDevelopmentStorage=true|https?:\/\/(127\.0\.0\.1|localhost|\[::1\])/i.test(
+      opts.connectionString,
+    );
     this.table = TableClient.fromConnectionString(opts.connectionString, opts.tableName, {
       allowInsecureConnection: insecure,
       retryOptions: { maxRetries: 0 },
@@ -204,7 +214,9 @@ export class DurableStore {
       try {
         const r = await op();
         if (this.outage) {
-          this.log.warn(`durable: storage is back after ${Date.now() - this.outage.since} ms; resuming (${what})`);
+          this.log.warn(
+            `durable: storage is back after ${Date.now() - this.outage.since} ms; resuming (${what})`,
+          );
           this.outage = undefined;
         }
         return r;
@@ -213,12 +225,17 @@ export class DurableStore {
         const now = Date.now();
         if (!this.outage) {
           this.outage = { since: now, lastLog: now };
-          this.log.warn(`durable: storage unavailable (${what}: ${describeError(err)}); retrying with back-off`);
+          this.log.warn(
+            `durable: storage unavailable (${what}: ${describeError(err)}); retrying with back-off`,
+          );
         } else if (now - this.outage.lastLog > 30_000) {
           this.outage.lastLog = now;
-          this.log.warn(`durable: storage still unavailable after ${now - this.outage.since} ms (${describeError(err)})`);
+          this.log.warn(
+            `durable: storage still unavailable after ${now - this.outage.since} ms (${describeError(err)})`,
+          );
         }
-        if (this.stopped()) throw new StorageUnavailableError(`storage unavailable during shutdown: ${describeError(err)}`);
+        if (this.stopped())
+          throw new StorageUnavailableError(`storage unavailable during shutdown: ${describeError(err)}`);
         await new Promise((r) => setTimeout(r, delay).unref?.());
         delay = Math.min(delay * 2, 5000);
       }
@@ -309,7 +326,9 @@ export class DurableStore {
   }
 
   async putInbox(id: string, key: string, msg: InboxMessage): Promise<void> {
-    await this.write('save message', [{ partitionKey: encodeKey(id), rowKey: key, Msg: JSON.stringify(msg) }]);
+    await this.write('save message', [
+      { partitionKey: encodeKey(id), rowKey: key, Msg: JSON.stringify(msg) },
+    ]);
   }
 
   /** Deletes rows of one partition, ignoring rows already gone. */
@@ -320,7 +339,8 @@ export class DurableStore {
       await this.retry('delete rows', async () => {
         try {
           if (slice.length === 1) await this.table.deleteEntity(pk, slice[0]!);
-          else await this.table.submitTransaction(slice.map((k) => ['delete', { partitionKey: pk, rowKey: k }]));
+          else
+            await this.table.submitTransaction(slice.map((k) => ['delete', { partitionKey: pk, rowKey: k }]));
         } catch (err: any) {
           if (err?.statusCode !== 404) throw err;
           // A batch fails as a whole when one row is missing: fall back to one by one.
@@ -340,7 +360,9 @@ export class DurableStore {
 
   /** Deletes history rows of executions before `execSeq` (continueAsNew, restart of a finished id). */
   async purgeOlder(id: string, execSeq: number): Promise<void> {
-    const keys = (await this.listKeys(id)).filter((k) => k.startsWith('H') && Number(k.slice(1, 7)) < execSeq);
+    const keys = (await this.listKeys(id)).filter(
+      (k) => k.startsWith('H') && Number(k.slice(1, 7)) < execSeq,
+    );
     await this.deleteRows(id, keys);
   }
 
@@ -348,7 +370,9 @@ export class DurableStore {
     const pk = encodeKey(id).replace(/'/g, "''");
     return this.retry('list rows', async () => {
       const out: string[] = [];
-      const it = this.table.listEntities({ queryOptions: { filter: `PartitionKey eq '${pk}'`, select: ['RowKey'] } });
+      const it = this.table.listEntities({
+        queryOptions: { filter: `PartitionKey eq '${pk}'`, select: ['RowKey'] },
+      });
       for await (const e of it) out.push(String(e.rowKey));
       return out;
     });
@@ -358,7 +382,10 @@ export class DurableStore {
   async purge(id: string): Promise<void> {
     const keys = await this.listKeys(id);
     // The instance row last, so that a crash mid-purge leaves a findable instance.
-    await this.deleteRows(id, keys.filter((k) => k !== INSTANCE_ROW));
+    await this.deleteRows(
+      id,
+      keys.filter((k) => k !== INSTANCE_ROW),
+    );
     await this.deleteRows(id, [INSTANCE_ROW]);
   }
 }

@@ -35,8 +35,14 @@ export async function run(): Promise<void> {
     const s1 = engine.stats;
     // Replay is O(history) per episode: the cost per replayed event, and the episodes/commits ratio
     // that group commit achieves.
-    line('durable.replay_us_per_event', ((s1.orchestratorMs - s0.orchestratorMs) / (s1.replayedEvents - s0.replayedEvents)) * 1000);
-    line('durable.sequential_episodes_per_commit', (s1.episodes - s0.episodes) / Math.max(1, s1.commits - s0.commits));
+    line(
+      'durable.replay_us_per_event',
+      ((s1.orchestratorMs - s0.orchestratorMs) / (s1.replayedEvents - s0.replayedEvents)) * 1000,
+    );
+    line(
+      'durable.sequential_episodes_per_commit',
+      (s1.episodes - s0.episodes) / Math.max(1, s1.commits - s0.commits),
+    );
 
     t = performance.now();
     const b = await client.startNew('fanOut', { input: { n: N, activity: 'noop' } });
@@ -59,7 +65,10 @@ export async function run(): Promise<void> {
   }
 }
 
-function check(engine: { instances: Map<string, { rec: { status: string; output: string | null } }> }, id: string): void {
+function check(
+  engine: { instances: Map<string, { rec: { status: string; output: string | null } }> },
+  id: string,
+): void {
   const s = engine.instances.get(id)?.rec;
   if (s?.status !== 'Completed') throw new Error(`benchmark instance ${id} ended ${s?.status}: ${s?.output}`);
 }

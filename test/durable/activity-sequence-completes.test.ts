@@ -4,7 +4,13 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDurableHost, startTestAzurite, waitForFinish, type DurableTestHost, type TestAzurite } from './support/durable-host';
+import {
+  startDurableHost,
+  startTestAzurite,
+  waitForFinish,
+  type DurableTestHost,
+  type TestAzurite,
+} from './support/durable-host';
 
 let storage: TestAzurite;
 let h: DurableTestHost;
@@ -38,5 +44,8 @@ test('a sequence of 50 activities returns every result', async () => {
   const id = await h.client.startNew('sequence', { input: { n: 50 } });
   const status = await waitForFinish(h.client, id);
   assert.equal(status.runtimeStatus, 'Completed');
-  assert.deepEqual(status.output, Array.from({ length: 50 }, (_, i) => i));
+  assert.deepEqual(
+    status.output,
+    Array.from({ length: 50 }, (_, i) => i),
+  );
 });

@@ -5,7 +5,14 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDurableHost, startTestAzurite, waitForFinish, waitForStatus, type DurableTestHost, type TestAzurite } from './support/durable-host';
+import {
+  startDurableHost,
+  startTestAzurite,
+  waitForFinish,
+  waitForStatus,
+  type DurableTestHost,
+  type TestAzurite,
+} from './support/durable-host';
 
 let storage: TestAzurite;
 let h: DurableTestHost;

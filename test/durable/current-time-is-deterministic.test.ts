@@ -4,7 +4,13 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDurableHost, startTestAzurite, waitForFinish, type DurableTestHost, type TestAzurite } from './support/durable-host';
+import {
+  startDurableHost,
+  startTestAzurite,
+  waitForFinish,
+  type DurableTestHost,
+  type TestAzurite,
+} from './support/durable-host';
 
 let storage: TestAzurite;
 let h: DurableTestHost;

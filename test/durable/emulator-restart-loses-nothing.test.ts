@@ -4,7 +4,13 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDurableHost, startTestAzurite, waitForFinish, type DurableTestHost, type TestAzurite } from './support/durable-host';
+import {
+  startDurableHost,
+  startTestAzurite,
+  waitForFinish,
+  type DurableTestHost,
+  type TestAzurite,
+} from './support/durable-host';
 
 let storage: TestAzurite;
 let h: DurableTestHost;
@@ -33,8 +39,14 @@ test('orchestrations survive an emulator restart', async () => {
       Array.from({ length: N }, (_, i) => `${id}#${i}`),
     );
   }
-  assert.ok(h.log.lines.some((l) => /storage unavailable/.test(l)), 'the outage is logged');
-  assert.ok(h.log.lines.some((l) => /storage is back/.test(l)), 'the recovery is logged');
+  assert.ok(
+    h.log.lines.some((l) => /storage unavailable/.test(l)),
+    'the outage is logged',
+  );
+  assert.ok(
+    h.log.lines.some((l) => /storage is back/.test(l)),
+    'the recovery is logged',
+  );
   // Committed state matches storage: a fresh engine on the same storage sees every instance Completed.
   await h.stop();
   h = await startDurableHost(storage);

@@ -7,7 +7,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Act, Ev, retryDelayMs, type HistoryEvent } from '../../lib/durable/history';
-import { applyEvent, isSagaTrigger, newExecState, planEpisode, type PlanInput } from '../../lib/durable/episode';
+import {
+  applyEvent,
+  isSagaTrigger,
+  newExecState,
+  planEpisode,
+  type PlanInput,
+} from '../../lib/durable/episode';
 
 const base = (over: Partial<PlanInput>): PlanInput => ({
   actions: [[]],
@@ -28,7 +34,10 @@ const retry = (name: string, max: number) => ({
 test('leaves are numbered in order, compound actions depth-first, waits and continueAsNew take no id', () => {
   const s = newExecState();
   const p1 = planEpisode(s, base({ actions: [[call('A', '"x"')]] }));
-  assert.deepEqual(p1.events.map((e) => [e.EventType, e.EventId, e.Name, e.Input]), [[Ev.TaskScheduled, 0, 'A', '"x"']]);
+  assert.deepEqual(
+    p1.events.map((e) => [e.EventType, e.EventId, e.Name, e.Input]),
+    [[Ev.TaskScheduled, 0, 'A', '"x"']],
+  );
   const episode2 = [
     call('A', '"x"'),
     { actionType: Act.WhenAll, compoundActions: [call('B', { n: 1 }), call('C', 2)] },
@@ -45,7 +54,10 @@ test('leaves are numbered in order, compound actions depth-first, waits and cont
     ],
   );
   assert.equal(p2.events[0]!.Input, '{"n":1}');
-  assert.deepEqual(p2.work.map((w) => w.kind), ['activity', 'activity', 'timer']);
+  assert.deepEqual(
+    p2.work.map((w) => w.kind),
+    ['activity', 'activity', 'timer'],
+  );
   const p3 = planEpisode(
     s,
     base({ actions: [[...episode2, { actionType: Act.ContinueAsNew, input: '"again"' }]], isDone: true }),
@@ -57,45 +69,84 @@ test('leaves are numbered in order, compound actions depth-first, waits and cont
 test('retry saga: timer after a failure, next attempt when it fires, dummy timer after the last', () => {
   const s = newExecState();
   planEpisode(s, base({ actions: [[retry('F', 2)]] }));
-  const failed: HistoryEvent = { EventType: Ev.TaskFailed, EventId: -1, Timestamp: '', TaskScheduledId: 0, Reason: 'r', Details: 'd' };
+  const failed: HistoryEvent = {
+    EventType: Ev.TaskFailed,
+    EventId: -1,
+    Timestamp: '',
+    TaskScheduledId: 0,
+    Reason: 'r',
+    Details: 'd',
+  };
   assert.equal(isSagaTrigger(s, failed), true);
   const op = s.open.get(0)!;
   applyEvent(s, failed);
   const t0 = Date.parse('2026-01-01T00:00:10Z');
   const p = planEpisode(s, base({ actions: [[retry('F', 2)]], sagaTrigger: failed, nowMs: t0 }), op);
-  assert.deepEqual(p.events.map((e) => [e.EventType, e.EventId]), [[Ev.TimerCreated, 1]]);
+  assert.deepEqual(
+    p.events.map((e) => [e.EventType, e.EventId]),
+    [[Ev.TimerCreated, 1]],
+  );
   assert.equal(Date.parse(p.events[0]!.FireAt!), t0 + 1000);
   const fired: HistoryEvent = { EventType: Ev.TimerFired, EventId: -1, Timestamp: '', TimerId: 1 };
   assert.equal(isSagaTrigger(s, fired), true);
   const timerOp = s.open.get(1)!;
   applyEvent(s, fired);
   const p2 = planEpisode(s, base({ actions: [[retry('F', 2)]], sagaTrigger: fired }), timerOp);
-  assert.deepEqual(p2.events.map((e) => [e.EventType, e.EventId, e.Name, e.Input]), [[Ev.TaskScheduled, 2, 'F', '"x"']]);
+  assert.deepEqual(
+    p2.events.map((e) => [e.EventType, e.EventId, e.Name, e.Input]),
+    [[Ev.TaskScheduled, 2, 'F', '"x"']],
+  );
   const failed2 = { ...failed, TaskScheduledId: 2 };
   const op2 = s.open.get(2)!;
   applyEvent(s, failed2);
   const p3 = planEpisode(s, base({ actions: [[retry('F', 2)]], sagaTrigger: failed2, nowMs: t0 }), op2);
-  assert.equal(Date.parse(p3.events[0]!.FireAt!), t0, 'the dummy timer after the last attempt is due at once');
+  assert.equal(
+    Date.parse(p3.events[0]!.FireAt!),
+    t0,
+    'the dummy timer after the last attempt is due at once',
+  );
   assert.equal(isSagaTrigger(s, { EventType: Ev.TimerFired, EventId: -1, Timestamp: '', TimerId: 3 }), false);
 });
 
 test('the saga reaction is numbered after new leaves of the same episode', () => {
   const s = newExecState();
-  planEpisode(s, base({ actions: [[{ actionType: Act.WhenAny, compoundActions: [retry('X', 3), call('W')] }]] }));
-  const wDone: HistoryEvent = { EventType: Ev.TaskCompleted, EventId: -1, Timestamp: '', TaskScheduledId: 1, Result: '1' };
-  const xFailed: HistoryEvent = { EventType: Ev.TaskFailed, EventId: -1, Timestamp: '', TaskScheduledId: 0, Reason: 'r', Details: 'd' };
+  planEpisode(
+    s,
+    base({ actions: [[{ actionType: Act.WhenAny, compoundActions: [retry('X', 3), call('W')] }]] }),
+  );
+  const wDone: HistoryEvent = {
+    EventType: Ev.TaskCompleted,
+    EventId: -1,
+    Timestamp: '',
+    TaskScheduledId: 1,
+    Result: '1',
+  };
+  const xFailed: HistoryEvent = {
+    EventType: Ev.TaskFailed,
+    EventId: -1,
+    Timestamp: '',
+    TaskScheduledId: 0,
+    Reason: 'r',
+    Details: 'd',
+  };
   applyEvent(s, wDone);
   const op = s.open.get(0)!;
   applyEvent(s, xFailed);
   const p = planEpisode(
     s,
-    base({ actions: [[{ actionType: Act.WhenAny, compoundActions: [retry('X', 3), call('W')] }, call('Z')]], sagaTrigger: xFailed }),
+    base({
+      actions: [[{ actionType: Act.WhenAny, compoundActions: [retry('X', 3), call('W')] }, call('Z')]],
+      sagaTrigger: xFailed,
+    }),
     op,
   );
-  assert.deepEqual(p.events.map((e) => [e.EventType, e.EventId]), [
-    [Ev.TaskScheduled, 2],
-    [Ev.TimerCreated, 3],
-  ]);
+  assert.deepEqual(
+    p.events.map((e) => [e.EventType, e.EventId]),
+    [
+      [Ev.TaskScheduled, 2],
+      [Ev.TimerCreated, 3],
+    ],
+  );
 });
 
 test('a replay that no longer matches the history fails clearly', () => {
@@ -103,7 +154,10 @@ test('a replay that no longer matches the history fails clearly', () => {
   planEpisode(s, base({ actions: [[call('A')]] }));
   const p = planEpisode(s, base({ actions: [[call('B')]] }));
   assert.equal(p.outcome.kind, 'failed');
-  assert.match((p.outcome as { message: string }).message, /^Orchestrator function 'Orch' failed: Non-deterministic workflow detected.*'A'.*'B'/);
+  assert.match(
+    (p.outcome as { message: string }).message,
+    /^Orchestrator function 'Orch' failed: Non-deterministic workflow detected.*'A'.*'B'/,
+  );
 });
 
 test('callHttp and entity actions fail as not supported', () => {
@@ -116,7 +170,10 @@ test('callHttp and entity actions fail as not supported', () => {
 
 test('stored events rebuild the same open work', () => {
   const live = newExecState();
-  const p = planEpisode(live, base({ actions: [[call('A'), { actionType: Act.CreateTimer, fireAt: '2026-01-02T00:00:00Z' }]] }));
+  const p = planEpisode(
+    live,
+    base({ actions: [[call('A'), { actionType: Act.CreateTimer, fireAt: '2026-01-02T00:00:00Z' }]] }),
+  );
   const rebuilt = newExecState();
   for (const e of p.events) applyEvent(rebuilt, e);
   assert.deepEqual([...rebuilt.open.keys()], [...live.open.keys()]);
@@ -124,6 +181,14 @@ test('stored events rebuild the same open work', () => {
 });
 
 test('retry delays grow by the coefficient up to the maximum', () => {
-  const policy = { firstRetryIntervalInMilliseconds: 100, maxNumberOfAttempts: 5, backoffCoefficient: 3, maxRetryIntervalInMilliseconds: 1000 };
-  assert.deepEqual([1, 2, 3, 4, 5].map((k) => retryDelayMs(policy, k)), [100, 300, 900, 1000, 0]);
+  const policy = {
+    firstRetryIntervalInMilliseconds: 100,
+    maxNumberOfAttempts: 5,
+    backoffCoefficient: 3,
+    maxRetryIntervalInMilliseconds: 1000,
+  };
+  assert.deepEqual(
+    [1, 2, 3, 4, 5].map((k) => retryDelayMs(policy, k)),
+    [100, 300, 900, 1000, 0],
+  );
 });

@@ -6,7 +6,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock, setClock } from '../../lib/host/clock';
-import { startDurableHost, startTestAzurite, waitForFinish, waitForStatus, type DurableTestHost, type TestAzurite } from './support/durable-host';
+import {
+  startDurableHost,
+  startTestAzurite,
+  waitForFinish,
+  waitForStatus,
+  type DurableTestHost,
+  type TestAzurite,
+} from './support/durable-host';
 
 const clock = new ManualClock(Date.parse('2026-05-03T08:00:00Z'));
 let storage: TestAzurite;

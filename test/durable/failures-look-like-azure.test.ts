@@ -6,7 +6,13 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDurableHost, startTestAzurite, waitForFinish, type DurableTestHost, type TestAzurite } from './support/durable-host';
+import {
+  startDurableHost,
+  startTestAzurite,
+  waitForFinish,
+  type DurableTestHost,
+  type TestAzurite,
+} from './support/durable-host';
 
 let storage: TestAzurite;
 let h: DurableTestHost;
@@ -30,7 +36,10 @@ test('activity errors arrive with and without FailureDetails; uncaught ones fail
   const id = await h.client.startNew('activityFails');
   const s = await waitForFinish(h.client, id);
   assert.equal(s.runtimeStatus, 'Failed');
-  assert.match(s.output, /^Orchestrator function 'activityFails' failed: Activity function 'throws' failed: uncaught failure/);
+  assert.match(
+    s.output,
+    /^Orchestrator function 'activityFails' failed: Activity function 'throws' failed: uncaught failure/,
+  );
   const caughtEvents = s.history.filter((e: any) => e.EventType === 'TaskFailed');
   assert.equal(caughtEvents.length, 3);
   assert.match(caughtEvents[0].Reason, /Activity function 'throws' failed: plain failure/);

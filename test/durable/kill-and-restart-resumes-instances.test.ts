@@ -68,7 +68,9 @@ test('instances resume after SIGKILL without re-running completed activities', a
   const lines = readLines(log);
   assert.ok(lines.length > beforeRestart, 'work continued after the restart');
   const starts = new Map<string, number>();
-  for (const l of lines) if (l.startsWith('start ')) starts.set(l.slice(6), (starts.get(l.slice(6)) ?? 0) + 1);
-  for (const key of committed) assert.equal(starts.get(key), 1, `${key} was committed before the kill but ran again`);
+  for (const l of lines)
+    if (l.startsWith('start ')) starts.set(l.slice(6), (starts.get(l.slice(6)) ?? 0) + 1);
+  for (const key of committed)
+    assert.equal(starts.get(key), 1, `${key} was committed before the kill but ran again`);
   for (const id of ids) for (let i = 0; i < N; i++) assert.ok((starts.get(`${id}#${i}`) ?? 0) >= 1);
 });

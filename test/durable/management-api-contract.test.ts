@@ -6,7 +6,14 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDurableHost, startTestAzurite, waitForFinish, waitForStatus, type DurableTestHost, type TestAzurite } from './support/durable-host';
+import {
+  startDurableHost,
+  startTestAzurite,
+  waitForFinish,
+  waitForStatus,
+  type DurableTestHost,
+  type TestAzurite,
+} from './support/durable-host';
 
 let storage: TestAzurite;
 let h: DurableTestHost;
@@ -22,11 +29,22 @@ after(async () => {
 test('explicit id: idempotent repeat, conflict, restart after completion', async () => {
   const id = 'order-42';
   assert.equal(await h.client.startNew('waitForever', { instanceId: id, input: { a: 1 } }), id);
-  assert.equal(await h.client.startNew('waitForever', { instanceId: id, input: { a: 1 } }), id, 'same start again');
-  await assert.rejects(h.client.startNew('waitForever', { instanceId: id, input: { a: 2 } }), /409.*already exists/);
+  assert.equal(
+    await h.client.startNew('waitForever', { instanceId: id, input: { a: 1 } }),
+    id,
+    'same start again',
+  );
+  await assert.rejects(
+    h.client.startNew('waitForever', { instanceId: id, input: { a: 2 } }),
+    /409.*already exists/,
+  );
   await h.client.terminate(id, 'done');
   await waitForFinish(h.client, id);
-  assert.equal(await h.client.startNew('helloCities', { instanceId: id }), id, 'a finished id can start again');
+  assert.equal(
+    await h.client.startNew('helloCities', { instanceId: id }),
+    id,
+    'a finished id can start again',
+  );
   const again = await waitForFinish(h.client, id);
   assert.equal(again.name, 'helloCities');
   assert.equal(again.runtimeStatus, 'Completed');
@@ -37,7 +55,10 @@ test('unknown orchestrator is a 400 problem', async () => {
   assert.equal(res.status, 400);
   assert.equal(res.headers.get('content-type'), 'application/problem+json');
   assert.match(((await res.json()) as { detail: string }).detail, /'nope' doesn't exist/);
-  const bad = await fetch(`${h.baseUrl}/durabletask/orchestrators/helloCities`, { method: 'POST', body: '{oops' });
+  const bad = await fetch(`${h.baseUrl}/durabletask/orchestrators/helloCities`, {
+    method: 'POST',
+    body: '{oops',
+  });
   assert.equal(bad.status, 400);
 });
 
@@ -58,7 +79,9 @@ test('createCheckStatusResponse links work', async () => {
   assert.equal(body.instanceId, links.id);
   const withHistory = await fetch(`${links.statusQueryGetUri}&showHistory=true&showHistoryOutput=true`);
   const h2 = (await withHistory.json()) as any;
-  assert.ok(h2.historyEvents.some((e: any) => e.EventType === 'TaskCompleted' && e.Result === 'Hello, Tokyo!'));
+  assert.ok(
+    h2.historyEvents.some((e: any) => e.EventType === 'TaskCompleted' && e.Result === 'Hello, Tokyo!'),
+  );
   const purge = await fetch(links.purgeHistoryDeleteUri!, { method: 'DELETE' });
   assert.equal(purge.status, 200);
   assert.deepEqual(await purge.json(), { instancesDeleted: 1 });
@@ -105,9 +128,14 @@ test('status by filter pages with continuation tokens', async () => {
 
   for (const id of ids) await h.client.terminate(id, 'paging test over');
   for (const id of ids) await waitForFinish(h.client, id);
-  const purged = await h.client.purgeInstanceHistoryBy({ createdTimeFrom: from, runtimeStatus: ['Terminated' as any] });
+  const purged = await h.client.purgeInstanceHistoryBy({
+    createdTimeFrom: from,
+    runtimeStatus: ['Terminated' as any],
+  });
   assert.ok(purged.instancesDeleted >= 7);
-  const bad = await fetch(`${h.baseUrl}/runtime/webhooks/durabletask/instances/?runtimeStatus=Sleeping&createdTimeFrom=yesterday`);
+  const bad = await fetch(
+    `${h.baseUrl}/runtime/webhooks/durabletask/instances/?runtimeStatus=Sleeping&createdTimeFrom=yesterday`,
+  );
   assert.equal(bad.status, 400);
   const problem = (await bad.json()) as any;
   assert.deepEqual(problem.errors.map((e: any) => e.pointer).sort(), ['/createdTimeFrom', '/runtimeStatus']);

@@ -6,7 +6,13 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDurableHost, startTestAzurite, waitForFinish, type DurableTestHost, type TestAzurite } from './support/durable-host';
+import {
+  startDurableHost,
+  startTestAzurite,
+  waitForFinish,
+  type DurableTestHost,
+  type TestAzurite,
+} from './support/durable-host';
 
 let storage: TestAzurite;
 let h: DurableTestHost;
@@ -27,7 +33,9 @@ test('succeeds on the third attempt after two retry timers', async () => {
   assert.equal(status.runtimeStatus, 'Completed');
   assert.deepEqual(status.output, { ok: true, attempts: 3 });
   const raw = await h.engine.historyOf(h.engine.instances.get(id)!);
-  const scheduling = raw.filter((e) => e.EventType === 4 || e.EventType === 10).map((e) => [e.EventType, e.EventId]);
+  const scheduling = raw
+    .filter((e) => e.EventType === 4 || e.EventType === 10)
+    .map((e) => [e.EventType, e.EventId]);
   assert.deepEqual(scheduling, [
     [4, 0],
     [10, 1],

@@ -5,7 +5,13 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDurableHost, startTestAzurite, waitForFinish, type DurableTestHost, type TestAzurite } from './support/durable-host';
+import {
+  startDurableHost,
+  startTestAzurite,
+  waitForFinish,
+  type DurableTestHost,
+  type TestAzurite,
+} from './support/durable-host';
 
 let storage: TestAzurite;
 let h: DurableTestHost;
@@ -27,7 +33,11 @@ test('parent gets children results, a catchable child failure, and a retried chi
   assert.equal(out.generated.greeting, 'Hello, Oslo!');
   assert.equal(out.generated.instanceId, `${executionId}:0`);
   assert.equal(out.generated.parent, parentId);
-  assert.deepEqual(out.explicit, { greeting: 'Hello, Lima!', instanceId: 'explicit-child-1', parent: parentId });
+  assert.deepEqual(out.explicit, {
+    greeting: 'Hello, Lima!',
+    instanceId: 'explicit-child-1',
+    parent: parentId,
+  });
   assert.match(out.failure, /Orchestrator function 'child' failed: child failed on purpose \(x\)/);
   assert.equal(out.attempts, 2);
 

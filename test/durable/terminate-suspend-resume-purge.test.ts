@@ -5,7 +5,14 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDurableHost, startTestAzurite, waitForFinish, waitForStatus, type DurableTestHost, type TestAzurite } from './support/durable-host';
+import {
+  startDurableHost,
+  startTestAzurite,
+  waitForFinish,
+  waitForStatus,
+  type DurableTestHost,
+  type TestAzurite,
+} from './support/durable-host';
 
 let storage: TestAzurite;
 let h: DurableTestHost;
@@ -26,7 +33,11 @@ test('suspend holds events until resume; the instance then completes', async () 
   await h.client.raiseEvent(id, 'A', 1);
   await h.client.raiseEvent(id, 'B', 2);
   await new Promise((r) => setTimeout(r, 200));
-  assert.equal((await h.client.getStatus(id)).runtimeStatus, 'Suspended', 'events do not run a suspended instance');
+  assert.equal(
+    (await h.client.getStatus(id)).runtimeStatus,
+    'Suspended',
+    'events do not run a suspended instance',
+  );
   await h.client.resume(id, 'back');
   const done = await waitForFinish(h.client, id);
   assert.equal(done.runtimeStatus, 'Completed');

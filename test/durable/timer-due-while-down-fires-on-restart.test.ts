@@ -5,7 +5,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock, setClock } from '../../lib/host/clock';
-import { startDurableHost, startTestAzurite, waitForFinish, waitForStatus, type TestAzurite } from './support/durable-host';
+import {
+  startDurableHost,
+  startTestAzurite,
+  waitForFinish,
+  waitForStatus,
+  type TestAzurite,
+} from './support/durable-host';
 
 const T0 = Date.parse('2026-05-02T08:00:00Z');
 const clock = new ManualClock(T0);

@@ -5,7 +5,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock, setClock } from '../../lib/host/clock';
-import { startDurableHost, startTestAzurite, waitForFinish, waitForStatus, type DurableTestHost, type TestAzurite } from './support/durable-host';
+import {
+  startDurableHost,
+  startTestAzurite,
+  waitForFinish,
+  waitForStatus,
+  type DurableTestHost,
+  type TestAzurite,
+} from './support/durable-host';
 
 const T0 = Date.parse('2026-05-01T08:00:00Z');
 const clock = new ManualClock(T0);
@@ -23,7 +30,9 @@ after(async () => {
 
 test('a 30-minute timer fires only once the clock passes it', async () => {
   const id = await h.client.startNew('timer', { input: { minutes: 30 } });
-  const waiting = await waitForStatus(h.client, id, (s) => s.history?.some((e: any) => e.EventType === 'TimerCreated'));
+  const waiting = await waitForStatus(h.client, id, (s) =>
+    s.history?.some((e: any) => e.EventType === 'TimerCreated'),
+  );
   assert.equal(waiting.runtimeStatus, 'Running');
   clock.advance(29 * 60_000);
   await new Promise((r) => setTimeout(r, 200));

@@ -16,9 +16,10 @@ import type { DurableEngine } from '../../../lib/durable/engine';
 
 /** durable-functions' own client class (the public API only builds it from an invocation context). */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { DurableClient: DurableClientImpl } = require('durable-functions/lib/src/durableClient/DurableClient') as {
-  DurableClient: new (data: unknown) => DurableClient;
-};
+const { DurableClient: DurableClientImpl } =
+  require('durable-functions/lib/src/durableClient/DurableClient') as {
+    DurableClient: new (data: unknown) => DurableClient;
+  };
 
 export function durableClient(baseUrl: string): DurableClient {
   return new DurableClientImpl(clientInputData(baseUrl, HUB));
@@ -42,7 +43,9 @@ export interface TestAzurite {
 
 /** Azurite on free ports; `persistent` keeps data in a temp folder so a restart keeps it. */
 export async function startTestAzurite(opts: { persistent?: boolean } = {}): Promise<TestAzurite> {
-  const location = opts.persistent ? fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-durable-azurite-')) : undefined;
+  const location = opts.persistent
+    ? fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-durable-azurite-'))
+    : undefined;
   let child: RunningAzurite = await startAzurite({ inMemory: !location, location, host: '127.0.0.1' });
   const ports = child.ports;
   const self: TestAzurite = {
@@ -136,7 +139,8 @@ export async function waitForStatus(
   for (;;) {
     const s = await client.getStatus(id, { showHistory: true, showHistoryOutput: true });
     if (pred(s)) return s;
-    if (Date.now() > deadline) throw new Error(`instance ${id}: gave up waiting for ${what}; last: ${JSON.stringify(s)}`);
+    if (Date.now() > deadline)
+      throw new Error(`instance ${id}: gave up waiting for ${what}; last: ${JSON.stringify(s)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
