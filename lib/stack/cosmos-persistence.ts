@@ -246,7 +246,18 @@ export class CosmosPersistence {
     this.pending = [];
     const buf = Buffer.from(text);
     let off = 0;
-    while (off < buf.length) off += fs.writeSync(this.fd, buf, off, buf.length - off);
+    try {
+      while (off < buf.length) off += fs.writeSync(this.fd, buf, off, buf.length - off);
+    } catch (err) {
+      // Never leave half a line in the middle of the journal: restore stops at the first bad line.
+      try {
+        fs.ftruncateSync(this.fd, this.journalBytes);
+      } catch {
+        // the compaction at stop rewrites everything anyway
+      }
+      this.log(`cosmos: appending to the journal failed (${(err as Error).message}); the request fails`);
+      throw err;
+    }
     this.journalBytes += buf.length;
     this.dirty = true;
     if (this.journalBytes > this.compactBytes && !this.compactQueued) {
