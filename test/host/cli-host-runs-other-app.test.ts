@@ -66,9 +66,11 @@ test('the CLI serves another app folder: HTTP, timer and queue', async () => {
   const afterTick = (await (await fetch(`${base}/v1/state`)).json()) as {
     heartbeats: number;
     lastHeartbeatPastDue: boolean;
+    warmups: unknown[];
   };
   assert.equal(afterTick.heartbeats, 1);
   assert.equal(afterTick.lastHeartbeatPastDue, false);
+  assert.deepEqual(afterTick.warmups, [{ isPastDue: false }], 'runOnStartup ran once at start');
 
   const queue = new QueueClient(storage.connectionString, 'other-jobs');
   await queue.sendMessage('job-1'); // host.json messageEncoding "none": plain text
