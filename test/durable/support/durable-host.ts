@@ -4,6 +4,7 @@
  * own DurableClient pointed at it. Every helper stops what it started.
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import type { DurableClient } from 'durable-functions';
@@ -15,11 +16,9 @@ import { clientInputData, createDurableExtension, type DurableExtension } from '
 import type { DurableEngine } from '../../../lib/durable/engine';
 
 /** durable-functions' own client class (the public API only builds it from an invocation context). */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { DurableClient: DurableClientImpl } =
-  require('durable-functions/lib/src/durableClient/DurableClient') as {
-    DurableClient: new (data: unknown) => DurableClient;
-  };
+const { DurableClient: DurableClientImpl } = createRequire(__filename)(
+  'durable-functions/lib/src/durableClient/DurableClient',
+) as { DurableClient: new (data: unknown) => DurableClient };
 
 export function durableClient(baseUrl: string): DurableClient {
   return new DurableClientImpl(clientInputData(baseUrl, HUB));
