@@ -43,6 +43,7 @@ test('Cosmos data (databases, containers, documents, etags, deletions) survives 
       ],
       'batch',
     );
+    await runs.scripts.userDefinedFunctions.create({ id: 'double', body: 'function (x) { return x * 2; }' });
     await gone.items.create({ id: 'x' });
     await gone.delete();
     const before = await all(runs);
@@ -61,6 +62,11 @@ test('Cosmos data (databases, containers, documents, etags, deletions) survives 
       undefined,
     );
     await assert.rejects(db2.container('gone').read(), (e: any) => e.code === 404);
+
+    const doubled = await runs2.items
+      .query('SELECT VALUE udf.double(c.n) FROM c WHERE c.id = "r01"')
+      .fetchAll();
+    assert.deepEqual(doubled.resources, [200], 'user-defined functions are restored and callable');
 
     // Optimistic concurrency keeps working across the restart: the old etag still matches.
     const r05 = after.find((d) => d.id === 'r05');
