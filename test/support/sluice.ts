@@ -20,7 +20,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readStackFile } from '../../lib/stack';
+import { readStackFile, type StackFile } from '../../lib/stack';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const BIN = path.join(ROOT, 'bin', 'sluice.js');
@@ -70,6 +70,8 @@ export interface SluiceProcess {
   readonly env: Record<string, string>;
   /** The child's pid (changes on restart). */
   readonly pid: number;
+  /** `<dataDir>/stack.json` of the running child: its Azurite and Cosmos pids and ports. */
+  stackFile(): StackFile | undefined;
   /** fetch against the host; `path` is absolute (`/api/x`, `/runtime/...`) or relative to `/api/`. */
   api(path: string, init?: RequestInit): Promise<Response>;
   /** fetch + parse JSON; throws `HttpError` (with status and body) unless the answer is 2xx. */
@@ -211,6 +213,10 @@ async function launch(
     },
     get startupMs() {
       return startupMs;
+    },
+    stackFile() {
+      const file = readStackFile(dataDir);
+      return file && file.pid === child?.pid ? file : undefined;
     },
     api,
     async json(p, init = {}) {
