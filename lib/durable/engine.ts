@@ -310,6 +310,7 @@ export class DurableEngine {
     }
     const id = instanceId ?? randomUUID().replace(/-/g, '');
     const existing = this.instances.get(id);
+    if (existing) await this.settle(existing);
     if (existing && !isTerminal(existing.rec.status as RuntimeStatus)) {
       if (existing.rec.name === name && existing.rec.input === input) return id; // a retried start
       throw new DurableError(
@@ -361,6 +362,13 @@ export class DurableEngine {
     inst.pending.push({ kind: 'start' });
     this.kick(inst);
     return inst;
+  }
+
+  /** Waits until a finishing instance's last commit is written, so a new start cannot race it. */
+  private async settle(inst: Instance): Promise<void> {
+    while (isTerminal(inst.rec.status as RuntimeStatus) && inst.outbox.length > 0) {
+      await new Promise<void>((r) => inst.drained.push(r));
+    }
   }
 
   private requireLive(id: string): Instance {
@@ -864,6 +872,10 @@ export class DurableEngine {
         ev: failedEvent(Ev.SubOrchestrationInstanceFailed, w.id, reason, '', this.clock.now()),
       });
     const existing = this.instances.get(w.instanceId);
+    if (existing && isTerminal(existing.rec.status as RuntimeStatus) && existing.outbox.length > 0) {
+      void this.settle(existing).then(() => this.startChild(parent, w));
+      return;
+    }
     if (existing && !isTerminal(existing.rec.status as RuntimeStatus)) {
       if (existing.rec.parentId === parent.rec.id && existing.rec.parentTaskId === w.id) return;
       fail(
