@@ -32,7 +32,7 @@ export interface AgentOptions {
   endpoint?: string;
   /** Function key for the endpoint (`x-functions-key`). Never logged. */
   key?: string;
-  /** Jobs run at once. @default 1 */
+  /** Jobs run at once. @default setting `SLUICE_AGENT_CONCURRENCY`, else 4 */
   concurrency?: number;
   /** Heartbeat interval. @default 2000 */
   heartbeatMs?: number;
@@ -77,7 +77,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
   const pool = opts.pool;
   const agentId = opts.agentId ?? `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`;
   const workDir = opts.workDir ?? join(os.tmpdir(), 'sluice-agents', pool);
-  const concurrency = Math.max(1, opts.concurrency ?? 1);
+  const concurrency = Math.max(1, opts.concurrency ?? defaultConcurrency());
   const heartbeatMs = opts.heartbeatMs ?? 2000;
   const pollMin = opts.pollMinMs ?? 200;
   const pollMax = opts.pollMaxMs ?? 2000;
@@ -172,17 +172,17 @@ export function startAgent(opts: AgentOptions): RunningAgent {
           return undefined;
         });
         if (!claim) continue; // the message becomes visible again and is retried
-        await drop();
+        void drop(); // off the critical path: the claim already makes the job ours
         if (!claim.claimed) continue;
         const key = `${msg.runId}/${msg.jobId}`;
-        const job = runJob(claim.row.spec);
+        const job = runJob(claim.row.spec, claim.row.etag, claim.row.startedAt!);
         active.set(key, job);
         void job.done.finally(() => active.delete(key));
       }
     }
   })().catch((e: unknown) => log(`agent loop stopped: ${(e as Error).stack ?? e}`));
 
-  function runJob(spec: JobSpec): ActiveJob {
+  function runJob(spec: JobSpec, claimEtag: string, startedAt: string): ActiveJob {
     let child: ChildProcess | undefined;
     let canceled = false;
     let stopReason: 'lost' | undefined;
@@ -209,7 +209,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       done: Promise.resolve(),
     };
     job.done = (async () => {
-      const startedAt = new Date(clock.now()).toISOString();
+      let etag: string | undefined = claimEtag;
       const jobRoot = join(workDir, `${safeName(spec.jobId)}-${randomUUID().slice(0, 8)}`);
       let logw: BlobLogWriter | undefined;
       let hbTimer: ClockTimer | undefined;
@@ -222,8 +222,11 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       try {
         const beat = (): void => {
           hbTimer = clock.setTimeout(() => {
-            heartbeat(spec.runId, spec.jobId).catch((e: unknown) =>
-              log(`heartbeat ${spec.jobId}: ${(e as Error).message}`),
+            heartbeat(spec.runId, spec.jobId).then(
+              (t) => {
+                etag = t;
+              },
+              (e: unknown) => log(`heartbeat ${spec.jobId}: ${(e as Error).message}`),
             );
             beat();
           }, heartbeatMs);
@@ -236,11 +239,8 @@ export function startAgent(opts: AgentOptions): RunningAgent {
             })
             .catch(() => undefined);
         }, opts.cancelPollMs ?? 500);
-        await heartbeat(spec.runId, spec.jobId, { startedAt });
-        logw = await BlobLogWriter.create(spec.runId, spec.stepName, spec.attempt);
-        logw.note(
-          `job ${spec.jobId} (run ${spec.runId}, step ${spec.stepName}, attempt ${spec.attempt}) on agent ${agentId}`,
-        );
+        const logReady = BlobLogWriter.create(spec.runId, spec.stepName, spec.attempt);
+        logReady.catch(() => undefined);
 
         const codeDir = join(jobRoot, 'code');
         const inputsDir = join(jobRoot, 'inputs');
@@ -249,6 +249,10 @@ export function startAgent(opts: AgentOptions): RunningAgent {
         await mkdir(inputsDir, { recursive: true });
         await mkdir(outputsDir, { recursive: true });
         await writeFile(join(jobRoot, '.sluice-agent.json'), JSON.stringify({ agentPid: process.pid }));
+        logw = await logReady;
+        logw.note(
+          `job ${spec.jobId} (run ${spec.runId}, step ${spec.stepName}, attempt ${spec.attempt}) on agent ${agentId}`,
+        );
 
         const prepared = await prepare(spec, { codeDir, inputsDir, outputsDir }, logw, () => canceled);
         if ('outcome' in prepared) {
@@ -364,7 +368,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       };
       let written = false;
       try {
-        written = await completeJob(spec.runId, spec.jobId, agentId, result);
+        written = await completeJob(spec.runId, spec.jobId, agentId, result, etag);
         if (!written)
           log(`job ${spec.jobId}: the row is no longer running under this agent; result not written`);
       } catch (e) {
@@ -416,6 +420,12 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       await Promise.race([loop, new Promise((r) => setTimeout(r, 2000).unref())]);
     },
   };
+}
+
+/** Setting `SLUICE_AGENT_CONCURRENCY` (jobs an agent runs at once). @default 4 */
+export function defaultConcurrency(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.SLUICE_AGENT_CONCURRENCY);
+  return Number.isInteger(n) && n >= 1 ? n : 4;
 }
 
 function safeName(s: string): string {

@@ -296,33 +296,48 @@ export async function claimJob(runId: string, jobId: string, agentId: string): P
   if (row.state !== 'queued')
     return { claimed: false, reason: row.state === 'running' ? 'taken' : 'finished', row };
   const now = new Date(getClock().now()).toISOString();
+  let etag: string;
   try {
-    await table.updateEntity(
+    const res = await table.updateEntity(
       {
         partitionKey: tableKey(runId),
         rowKey: tableKey(jobId),
         state: 'running',
         claimedBy: agentId,
         claimedAt: now,
+        startedAt: now,
         heartbeatAt: now,
       },
       'Merge',
       { etag: row.etag },
     );
+    etag = res.etag!;
   } catch (e) {
     if (status(e) === 412) return { claimed: false, reason: 'taken' };
     throw e;
   }
-  return { claimed: true, row: (await readJob(runId, jobId))! };
+  return {
+    claimed: true,
+    row: {
+      ...row,
+      state: 'running',
+      claimedBy: agentId,
+      claimedAt: now,
+      startedAt: now,
+      heartbeatAt: now,
+      etag,
+    },
+  };
 }
 
+/** Stamps heartbeatAt; returns the row's new ETag (the agent's fast path for its final write). */
 export async function heartbeat(
   runId: string,
   jobId: string,
   fields: Record<string, unknown> = {},
-): Promise<void> {
+): Promise<string | undefined> {
   const table = await jobsTable();
-  await table.updateEntity(
+  const res = await table.updateEntity(
     {
       partitionKey: tableKey(runId),
       rowKey: tableKey(jobId),
@@ -331,6 +346,7 @@ export async function heartbeat(
     },
     'Merge',
   );
+  return res.etag;
 }
 
 async function writeResult(row: JobRow, result: JobResult): Promise<void> {
@@ -356,7 +372,17 @@ export async function completeJob(
   jobId: string,
   agentId: string,
   result: JobResult,
+  /** The ETag of the agent's own last write: while it matches, nobody else changed the row. */
+  etag?: string,
 ): Promise<boolean> {
+  if (etag) {
+    try {
+      await writeResult({ runId, jobId, etag } as JobRow, result);
+      return true;
+    } catch (e) {
+      if (status(e) !== 412) throw e;
+    }
+  }
   for (let i = 0; i < 10; i++) {
     const row = await readJob(runId, jobId);
     if (!row || row.state !== 'running' || row.claimedBy !== agentId) return false;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { startAgent } from '../../compute/agent';
+import { defaultConcurrency, startAgent } from '../../compute/agent';
 import { isValidPool } from '../../compute/targets';
 
 /**
@@ -12,7 +12,11 @@ export function register(program: Command): void {
     .command('agent')
     .description('run a compute agent that takes jobs from the pool queue sluice-jobs-<pool>')
     .requiredOption('--pool <name>', 'pool to serve (lowercase letters, digits, hyphens)')
-    .option('--concurrency <n>', 'jobs run at once', '1')
+    .option(
+      '--concurrency <n>',
+      'jobs run at once (env SLUICE_AGENT_CONCURRENCY)',
+      String(defaultConcurrency()),
+    )
     .option(
       '--work-dir <dir>',
       'where job working directories are made (default: <tmp>/sluice-agents/<pool>)',
