@@ -1,6 +1,8 @@
 import { pageOf, pagingParams, problems, type RouteSpec } from '../catalogue';
 
-/** Routes of issue 6's queue trigger (TRIGGERS: functions/queue-runs.ts). TRIGGERS: adjust as needed. */
+/** Routes of issue 6's queue trigger (TRIGGERS: functions/queue-runs.ts). */
+const decision = { $ref: '#/components/schemas/TriggerDecision' };
+
 export const routes: RouteSpec[] = [
   {
     method: 'get',
@@ -10,7 +12,7 @@ export const routes: RouteSpec[] = [
     tags: ['triggers'],
     parameters: pagingParams,
     responses: {
-      '200': { description: 'A page of rejections', schema: pageOf({ type: 'object' }) },
+      '200': { description: 'A page of rejections, newest first', schema: pageOf(decision) },
       ...problems(400),
     },
   },
@@ -18,11 +20,11 @@ export const routes: RouteSpec[] = [
     method: 'get',
     path: '/api/triggers/queue/deliveries',
     operationId: 'listQueueDeliveries',
-    summary: 'Queue messages that started (or deduplicated to) runs',
+    summary:
+      'Queue runs whose message named outputs: awaiting the run, delivered to datasets, or not delivered',
     tags: ['triggers'],
-    parameters: pagingParams,
     responses: {
-      '200': { description: 'A page of deliveries', schema: pageOf({ type: 'object' }) },
+      '200': { description: 'Deliveries, newest first', schema: pageOf(decision) },
       ...problems(400),
     },
   },
