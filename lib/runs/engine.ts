@@ -366,6 +366,9 @@ async function dispatchStep(
   const canReuse = def.reuse !== false && !doc.forceRerun;
 
   let decision: CacheDecision | undefined;
+  // The explanation is needed whenever the step runs; read it alongside the cache entry, not after it.
+  const why = explainWhy(doc, step, components, def, prev, canReuse);
+  why.catch(() => {});
   if (canReuse && prev.attempt === 0) {
     const entry = await readEntry(key);
     if (entry) {
@@ -400,7 +403,7 @@ async function dispatchStep(
       decision = explainRun({ why: 'outputs-gone', from: { runId: entry.runId, step: entry.step }, missing });
     }
   }
-  if (!decision) decision = await explainWhy(doc, step, components, def, prev, canReuse);
+  if (!decision) decision = await why;
 
   const jobId = `${step}.${attempt}`;
   if (canReuse) {
