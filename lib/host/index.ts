@@ -71,15 +71,47 @@ class HostStartError extends Error {
   override name = 'HostStartError';
 }
 
-/** Timestamped host log lines; user and invocation lines on stdout, problems on stderr. */
+/**
+ * Timestamped host log lines; user and invocation lines on stdout, problems on stderr. Info lines
+ * are written once per event-loop turn (one write for many invocations: the durable engine can run
+ * thousands per second); warnings and errors flush what is pending first, so order is kept.
+ */
 export function consoleLogger(): HostLogger {
   const ts = (): string => new Date().toISOString();
+  let pending = '';
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (!pending) return;
+    const text = pending;
+    pending = '';
+    process.stdout.write(text);
+  };
+  if (!consoleFlushInstalled) {
+    consoleFlushInstalled = true;
+    process.on('exit', () => consoleFlushers.forEach((f) => f()));
+  }
+  consoleFlushers.add(flush);
   return {
-    info: (m) => process.stdout.write(`[${ts()}] ${m}\n`),
-    warn: (m) => process.stderr.write(`[${ts()}] WARN ${m}\n`),
-    error: (m) => process.stderr.write(`[${ts()}] ERROR ${m}\n`),
+    info: (m) => {
+      pending += `[${ts()}] ${m}\n`;
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    warn: (m) => {
+      flush();
+      process.stderr.write(`[${ts()}] WARN ${m}\n`);
+    },
+    error: (m) => {
+      flush();
+      process.stderr.write(`[${ts()}] ERROR ${m}\n`);
+    },
   };
 }
+let consoleFlushInstalled = false;
+const consoleFlushers = new Set<() => void>();
 
 const DURABLE_TYPES = new Set(['orchestrationtrigger', 'activitytrigger', 'entitytrigger']);
 const DURABLE_INPUTS = new Set(['durableclient', 'orchestrationclient']);
