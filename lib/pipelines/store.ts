@@ -318,7 +318,7 @@ export async function listPipelines(
   const c = await pipelinesContainer();
   const page = await queryPage<PipelineHead>(
     c,
-    { query: "SELECT * FROM c WHERE c.type = 'pipeline'" },
+    { query: "SELECT * FROM c WHERE c.type = 'pipeline' ORDER BY c.name" },
     {
       limit: pageSize(opts.limit, 50),
       ...(opts.continuationToken ? { continuationToken: opts.continuationToken } : {}),
