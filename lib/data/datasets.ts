@@ -269,6 +269,31 @@ export async function storeTarGz(
   return { hash: m.hash, size: m.size, manifest: m.manifest };
 }
 
+/**
+ * Containers a blob-path registration may not read: Sluice's and the Functions runtime's own (keys live
+ * in azure-webjobs-secrets; registering a blob makes it downloadable through the artifacts API).
+ * Setting `SLUICE_DATASET_CONTAINERS` (comma-separated) narrows registration to the named containers.
+ * @default every container except these
+ */
+const SYSTEM_CONTAINERS = [
+  /^azure-webjobs-/,
+  /^\$/,
+  /^(artifacts|snapshots|logs)$/,
+  /-(leases|largemessages|applease)$/,
+];
+
+function containerRefusal(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (SYSTEM_CONTAINERS.some((re) => re.test(name)))
+    return `Container "${name}" belongs to Sluice or the Functions runtime; register data from a container of your own.`;
+  const allowed = (env.SLUICE_DATASET_CONTAINERS ?? '')
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
+  if (allowed.length && !allowed.includes(name))
+    return `Container "${name}" is not open for dataset registration; allowed: ${allowed.join(', ')} (setting SLUICE_DATASET_CONTAINERS).`;
+  return undefined;
+}
+
 const CONTAINER_RE = /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/;
 
 /**
@@ -290,13 +315,8 @@ export async function registerBlobPath(name: string, path: string): Promise<Regi
         message: `"${path}" is not a blob path: use "container/blob" for a file or "container/folder" for every blob under that folder.`,
       },
     ]);
-  if (containerName === ARTIFACTS_CONTAINER)
-    throw invalid([
-      {
-        pointer: ptr,
-        message: `"${containerName}" is Sluice's own store; register data from another container.`,
-      },
-    ]);
+  const refusal = containerRefusal(containerName);
+  if (refusal) throw invalid([{ pointer: ptr, message: refusal }]);
   const src = getClients().blob.getContainerClient(containerName);
   if (!(await src.exists()))
     throw invalid([{ pointer: ptr, message: `The storage account has no container "${containerName}".` }]);

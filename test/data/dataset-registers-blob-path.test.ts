@@ -58,6 +58,10 @@ test('registering an existing blob folder or blob stores its content and version
     (e: unknown) => e instanceof ProblemError && e.status === 400 && e.errors?.[0]?.pointer === '/path',
   );
   await assert.rejects(
+    registerBlobPath('x', 'azure-webjobs-secrets/host.json'),
+    (e: unknown) => e instanceof ProblemError && e.status === 400 && /Functions runtime/.test(e.message),
+  );
+  await assert.rejects(
     registerBlobPath('x', 'no-such-container/a'),
     (e: unknown) => e instanceof ProblemError && e.status === 400,
   );
