@@ -248,7 +248,7 @@ function union(a: Record<string, unknown> | undefined, b: Record<string, unknown
 /** Why a step ran or was reused: stored on the step, printed by `sluice explain`. */
 export type CacheDecision =
   | { decision: 'reused'; reason: string; from: { runId: string; step: string } }
-  | { decision: 'run'; reason: string; changes: ComponentChange[] };
+  | { decision: 'run'; reason: string; changes: ComponentChange[]; since?: string };
 
 export function explainRun(
   opts:
@@ -281,6 +281,7 @@ export function explainRun(
             ? `the latest execution (run ${opts.from.runId}) did not succeed with these components`
             : `changed since run ${opts.from.runId}: ${opts.changes.map((c) => c.message).join('; ')}`,
         changes: opts.changes,
+        since: opts.from.runId,
       };
     case 'same-key-failed':
       return { decision: 'run', reason: 'no successful execution with this key', changes: [] };

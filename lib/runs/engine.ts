@@ -487,7 +487,9 @@ async function dispatchStep(
         key,
         decision: 'run',
         reason: decision.reason,
-        ...(decision.decision === 'run' && decision.changes.length ? { changes: decision.changes } : {}),
+        ...(decision.decision === 'run' && decision.changes.length
+          ? { changes: decision.changes, since: decision.since }
+          : {}),
         components,
       },
     },

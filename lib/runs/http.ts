@@ -118,7 +118,8 @@ async function overlayLiveState(doc: RunDoc): Promise<void> {
       .filter((s) => s.status === 'Queued' && s.jobId)
       .map(async (s) => {
         const row = await readJob(doc.runId, s.jobId!).catch(() => undefined);
-        if (row?.state === 'running') {
+        // Running, or finished with the orchestration not yet recording it: either way it has started.
+        if (row && row.state !== 'queued') {
           s.status = 'Running';
           if (row.startedAt ?? row.claimedAt) s.startedAt = row.startedAt ?? row.claimedAt;
         }

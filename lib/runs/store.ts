@@ -30,6 +30,8 @@ export interface StepRecord {
     decision: 'reused' | 'run';
     reason: string;
     changes?: ComponentChange[];
+    /** The run whose execution of this step the changes are relative to. */
+    since?: string;
     components: CacheComponents;
   };
   reusedFrom?: { runId: string; step: string };

@@ -11,7 +11,13 @@ export interface StepView {
   status: string;
   attempts: number;
   pool?: string;
-  cache?: { decision: string; reason: string; key?: string; changes?: Array<{ message: string }> };
+  cache?: {
+    decision: string;
+    reason: string;
+    key?: string;
+    since?: string;
+    changes?: Array<{ message: string }>;
+  };
   reusedFrom?: { runId: string; step: string };
   waitingFor?: { runId: string; step: string };
   outputs?: Record<string, { hash: string; type: string; size?: number }>;
@@ -48,7 +54,9 @@ export function describeStep(s: StepView): string {
     case 'Running':
       return `running${s.attempts > 1 ? ` (attempt ${s.attempts})` : ''}`;
     case 'Completed': {
-      const m = (s.metrics ?? []).slice(-4).map((x) => `${x.name}=${round(x.value)}`);
+      const last = new Map<string, number>();
+      for (const x of s.metrics ?? []) last.set(x.name, x.value);
+      const m = [...last].slice(-4).map(([name, value]) => `${name}=${round(value)}`);
       return `completed${durationOf(s)}${m.length ? '  ' + m.join(' ') : ''}`;
     }
     case 'Failed':
@@ -121,8 +129,12 @@ export function explainStep(run: RunView, s: StepView): string {
     lines.push(`reused the outputs of run ${s.reusedFrom.runId}, step ${s.reusedFrom.step}`);
     if (s.cache?.reason) lines.push(`why: ${s.cache.reason}`);
   } else if (s.cache) {
-    lines.push(`ran because: ${s.cache.reason}`);
-    for (const c of s.cache.changes ?? []) lines.push(`  - ${c.message}`);
+    if (s.cache.changes?.length) {
+      lines.push(
+        `ran because ${s.cache.changes.length === 1 ? 'this' : 'these'} changed since run ${s.cache.since ?? '(earlier)'}:`,
+      );
+      for (const c of s.cache.changes) lines.push(`  - ${c.message}`);
+    } else lines.push(`ran because: ${s.cache.reason}`);
   } else if (s.status === 'Skipped' || s.status === 'Canceled' || s.status === 'NotStarted') {
     lines.push(s.error?.message ?? 'the step has not been dispatched');
   }
