@@ -73,6 +73,8 @@ export interface Instance {
   writing: boolean;
   /** Called whenever the outbox shrinks. */
   drained: Array<() => void>;
+  /** The committed prefix of a history array (clients see committed history only). */
+  committedHistory: { events: HistoryEvent[]; length: number };
 }
 
 interface OutboxItem {
@@ -83,6 +85,9 @@ interface OutboxItem {
   snapshot: InstanceRecord;
   /** Whether the instance row must be written (status, custom status or execution changed). */
   writeInstance: boolean;
+  /** The history array and its length after this episode. */
+  history: HistoryEvent[];
+  historyLength: number;
   after?: () => void;
 }
 
@@ -236,6 +241,7 @@ export class DurableEngine {
     }
     const last = inst.history[inst.history.length - 1];
     if (last) inst.lastMs = Date.parse(last.Timestamp);
+    inst.committedHistory = { events: inst.history, length: inst.history.length };
     // Pending → Running is not written to the instance row: having history means running.
     if (inst.rec.status === 'Pending' && episodes.length > 0) {
       inst.rec = { ...inst.rec, status: 'Running', updatedMs: inst.lastMs };
@@ -415,7 +421,7 @@ export class DurableEngine {
 
   /** The current execution's history (loads it for finished instances). */
   async historyOf(inst: Instance): Promise<HistoryEvent[]> {
-    if (inst.loaded) return inst.history;
+    if (inst.loaded) return inst.committedHistory.events.slice(0, inst.committedHistory.length);
     const part = await this.store.loadPartition(inst.rec.id, inst.rec.execSeq);
     return part.episodes.flatMap((e) => e.e);
   }
@@ -649,6 +655,8 @@ export class DurableEngine {
       record: { e: appended, l: plan.newLeaves, w: watermark },
       snapshot: rec,
       writeInstance,
+      history: inst.history,
+      historyLength: inst.history.length,
     };
     if (outcome.kind === 'continue') {
       // Work goes out before the commit: after a crash the replay schedules it again (at-least-once),
@@ -711,7 +719,9 @@ export class DurableEngine {
         await this.store.write('commit episodes', rows);
         this.stats.commits++;
         inst.outbox.splice(0, items.length);
-        inst.committed = items[items.length - 1]!.snapshot;
+        const lastItem = items[items.length - 1]!;
+        inst.committed = lastItem.snapshot;
+        inst.committedHistory = { events: lastItem.history, length: lastItem.historyLength };
         for (const w of inst.drained.splice(0)) w();
         const consumed = items.flatMap((i) =>
           i.record.w ? inst.consumed.filter((k) => k <= i.record.w!) : [],
@@ -777,6 +787,8 @@ export class DurableEngine {
       record: { e: events, l: [], w: m.key },
       snapshot: rec,
       writeInstance: true,
+      history: inst.history,
+      historyLength: inst.history.length,
       after: rec.status === 'Terminated' ? () => this.finished(inst) : undefined,
     });
   }
@@ -956,6 +968,7 @@ function newInstance(rec: InstanceRecord, loaded: boolean): Instance {
     writing: false,
     drained: [],
     committed: rec,
+    committedHistory: { events: [], length: 0 },
   };
 }
 
