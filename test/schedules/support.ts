@@ -7,8 +7,8 @@ import type { SluiceProcess } from '../support/sluice';
 /** Fixture pipelines for schedule and trigger scenarios (source files live next to the compiled tests' sources). */
 export const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'test', 'schedules', 'fixtures');
 
-export async function publishFixture(sluice: SluiceProcess, name: string): Promise<number> {
-  const client = new ApiClient({ endpoint: sluice.baseUrl });
+export async function publishFixture(sluice: SluiceProcess, name: string, key?: string): Promise<number> {
+  const client = new ApiClient({ endpoint: sluice.baseUrl, ...(key ? { key } : {}) });
   const quiet = { log: () => {}, err: (s: string) => process.stderr.write(s + '\n') };
   const r = await publishFile(path.join(FIXTURES, name, 'pipeline.yaml'), client, quiet);
   return r.version;
