@@ -161,3 +161,16 @@ export function presentedKey(req: IncomingMessage, url: URL): string | undefined
   const h = req.headers['x-functions-key'];
   return (Array.isArray(h) ? h[0] : h) ?? url.searchParams.get('code') ?? undefined;
 }
+
+/** A 405 problem with the `Allow` header. */
+export function methodNotAllowed(res: ServerResponse, url: URL, allow: string[]): true {
+  sendProblem(
+    res,
+    new ProblemError('method-not-allowed', `${url.pathname} accepts ${allow.join(', ')}.`),
+    url.pathname,
+    {
+      allow: allow.join(', '),
+    },
+  );
+  return true;
+}

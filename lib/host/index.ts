@@ -13,19 +13,20 @@ import { ProblemError, invalid, notFound } from '../errors/problem';
 import { isLocalCosmos, isLocalStorage } from '../config/settings';
 import { startEmbeddedStack, type RunningStack } from '../stack/index';
 import { createDurableExtension } from '../durable/index';
-import { getClock, ManualClock } from './clock';
+import { getClock } from './clock';
 import { readAppPackage, readHostJson, readLocalSettings } from './app-files';
 import { Registry, captureRegistrations, getProgrammingModel, installCoreApi } from './core-api';
 import { Invoker, runAppHooks, type FunctionEntry, type OutputValue } from './invoker';
 import { compileRoute, RouteTable } from './routes';
+import { adminHandler } from './admin';
 import {
   headerRecord,
+  methodNotAllowed,
   httpTypedData,
   keyMatches,
   presentedKey,
   readBody,
   sendHttpResult,
-  sendJson,
   sendProblem,
 } from './http-io';
 import { defaultUseMonitor, parseSchedule, resolveSetting, ScheduleMonitor, TimerListener } from './timers';
@@ -379,118 +380,16 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     let baseUrl = '';
     const clock = getClock();
 
-    const requireMaster = (req: IncomingMessage, url: URL): boolean =>
-      !masterKey || keyMatches(presentedKey(req, url), masterKey);
-
-    const handleAdmin = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
-      const path = url.pathname.replace(/\/+$/, '');
-      if (!path.startsWith('/admin/')) return false;
-      if (!requireMaster(req, url)) {
-        sendProblem(
-          res,
-          new ProblemError('unauthorized', 'The admin API needs the master key (x-functions-key).'),
-          url.pathname,
-        );
-        return true;
-      }
-      const method = req.method ?? 'GET';
-      if (path === '/admin/host/status') {
-        if (method !== 'GET') return methodNotAllowed(res, url, ['GET']);
-        sendJson(res, 200, { state, functions: [...functions.keys()], inFlight: invoker.active });
-        return true;
-      }
-      if (path === '/admin/host/clock') {
-        if (method !== 'GET') return methodNotAllowed(res, url, ['GET']);
-        sendJson(res, 200, { now: new Date(clock.now()).toISOString(), manual: clock.manual });
-        return true;
-      }
-      if (path === '/admin/host/clock/advance') {
-        if (method !== 'POST') return methodNotAllowed(res, url, ['POST']);
-        if (!(clock instanceof ManualClock) && !clock.manual) {
-          sendProblem(
-            res,
-            new ProblemError(
-              'conflict',
-              'The host runs on the system clock; start it with SLUICE_MANUAL_CLOCK=1 to move time.',
-            ),
-            url.pathname,
-          );
-          return true;
-        }
-        const ms = url.searchParams.get('ms');
-        const to = url.searchParams.get('to');
-        const problems = [];
-        let target: number | undefined;
-        if (ms !== null) {
-          if (!/^\d+$/.test(ms))
-            problems.push({ pointer: '/ms', message: 'ms must be a whole number of milliseconds (>= 0).' });
-          else target = clock.now() + Number(ms);
-        } else if (to !== null) {
-          const t = Date.parse(to);
-          if (Number.isNaN(t))
-            problems.push({
-              pointer: '/to',
-              message: 'to must be an ISO 8601 time, e.g. 2026-01-01T00:00:00Z.',
-            });
-          else target = t;
-        } else problems.push({ pointer: '', message: 'Give ?ms=N or ?to=<ISO time>.' });
-        if (problems.length) {
-          sendProblem(res, invalid(problems), url.pathname);
-          return true;
-        }
-        (clock as ManualClock).set(target!);
-        if (url.searchParams.get('wait') === 'true') {
-          // Let fired timers start their invocations, then wait for the host to go idle.
-          await new Promise((r) => setImmediate(r));
-          await invoker.drain(shutdownTimeoutMs);
-        }
-        sendJson(res, 200, { now: new Date(clock.now()).toISOString(), manual: true });
-        return true;
-      }
-      const m = /^\/admin\/functions\/([^/]+)$/.exec(path);
-      if (m) {
-        if (method !== 'POST') return methodNotAllowed(res, url, ['POST']);
-        const entry = entries.get(decodeURIComponent(m[1]!));
-        if (!entry) {
-          sendProblem(res, notFound(`No function named "${decodeURIComponent(m[1]!)}".`), url.pathname);
-          return true;
-        }
-        if (entry.isHttp || extensionTriggers.has(entry.triggerType)) {
-          sendProblem(
-            res,
-            new ProblemError(
-              'conflict',
-              `Function "${entry.fn.name}" cannot be started through the admin API; call its own trigger.`,
-            ),
-            url.pathname,
-          );
-          return true;
-        }
-        const body = await readBody(req);
-        let input: unknown;
-        try {
-          input = body.length ? (JSON.parse(body.toString('utf8')) as { input?: unknown }).input : undefined;
-        } catch (e) {
-          sendProblem(
-            res,
-            invalid([{ pointer: '', message: `The body is not valid JSON: ${(e as Error).message}` }]),
-            url.pathname,
-          );
-          return true;
-        }
-        const value =
-          entry.triggerType === 'timertrigger'
-            ? { schedule: { adjustForDST: true }, scheduleStatus: undefined, isPastDue: false }
-            : typeof input === 'string'
-              ? tryParse(input)
-              : input;
-        invoker.invoke(entry, { value, logDetail: 'admin' }).catch(() => {});
-        res.writeHead(202).end();
-        return true;
-      }
-      sendProblem(res, notFound(`No admin endpoint at ${url.pathname}.`), url.pathname);
-      return true;
-    };
+    const handleAdmin = adminHandler({
+      state: () => state,
+      functions,
+      entries,
+      extensionTriggers,
+      invoker,
+      masterKey,
+      clock,
+      waitLimitMs: shutdownTimeoutMs,
+    });
 
     const handleFunction = async (
       req: IncomingMessage,
@@ -550,16 +449,6 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
         );
         void e;
       }
-    };
-
-    const methodNotAllowed = (res: ServerResponse, url: URL, allow: string[]): true => {
-      sendProblem(
-        res,
-        new ProblemError('method-not-allowed', `${url.pathname} accepts ${allow.join(', ')}.`),
-        url.pathname,
-        { allow: allow.join(', ') },
-      );
-      return true;
     };
 
     const underPrefix = (path: string): boolean =>
@@ -809,12 +698,4 @@ function requestUrl(req: IncomingMessage, baseUrl: string): string {
     }
   }
   return `${baseUrl}${req.url ?? '/'}`;
-}
-
-function tryParse(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return s;
-  }
 }
