@@ -543,14 +543,17 @@ export class DurableEngine {
         inst.replay.push(r);
       }
     }
-    const binding = {
-      history: inst.replay,
+    const binding: Record<string, unknown> = {
       input: parseJsonText(inst.rec.input),
       instanceId: inst.rec.id,
       isReplaying: wasReplaying,
       parentInstanceId: inst.rec.parentId ?? undefined,
       ...BINDING_CONSTANTS,
     };
+    // Own but not enumerable: durable-functions checks it with hasOwnProperty and reads it, but its
+    // recursive Timestamp-to-Date walk (Utils.parseTimestampsAsDates, a third of replay time) skips it.
+    // Our OrchestratorStarted events already carry Dates, and no other replayed event has a Timestamp.
+    Object.defineProperty(binding, 'history', { value: inst.replay, enumerable: false });
 
     let state: any;
     let error: string | undefined;
