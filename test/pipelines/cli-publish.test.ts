@@ -43,7 +43,12 @@ test('sluice publish packs code, publishes, is idempotent, versions a change, an
   // Ignored files must not change the snapshot.
   writeFileSync(join(work, 'churn', 'src', 'debug.log'), 'noise');
 
-  let r = await sluice('publish', 'churn/pipeline.yaml');
+  let r = await sluice('publish', '--dry-run', 'churn/pipeline.yaml');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'churn-train: valid (nothing was uploaded or published)');
+  assert.equal(((await api.json('/api/pipelines')) as { items: unknown[] }).items.length, 0);
+
+  r = await sluice('publish', 'churn/pipeline.yaml');
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim(), 'churn-train@1');
   assert.match(r.stderr, /packed \.\/src: 3 files/);

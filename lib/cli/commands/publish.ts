@@ -49,15 +49,34 @@ export interface PublishOutcome {
   created: boolean;
 }
 
+const STDIO = {
+  log: (s: string) => process.stdout.write(s + '\n'),
+  err: (s: string) => process.stderr.write(s + '\n'),
+};
+
 /** The whole publish, for the command and for tests. Writes progress to `log`, problems to `err`. */
 export async function publishFile(
   file: string,
   client: ApiClient,
-  io: { log: (s: string) => void; err: (s: string) => void } = {
-    log: (s) => process.stdout.write(s + '\n'),
-    err: (s) => process.stderr.write(s + '\n'),
-  },
+  io: { log: (s: string) => void; err: (s: string) => void } = STDIO,
 ): Promise<PublishOutcome> {
+  return (await run(file, client, io, false))!;
+}
+
+/** `--dry-run`: validate the file and check its code directories; upload and publish nothing. */
+export async function checkFile(
+  file: string,
+  io: { log: (s: string) => void; err: (s: string) => void } = STDIO,
+): Promise<void> {
+  await run(file, new ApiClient(), io, true);
+}
+
+async function run(
+  file: string,
+  client: ApiClient,
+  io: { log: (s: string) => void; err: (s: string) => void },
+  dryRun: boolean,
+): Promise<PublishOutcome | undefined> {
   const shown = relative(process.cwd(), file) || file;
   const text = await readFile(file, 'utf8');
   const local = validateDefinitionText(text);
@@ -66,44 +85,61 @@ export async function publishFile(
     io.err(`${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was published.`);
     throw new PublishFailed(`${shown} is not a valid pipeline`);
   };
-  if (!local.ok) fail(local.errors);
-  const value = structuredClone(local.value) as { name: string; steps: Record<string, { code?: string }> };
+  const steps = (
+    local.value && typeof local.value === 'object' && !Array.isArray(local.value)
+      ? ((local.value as { steps?: unknown }).steps ?? {})
+      : {}
+  ) as Record<string, unknown>;
 
-  // Pack each distinct code directory once.
+  // Every code directory must exist; reported together with the definition's own problems.
   const base = dirname(resolve(file));
-  const refs = new Map<string, string>();
-  const problems: Problem[] = [];
-  for (const [stepName, step] of Object.entries(value.steps)) {
-    const code = step.code;
+  const dirs = new Map<string, string>(); // directory → code as written
+  const problems: Problem[] = local.ok ? [] : [...local.errors];
+  for (const [stepName, step] of Object.entries(typeof steps === 'object' && steps ? steps : {})) {
+    const code = (step as { code?: unknown } | null)?.code;
     if (typeof code !== 'string' || SNAPSHOT_REF_RE.test(code)) continue;
     const dir = resolve(base, code);
-    if (!refs.has(dir)) {
-      const st = await stat(dir).catch(() => undefined);
-      if (!st?.isDirectory()) {
-        problems.push({
-          pointer: pointer(['steps', stepName, 'code']),
-          message: `code "${code}" is not a directory (looked for ${dir}); code is a directory relative to ${shown}.`,
-        });
-        refs.set(dir, '');
-        continue;
-      }
-      const packed = await packDirectory(dir);
-      const res = await client.json<{ ref: string; files: number; bytes: number; created: boolean }>(
-        '/snapshots',
-        {
-          method: 'POST',
-          headers: { 'content-type': 'application/gzip' },
-          body: new Uint8Array(packed.archive),
-        },
-      );
-      io.err(
-        `packed ${code}: ${res.files} files, ${res.bytes} bytes → ${res.ref.slice(0, 30)}… ${res.created ? '(uploaded)' : '(already stored)'}`,
-      );
-      refs.set(dir, res.ref);
-    }
-    if (refs.get(dir)) step.code = refs.get(dir)!;
+    const st = await stat(dir).catch(() => undefined);
+    if (st?.isDirectory()) dirs.set(dir, code);
+    else
+      problems.push({
+        pointer: pointer(['steps', stepName, 'code']),
+        message: `code "${code}" is not a directory (looked for ${dir}); code is a directory relative to ${shown}.`,
+      });
   }
   if (problems.length) fail(problems);
+  const value = structuredClone(local.value) as { name: string; steps: Record<string, { code?: string }> };
+
+  // Pack and upload each distinct code directory once, then point the steps at the snapshots.
+  const refs = new Map<string, string>();
+  for (const [dir, code] of dirs) {
+    const packed = await packDirectory(dir);
+    if (dryRun) {
+      io.err(`would pack ${code}: ${packed.files.length} files, ${packed.bytes} bytes`);
+      continue;
+    }
+    const res = await client.json<{ ref: string; files: number; bytes: number; created: boolean }>(
+      '/snapshots',
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/gzip' },
+        body: new Uint8Array(packed.archive),
+      },
+    );
+    io.err(
+      `packed ${code}: ${res.files} files, ${res.bytes} bytes → ${res.ref.slice(0, 30)}… ${res.created ? '(uploaded)' : '(already stored)'}`,
+    );
+    refs.set(dir, res.ref);
+  }
+  for (const step of Object.values(value.steps)) {
+    if (typeof step.code !== 'string' || SNAPSHOT_REF_RE.test(step.code)) continue;
+    const ref = refs.get(resolve(base, step.code));
+    if (ref) step.code = ref;
+  }
+  if (dryRun) {
+    io.log(`${value.name}: valid (nothing was uploaded or published)`);
+    return undefined;
+  }
 
   try {
     const res = await client.post<{ name: string; version: number; created: boolean }>('/pipelines', value);
@@ -120,9 +156,11 @@ export function register(program: Command): void {
     .command('publish')
     .description('Validate a pipeline file, upload its code snapshots and publish it as the next version')
     .argument('<file>', 'pipeline definition (YAML or JSON)')
-    .action(async (file: string, _opts: unknown, cmd: Command) => {
+    .option('--dry-run', 'validate and check code directories only; upload and publish nothing')
+    .action(async (file: string, opts: { dryRun?: boolean }, cmd: Command) => {
       try {
-        await publishFile(resolve(file), ApiClient.fromCommand(cmd));
+        if (opts.dryRun) await checkFile(resolve(file));
+        else await publishFile(resolve(file), ApiClient.fromCommand(cmd));
       } catch (e) {
         if (e instanceof PublishFailed) {
           process.exitCode = 1;
