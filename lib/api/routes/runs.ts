@@ -8,10 +8,7 @@ import {
   type RouteSpec,
 } from '../catalogue';
 
-/**
- * Routes of issue 5 (RUNS: functions/runs.ts), pre-written from the issue text. RUNS: adjust these to
- * what you build (this file is the catalogue entry for your routes).
- */
+/** Routes of issue 5 (RUNS: functions/runs.ts, handlers in lib/runs/http.ts). */
 const TAGS = ['runs'];
 const runId = pathParam('id', 'Run id.');
 const step = pathParam('step', 'Step name.');
@@ -42,7 +39,16 @@ export const schemas: Record<string, JsonSchema> = {
   RunAccepted: {
     type: 'object',
     required: ['runId', 'status', 'statusUrl'],
-    properties: { runId: { type: 'string' }, status: { type: 'string' }, statusUrl: { type: 'string' } },
+    properties: {
+      runId: { type: 'string' },
+      status: { type: 'string' },
+      statusUrl: { type: 'string' },
+      created: {
+        type: 'boolean',
+        description: 'False when an earlier request with the same Idempotency-Key created this run.',
+      },
+      rerunOf: { type: 'string' },
+    },
   },
   StepRun: {
     type: 'object',
@@ -52,7 +58,15 @@ export const schemas: Record<string, JsonSchema> = {
         enum: ['NotStarted', 'Queued', 'Running', 'Completed', 'Reused', 'Failed', 'Canceled', 'Skipped'],
       },
       attempts: { type: 'integer' },
-      cache: { type: 'object' },
+      cache: {
+        type: 'object',
+        description:
+          'The cache decision: key, decision (reused|run), reason, changes[] since the run named in `since`, components.',
+      },
+      reusedFrom: { type: 'object', properties: { runId: { type: 'string' }, step: { type: 'string' } } },
+      waitingFor: { type: 'object', description: 'Single-flight: another run computes this step.' },
+      attemptErrors: { type: 'array', items: { type: 'object' } },
+      processMs: { type: 'number' },
       outputs: { type: 'object' },
       exitCode: { type: 'integer' },
       error: { type: 'object' },
@@ -78,6 +92,10 @@ export const schemas: Record<string, JsonSchema> = {
 
 const startResponses = {
   '202': { description: 'Run accepted', schema: { $ref: '#/components/schemas/RunAccepted' } },
+  '200': {
+    description: 'The run an earlier request with this Idempotency-Key started',
+    schema: { $ref: '#/components/schemas/RunAccepted' },
+  },
   ...problems(400, 404, 409),
 };
 
@@ -153,7 +171,7 @@ export const routes: RouteSpec[] = [
     summary: 'A new run with the same inputs, reusing whatever succeeded',
     tags: TAGS,
     parameters: [runId],
-    responses: startResponses,
+    responses: { '202': startResponses['202'], ...problems(404, 409) },
   },
   {
     method: 'get',
@@ -161,7 +179,12 @@ export const routes: RouteSpec[] = [
     operationId: 'getStepLogs',
     summary: "A step's stdout/stderr; ?follow=true streams while it runs",
     tags: TAGS,
-    parameters: [runId, step, queryParam('follow', 'Stream until the step ends.', { type: 'boolean' })],
+    parameters: [
+      runId,
+      step,
+      queryParam('follow', 'Stream until the step ends.', { type: 'boolean' }),
+      queryParam('attempt', 'An earlier attempt (default: the latest).', { type: 'integer', minimum: 1 }),
+    ],
     responses: {
       '200': { description: 'Log text', schema: { type: 'string' }, contentType: 'text/plain' },
       ...problems(404),
@@ -185,7 +208,7 @@ export const routes: RouteSpec[] = [
         schema: { type: 'string', contentEncoding: 'binary' },
         contentType: 'application/octet-stream',
       },
-      ...problems(404),
+      ...problems(400, 404),
     },
   },
 ];
