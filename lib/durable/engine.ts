@@ -865,6 +865,11 @@ export class DurableEngine {
     const fire = (): void => {
       inst.timers.delete(id);
       if (inst.rec.execSeq !== execSeq) return;
+      // System timers cap at ~24.8 days and fire early for longer ones: wait again.
+      if (this.clock.now() < at) {
+        inst.timers.set(id, this.clock.setTimeout(fire, at - this.clock.now()));
+        return;
+      }
       this.deliver(inst, {
         kind: 'event',
         ev: {
