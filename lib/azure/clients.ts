@@ -1,4 +1,3 @@
-import http from 'node:http';
 import https from 'node:https';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
@@ -53,9 +52,8 @@ export function createClients(settings: Settings): AzureClients {
     endpoint: settings.cosmosEndpoint,
     key: settings.cosmosKey,
     connectionPolicy: { enableEndpointDiscovery: !isHttp },
-    agent: isHttp
-      ? new http.Agent({ keepAlive: true, maxSockets: 64 })
-      : new https.Agent({ keepAlive: true }),
+    // @azure/cosmos allows plain http (the embedded server) only when no agent is passed; its own keeps alive.
+    ...(isHttp ? {} : { agent: new https.Agent({ keepAlive: true }) }),
   });
   let db: Promise<Database> | undefined;
   const database = (): Promise<Database> => {
