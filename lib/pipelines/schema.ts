@@ -82,7 +82,7 @@ export const PARAMETER_TYPES = ['integer', 'number', 'string', 'boolean', 'enum'
 
 export const PipelineInputSchema = z
   .strictObject({
-    type: z.literal('dataset'),
+    type: z.literal('dataset').default('dataset'),
     default: z
       .string()
       .regex(DATASET_REF_RE, {
@@ -110,7 +110,7 @@ export const SettingsSchema = z.strictObject({
   /** @default "local" */
   defaultCompute: z
     .string()
-    .regex(IDENT_RE)
+    .regex(IDENT_RE, { error: `a compute target name is ${IDENT_RULE}` })
     .default('local')
     .meta({ description: 'Compute target for steps without `compute`. Default "local".' }),
 });
@@ -141,7 +141,11 @@ const binding = z.string().meta({
 
 const commonStep = {
   description,
-  compute: z.string().regex(IDENT_RE).optional().meta({ description: 'A compute target name.' }),
+  compute: z
+    .string()
+    .regex(IDENT_RE, { error: `a compute target name is ${IDENT_RULE}` })
+    .optional()
+    .meta({ description: 'A compute target name.' }),
   env: z.record(z.string(), z.string()).optional().meta({
     description: 'Environment variables; values may use ${{parameters.X}}, ${{inputs.X}}, ${{outputs.X}}.',
   }),
@@ -192,7 +196,9 @@ export const DataTransferStepSchema = z.strictObject({
   source: binding,
   destination: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/)
+    .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, {
+      error: 'a dataset name is lowercase letters, digits, ".", "_" or "-"',
+    })
     .meta({ description: 'Dataset to register the copied data as (a new version).' }),
   ...commonStep,
 });

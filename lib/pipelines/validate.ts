@@ -217,6 +217,13 @@ function fromIssue(issue: core.$ZodIssue, root: Obj): FieldProblem[] {
       ];
     }
     case 'invalid_value':
+      if (value === undefined)
+        return [
+          {
+            pointer: pointer(path),
+            message: `${what(path)} is required; use one of ${listNames(issue.values.map(String))}.`,
+          },
+        ];
       return [
         {
           pointer: pointer(path),

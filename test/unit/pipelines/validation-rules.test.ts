@@ -187,6 +187,19 @@ describe('a definition is checked rule by rule, each problem with its pointer', 
     assert.equal(ok.ok, true, JSON.stringify(ok.errors));
   });
 
+  test('messages name the rule for compute names and missing enum fields', () => {
+    const d = example();
+    d.steps.train.compute = 'gpu pool';
+    d.steps.prep.outputs.clean = {};
+    const p = problemsOf(d);
+    expectProblem(p, '/steps/train/compute', /a compute target name is a letter or "_"/);
+    expectProblem(
+      p,
+      '/steps/prep/outputs/clean/type',
+      /"type" is required; use one of "file" and "directory"/,
+    );
+  });
+
   test('a timeout must be a duration', () => {
     const d = example();
     d.steps.train.timeout = '30 minutes';
