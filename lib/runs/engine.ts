@@ -159,7 +159,7 @@ export async function advance(
   const dispatchedRecords: Record<string, StepRecord> = {};
   let guard = 0;
   while (ready.length && guard++ < 10_000) {
-    const decisions = await Promise.all(ready.map((step) => dispatchStep(ctx, state, step, input.now, log)));
+    const decisions = await Promise.all(ready.map((step) => dispatchStep(ctx, state, step, input.now, log, sideEffects)));
     for (const d of decisions) {
       dispatchedRecords[d.step] = d.record;
       if (d.kind === 'reused') state = applySuccess(state, d.step, 'Reused', d.outputs);
@@ -290,6 +290,7 @@ async function dispatchStep(
   step: string,
   nowDet: number,
   log: (m: string) => void,
+  pending: Array<Promise<unknown>>,
 ): Promise<Dispatch> {
   const { doc, definition } = ctx;
   const def = definition.steps[step]!;
@@ -459,7 +460,8 @@ async function dispatchStep(
     return fail('platform', `could not enqueue the job for step "${step}": ${(e as Error).message}`);
   }
   void nowDet;
-  await Promise.all([
+  // Bookkeeping off the critical path: awaited by advance() together with the run document write.
+  pending.push(
     writeLatest({
       pipeline: doc.pipeline,
       step,
@@ -471,7 +473,7 @@ async function dispatchStep(
     ...Object.entries(inputs).map(([name, v]) =>
       recordConsumed(v.hash, { runId: doc.runId, step, input: name }).catch(() => {}),
     ),
-  ]);
+  );
   return {
     kind: 'queued',
     step,
