@@ -96,6 +96,30 @@ const MAX_AHEAD = 48;
 /** Characters of history per commit request (UTF-16 doubles them; the transaction limit is 4 MiB). */
 const MAX_COMMIT_CHARS = 1_500_000;
 
+/** Inputs and outputs live in the instance row (≤ 1 MiB with UTF-16): keep each well below. */
+const MAX_VALUE_CHARS = 400_000;
+/** Azure limits custom status to 16 KB. */
+const MAX_CUSTOM_STATUS_CHARS = 16 * 1024;
+
+function oversized(
+  outcome: { kind: string; output?: unknown; input?: string | null },
+  customStatus: string | null,
+): string | undefined {
+  if (customStatus !== null && customStatus.length > MAX_CUSTOM_STATUS_CHARS) {
+    return `the custom status is ${customStatus.length} characters; at most ${MAX_CUSTOM_STATUS_CHARS} are allowed.`;
+  }
+  let text: string | null | undefined;
+  if (outcome.kind === 'completed') text = JSON.stringify(outcome.output ?? null);
+  else if (outcome.kind === 'continueAsNew') text = outcome.input;
+  if (text && text.length > MAX_VALUE_CHARS) {
+    return (
+      `the ${outcome.kind === 'completed' ? 'output' : 'continueAsNew input'} is ${text.length} characters; ` +
+      `the local host stores at most ${MAX_VALUE_CHARS}. Store large values in a blob and return a reference.`
+    );
+  }
+  return undefined;
+}
+
 function rowsSize(rows: Array<Record<string, unknown>>): number {
   let n = 0;
   for (const r of rows) for (const v of Object.values(r)) if (typeof v === 'string') n += v.length;
@@ -312,6 +336,13 @@ export class DurableEngine {
         'invalid',
         `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function. ` +
           `Orchestrator functions in this app: ${known.length ? known.join(', ') : '(none)'}.`,
+      );
+    }
+    if (input !== null && input.length > MAX_VALUE_CHARS) {
+      throw new DurableError(
+        'invalid',
+        `The orchestration input is ${input.length} characters; the local host stores at most ` +
+          `${MAX_VALUE_CHARS} (Azure Table entity limit). Pass a reference (e.g. a blob name) instead.`,
       );
     }
     const id = instanceId ?? randomUUID().replace(/-/g, '');
@@ -606,7 +637,14 @@ export class DurableEngine {
     if (rec.status === 'Pending') rec.status = 'Running';
     const appended: HistoryEvent[] = [...input, ...plan.events];
     appended.push({ EventType: Ev.OrchestratorCompleted, EventId: -1, Timestamp: ts });
-    const outcome = plan.outcome;
+    let outcome = plan.outcome;
+    const tooLarge = oversized(outcome, rec.customStatus);
+    if (tooLarge) {
+      outcome = { kind: 'failed', message: `Orchestrator function '${rec.name}' failed: ${tooLarge}` };
+      if (rec.customStatus !== null && rec.customStatus.length > MAX_CUSTOM_STATUS_CHARS) {
+        rec.customStatus = inst.rec.customStatus;
+      }
+    }
     let nextExec = false;
     if (outcome.kind === 'completed') {
       rec.status = 'Completed';

@@ -72,3 +72,14 @@ test('callHttp and entities fail at once, never hang', async () => {
   const res = await fetch(`${h.baseUrl}/durabletask/entities/tally/a?op=add`, { method: 'POST', body: '1' });
   assert.equal(res.status, 501);
 });
+
+test('values beyond the storage limits fail clearly instead of breaking storage', async () => {
+  const id = await h.client.startNew('hugeOutput');
+  const s = await waitForFinish(h.client, id);
+  assert.equal(s.runtimeStatus, 'Failed');
+  assert.match(s.output, /^Orchestrator function 'hugeOutput' failed: the output is 500002 characters/);
+  await assert.rejects(
+    h.client.startNew('helloCities', { input: 'y'.repeat(500_000) }),
+    /400.*at most 400000/,
+  );
+});
