@@ -732,10 +732,37 @@ export class DurableEngine {
     if (!inst.writing) {
       inst.writing = true;
       this.track(this.flush(inst)).catch((err) => {
-        if (!this.stopping)
-          this.ctx.log.error(`durable: commit for '${inst.rec.id}' failed: ${err?.stack ?? err}`);
+        if (!this.stopping) void this.commitRejected(inst, err);
       });
     }
+  }
+
+  /**
+   * Storage refused a commit outright (not an outage): the history cannot be saved, so the instance
+   * cannot go on. Record it as Failed with the reason rather than leave it silently stuck.
+   */
+  private async commitRejected(inst: Instance, err: any): Promise<void> {
+    const reason = String(err?.message ?? err).slice(0, 2000);
+    this.ctx.log.error(`durable: storage refused the history of '${inst.rec.id}': ${reason}`);
+    const rec: InstanceRecord = {
+      ...inst.committed,
+      status: 'Failed',
+      output: JSON.stringify(
+        `Orchestrator function '${inst.rec.name}' failed: the local host could not save its history ` +
+          `(storage answered: ${reason}).`,
+      ),
+      updatedMs: this.clock.now(),
+    };
+    inst.outbox = [];
+    inst.rec = rec;
+    inst.committed = rec;
+    try {
+      await this.store.write('record failure', [instanceEntity(rec)]);
+    } catch (e: any) {
+      this.ctx.log.error(`durable: could not record the failure of '${rec.id}' either: ${e?.message ?? e}`);
+    }
+    for (const w of inst.drained.splice(0)) w();
+    this.finished(inst);
   }
 
   private async flush(inst: Instance): Promise<void> {
