@@ -205,7 +205,7 @@ export async function advance(
       }
       for (const [name, s] of Object.entries(state.steps)) syncStep(d, name, s, now);
       d.status = finished ? status : d.status === 'Queued' || input.starting ? 'Running' : d.status;
-      if (finished && !d.finishedAt) d.finishedAt = iso(now);
+      if (finished && !d.finishedAt) d.finishedAt = iso(getClock().now());
     },
     ctx.doc,
   );
