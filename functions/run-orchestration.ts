@@ -1,6 +1,7 @@
 import * as df from 'durable-functions';
-import { advance, poll, type AdvanceInput, type PollInput } from '../lib/runs/engine';
+import { abortRun, advance, poll, type AdvanceInput, type PollInput } from '../lib/runs/engine';
 import {
+  ABORT_ACTIVITY,
   ADVANCE_ACTIVITY,
   POLL_ACTIVITY,
   RUN_ORCHESTRATION,
@@ -12,3 +13,4 @@ df.app.activity(ADVANCE_ACTIVITY, {
   handler: (input: AdvanceInput, ctx) => advance(input, (m) => ctx.warn(m)),
 });
 df.app.activity(POLL_ACTIVITY, { handler: (input: PollInput) => poll(input) });
+df.app.activity(ABORT_ACTIVITY, { handler: (input: { runId: string; message: string }) => abortRun(input) });

@@ -159,7 +159,9 @@ export async function advance(
   const dispatchedRecords: Record<string, StepRecord> = {};
   let guard = 0;
   while (ready.length && guard++ < 10_000) {
-    const decisions = await Promise.all(ready.map((step) => dispatchStep(ctx, state, step, input.now, log, sideEffects)));
+    const decisions = await Promise.all(
+      ready.map((step) => dispatchStep(ctx, state, step, input.now, log, sideEffects)),
+    );
     for (const d of decisions) {
       dispatchedRecords[d.step] = d.record;
       if (d.kind === 'reused') state = applySuccess(state, d.step, 'Reused', d.outputs);
@@ -609,4 +611,35 @@ async function replyIfAsked(doc: RunDoc, log: (m: string) => void): Promise<void
       `run ${doc.runId}: could not post the summary to queue ${doc.trigger.replyTo}: ${(e as Error).message}`,
     );
   }
+}
+
+// ---------------------------------------------------------------- aborting
+
+/**
+ * The orchestration could not go on (an activity kept failing): the run ends Failed with the reason,
+ * running jobs are asked to stop, and steps not finished are marked Canceled/Skipped.
+ */
+export async function abortRun(input: { runId: string; message: string }): Promise<void> {
+  contexts.delete(input.runId);
+  const now = iso(getClock().now());
+  const doc = await updateRun(input.runId, (d) => {
+    d.status = 'Failed';
+    d.error = `the run orchestration stopped: ${input.message}`;
+    d.finishedAt ??= now;
+    for (const s of Object.values(d.steps)) {
+      if (s.status === 'Queued' || s.status === 'Running') {
+        s.status = 'Canceled';
+        s.error = { code: 'platform', message: d.error };
+      } else if (s.status === 'NotStarted') {
+        s.status = 'Skipped';
+        s.error = { code: 'skipped', message: d.error };
+      }
+    }
+  });
+  await Promise.all(
+    Object.values(doc.steps)
+      .filter((s) => s.status === 'Canceled' && s.jobId)
+      .map((s) => requestCancel(doc.runId, s.jobId!).catch(() => undefined)),
+  );
+  await replyIfAsked(doc, () => {});
 }

@@ -1,3 +1,4 @@
+import * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
 import type { JobFailureCode, JobResult } from '../compute/job';
 import type {
@@ -36,6 +37,7 @@ import {
 export const RUN_ORCHESTRATION = 'run-pipeline';
 export const ADVANCE_ACTIVITY = 'runs-advance';
 export const POLL_ACTIVITY = 'runs-poll';
+export const ABORT_ACTIVITY = 'runs-abort';
 export const CANCEL_EVENT = 'cancel';
 export const jobEventName = (jobId: string): string => `job:${jobId}`;
 
@@ -51,8 +53,29 @@ function failureOf(r: JobResult): { code: JobFailureCode; message: string } {
   return { code: 'platform', message: `the job ended ${r.state} without a failure record` };
 }
 
+/** Storage and Cosmos hiccups should not fail a run: activities retry 1 s, 2 s, 4 s, 8 s apart. */
+function activityRetry(): df.RetryOptions {
+  const r = new df.RetryOptions(1000, 5);
+  r.backoffCoefficient = 2;
+  return r;
+}
+
 export function* runOrchestrator(context: OrchestrationContext): Generator<Task, RunStatus, unknown> {
   const input = context.df.getInput() as OrchestrationInput;
+  try {
+    return yield* orchestrate(context, input);
+  } catch (e) {
+    // An activity failed through all its retries: end the run as Failed, saying why, rather than leave it Running.
+    const message = e instanceof Error ? e.message : String(e);
+    yield context.df.callActivityWithRetry(ABORT_ACTIVITY, activityRetry(), { runId: input.runId, message });
+    return 'Failed';
+  }
+}
+
+function* orchestrate(
+  context: OrchestrationContext,
+  input: OrchestrationInput,
+): Generator<Task, RunStatus, unknown> {
   const graph = input.graph;
   const now = (): number => context.df.currentUtcDateTime.getTime();
   let state: PlanState = initialState(graph);
@@ -105,7 +128,11 @@ export function* runOrchestrator(context: OrchestrationContext): Generator<Task,
         cancel,
         ...(starting ? { starting } : {}),
       };
-      const out = (yield context.df.callActivity(ADVANCE_ACTIVITY, req)) as AdvanceOutput;
+      const out = (yield context.df.callActivityWithRetry(
+        ADVANCE_ACTIVITY,
+        activityRetry(),
+        req,
+      )) as AdvanceOutput;
       state = out.state;
       starting = false;
       observations = [];
