@@ -3,13 +3,11 @@
  * and queue triggers, hooks, the durable engine as an extension — against the embedded Azure stack
  * or real services. See lib/host/README.md for the invariants.
  */
-import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ProblemError, invalid, notFound } from '../errors/problem';
 import { isLocalCosmos, isLocalStorage } from '../config/settings';
 import { startEmbeddedStack, type RunningStack } from '../stack/index';
 import { createDurableExtension } from '../durable/index';
@@ -19,16 +17,7 @@ import { Registry, captureRegistrations, getProgrammingModel, installCoreApi } f
 import { Invoker, runAppHooks, type FunctionEntry, type OutputValue } from './invoker';
 import { compileRoute, RouteTable } from './routes';
 import { adminHandler } from './admin';
-import {
-  headerRecord,
-  methodNotAllowed,
-  httpTypedData,
-  keyMatches,
-  presentedKey,
-  readBody,
-  sendHttpResult,
-  sendProblem,
-} from './http-io';
+import { requestListener } from './http-dispatch';
 import { defaultUseMonitor, parseSchedule, resolveSetting, ScheduleMonitor, TimerListener } from './timers';
 import { QueueClients, QueueListener, queueNameOf, queueSettings, writeQueueOutput } from './queues';
 import type { BindingInfo, HostContext, HostExtension, HostLogger, RegisteredFunction } from './types';
@@ -391,134 +380,20 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       waitLimitMs: shutdownTimeoutMs,
     });
 
-    const handleFunction = async (
-      req: IncomingMessage,
-      res: ServerResponse,
-      url: URL,
-      entry: FunctionEntry,
-      params: Record<string, string>,
-    ): Promise<void> => {
-      const authLevel = String(entry.fn.trigger.authLevel ?? 'anonymous').toLowerCase();
-      if (authLevel !== 'anonymous' && (functionKey || masterKey)) {
-        const key = presentedKey(req, url);
-        const ok =
-          authLevel === 'admin' ? keyMatches(key, masterKey) : keyMatches(key, functionKey, masterKey);
-        if (!ok) {
-          sendProblem(
-            res,
-            new ProblemError(
-              'unauthorized',
-              `Function "${entry.fn.name}" needs ${authLevel === 'admin' ? 'the master key' : 'a function key'}: send it in the x-functions-key header or the code query parameter.`,
-            ),
-            url.pathname,
-          );
-          return;
-        }
-      }
-      const body = await readBody(req);
-      const fullUrl = requestUrl(req, baseUrl);
-      const invocationId = randomUUID();
-      try {
-        const result = registry.httpStreamRequested
-          ? await invoker.invoke(entry, {
-              replaceTrigger: () =>
-                appHttpRequest({
-                  method: req.method,
-                  url: fullUrl,
-                  headers: headerRecord(req),
-                  params,
-                  body: body.length ? { bytes: body } : undefined,
-                }),
-              logDetail: `${req.method} ${url.pathname}`,
-              invocationId,
-            })
-          : await invoker.invoke(entry, {
-              triggerData: httpTypedData(req, fullUrl, params, body),
-              logDetail: `${req.method} ${url.pathname}`,
-              invocationId,
-            });
-        await sendHttpResult(res, result.returnValue, req.method ?? 'GET');
-      } catch (e) {
-        sendProblem(
-          res,
-          new ProblemError(
-            'internal',
-            `Function "${entry.fn.name}" failed (invocation ${invocationId}); see the host log.`,
-          ),
-          url.pathname,
-        );
-        void e;
-      }
-    };
-
-    const underPrefix = (path: string): boolean =>
-      prefix === '' ||
-      path.toLowerCase() === `/${prefix}` ||
-      path.toLowerCase().startsWith(`/${prefix.toLowerCase()}/`);
-
-    const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-      let url: URL;
-      try {
-        url = new URL(req.url ?? '/', baseUrl || 'http://127.0.0.1');
-      } catch {
-        sendProblem(res, invalid([{ pointer: '', message: 'The request URL is not valid.' }]), '/');
-        return;
-      }
-      try {
-        if (state === 'starting' || state === 'stopped') {
-          sendProblem(
-            res,
-            new ProblemError('unavailable', `The host is ${state}; try again shortly.`),
-            url.pathname,
-            {
-              'retry-after': '1',
-            },
-          );
-          return;
-        }
-        if (await handleAdmin(req, res, url)) return;
-        if (underPrefix(url.pathname)) {
-          if (state !== 'running') {
-            sendProblem(
-              res,
-              new ProblemError('unavailable', 'The host is shutting down and takes no new work.'),
-              url.pathname,
-              {
-                connection: 'close',
-              },
-            );
-            return;
-          }
-          const found = routes.lookup(req.method ?? 'GET', url.pathname);
-          if (found.kind === 'match')
-            return await handleFunction(req, res, url, found.route.target, found.params);
-          if (found.kind === 'method-not-allowed') {
-            methodNotAllowed(res, url, found.allow);
-            return;
-          }
-          if (prefix !== '') {
-            sendProblem(res, notFound(`No function serves ${url.pathname}.`), url.pathname);
-            return;
-          }
-        }
-        for (const e of extensions) if (e.handleHttp && (await e.handleHttp(req, res, url))) return;
-        sendProblem(
-          res,
-          notFound(`No function serves ${url.pathname}; app routes are under /${prefix}.`),
-          url.pathname,
-        );
-      } catch (e) {
-        if (e instanceof ProblemError) sendProblem(res, e, url.pathname);
-        else {
-          log.error(`Host error for ${req.method} ${url.pathname}: ${(e as Error).stack ?? e}`);
-          sendProblem(
-            res,
-            new ProblemError('internal', 'The host failed to handle the request; see the host log.'),
-            url.pathname,
-          );
-        }
-      }
-    };
+    const onRequest = requestListener({
+      state: () => state,
+      baseUrl: () => baseUrl,
+      prefix,
+      routes,
+      invoker,
+      registry,
+      functionKey,
+      masterKey,
+      extensions,
+      handleAdmin,
+      appHttpRequest,
+      log,
+    });
 
     const server: Server = createServer({ keepAliveTimeout: 5000 }, (req, res) => void onRequest(req, res));
     const port = opts.port ?? 7071;
@@ -611,6 +486,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
               monitor,
               invoke: (value) =>
                 invoker.invoke(entry, { value, logDetail: value.isPastDue ? 'isPastDue' : undefined }),
+              track: (work) => invoker.track(work),
               log,
             }),
           );
@@ -685,17 +561,4 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
   } catch (e) {
     return failStart(e);
   }
-}
-
-/** The URL the client used (its Host header), as Azure gives it; the listening address otherwise. */
-function requestUrl(req: IncomingMessage, baseUrl: string): string {
-  const host = req.headers.host;
-  if (host && /^[A-Za-z0-9.\-]+(:\d+)?$|^\[[0-9A-Fa-f:.]+\](:\d+)?$/.test(host)) {
-    try {
-      return new URL(req.url ?? '/', `http://${host}`).href;
-    } catch {
-      // fall through to the listening address
-    }
-  }
-  return `${baseUrl}${req.url ?? '/'}`;
 }

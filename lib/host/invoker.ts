@@ -217,11 +217,24 @@ export class Invoker {
       this.logLine(name, invocationId, started, `Failed: ${shortMessage(err)}`, opts.logDetail);
       throw err;
     } finally {
-      if (--this.inFlight === 0 && this.drainWaiters.length) {
-        const waiters = this.drainWaiters;
-        this.drainWaiters = [];
-        for (const w of waiters) w();
-      }
+      this.settled();
+    }
+  }
+
+  /** Counts background host work (e.g. a timer run's status write) as in flight until it settles. */
+  track(work: Promise<unknown>): void {
+    this.inFlight++;
+    work.then(
+      () => this.settled(),
+      () => this.settled(),
+    );
+  }
+
+  private settled(): void {
+    if (--this.inFlight === 0 && this.drainWaiters.length) {
+      const waiters = this.drainWaiters;
+      this.drainWaiters = [];
+      for (const w of waiters) w();
     }
   }
 

@@ -16,6 +16,8 @@ export class TimerScheduleError extends Error {
 export interface Schedule {
   readonly expression: string;
   next(after: number): number;
+  /** The latest occurrence at or before `t`. */
+  latest(t: number): number;
 }
 
 /** Resolves `%SETTING%` binding expressions against the environment, as the Functions host does. */
@@ -49,6 +51,11 @@ export function parseSchedule(expression: string, functionName: string): Schedul
     next(after: number): number {
       return CronExpressionParser.parse(expr, { currentDate: new Date(after), tz })
         .next()
+        .getTime();
+    },
+    latest(t: number): number {
+      return CronExpressionParser.parse(expr, { currentDate: new Date(t + 1), tz })
+        .prev()
         .getTime();
     },
   };
@@ -128,6 +135,8 @@ export interface TimerTriggerOptions {
   useMonitor: boolean;
   monitor: ScheduleMonitor | undefined;
   invoke(value: TimerInfo): Promise<unknown>;
+  /** Counts a run (invocation plus status bookkeeping) as host work, so drains wait for it. */
+  track(work: Promise<unknown>): void;
   log: HostLogger;
 }
 
@@ -171,27 +180,44 @@ export class TimerListener {
           `Timer '${this.o.functionName}' missed its occurrence at ${stored!.next}; running it now (past due).`,
         );
       // In the background, like the Functions host: start-up is not held up by the app's function.
-      this.running = this.fire(now, pastDue, stored).finally(() => this.arm());
+      this.run(now, pastDue, stored, now);
       return;
     }
     if (this.o.useMonitor && this.o.monitor && !stored) await this.persist(now).catch(() => {});
-    this.arm();
+    this.arm(now);
   }
 
-  private arm(): void {
+  private run(
+    occurrence: number,
+    isPastDue: boolean,
+    stored: ScheduleStatus | undefined,
+    armFrom: number,
+  ): void {
+    const work = this.fire(occurrence, isPastDue, stored).finally(() => this.arm(armFrom));
+    this.running = work;
+    this.o.track(work);
+  }
+
+  /**
+   * Waits for the first occurrence after `from`. Runs of one timer never overlap; occurrences that
+   * passed during a run, or in one jump of a manual clock, run once, as the latest of them.
+   */
+  private arm(from: number): void {
     if (this.stopped) return;
     const clock = getClock();
-    const now = clock.now();
-    const next = this.o.schedule.next(now);
-    const wait = (): void => {
-      this.timer = clock.setTimeout(() => {
-        if (this.stopped) return;
-        // System clock timers cap at ~24.8 days; re-arm until the occurrence is due.
-        if (clock.now() < next) return wait();
-        this.running = this.fire(next, false, undefined).finally(() => this.arm());
-      }, next - clock.now());
+    const next = this.o.schedule.next(from);
+    const due = (): void => {
+      if (this.stopped) return;
+      const now = clock.now();
+      // System clock timers cap at ~24.8 days: wait again until the occurrence is due.
+      if (now < next) {
+        this.timer = clock.setTimeout(due, next - now);
+        return;
+      }
+      const occurrence = Math.max(next, this.o.schedule.latest(now));
+      this.run(occurrence, false, undefined, occurrence);
     };
-    wait();
+    due();
   }
 
   private async fire(
@@ -223,7 +249,8 @@ export class TimerListener {
 
   private async persist(from: number): Promise<void> {
     const clock = getClock();
-    const next = this.o.schedule.next(Math.max(from, clock.now()));
+    // The occurrence after this one, even if it already passed: a restart then runs it past due.
+    const next = this.o.schedule.next(from);
     await this.o.monitor!.write(this.o.functionName, {
       last: this.last,
       next: iso(next),

@@ -1,6 +1,7 @@
 /**
  * Behaviour: a six-field NCRONTAB timer fires at each occurrence of the process clock; with a manual
- * clock, POST /admin/host/clock/advance moves time and the timer fires without waiting.
+ * clock, POST /admin/host/clock/advance moves time and the timer fires without waiting. Occurrences
+ * passed in one jump run once.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,6 +51,12 @@ test('the timer fires once per occurrence as the clock passes it', async () => {
   const second = await events(host, 'tick');
   assert.equal(second.length, 2);
   assert.equal((second[1]!.scheduleStatus as { last: string }).last, '2026-03-01T10:05:00.000Z');
+
+  // One jump over twelve occurrences runs once, as the latest of them.
+  await advance('ms=3600000'); // 11:10:00
+  const third = await events(host, 'tick');
+  assert.equal(third.length, 3);
+  assert.equal((third[2]!.scheduleStatus as { next: string }).next, '2026-03-01T11:10:00.000Z');
 });
 
 test('bad clock moves are 400 problems naming the parameter', async () => {
