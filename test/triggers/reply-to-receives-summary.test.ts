@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSluice, type SluiceProcess } from '../support/sluice';
-import { eventually, publishFixture } from '../schedules/support';
+import { ENDED, eventually, publishFixture, runsOf } from '../schedules/support';
 import { peekAll, sendJson } from './support';
 
 let sluice: SluiceProcess;
@@ -13,6 +13,20 @@ after(() => sluice?.stop());
 
 test('a message with replyTo gets a summary of the run on that queue when the run ends', async () => {
   const messageId = await sendJson(sluice, 'sluice-runs', { pipeline: 'tick', replyTo: 'tick-replies' });
+  // Follow the run first, so a failure names the run's own error rather than a missing reply.
+  const [started] = await eventually('the run to start', async () => {
+    const r = await runsOf(sluice, 'tick');
+    return r.length > 0 && r;
+  });
+  const ended = await eventually(
+    'the run to end',
+    async () => {
+      const r = await sluice.json(`/api/runs/${started.runId}`);
+      return ENDED.includes(r.status) && r;
+    },
+    120_000,
+  );
+  assert.equal(ended.status, 'Completed', JSON.stringify(ended));
   const [reply] = await eventually(
     'a reply',
     async () => {
