@@ -16,7 +16,7 @@ import { DataError } from '../data/errors';
 import { extractCode } from './code';
 import { failureFor, type JobOutcome } from './failures';
 import type { JobOutput, JobResult, JobSpec } from './job';
-import { claimJob, completeJob, decodeMessage, heartbeat, jobQueue, readJob } from './jobs';
+import { claimJob, completeJob, decodeMessage, heartbeat, jobQueue, readJob, type JobRow } from './jobs';
 import { BlobLogWriter } from './log-stream';
 import { substitute, unknownPlaceholderMessage } from './placeholders';
 import { onCancel, onWake } from './wake';
@@ -92,7 +92,34 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     woken = true;
     wakeSleeper?.();
   };
-  const offWake = onWake(pool, wake);
+  let reserved = 0;
+  const offWake = onWake(pool, (enqueued) => {
+    wake();
+    if (enqueued && !stopped && active.size + reserved < concurrency) void handOff(enqueued);
+  });
+
+  /** Claims a job enqueued in this process straight from its row (no queue receive, no row read). */
+  async function handOff(enqueued: JobRow): Promise<void> {
+    reserved++;
+    try {
+      const claim = await claimJob(enqueued.runId, enqueued.jobId, agentId, enqueued);
+      if (claim.claimed) start(claim.row);
+    } catch (e) {
+      log(`claiming ${enqueued.runId}/${enqueued.jobId} failed: ${(e as Error).message}`);
+    } finally {
+      reserved--;
+    }
+  }
+
+  function start(row: JobRow): void {
+    const key = `${row.runId}/${row.jobId}`;
+    const job = runJob(row.spec, row.etag, row.startedAt!);
+    active.set(key, job);
+    void job.done.finally(() => {
+      active.delete(key);
+      wake(); // a slot is free: look at the queue again now
+    });
+  }
   const offCancel = onCancel((runId, jobId) => active.get(`${runId}/${jobId}`)?.cancel());
 
   const sleep = (ms: number): Promise<void> =>
@@ -134,9 +161,9 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     await ready;
     let idle = pollMin;
     while (!stopped && queue) {
-      const free = concurrency - active.size;
+      const free = concurrency - active.size - reserved;
       if (free <= 0) {
-        await Promise.race([...active.values()].map((j) => j.done));
+        await sleep(pollMax); // a finishing job wakes the loop
         continue;
       }
       let messages: Awaited<ReturnType<QueueClient['receiveMessages']>>['receivedMessageItems'] = [];
@@ -174,10 +201,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
         if (!claim) continue; // the message becomes visible again and is retried
         void drop(); // off the critical path: the claim already makes the job ours
         if (!claim.claimed) continue;
-        const key = `${msg.runId}/${msg.jobId}`;
-        const job = runJob(claim.row.spec, claim.row.etag, claim.row.startedAt!);
-        active.set(key, job);
-        void job.done.finally(() => active.delete(key));
+        start(claim.row);
       }
     }
   })().catch((e: unknown) => log(`agent loop stopped: ${(e as Error).stack ?? e}`));
@@ -239,8 +263,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
             })
             .catch(() => undefined);
         }, opts.cancelPollMs ?? 500);
-        const logReady = BlobLogWriter.create(spec.runId, spec.stepName, spec.attempt);
-        logReady.catch(() => undefined);
+        logw = BlobLogWriter.open(spec.runId, spec.stepName, spec.attempt);
 
         const codeDir = join(jobRoot, 'code');
         const inputsDir = join(jobRoot, 'inputs');
@@ -249,7 +272,6 @@ export function startAgent(opts: AgentOptions): RunningAgent {
         await mkdir(inputsDir, { recursive: true });
         await mkdir(outputsDir, { recursive: true });
         await writeFile(join(jobRoot, '.sluice-agent.json'), JSON.stringify({ agentPid: process.pid }));
-        logw = await logReady;
         logw.note(
           `job ${spec.jobId} (run ${spec.runId}, step ${spec.stepName}, attempt ${spec.attempt}) on agent ${agentId}`,
         );
@@ -374,8 +396,8 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       } catch (e) {
         log(`job ${spec.jobId}: writing the result failed: ${(e as Error).message}`);
       }
-      await rm(jobRoot, { recursive: true, force: true }).catch(() => undefined);
       if (written) await notify(spec, result);
+      await rm(jobRoot, { recursive: true, force: true }).catch(() => undefined);
     })().catch((e: unknown) => log(`job ${spec.jobId} crashed: ${(e as Error).stack ?? e}`));
     return job;
   }

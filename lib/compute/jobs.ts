@@ -158,16 +158,28 @@ export async function enqueueJob(spec: JobSpec): Promise<JobRow> {
     createdAt: spec.createdAt || new Date(getClock().now()).toISOString(),
   };
   putChunks(entity, 'spec', spec);
+  let row: JobRow;
   try {
-    await table.createEntity(entity);
+    const res = await table.createEntity(entity);
+    row = {
+      runId: spec.runId,
+      jobId: spec.jobId,
+      state: 'queued',
+      pool: spec.pool,
+      stepName: spec.stepName,
+      attempt: spec.attempt,
+      spec,
+      createdAt: entity.createdAt as string,
+      etag: res.etag!,
+    };
   } catch (e) {
     if (status(e) !== 409) throw e;
+    row = (await readJob(spec.runId, spec.jobId))!;
   }
-  const row = (await readJob(spec.runId, spec.jobId))!;
   if (row.state === 'queued') {
     const q = await jobQueue(spec.pool);
     await q.sendMessage(encodeMessage({ runId: spec.runId, jobId: spec.jobId }), { messageTimeToLive: -1 });
-    wakeAgents(spec.pool);
+    wakeAgents(spec.pool, row);
   }
   return row;
 }
@@ -289,12 +301,27 @@ export type ClaimOutcome =
   { claimed: true; row: JobRow } | { claimed: false; reason: 'missing' | 'taken' | 'finished'; row?: JobRow };
 
 /** queued → running for `agentId`, conditionally on the row's ETag. */
-export async function claimJob(runId: string, jobId: string, agentId: string): Promise<ClaimOutcome> {
-  const table = await jobsTable();
+export async function claimJob(
+  runId: string,
+  jobId: string,
+  agentId: string,
+  /** The row as enqueued (in-process hand-off): claimed on its ETag without reading it first. */
+  known?: JobRow,
+): Promise<ClaimOutcome> {
+  if (known) {
+    const fast = await claimRow(known, agentId);
+    if (fast.claimed) return fast;
+  }
   const row = await readJob(runId, jobId);
   if (!row) return { claimed: false, reason: 'missing' };
   if (row.state !== 'queued')
     return { claimed: false, reason: row.state === 'running' ? 'taken' : 'finished', row };
+  return claimRow(row, agentId);
+}
+
+async function claimRow(row: JobRow, agentId: string): Promise<ClaimOutcome> {
+  const { runId, jobId } = row;
+  const table = await jobsTable();
   const now = new Date(getClock().now()).toISOString();
   let etag: string;
   try {

@@ -45,26 +45,49 @@ export class BlobLogWriter {
   lastError: unknown;
 
   private constructor(
-    private readonly blob: AppendBlobClient,
+    private readonly blob: () => AppendBlobClient,
     private readonly flushMs: number,
     private readonly flushBytes: number,
   ) {}
 
+  /**
+   * A writer that accepts output at once; the blob is created in the background, before the first
+   * append (so creating it costs the job no time). A failed create is reported through `lastError`.
+   */
+  static open(runId: string, step: string, attempt: number, opts: LogWriterOptions = {}): BlobLogWriter {
+    const name = logBlobName(runId, step, attempt);
+    let blob: AppendBlobClient | undefined;
+    const w = new BlobLogWriter(() => blob!, opts.flushMs ?? 250, opts.flushBytes ?? 64 * 1024);
+    w.chain = logsContainer()
+      .then((c) => {
+        blob = c.getAppendBlobClient(name);
+        // Recreate: the log holds only this attempt.
+        return blob.create({ blobHTTPHeaders: { blobContentType: 'text/plain; charset=utf-8' } });
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => {
+          w.lastError = e;
+        },
+      );
+    return w;
+  }
+
+  /** Opens the writer and waits until its blob exists. */
   static async create(
     runId: string,
     step: string,
     attempt: number,
     opts: LogWriterOptions = {},
   ): Promise<BlobLogWriter> {
-    const c = await logsContainer();
-    const blob = c.getAppendBlobClient(logBlobName(runId, step, attempt));
-    // A retried attempt number would be a new job; recreate so the log holds only this attempt.
-    await blob.create({ blobHTTPHeaders: { blobContentType: 'text/plain; charset=utf-8' } });
-    return new BlobLogWriter(blob, opts.flushMs ?? 250, opts.flushBytes ?? 64 * 1024);
+    const w = BlobLogWriter.open(runId, step, attempt, opts);
+    await w.chain;
+    if (w.lastError) throw w.lastError;
+    return w;
   }
 
   get url(): string {
-    return this.blob.url;
+    return this.blob().url;
   }
 
   write(chunk: Buffer | string): void {
@@ -103,7 +126,7 @@ export class BlobLogWriter {
           continue;
         }
         try {
-          await this.blob.appendBlock(part, part.length);
+          await this.blob().appendBlock(part, part.length);
           this.blocks++;
         } catch (e) {
           this.dropped += part.length;

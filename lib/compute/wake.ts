@@ -5,6 +5,7 @@
  * Held on `globalThis` so the host's module copy and the loaded app's copy share one bus.
  */
 import { EventEmitter } from 'node:events';
+import type { JobRow } from './jobs';
 
 const KEY = Symbol.for('sluice.compute.wake');
 
@@ -19,12 +20,16 @@ function bus(): EventEmitter {
   return b;
 }
 
-/** Tells in-process agents of `pool` that a job message is waiting. Cheap; call after every enqueue. */
-export function wakeAgents(pool: string): void {
-  bus().emit(`wake:${pool}`);
+/**
+ * Tells in-process agents of `pool` that a job message is waiting. Cheap; call after every enqueue.
+ * With the enqueued row, an idle in-process agent claims it at once, without a queue round trip (the
+ * message is dropped later by whoever receives it, since the job is no longer queued).
+ */
+export function wakeAgents(pool: string, enqueued?: JobRow): void {
+  bus().emit(`wake:${pool}`, enqueued);
 }
 
-export function onWake(pool: string, fn: () => void): () => void {
+export function onWake(pool: string, fn: (enqueued?: JobRow) => void): () => void {
   const b = bus();
   b.on(`wake:${pool}`, fn);
   return () => b.off(`wake:${pool}`, fn);
