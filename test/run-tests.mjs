@@ -20,5 +20,7 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...flags, ...files], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...flags, ...files], {
+  stdio: 'inherit',
+});
 process.exit(r.status ?? 1);
