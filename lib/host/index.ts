@@ -157,13 +157,26 @@ function describe(fn: RegisteredFunction, baseUrl: string, prefix: string): [str
   }
 }
 
+/** `AzureWebJobs.<name>.Disabled` (or `AzureWebJobs_<name>_Disabled`) = true turns a function off, as on Azure. */
+export function isDisabled(name: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  const keys = [
+    `AzureWebJobs.${name}.Disabled`,
+    `AzureWebJobs_${name.replace(/[^A-Za-z0-9_]/g, '_')}_Disabled`,
+  ];
+  return keys.some((k) => /^\s*(true|1)\s*$/i.test(env[k] ?? ''));
+}
+
 function printTable(
   log: HostLogger,
   fns: Iterable<RegisteredFunction>,
   baseUrl: string,
   prefix: string,
+  disabled: ReadonlySet<string>,
 ): void {
-  const rows = [...fns].map((f) => [f.name, ...describe(f, baseUrl, prefix)] as const);
+  const rows = [...fns].map((f) => {
+    const [trigger, details] = describe(f, baseUrl, prefix);
+    return [f.name, trigger, disabled.has(f.name) ? `(disabled) ${details}` : details] as const;
+  });
   const w0 = Math.max(8, ...rows.map((r) => r[0].length));
   const w1 = Math.max(7, ...rows.map((r) => r[1].length));
   const lines = [`Functions (${rows.length}):`, `  ${'NAME'.padEnd(w0)}  ${'TRIGGER'.padEnd(w1)}  DETAILS`];
@@ -276,6 +289,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     let unkeyed = 0;
     const seenRoutes: Array<{ key: string; methods: Set<string>; name: string }> = [];
 
+    const disabled = new Set([...functions.keys()].filter((n) => isDisabled(n)));
     for (const fn of functions.values()) {
       const registration = [...registry.functions.values()].find((r) => r.metadata.name === fn.name)!;
       const type = fn.trigger.type.toLowerCase();
@@ -301,6 +315,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
           `Function '${fn.name}': its retry policy is not applied by the local host (a failure is final).`,
         );
       try {
+        if (disabled.has(fn.name)) continue;
         if (entry.isHttp) {
           const authLevel = String(fn.trigger.authLevel ?? 'anonymous').toLowerCase();
           if (authLevel !== 'anonymous' && !functionKey && !masterKey) unkeyed++;
@@ -415,7 +430,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     if (!process.env.WEBSITE_HOSTNAME || /0\.0\.0\.0/.test(process.env.WEBSITE_HOSTNAME))
       setEnv('WEBSITE_HOSTNAME', `${hostname === '0.0.0.0' ? '127.0.0.1' : hostname}:${actualPort}`);
 
-    printTable(log, functions.values(), baseUrl, prefix);
+    printTable(log, functions.values(), baseUrl, prefix, disabled);
 
     // 7. appStart hooks, extensions, triggers.
     await runAppHooks(registry, 'appStart', invoker.appHookData, appDir);
@@ -465,6 +480,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       : undefined;
     for (const entry of entries.values()) {
       const t = entry.fn.trigger;
+      if (disabled.has(entry.fn.name)) continue;
       try {
         if (entry.triggerType === 'timertrigger') {
           const schedule = parseSchedule(

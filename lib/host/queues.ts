@@ -289,12 +289,36 @@ export class QueueListener {
       popReceipt: m.popReceipt,
       queueTrigger: text,
     };
+    // Keep the message invisible while the function runs longer than the lease, as the Functions
+    // host does; every later step uses the newest pop receipt.
+    let renewing: Promise<void> | undefined;
+    const renew = setInterval(
+      () => {
+        renewing = this.queue
+          .updateMessage(m.messageId, m.popReceipt, undefined, PROCESSING_VISIBILITY_S)
+          .then((r) => {
+            if (r.popReceipt) m.popReceipt = r.popReceipt;
+          })
+          .catch((x) =>
+            this.o.log.warn(
+              `Queue '${this.o.queueName}': cannot extend message ${m.messageId}: ${(x as Error).message}`,
+            ),
+          );
+      },
+      (PROCESSING_VISIBILITY_S * 1000) / 2,
+    );
+    renew.unref();
     try {
-      await this.o.invoke(
-        tryJsonParse(text),
-        metadata,
-        `queue=${this.o.queueName}, dequeueCount=${m.dequeueCount}`,
-      );
+      try {
+        await this.o.invoke(
+          tryJsonParse(text),
+          metadata,
+          `queue=${this.o.queueName}, dequeueCount=${m.dequeueCount}`,
+        );
+      } finally {
+        clearInterval(renew);
+        await renewing;
+      }
     } catch (err) {
       const e = err as { name?: string; message?: string };
       if (e?.name === 'PoisonMessageError') {
