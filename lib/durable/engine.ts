@@ -73,6 +73,10 @@ export interface Instance {
   writing: boolean;
   /** Called whenever the outbox shrinks. */
   drained: Array<() => void>;
+  /** Set until the instance row is first written; resolves when it is. */
+  created?: Promise<void>;
+  onCreated?: () => void;
+  onCreateFailed?: (err: Error) => void;
   /** The committed prefix of a history array (clients see committed history only). */
   committedHistory: { events: HistoryEvent[]; length: number };
 }
@@ -144,7 +148,7 @@ const BINDING_CONSTANTS = {
 
 export class DurableError extends Error {
   constructor(
-    readonly kind: 'not-found' | 'conflict' | 'gone' | 'invalid',
+    readonly kind: 'not-found' | 'conflict' | 'gone' | 'invalid' | 'unavailable',
     message: string,
   ) {
     super(message);
@@ -215,6 +219,14 @@ export class DurableEngine {
   async stop(): Promise<void> {
     this.stopping = true;
     for (const inst of this.instances.values()) {
+      if (inst.onCreated && inst.outbox.length === 0) {
+        inst.onCreateFailed?.(
+          new DurableError(
+            'unavailable',
+            'The host is stopping; the instance was not started. Start it again.',
+          ),
+        );
+      }
       for (const t of inst.timers.values()) t.cancel();
       inst.timers.clear();
     }
@@ -349,7 +361,10 @@ export class DurableEngine {
     const existing = this.instances.get(id);
     if (existing) await this.settle(existing);
     if (existing && !isTerminal(existing.rec.status as RuntimeStatus)) {
-      if (existing.rec.name === name && existing.rec.input === input) return id; // a retried start
+      if (existing.rec.name === name && existing.rec.input === input) {
+        await existing.created; // a retried start: acknowledge once the first start is durable
+        return id;
+      }
       throw new DurableError(
         'conflict',
         `An instance with ID '${id}' already exists and is ${existing.rec.status} (orchestrator ` +
@@ -393,11 +408,16 @@ export class DurableEngine {
       old.pending.length = 0;
     }
     this.instances.set(id, inst);
-    await this.track(this.store.write('start instance', [instanceEntity(rec)]));
-    inst.committed = rec;
-    if (old) this.background(this.store.purgeOlder(id, rec.execSeq));
+    // The instance row goes out with the first episode's commit (one storage request, not two); the
+    // start is acknowledged once that commit is durable.
+    inst.created = new Promise<void>((resolve, reject) => {
+      inst.onCreated = resolve;
+      inst.onCreateFailed = reject;
+    });
     inst.pending.push({ kind: 'start' });
     this.kick(inst);
+    await this.track(inst.created);
+    if (old) this.background(this.store.purgeOlder(id, rec.execSeq));
     return inst;
   }
 
@@ -686,6 +706,7 @@ export class DurableEngine {
     const episode = inst.episode++;
     for (const ev of appended) inst.history.push(ev);
     const writeInstance =
+      inst.onCreated !== undefined ||
       (rec.status !== inst.rec.status && !(inst.rec.status === 'Pending' && rec.status === 'Running')) ||
       rec.customStatus !== inst.rec.customStatus ||
       rec.execSeq !== inst.rec.execSeq;
@@ -723,7 +744,21 @@ export class DurableEngine {
     } else {
       item.after = () => this.finished(inst);
     }
+    this.afterCreation(inst, item);
     this.enqueueCommit(inst, item);
+  }
+
+  /** The first commit of a new instance also acknowledges its start. */
+  private afterCreation(inst: Instance, item: OutboxItem): void {
+    const created = inst.onCreated;
+    if (!created) return;
+    inst.onCreated = undefined;
+    item.writeInstance = true;
+    const next = item.after;
+    item.after = () => {
+      created();
+      next?.();
+    };
   }
 
   /** Queues an episode for commit; one writer per instance coalesces queued episodes into one request. */
@@ -849,7 +884,7 @@ export class DurableEngine {
     inst.history.push(...events);
     inst.rec = rec;
     if (m.key) inst.consumed.push(m.key);
-    this.enqueueCommit(inst, {
+    const item: OutboxItem = {
       execSeq: rec.execSeq,
       episode,
       record: { e: events, l: [], w: m.key },
@@ -858,7 +893,9 @@ export class DurableEngine {
       history: inst.history,
       historyLength: inst.history.length,
       after: rec.status === 'Terminated' ? () => this.finished(inst) : undefined,
-    });
+    };
+    this.afterCreation(inst, item);
+    this.enqueueCommit(inst, item);
   }
 
   private consumeOnly(inst: Instance, m: { key?: string }): void {

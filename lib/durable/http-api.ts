@@ -127,6 +127,8 @@ function toProblem(err: unknown): ProblemError | undefined {
         return conflict(err.message);
       case 'invalid':
         return invalid([{ pointer: '', message: err.message }], err.message);
+      case 'unavailable':
+        return new ProblemError('unavailable', err.message);
       case 'gone':
         return undefined;
     }
