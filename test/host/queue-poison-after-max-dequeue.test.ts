@@ -1,7 +1,7 @@
 /**
  * Behaviour: a message whose function keeps failing is retried until maxDequeueCount (3 in the
  * fixture's host.json) attempts, with dequeueCount visible to each, then moved to <queue>-poison; a
- * PoisonMessageError moves it there at once.
+ * PoisonMessageError moves it there at once, and so does a message that cannot be decoded.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -63,4 +63,17 @@ test('a PoisonMessageError goes to poison without retries', async () => {
     attempts.map((a) => a.dequeueCount),
     [1],
   );
+});
+
+test('a message that is not base64 under messageEncoding base64 goes to poison unread', async () => {
+  const queue = new QueueClient(storage.connectionString, 'basic-work');
+  const poison = new QueueClient(storage.connectionString, 'basic-work-poison');
+  await queue.sendMessage('plain text, not base64!');
+  const raw = await eventually(async () => {
+    const r = await poison.peekMessages({ numberOfMessages: 32 });
+    return r.peekedMessageItems.find((m) => m.messageText === 'plain text, not base64!');
+  }, 'the undecodable message to reach poison');
+  assert.equal(raw.messageText, 'plain text, not base64!', 'moved unchanged');
+  const attempts = (await events(host, 'work')).filter((e) => e.queueTrigger === 'plain text, not base64!');
+  assert.equal(attempts.length, 0);
 });
