@@ -40,6 +40,10 @@ test('parent gets children results, a catchable child failure, and a retried chi
   });
   assert.match(out.failure, /Orchestrator function 'child' failed: child failed on purpose \(x\)/);
   assert.equal(out.attempts, 2);
+  assert.equal(out.explicitAttempts, 3, 'an explicit child id is reused for each attempt');
+  const retried = await h.client.getStatus(`${parentId}-retried-child`);
+  assert.equal(retried.runtimeStatus, 'Completed');
+  assert.equal(retried.output, 3);
 
   const child = await h.client.getStatus('explicit-child-1');
   assert.equal(child.runtimeStatus, 'Completed');
