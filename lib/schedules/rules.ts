@@ -48,6 +48,23 @@ export interface CompiledRule {
   next(after: number): number | undefined;
   /** The last occurrence strictly before `before`, or undefined if there is none. */
   prev(before: number): number | undefined;
+  /** Occurrences strictly after `after`, ascending (cheaper than repeated `next` for cron). */
+  forward(after: number): Iterator<number>;
+  /** Occurrences strictly before `before`, descending. */
+  backward(before: number): Iterator<number>;
+}
+
+/** `forward`/`backward` from `next`/`prev`, for rules without a cheaper way. */
+function withIterators(r: Pick<CompiledRule, 'next' | 'prev'>): CompiledRule {
+  return {
+    ...r,
+    *forward(after) {
+      for (let t = r.next(after); t !== undefined; t = r.next(t)) yield t;
+    },
+    *backward(before) {
+      for (let t = r.prev(before); t !== undefined; t = r.prev(t)) yield t;
+    },
+  };
 }
 
 /** Thrown for a rule that cannot be compiled; `pointer` is relative to the rule's owner. */
@@ -96,28 +113,35 @@ function compileCron(expr: string, tz: string): CompiledRule {
   const problem = checkCron(expr, tz);
   if (problem) throw new RuleError('/cron', problem);
   const text = expr.trim();
-  const step = (from: number, dir: 'next' | 'prev'): number | undefined => {
+  // One parsed expression per walk: parsing dominates the cost of a step.
+  function* walk(from: number, dir: 'next' | 'prev'): Generator<number> {
+    let it;
     try {
-      const it = CronExpressionParser.parse(text, { currentDate: new Date(from), tz });
-      const d = dir === 'next' ? it.next() : it.prev();
-      return d.getTime();
+      it = CronExpressionParser.parse(text, { currentDate: new Date(from), tz });
     } catch {
-      // cron-parser throws when no occurrence exists within its search bound (e.g. "0 0 30 2 *").
-      return undefined;
+      return;
     }
+    for (;;) {
+      let t: number;
+      try {
+        t = (dir === 'next' ? it.next() : it.prev()).getTime();
+      } catch {
+        // cron-parser throws when no occurrence exists within its search bound (e.g. "0 0 30 2 *").
+        return;
+      }
+      // cron-parser's granularity is one second; an instant with milliseconds still means "strictly".
+      if (dir === 'next' ? t > from : t < from) yield t;
+    }
+  }
+  const first = (g: Iterator<number>): number | undefined => {
+    const r = g.next();
+    return r.done ? undefined : r.value;
   };
   return {
-    next(after) {
-      // cron-parser's granularity is one second; an `after` with milliseconds still means "strictly after".
-      let t = step(after, 'next');
-      while (t !== undefined && t <= after) t = step(t, 'next');
-      return t;
-    },
-    prev(before) {
-      let t = step(before, 'prev');
-      while (t !== undefined && t >= before) t = step(t, 'prev');
-      return t;
-    },
+    next: (after) => first(walk(after, 'next')),
+    prev: (before) => first(walk(before, 'prev')),
+    forward: (after) => walk(after, 'next'),
+    backward: (before) => walk(before, 'prev'),
   };
 }
 
@@ -159,7 +183,7 @@ function compileRecurrence(r: Recurrence, zone: string): CompiledRule {
   if (r.frequency === 'minute' || (r.frequency === 'hour' && !r.minutes?.length)) {
     // Elapsed-time rules: fixed spacing in absolute time from the start.
     const period = interval * (r.frequency === 'minute' ? 60_000 : 3_600_000);
-    return {
+    return withIterators({
       next(after) {
         if (after < startMs) return startMs;
         return startMs + (Math.floor((after - startMs) / period) + 1) * period;
@@ -168,7 +192,7 @@ function compileRecurrence(r: Recurrence, zone: string): CompiledRule {
         if (before <= startMs) return undefined;
         return startMs + Math.floor((before - startMs - 1) / period) * period;
       },
-    };
+    });
   }
 
   if (r.frequency === 'hour') {
@@ -265,7 +289,7 @@ function wallClock(day: DateTime, hour: number, minute: number, second: number, 
  * occurrences in order; `periodOf(t)` says which period an instant falls in.
  */
 function scanPeriods(periodTimes: (k: number) => number[], periodOf: (t: number) => number): CompiledRule {
-  return {
+  return withIterators({
     next(after) {
       let k = Math.max(0, periodOf(after) - 1);
       for (let empty = 0; empty < MAX_EMPTY_PERIODS; k++) {
@@ -284,17 +308,17 @@ function scanPeriods(periodTimes: (k: number) => number[], periodOf: (t: number)
       }
       return undefined;
     },
-  };
+  });
 }
 
 /** The next `count` occurrences strictly after `after`. */
 export function nextOccurrences(rule: CompiledRule, after: number, count: number): number[] {
   const out: number[] = [];
-  let t: number | undefined = after;
+  const it = rule.forward(after);
   while (out.length < count) {
-    t = rule.next(t);
-    if (t === undefined) break;
-    out.push(t);
+    const r = it.next();
+    if (r.done) break;
+    out.push(r.value);
   }
   return out;
 }
@@ -302,11 +326,11 @@ export function nextOccurrences(rule: CompiledRule, after: number, count: number
 /** Occurrences in `(after, until]`, oldest first, at most `cap` of them (the oldest `cap`). */
 export function occurrencesBetween(rule: CompiledRule, after: number, until: number, cap: number): number[] {
   const out: number[] = [];
-  let t: number | undefined = after;
+  const it = rule.forward(after);
   while (out.length < cap) {
-    t = rule.next(t);
-    if (t === undefined || t > until) break;
-    out.push(t);
+    const r = it.next();
+    if (r.done || r.value > until) break;
+    out.push(r.value);
   }
   return out;
 }
@@ -314,11 +338,11 @@ export function occurrencesBetween(rule: CompiledRule, after: number, until: num
 /** The latest `count` occurrences in `(after, until]`, oldest first. */
 export function latestOccurrences(rule: CompiledRule, after: number, until: number, count: number): number[] {
   const out: number[] = [];
-  let t: number | undefined = until + 1;
+  const it = rule.backward(until + 1);
   while (out.length < count) {
-    t = rule.prev(t);
-    if (t === undefined || t <= after) break;
-    out.push(t);
+    const r = it.next();
+    if (r.done || r.value <= after) break;
+    out.push(r.value);
   }
   return out.reverse();
 }
