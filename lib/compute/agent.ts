@@ -260,6 +260,9 @@ export function startAgent(opts: AgentOptions): RunningAgent {
           readJob(spec.runId, spec.jobId)
             .then((row) => {
               if (row?.cancelRequested) job.cancel();
+              // Failed as lost (or otherwise taken away) by the orchestration: a retry may be running
+              // elsewhere, so this copy must stop now.
+              else if (row && (row.state !== 'running' || row.claimedBy !== agentId)) job.kill('lost');
             })
             .catch(() => undefined);
         }, opts.cancelPollMs ?? 500);
