@@ -12,7 +12,14 @@ interface RunDoc {
   createdAt: string;
   startedAt?: string;
   finishedAt?: string;
-  steps: Array<{ name: string; status: string; processMs?: number }>;
+  steps: Array<{
+    name: string;
+    status: string;
+    processMs?: number;
+    queuedAt?: string;
+    startedAt?: string;
+    finishedAt?: string;
+  }>;
 }
 
 async function runToEnd(
@@ -39,6 +46,26 @@ function docMs(doc: RunDoc): number {
   return Date.parse(doc.finishedAt!) - Date.parse(doc.createdAt);
 }
 
+/**
+ * Where a chain's per-step overhead goes: `orchestration` = previous step finished → this step
+ * dispatched (event, episode, activity); `pickup` = dispatched → its process started (enqueue, agent
+ * claim, working directory); `agent` = process started → result written, minus the process itself.
+ */
+function breakdown(doc: RunDoc): { orchestration: number; pickup: number; agent: number } {
+  const t = (x?: string): number => Date.parse(x ?? '');
+  let o = 0;
+  let p = 0;
+  let a = 0;
+  for (let i = 0; i < doc.steps.length; i++) {
+    const s = doc.steps[i]!;
+    o += t(s.queuedAt) - (i ? t(doc.steps[i - 1]!.finishedAt) : t(doc.startedAt));
+    p += t(s.startedAt) - t(s.queuedAt);
+    a += t(s.finishedAt) - t(s.startedAt) - (s.processMs ?? 0);
+  }
+  const n = doc.steps.length;
+  return { orchestration: o / n, pickup: p / n, agent: a / n };
+}
+
 const processMs = (doc: RunDoc): number => doc.steps.reduce((s, x) => s + (x.processMs ?? 0), 0);
 const print = (name: string, value: number): void => console.log(`runs.${name} ${value.toFixed(1)}`);
 
@@ -58,6 +85,10 @@ export async function run(): Promise<void> {
     print('chain50_wall_ms', c.wallMs);
     print('chain50_process_ms', processMs(c.doc));
     print('chain50_per_step_overhead_ms', (total - processMs(c.doc)) / 50);
+    const b = breakdown(c.doc);
+    print('chain50_orchestration_ms_per_step', b.orchestration);
+    print('chain50_pickup_ms_per_step', b.pickup);
+    print('chain50_agent_ms_per_step', b.agent);
 
     const reused = await runToEnd(sluice, 'bench-chain');
     if (!reused.doc.steps.every((s) => s.status === 'Reused'))
