@@ -1,3 +1,4 @@
+import type { InvocationContext, Timer } from '@azure/functions';
 import { getClock } from '../host/clock';
 import { createVersion, type DatasetSource } from '../data/datasets';
 import { readManifest } from '../data/cas';
@@ -86,4 +87,10 @@ async function deliver(entry: TriggerLogEntry, log: (m: string) => void): Promis
     ...(missing.length ? { reason: `the run completed without output(s) ${missing.join(', ')}` } : {}),
   });
   return true;
+}
+
+/** The timer handler (functions/queue-runs.ts). */
+export async function deliverOnTimer(_timer: Timer, ctx: InvocationContext): Promise<void> {
+  const n = await deliverFinishedRuns((m) => ctx.log(m));
+  if (n) ctx.log(`delivered the outputs of ${n} finished queue run(s)`);
 }

@@ -41,6 +41,11 @@ export interface QueueRunOutcome {
   problems?: FieldProblem[];
 }
 
+/** The queue trigger's handler (functions/queue-runs.ts). */
+export async function onRunMessage(message: unknown, ctx: InvocationContext): Promise<void> {
+  await handleRunMessage(message, ctx);
+}
+
 export async function handleRunMessage(
   value: unknown,
   ctx: InvocationContext,
