@@ -1,7 +1,12 @@
 import { app } from '@azure/functions';
 import { deliverOnTimer } from '../lib/triggers/deliveries';
 import { RUNS_QUEUE } from '../lib/triggers/queue-message';
-import { deliveriesHandler, onRunMessage, rejectionsHandler } from '../lib/triggers/queue-runs';
+import {
+  deliveriesHandler,
+  onRunMessage,
+  poisonHandler,
+  rejectionsHandler,
+} from '../lib/triggers/queue-runs';
 
 app.storageQueue('queue-runs', {
   queueName: RUNS_QUEUE,
@@ -14,6 +19,13 @@ app.http('queue-rejections', {
   methods: ['GET'],
   authLevel: 'function',
   handler: rejectionsHandler,
+});
+
+app.http('queue-poison', {
+  route: 'triggers/queue/poison',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: poisonHandler,
 });
 
 app.http('queue-deliveries', {

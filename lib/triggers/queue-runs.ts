@@ -189,6 +189,54 @@ export const rejectionsHandler = httpHandler(async (req) => {
   }
 });
 
+/** How many poison messages one GET shows (a storage peek returns at most 32). */
+const POISON_PEEK = 32;
+
+/**
+ * GET /api/triggers/queue/poison: what is in `sluice-runs-poison` now (peeked, not removed). Messages Sluice
+ * rejected carry their problems; messages the host moved there itself (not base64 while host.json says
+ * base64, or a handler that failed maxDequeueCount times) show their text and that reason.
+ */
+export const poisonHandler = httpHandler(async () => {
+  const q = getClients().queue.getQueueClient(RUNS_POISON_QUEUE);
+  if (!(await q.exists())) return json(200, { items: [] });
+  const peeked = await q.peekMessages({ numberOfMessages: POISON_PEEK });
+  const items = peeked.peekedMessageItems.map((m) => {
+    const text = decodeText(m.messageText);
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text) as unknown;
+    } catch {
+      // not JSON: shown as text
+    }
+    const rejected =
+      typeof body === 'object' && body !== null && Array.isArray((body as { problems?: unknown }).problems);
+    return {
+      poisonMessageId: m.messageId,
+      insertedOn: m.insertedOn.toISOString(),
+      ...(rejected
+        ? { rejectedBy: 'sluice', ...(body as Record<string, unknown>) }
+        : {
+            rejectedBy: 'host',
+            message: text.slice(0, 4096),
+            reason:
+              'moved by the host: not base64 while host.json messageEncoding is base64, or the handler failed maxDequeueCount times (see the host log)',
+          }),
+    };
+  });
+  return json(200, { items, shown: items.length, limit: POISON_PEEK });
+});
+
+/** Base64 text as UTF-8 when it is base64 of text, else the text itself. */
+function decodeText(raw: string): string {
+  const compact = raw.replace(/\s+/g, '');
+  if (compact.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(compact)) {
+    const t = Buffer.from(compact, 'base64').toString('utf8');
+    if (!t.includes('\uFFFD')) return t;
+  }
+  return raw;
+}
+
 /** GET /api/triggers/queue/deliveries: queue runs with `outputs`, and what landed where. */
 export const deliveriesHandler = httpHandler(async (req) => {
   const token = req.query.get('continuationToken') ?? undefined;

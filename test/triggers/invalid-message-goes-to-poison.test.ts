@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSluice, type SluiceProcess } from '../support/sluice';
 import { eventually, publishFixture, runsOf } from '../schedules/support';
-import { peekAll, sendJson } from './support';
+import { peekAll, queue, sendJson } from './support';
 
 let sluice: SluiceProcess;
 before(async () => {
@@ -34,6 +34,20 @@ test('invalid messages go straight to sluice-runs-poison with their problems, vi
     assert.equal(e.decision, 'rejected');
     assert.ok(e.problems.length > 0 && e.problems.every((p: any) => typeof p.pointer === 'string'));
   }
+
+  // A message that is not base64 never reaches the handler (host.json messageEncoding base64): the host
+  // moves it, and the poison route shows it too, with that reason.
+  const raw = await queue(sluice, 'sluice-runs').sendMessage('{"pipeline": "tick"}');
+  const poison = await eventually('the host-moved message', async () => {
+    const p = await sluice.json('/api/triggers/queue/poison');
+    return p.items.length >= 4 && p.items;
+  });
+  const bySluice = poison.filter((p: any) => p.rejectedBy === 'sluice');
+  assert.deepEqual(bySluice.map((p: any) => p.messageId).sort(), [typo, text, unknownParam].sort());
+  const byHost = poison.filter((p: any) => p.rejectedBy === 'host');
+  assert.equal(byHost.length, 1);
+  assert.equal(byHost[0].message, '{"pipeline": "tick"}');
+  assert.ok(raw.messageId);
 
   // Rejected once each, not retried up to maxDequeueCount; and no run was started.
   for (const id of [typo, text, unknownParam]) {

@@ -18,6 +18,15 @@ export const routes: RouteSpec[] = [
   },
   {
     method: 'get',
+    path: '/api/triggers/queue/poison',
+    operationId: 'peekQueuePoison',
+    summary:
+      'What is in sluice-runs-poison now (up to 32, peeked): Sluice rejections with problems, host moves with text',
+    tags: ['triggers'],
+    responses: { '200': { description: 'Poison messages', schema: { type: 'object' } }, ...problems(503) },
+  },
+  {
+    method: 'get',
     path: '/api/triggers/queue/deliveries',
     operationId: 'listQueueDeliveries',
     summary:
