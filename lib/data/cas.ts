@@ -43,6 +43,9 @@ const BLOCKS_IN_FLIGHT = 4;
 const FILES_IN_FLIGHT = 16;
 /** Large files streamed at once within a directory. */
 const LARGE_FILES_IN_FLIGHT = 2;
+/** Files read whole (≤ one block) but over this size are limited further, keeping buffered bytes low. */
+const MEDIUM_FILE = 256 * 1024;
+const MEDIUM_FILES_IN_FLIGHT = 4;
 const MANIFEST_KIND = 'manifest';
 
 export type ArtifactType = 'file' | 'directory';
@@ -354,11 +357,17 @@ export async function putDirectory(dir: string): Promise<PutDirectoryResult> {
   if (!st?.isDirectory()) throw new DataError('invalid-content', `${dir} is not a directory.`);
   const { files, skipped } = await walk(dir);
   const large = createLimiter(LARGE_FILES_IN_FLIGHT);
+  const medium = createLimiter(MEDIUM_FILES_IN_FLIGHT);
   let uploadedBytes = 0;
   let uploadedBlobs = 0;
   let size = 0;
   const entries = await mapLimit(files, FILES_IN_FLIGHT, async (f): Promise<ManifestEntry> => {
-    const r = f.size > BLOCK_SIZE ? await large(() => putFile(f.abs)) : await putFile(f.abs);
+    const r =
+      f.size > BLOCK_SIZE
+        ? await large(() => putFile(f.abs))
+        : f.size > MEDIUM_FILE
+          ? await medium(() => putFile(f.abs))
+          : await putFile(f.abs);
     uploadedBytes += r.uploadedBytes;
     uploadedBlobs += r.uploadedBlobs;
     size += r.size;
