@@ -174,6 +174,9 @@ export class DurableEngine {
   private readonly activitySlots: Semaphore;
   private readonly orchestratorSlots: Semaphore;
   private stopping = false;
+  /** Stopping gracefully: no new work goes out, running work finishes and commits. */
+  private draining = false;
+  private activitiesRunning = 0;
   private started = false;
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly clock = getClock();
@@ -216,7 +219,19 @@ export class DurableEngine {
     for (const inst of live) this.resumeWork(inst);
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Graceful stop: dispatch no new work, let running activities finish and commit their results
+   * (bounded by `drainMs`), then stop. Work scheduled but not started stays in history and runs after the
+   * next start; timers are re-armed from history then.
+   */
+  async stop(drainMs = 10_000): Promise<void> {
+    this.draining = true;
+    for (const inst of this.instances.values()) {
+      for (const t of inst.timers.values()) t.cancel();
+      inst.timers.clear();
+    }
+    const drainUntil = Date.now() + drainMs;
+    while (Date.now() < drainUntil && this.busy()) await new Promise((r) => setTimeout(r, 20));
     this.stopping = true;
     for (const inst of this.instances.values()) {
       if (inst.onCreated && inst.outbox.length === 0) {
@@ -227,13 +242,19 @@ export class DurableEngine {
           ),
         );
       }
-      for (const t of inst.timers.values()) t.cancel();
-      inst.timers.clear();
     }
     const deadline = Date.now() + 5000;
     while (this.inflight.size && Date.now() < deadline) {
       await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => setTimeout(r, 100))]);
     }
+  }
+
+  /** Activities running, episodes running, or commits pending. */
+  private busy(): boolean {
+    if (this.activitiesRunning > 0) return true;
+    for (const inst of this.instances.values())
+      if (inst.running || inst.writing || inst.outbox.length) return true;
+    return false;
   }
 
   private track<T>(p: Promise<T>): Promise<T> {
@@ -724,6 +745,7 @@ export class DurableEngine {
       // Work goes out before the commit: after a crash the replay schedules it again (at-least-once),
       // and a completion that arrives early simply waits for the next episode.
       for (const w of plan.work) {
+        if (this.draining) break; // recorded in history: dispatched after the next start
         if (w.kind === 'activity') this.runActivity(inst, w, execSeq);
         else if (w.kind === 'timer') this.armTimer(inst, w.id, w.fireAt);
         else this.startChild(inst, w);
@@ -923,8 +945,9 @@ export class DurableEngine {
     const run = async (): Promise<void> => {
       await this.activitySlots.acquire();
       let ev: HistoryEvent;
+      this.activitiesRunning++;
       try {
-        if (this.stopping) return;
+        if (this.draining) return;
         const fn = this.ctx.functions.get(w.name);
         if (!fn || fn.trigger.type !== 'activityTrigger') {
           ev = failedEvent(
@@ -951,6 +974,7 @@ export class DurableEngine {
           }
         }
       } finally {
+        this.activitiesRunning--;
         this.activitySlots.release();
       }
       if (inst.rec.execSeq !== execSeq) return;
@@ -962,6 +986,7 @@ export class DurableEngine {
   }
 
   private armTimer(inst: Instance, id: number, fireAt: string): void {
+    if (this.draining) return; // re-armed from history after the next start
     const at = Date.parse(fireAt);
     const execSeq = inst.rec.execSeq;
     const fire = (): void => {
@@ -988,6 +1013,7 @@ export class DurableEngine {
   }
 
   private startChild(parent: Instance, w: Extract<Work, { kind: 'sub' }>): void {
+    if (this.draining) return; // started (or found) from history after the next start
     const fail = (reason: string): void =>
       this.deliver(parent, {
         kind: 'event',
