@@ -278,7 +278,7 @@ export function explainRun(
         decision: 'run',
         reason:
           opts.changes.length === 0
-            ? `the latest execution (run ${opts.from.runId}) did not succeed with these components`
+            ? `run ${opts.from.runId} executed this step with the same components but did not succeed`
             : `changed since run ${opts.from.runId}: ${opts.changes.map((c) => c.message).join('; ')}`,
         changes: opts.changes,
         since: opts.from.runId,
