@@ -31,6 +31,8 @@ after(async () => {
 test('instances resume after SIGKILL without re-running completed activities', async () => {
   proc = await startHostProcess(DURABLE_APP, {
     stack: false,
+    // Ready once the durable engine answers (it loads unfinished instances before it serves).
+    readyPath: '/durabletask/instances/?top=1',
     env: { AzureWebJobsStorage: storage.connectionString, DURABLE_FIXTURE_LOG: log },
   });
   let client = durableClient(proc.baseUrl);
