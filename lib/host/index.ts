@@ -184,6 +184,25 @@ function printTable(
   log.info(lines.join('\n'));
 }
 
+const LEVELS = ['trace', 'debug', 'information', 'warning', 'error', 'critical', 'none'];
+
+/**
+ * The logger for invocations and function logs, honouring host.json `logging.logLevel` (`Function`,
+ * else `default`) as the Functions host does: at `Warning` the per-invocation success lines go quiet.
+ */
+export function functionLogger(log: HostLogger, hostJson: Record<string, any>): HostLogger {
+  const levels = (hostJson?.logging?.logLevel ?? {}) as Record<string, unknown>;
+  const configured = String(levels.Function ?? levels.default ?? 'Information').toLowerCase();
+  const rank = LEVELS.indexOf(configured);
+  if (rank <= LEVELS.indexOf('information')) return log;
+  const quiet = (): void => {};
+  return {
+    info: quiet,
+    warn: rank <= LEVELS.indexOf('warning') ? log.warn : quiet,
+    error: rank <= LEVELS.indexOf('critical') ? log.error : quiet,
+  };
+}
+
 function needsEmbeddedStack(env: NodeJS.ProcessEnv): boolean {
   const storage = env.AzureWebJobsStorage;
   const cosmos = env.COSMOS_ENDPOINT;
@@ -369,7 +388,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
         if (!m) throw new Error('The app did not set a programming model; is @azure/functions v4 installed?');
         return m;
       },
-      log,
+      functionLogger(log, hostJson),
       writeOutputs,
     );
     let appFunctionsModule: { HttpRequest: new (init: unknown) => unknown } | undefined;
