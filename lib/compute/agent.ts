@@ -63,7 +63,8 @@ export interface RunningAgent {
 const SECRET_ENV =
   /^(AzureWebJobsStorage|COSMOS_KEY|SLUICE_KEY|.*(_KEY|SECRET|PASSWORD|CONNECTION_STRING|_TOKEN))$/i;
 
-const MAX_METRICS = 5000;
+const MAX_METRICS = 2000;
+const MAX_METRIC_NAME = 200;
 
 interface ActiveJob {
   runId: string;
@@ -392,12 +393,22 @@ export function startAgent(opts: AgentOptions): RunningAgent {
         ...(processMs !== undefined ? { processMs } : {}),
       };
       let written = false;
-      try {
-        written = await completeJob(spec.runId, spec.jobId, agentId, result, etag);
-        if (!written)
-          log(`job ${spec.jobId}: the row is no longer running under this agent; result not written`);
-      } catch (e) {
-        log(`job ${spec.jobId}: writing the result failed: ${(e as Error).message}`);
+      // Storage hiccups are retried; a result too large for a table row (1 MiB) is retried without its
+      // metrics rather than left unwritten (which would read as a lost job).
+      for (let attempt = 0; attempt < 4 && !written; attempt++) {
+        try {
+          written = await completeJob(spec.runId, spec.jobId, agentId, result, etag);
+          if (!written) {
+            log(`job ${spec.jobId}: the row is no longer running under this agent; result not written`);
+            break;
+          }
+        } catch (e) {
+          const code = (e as { statusCode?: number }).statusCode;
+          log(`job ${spec.jobId}: writing the result failed: ${(e as Error).message}`);
+          if ((code === 413 || code === 400) && result.metrics.length) result.metrics = [];
+          etag = undefined;
+          await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+        }
       }
       if (written) await notify(spec, result);
       await rm(jobRoot, { recursive: true, force: true }).catch(() => undefined);
@@ -602,6 +613,7 @@ export async function readMetrics(file: string, logw?: BlobLogWriter): Promise<J
       if (
         typeof m.name !== 'string' ||
         m.name === '' ||
+        m.name.length > MAX_METRIC_NAME ||
         typeof m.value !== 'number' ||
         !Number.isFinite(m.value)
       ) {
@@ -618,7 +630,7 @@ export async function readMetrics(file: string, logw?: BlobLogWriter): Promise<J
   }
   if (bad)
     logw?.note(
-      `${bad} metric line(s) ignored: each line must be JSON {"name": string, "value": finite number}`,
+      `${bad} metric line(s) ignored: each line must be JSON {"name": string of at most ${MAX_METRIC_NAME} characters, "value": finite number}`,
     );
   if (out.length > MAX_METRICS) {
     logw?.note(`${out.length} metrics reported; keeping the last ${MAX_METRICS}`);

@@ -15,7 +15,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, lstat, mkdir, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -392,13 +392,23 @@ export function clearHashCache(): void {
 
 /** The content hash of a local file, read as a stream (nothing is uploaded). */
 export async function hashFile(path: string): Promise<{ hash: string; size: number }> {
-  const hasher = createHash('sha256');
-  let size = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
-    hasher.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
+  // Plain reads into one reused buffer: no stream machinery or per-chunk allocation on the hot path.
+  const fh = await open(path, 'r');
+  try {
+    const hasher = createHash('sha256');
+    const { size: statSize } = await fh.stat();
+    const buf = Buffer.allocUnsafe(Math.max(1, Math.min(statSize + 1, 2 * 1024 * 1024)));
+    let size = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      hasher.update(buf.subarray(0, bytesRead));
+      size += bytesRead;
+    }
+    return { hash: 'sha256:' + hasher.digest('hex'), size };
+  } finally {
+    await fh.close();
   }
-  return { hash: 'sha256:' + hasher.digest('hex'), size };
 }
 
 /**

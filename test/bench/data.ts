@@ -137,8 +137,10 @@ async function measure(): Promise<void> {
     const sha256sumMbps = mb / (Math.min(sums.ms, sumsAgain.ms) / 1000);
     line('sha256sum_mb_per_s', sha256sumMbps);
 
+    // Best of two, as for sha256sum: the machine is shared, and the second pass has the same cache state.
     const hashed = await timed(() => hashDirectory(tree));
-    const hashMbps = mb / (hashed.ms / 1000);
+    const hashedAgain = await timed(() => hashDirectory(tree));
+    const hashMbps = mb / (Math.min(hashed.ms, hashedAgain.ms) / 1000);
     line('hash_mb_per_s', hashMbps);
     line('hash_vs_sha256sum_pct', (100 * hashMbps) / sha256sumMbps);
 
