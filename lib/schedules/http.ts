@@ -1,12 +1,21 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { DateTime } from 'luxon';
-import { invalid, ProblemError } from '../errors/problem';
+import { invalid, ProblemError, type FieldProblem } from '../errors/problem';
 import { getClock } from '../host/clock';
 import { httpHandler, json, readJson } from '../http/handler';
+import { getPipelineVersion } from '../pipelines/store';
+import { resolveInputRefs, resolveParameters } from '../runs/parameters';
 import { deleteSource, listEntries } from '../triggers/trigger-log';
 import { defaultEvaluateDeps, evaluateSchedule } from './evaluate';
 import { compileRule, nextOccurrences } from './rules';
-import { ruleProblems, SCHEDULE_NAME_RE, timeRuleOf, validatePatch, validateSchedule } from './schema';
+import {
+  ruleProblems,
+  SCHEDULE_NAME_RE,
+  timeRuleOf,
+  validatePatch,
+  validateSchedule,
+  type SchedulePatch,
+} from './schema';
 import {
   createSchedule,
   deleteSchedule,
@@ -89,11 +98,42 @@ function localNow(zone: string, at: number): string {
   return DateTime.fromMillis(at, { zone }).startOf('second').toFormat("yyyy-LL-dd'T'HH:mm:ss");
 }
 
+/**
+ * The pipeline must exist and accept the schedule's parameters and inputs now, so a typo fails at creation
+ * rather than at 02:00. (Without a pinned version, the default version at fire time is used; if that one
+ * disagrees later, the occurrence is recorded as failed with the reason.)
+ */
+async function checkAgainstPipeline(s: {
+  pipeline: string;
+  version?: number | undefined;
+  parameters: Record<string, unknown>;
+  inputs: Record<string, string>;
+}): Promise<void> {
+  let def;
+  try {
+    def = (await getPipelineVersion(s.pipeline, s.version)).definition;
+  } catch (e) {
+    if (e instanceof ProblemError && e.status === 404)
+      throw invalid([
+        {
+          pointer: s.version !== undefined && /version/i.test(e.message) ? '/version' : '/pipeline',
+          message: `${e.message} Publish the pipeline first (sluice publish), or fix the name.`,
+        },
+      ]);
+    throw e;
+  }
+  const problems: FieldProblem[] = [];
+  resolveParameters(def, s.parameters, problems);
+  resolveInputRefs(def, s.inputs, problems);
+  if (problems.length) throw invalid(problems);
+}
+
 async function create(req: HttpRequest): Promise<HttpResponseInit> {
   const body = await readJson(req);
   const r = validateSchedule(body);
   if (!r.ok) throw invalid(r.errors);
   const spec = r.value;
+  await checkAgainstPipeline(spec);
   const t = now();
   if (spec.recurrence && spec.recurrence.startTime === undefined)
     // Stored explicitly so the pattern does not move; it is the creation time, which never fires itself.
@@ -131,38 +171,45 @@ async function show(req: HttpRequest): Promise<HttpResponseInit> {
 /** Fields whose change restarts the schedule's clock: occurrences of the old rule are never caught up. */
 const RULE_FIELDS = ['cron', 'recurrence', 'timeZone'] as const;
 
+/** Fields checked against the pipeline when they change. */
+const PIPELINE_FIELDS = ['pipeline', 'version', 'parameters', 'inputs'] as const;
+
+/** Applies a validated patch to a stored schedule; throws a 400 when the merged rule is not valid. */
+function applyPatch(d: ScheduleDoc, p: SchedulePatch, t: number): void {
+  const wasEnabled = d.enabled;
+  const ruleChanged = RULE_FIELDS.some((k) => p[k] !== undefined);
+  for (const [k, v] of Object.entries(p)) {
+    if (v === undefined) continue;
+    if (k === 'version' && v === null) delete d.version;
+    else (d as unknown as Record<string, unknown>)[k] = v;
+  }
+  if (p.cron !== undefined) delete d.recurrence;
+  if (p.recurrence !== undefined) {
+    delete d.cron;
+    if (d.recurrence!.startTime === undefined)
+      d.recurrence!.startTime = localNow(d.recurrence!.timeZone ?? d.timeZone, t);
+  }
+  const problems = ruleProblems(d);
+  if (problems.length) throw invalid(problems);
+  // Re-enabling or changing the rule starts afresh from now: a disabled period is not caught up.
+  if (ruleChanged || (!wasEnabled && d.enabled))
+    d.lastEvaluated = iso(Math.max(t, Date.parse(d.lastEvaluated)));
+  d.updatedAt = iso(t);
+}
+
 async function patch(req: HttpRequest): Promise<HttpResponseInit> {
   const name = scheduleName(req);
   const r = validatePatch(await readJson(req));
   if (!r.ok) throw invalid(r.errors);
   const p = r.value;
   const ifMatch = req.headers.get('if-match') ?? undefined;
-  const saved = await updateSchedule(
-    name,
-    (d) => {
-      const t = now();
-      const wasEnabled = d.enabled;
-      const ruleChanged = RULE_FIELDS.some((k) => p[k] !== undefined);
-      for (const [k, v] of Object.entries(p)) {
-        if (v === undefined) continue;
-        if (k === 'version' && v === null) delete d.version;
-        else (d as unknown as Record<string, unknown>)[k] = v;
-      }
-      if (p.cron !== undefined) delete d.recurrence;
-      if (p.recurrence !== undefined) {
-        delete d.cron;
-        if (d.recurrence!.startTime === undefined)
-          d.recurrence!.startTime = localNow(d.recurrence!.timeZone ?? d.timeZone, t);
-      }
-      const problems = ruleProblems(d);
-      if (problems.length) throw invalid(problems);
-      // Re-enabling or changing the rule starts afresh from now: a disabled period is not caught up.
-      if (ruleChanged || (!wasEnabled && d.enabled))
-        d.lastEvaluated = iso(Math.max(t, Date.parse(d.lastEvaluated)));
-      d.updatedAt = iso(t);
-    },
-    ifMatch,
-  );
+  if (PIPELINE_FIELDS.some((k) => p[k] !== undefined)) {
+    // Check the merged schedule against the pipeline before saving (no I/O inside the etag loop).
+    const merged = structuredClone(await getSchedule(name));
+    applyPatch(merged, p, now());
+    await checkAgainstPipeline(merged);
+  }
+  const saved = await updateSchedule(name, (d) => applyPatch(d, p, now()), ifMatch);
   return json(200, scheduleView(saved), etagHeader(saved));
 }
 

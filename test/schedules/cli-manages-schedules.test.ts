@@ -4,12 +4,13 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startSluice, type SluiceProcess } from '../support/sluice';
-import { FIXTURES } from './support';
+import { FIXTURES, publishFixture } from './support';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 let sluice: SluiceProcess;
 before(async () => {
   sluice = await startSluice();
+  await publishFixture(sluice, 'tick');
 });
 after(() => sluice?.stop());
 

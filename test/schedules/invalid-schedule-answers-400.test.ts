@@ -1,10 +1,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSluice, type SluiceProcess } from '../support/sluice';
+import { publishFixture } from './support';
 
 let sluice: SluiceProcess;
 before(async () => {
   sluice = await startSluice();
+  await publishFixture(sluice, 'tick');
 });
 after(() => sluice?.stop());
 
@@ -24,7 +26,7 @@ async function problem(path: string, method: string, body: unknown) {
 test('an invalid cron, zone or field answers 400 with a pointer per problem, and nothing is created', async () => {
   const bad = await problem('/api/schedules', 'POST', {
     name: 'nightly',
-    pipeline: 'churn',
+    pipeline: 'tick',
     cron: '0 25 * * *',
   });
   assert.equal(bad.status, 400);
@@ -36,13 +38,34 @@ test('an invalid cron, zone or field answers 400 with a pointer per problem, and
 
   const several = await problem('/api/schedules', 'POST', {
     name: 'Nightly!',
-    pipeline: 'churn',
+    pipeline: 'tick',
     cron: '* * * *',
     timeZone: 'Europe/Atlantis',
     overlap: 'sometimes',
   });
   assert.equal(several.status, 400);
   assert.deepEqual(several.doc.errors!.map((e) => e.pointer).sort(), ['/name', '/overlap', '/timeZone']);
+
+  // The pipeline must exist and take the parameters and inputs given.
+  const ghost = await problem('/api/schedules', 'POST', {
+    name: 'ghostly',
+    pipeline: 'ghost-pipeline',
+    cron: '0 2 * * *',
+  });
+  assert.equal(ghost.status, 400);
+  assert.deepEqual(
+    ghost.doc.errors!.map((e) => e.pointer),
+    ['/pipeline'],
+  );
+  const params = await problem('/api/schedules', 'POST', {
+    name: 'typo',
+    pipeline: 'tick',
+    cron: '0 2 * * *',
+    parameters: { holdd: 1 },
+    inputs: { nope: 'x@latest' },
+  });
+  assert.equal(params.status, 400);
+  assert.deepEqual(params.doc.errors!.map((e) => e.pointer).sort(), ['/inputs/nope', '/parameters/holdd']);
 
   assert.equal((await problem('/api/schedules', 'POST', '{"name": ')).status, 400);
   assert.equal((await problem('/api/schedules', 'POST', [1, 2])).status, 400);
@@ -51,13 +74,18 @@ test('an invalid cron, zone or field answers 400 with a pointer per problem, and
   // PATCH validates the merged schedule: a good one cannot be broken.
   await sluice.json('/api/schedules', {
     method: 'POST',
-    body: { name: 'nightly', pipeline: 'churn', cron: '0 2 * * *' },
+    body: { name: 'nightly', pipeline: 'tick', cron: '0 2 * * *' },
   });
   const patch = await problem('/api/schedules/nightly', 'PATCH', { cron: '0 2 * * * * *' });
   assert.equal(patch.status, 400);
   assert.deepEqual(
     patch.doc.errors!.map((e) => e.pointer),
     ['/cron'],
+  );
+  const badParam = await problem('/api/schedules/nightly', 'PATCH', { parameters: { hold: 'long' } });
+  assert.deepEqual(
+    badParam.doc.errors!.map((e) => e.pointer),
+    ['/parameters/hold'],
   );
   const rename = await problem('/api/schedules/nightly', 'PATCH', { name: 'other' });
   assert.deepEqual(
@@ -70,7 +98,7 @@ test('an invalid cron, zone or field answers 400 with a pointer per problem, and
 
   const dup = await problem('/api/schedules', 'POST', {
     name: 'nightly',
-    pipeline: 'churn',
+    pipeline: 'tick',
     cron: '0 3 * * *',
   });
   assert.equal(dup.status, 409);
