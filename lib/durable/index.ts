@@ -4,7 +4,12 @@
  */
 import type { BindingInfo, HostContext, HostExtension } from '../host/types';
 import { DurableEngine, defaultConcurrency } from './engine';
-import { DurableHttpApi, clientInputData } from './http-api';
+import { ProblemError } from '../errors/problem';
+import { DurableHttpApi, RPC_PREFIX, WEBHOOK_PREFIX, clientInputData } from './http-api';
+
+function isDurablePath(p: string): boolean {
+  return p.startsWith(RPC_PREFIX) || p.startsWith(WEBHOOK_PREFIX);
+}
 
 export { clientInputData } from './http-api';
 export { DurableEngine } from './engine';
@@ -44,12 +49,23 @@ export function createDurableExtension(opts: DurableEngineOptions = {}): Durable
         maxActivities: opts.maxConcurrentActivityFunctions ?? dflt.activities,
         maxOrchestrators: opts.maxConcurrentOrchestratorFunctions ?? dflt.orchestrators,
       });
-      api = new DurableHttpApi(engine, hub, () => ctx.baseUrl, ctx.log);
+      const created = new DurableHttpApi(engine, hub, () => ctx.baseUrl, ctx.log);
       await engine.start();
+      // Serve only once every stored instance is loaded: earlier answers could be wrong (404, or a
+      // start that overwrites an instance not yet read back).
+      api = created;
     },
     async handleHttp(req, res, url) {
-      if (!api) return false;
-      return api.handle(req, res, url);
+      if (api) return api.handle(req, res, url);
+      if (!isDurablePath(url.pathname)) return false;
+      const body = JSON.stringify(
+        new ProblemError('unavailable', 'The durable engine is starting; try again shortly.').toDocument(
+          url.pathname,
+        ),
+      );
+      res.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '1' });
+      res.end(body);
+      return true;
     },
     inputBindingValue(binding: BindingInfo) {
       if (binding.type !== 'durableClient' && binding.type !== 'orchestrationClient') return undefined;
