@@ -96,6 +96,23 @@ test('an invalid cron, zone or field answers 400 with a pointer per problem, and
   assert.equal(kept.cron, '0 2 * * *');
   assert.equal(kept.nextFireTimes.length, 5);
 
+  // A stale If-Match is refused rather than overwriting someone else's change.
+  const stale = await sluice.api('/api/schedules/nightly', {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json', 'if-match': '"not-the-etag"' },
+    body: JSON.stringify({ enabled: false }),
+  });
+  assert.equal(stale.status, 412);
+  const fresh = await sluice.api('/api/schedules/nightly');
+  const etag = fresh.headers.get('etag')!;
+  assert.ok(etag);
+  const ok = await sluice.api('/api/schedules/nightly', {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json', 'if-match': etag },
+    body: JSON.stringify({ enabled: false }),
+  });
+  assert.equal(ok.status, 200);
+
   const dup = await problem('/api/schedules', 'POST', {
     name: 'nightly',
     pipeline: 'tick',
