@@ -231,7 +231,14 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       else process.env[k] = v;
     }
   };
-  for (const [k, v] of Object.entries(localValues)) if (process.env[k] === undefined) setEnv(k, v);
+  for (const [k, v] of Object.entries(localValues)) {
+    // As Core Tools: the process environment wins over local.settings.json (names only, never values).
+    if (process.env[k] === undefined) setEnv(k, v);
+    else if (process.env[k] !== v && !(opts.env && k in opts.env))
+      log.info(
+        `Skipping '${k}' from local settings as it's already defined in current environment variables.`,
+      );
+  }
   for (const [k, v] of Object.entries(opts.env ?? {})) setEnv(k, v);
 
   let stack: RunningStack | undefined;
