@@ -23,10 +23,13 @@ import {
   applyFailure,
   buildGraph,
   applySuccess,
+  expandState,
   isFinished,
   readySteps,
   runStatus,
+  stateDelta,
   type PlanState,
+  type StateDelta,
   type StepGraph,
   type StepOutputRef,
   type StepState,
@@ -84,7 +87,8 @@ export interface AdvanceInput {
 }
 
 export interface AdvanceOutput {
-  state: PlanState;
+  /** The steps this call changed (the caller applies it with `applyDelta`). */
+  delta: StateDelta;
   finished: boolean;
 }
 
@@ -127,7 +131,7 @@ export async function advance(
 
   // 2. Persist observations: outputs, metrics, cache entries for fresh successes.
   for (const o of input.observations) {
-    const s = input.state.steps[o.step];
+    const s = input.state.steps[o.step] ?? { status: 'NotStarted' as const, attempt: 0 };
     patches.push((d) => recordObservation(d, o, s));
     const rec = doc.steps[o.step];
     if (o.result.state === 'succeeded' && !o.followed) {
@@ -154,7 +158,8 @@ export async function advance(
   }
 
   // 3. Dispatch ready steps, cascading through Reused ones.
-  let state = input.state;
+  const initial = expandState(ctx.graph, input.state);
+  let state = initial;
   let ready = input.dispatch;
   const dispatchedRecords: Record<string, StepRecord> = {};
   let guard = 0;
@@ -217,7 +222,7 @@ export async function advance(
     contexts.delete(input.runId);
     await replyIfAsked(updated, log);
   }
-  return { state, finished };
+  return { delta: stateDelta(initial, state), finished };
 }
 
 function withStep(state: PlanState, step: string, s: StepState): PlanState {

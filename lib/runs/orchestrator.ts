@@ -12,8 +12,10 @@ import type {
 import {
   ACTIVE,
   applyCancel,
+  applyDelta,
   applyFailure,
   applySuccess,
+  compactState,
   initialState,
   isFinished,
   nextRetryAt,
@@ -122,7 +124,7 @@ function* orchestrate(
       const req: AdvanceInput = {
         runId: input.runId,
         now: now(),
-        state,
+        state: compactState(state),
         dispatch,
         observations,
         cancel,
@@ -133,7 +135,7 @@ function* orchestrate(
         activityRetry(),
         req,
       )) as AdvanceOutput;
-      state = out.state;
+      state = applyDelta(state, out.delta);
       starting = false;
       observations = [];
       cancel = [];

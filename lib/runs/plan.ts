@@ -295,3 +295,43 @@ function clone(state: PlanState): PlanState {
   for (const [k, v] of Object.entries(state.steps)) steps[k] = { ...v };
   return state.halted ? { steps, halted: state.halted } : { steps };
 }
+
+// ---------------------------------------------------------------- compact transport
+
+/**
+ * The orchestration's history stores every activity input and output, and every episode replays it, so
+ * the state crosses the activity boundary compactly: steps still at their initial value are left out of
+ * inputs, and outputs carry only the steps that changed.
+ */
+export function compactState(state: PlanState): PlanState {
+  const steps: Record<string, StepState> = {};
+  for (const [k, v] of Object.entries(state.steps))
+    if (!(v.status === 'NotStarted' && v.attempt === 0 && v.retryAt === undefined && !v.failure))
+      steps[k] = v;
+  return state.halted ? { steps, halted: state.halted } : { steps };
+}
+
+export function expandState(graph: StepGraph, compact: PlanState): PlanState {
+  const steps: Record<string, StepState> = {};
+  for (const n of graph.order) steps[n] = compact.steps[n] ?? { status: 'NotStarted', attempt: 0 };
+  return compact.halted ? { steps, halted: compact.halted } : { steps };
+}
+
+export interface StateDelta {
+  steps: Record<string, StepState>;
+  halted?: PlanState['halted'];
+}
+
+/** The steps whose state differs between `before` and `after` (same step set). */
+export function stateDelta(before: PlanState, after: PlanState): StateDelta {
+  const steps: Record<string, StepState> = {};
+  for (const [k, v] of Object.entries(after.steps))
+    if (JSON.stringify(before.steps[k]) !== JSON.stringify(v)) steps[k] = v;
+  return after.halted && after.halted !== before.halted ? { steps, halted: after.halted } : { steps };
+}
+
+export function applyDelta(state: PlanState, delta: StateDelta): PlanState {
+  const next: PlanState = { ...state, steps: { ...state.steps, ...delta.steps } };
+  if (delta.halted) next.halted = delta.halted;
+  return next;
+}

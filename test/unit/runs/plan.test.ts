@@ -2,15 +2,19 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   applyCancel,
+  applyDelta,
   applyFailure,
   applySuccess,
   buildGraph,
+  compactState,
+  expandState,
   failureDecision,
   initialState,
   isFinished,
   readySteps,
   retryBackoffMs,
   runStatus,
+  stateDelta,
 } from '../../../lib/runs/plan';
 import type { PipelineDefinition } from '../../../lib/pipelines/schema';
 
@@ -167,5 +171,18 @@ describe('run planning', () => {
     assert.deepEqual(c.cancel, ['a']);
     assert.equal(runStatus(c.state), 'Canceled');
     assert.equal(c.state.steps.e!.status, 'Skipped');
+  });
+
+  test('state crosses the activity boundary compactly and comes back as a delta', () => {
+    const g = buildGraph(diamond);
+    const before = applySuccess(initialState(g), 'a', 'Completed', out);
+    const compact = compactState(before);
+    assert.deepEqual(Object.keys(compact.steps), ['a']);
+    assert.deepEqual(expandState(g, compact), before);
+    const after = applyCancel(g, before).state;
+    const delta = stateDelta(before, after);
+    assert.deepEqual(Object.keys(delta.steps).sort(), ['b', 'c', 'd', 'e']);
+    assert.equal(delta.halted, 'canceled');
+    assert.deepEqual(applyDelta(before, delta), after);
   });
 });
