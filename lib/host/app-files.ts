@@ -34,18 +34,46 @@ export async function readHostJson(appDir: string): Promise<Record<string, any>>
   return (await readJsonFile(join(appDir, 'host.json'), false)) ?? { version: '2.0' };
 }
 
-/** `local.settings.json` `Values`, as strings (the Functions host stringifies them too). */
-export async function readLocalSettings(appDir: string): Promise<Record<string, string>> {
-  const file = await readJsonFile(join(appDir, 'local.settings.json'), false);
+export interface LocalSettings {
+  /** `Values`, as strings (the Functions host stringifies them too). */
+  values: Record<string, string>;
+  /** `Host.LocalHttpPort`: the port when none is given. */
+  localHttpPort?: number;
+  /** `Host.CORS`: allowed origins (`*` for any). */
+  cors?: string[];
+  /** `Host.CORSCredentials`. */
+  corsCredentials?: boolean;
+}
+
+/** `local.settings.json`, as Core Tools reads it: `Values` and the `Host` section. */
+export async function readLocalSettings(appDir: string): Promise<LocalSettings> {
+  const path = join(appDir, 'local.settings.json');
+  const file = await readJsonFile(path, false);
+  const out: LocalSettings = { values: {} };
   const values = file?.Values;
-  if (values === undefined) return {};
-  if (!values || typeof values !== 'object' || Array.isArray(values))
-    throw new AppFolderError(
-      `${join(appDir, 'local.settings.json')}: "Values" must be an object of settings.`,
-    );
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(values as Record<string, unknown>))
-    if (v !== null && v !== undefined) out[k] = typeof v === 'string' ? v : String(v);
+  if (values !== undefined) {
+    if (!values || typeof values !== 'object' || Array.isArray(values))
+      throw new AppFolderError(`${path}: "Values" must be an object of settings.`);
+    for (const [k, v] of Object.entries(values as Record<string, unknown>))
+      if (v !== null && v !== undefined) out.values[k] = typeof v === 'string' ? v : String(v);
+  }
+  const host = file?.Host as Record<string, unknown> | undefined;
+  if (host && typeof host === 'object') {
+    if (host.LocalHttpPort !== undefined) {
+      const port = Number(host.LocalHttpPort);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new AppFolderError(
+          `${path}: Host.LocalHttpPort must be a port number (got ${JSON.stringify(host.LocalHttpPort)}).`,
+        );
+      out.localHttpPort = port;
+    }
+    if (typeof host.CORS === 'string' && host.CORS.trim())
+      out.cors = host.CORS.split(',')
+        .map((o) => o.trim().replace(/\/+$/, ''))
+        .filter(Boolean);
+    if (host.CORSCredentials !== undefined)
+      out.corsCredentials = host.CORSCredentials === true || host.CORSCredentials === 'true';
+  }
   return out;
 }
 

@@ -34,6 +34,8 @@ export interface DispatchDeps {
   handleAdmin(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>;
   /** Builds an HttpRequest with the app's own @azure/functions (apps that enabled HTTP streams). */
   appHttpRequest(init: unknown): unknown;
+  /** local.settings.json `Host.CORS` / `Host.CORSCredentials`, as Core Tools applies them. */
+  cors?: { origins: string[]; credentials: boolean };
   log: HostLogger;
 }
 
@@ -120,7 +122,28 @@ export function requestListener(
     }
   };
 
+  /** Adds CORS headers for an allowed origin; answers preflights. True when the request is done. */
+  const applyCors = (req: IncomingMessage, res: ServerResponse): boolean => {
+    const cors = d.cors;
+    const origin = req.headers.origin;
+    if (!cors || !origin) return false;
+    const any = cors.origins.includes('*');
+    if (!any && !cors.origins.some((o) => o.toLowerCase() === origin.toLowerCase())) return false;
+    res.setHeader('access-control-allow-origin', any && !cors.credentials ? '*' : origin);
+    res.setHeader('vary', 'Origin');
+    if (cors.credentials) res.setHeader('access-control-allow-credentials', 'true');
+    const preflightMethod = req.headers['access-control-request-method'];
+    if (req.method !== 'OPTIONS' || !preflightMethod) return false;
+    res.setHeader('access-control-allow-methods', String(preflightMethod));
+    const headers = req.headers['access-control-request-headers'];
+    if (headers) res.setHeader('access-control-allow-headers', String(headers));
+    res.setHeader('access-control-max-age', '600');
+    res.writeHead(204).end();
+    return true;
+  };
+
   return async (req, res) => {
+    if (applyCors(req, res)) return;
     let url: URL;
     try {
       url = new URL(req.url ?? '/', d.baseUrl() || 'http://127.0.0.1');

@@ -25,7 +25,7 @@ import type { BindingInfo, HostContext, HostExtension, HostLogger, RegisteredFun
 export interface HostOptions {
   /** The function app folder (has package.json with `main`, host.json, optional local.settings.json). */
   appDir: string;
-  /** @default 7071 (0 picks a free port) */
+  /** @default local.settings.json `Host.LocalHttpPort`, else 7071 (0 picks a free port) */
   port?: number;
   /** @default "127.0.0.1" */
   hostname?: string;
@@ -215,7 +215,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
   const shutdownTimeoutMs = opts.shutdownTimeoutMs ?? 30_000;
 
   // 1. Settings: local.settings.json under the process environment, explicit env on top.
-  const [pkg, hostJson, localValues] = await Promise.all([
+  const [pkg, hostJson, localSettings] = await Promise.all([
     readAppPackage(appDir),
     readHostJson(appDir),
     readLocalSettings(appDir),
@@ -231,7 +231,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       else process.env[k] = v;
     }
   };
-  for (const [k, v] of Object.entries(localValues)) {
+  for (const [k, v] of Object.entries(localSettings.values)) {
     // As Core Tools: the process environment wins over local.settings.json (names only, never values).
     if (process.env[k] === undefined) setEnv(k, v);
     else if (process.env[k] !== v && !(opts.env && k in opts.env))
@@ -433,11 +433,14 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       extensions,
       handleAdmin,
       appHttpRequest,
+      cors: localSettings.cors
+        ? { origins: localSettings.cors, credentials: localSettings.corsCredentials ?? false }
+        : undefined,
       log,
     });
 
     const server: Server = createServer({ keepAliveTimeout: 5000 }, (req, res) => void onRequest(req, res));
-    const port = opts.port ?? 7071;
+    const port = opts.port ?? localSettings.localHttpPort ?? 7071;
     const hostname = opts.hostname ?? '127.0.0.1';
     await new Promise<void>((ok, fail) => {
       server.once('error', (e: NodeJS.ErrnoException) =>

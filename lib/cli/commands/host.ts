@@ -17,14 +17,14 @@ export function register(program: Command): void {
     .action(
       async (o: {
         app: string;
-        port: string;
+        port?: string;
         hostname: string;
         dataDir?: string;
         stack: boolean;
         shutdownTimeout: string;
       }) => {
-        const port = Number(o.port);
-        if (!Number.isInteger(port) || port < 0 || port > 65535)
+        const port = o.port === undefined ? undefined : Number(o.port);
+        if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535))
           throw new Error(`--port must be a whole number from 0 to 65535 (got "${o.port}").`);
         const shutdownTimeoutMs = Number(o.shutdownTimeout);
         if (!Number.isFinite(shutdownTimeoutMs) || shutdownTimeoutMs < 0)
