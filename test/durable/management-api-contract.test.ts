@@ -140,3 +140,15 @@ test('status by filter pages with continuation tokens', async () => {
   const problem = (await bad.json()) as any;
   assert.deepEqual(problem.errors.map((e: any) => e.pointer).sort(), ['/createdTimeFrom', '/runtimeStatus']);
 });
+
+test('the durable client follows continuation tokens across pages of 100', async () => {
+  const from = new Date(Date.now() - 1000);
+  const ids = await Promise.all(
+    Array.from({ length: 130 }, (_, i) => h.client.startNew('helloCities', { instanceId: `many-${i}` })),
+  );
+  for (const id of ids) await waitForFinish(h.client, id);
+  const all = await h.client.getStatusBy({ createdTimeFrom: from, runtimeStatus: ['Completed' as any] });
+  const found = new Set(all.map((s) => s.instanceId));
+  for (const id of ids) assert.ok(found.has(id), `${id} missing from the paged result`);
+  assert.equal(found.size, all.length, 'no instance appears twice');
+});
