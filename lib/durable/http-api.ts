@@ -353,28 +353,36 @@ export class DurableHttpApi {
     const top = topText === null ? DEFAULT_PAGE : Number(topText);
     if (!Number.isInteger(top) || top < 1 || top > 1000)
       problems.push({ pointer: '/top', message: 'top must be an integer from 1 to 1000.' });
+    // Keyset paging on (createdTime, instanceId): instances started or purged between pages neither
+    // repeat nor shift the rest.
     const token = req.headers['x-ms-continuation-token'];
-    let offset = 0;
+    let after: { ms: number; id: string } | undefined;
     if (typeof token === 'string' && token !== '') {
-      const n = Number(Buffer.from(token, 'base64url').toString('utf8'));
-      if (!Number.isInteger(n) || n < 0)
+      const text = Buffer.from(token, 'base64url').toString('utf8');
+      const sep = text.indexOf(':');
+      const ms = Number(text.slice(0, sep));
+      if (sep < 0 || !Number.isFinite(ms)) {
         problems.push({
           pointer: '/x-ms-continuation-token',
-          message: 'The continuation token is not one this host issued.',
+          message: 'The continuation token is not one this host issued; start the query again without it.',
         });
-      else offset = n;
+      } else after = { ms, id: text.slice(sep + 1) };
     }
     if (problems.length) throw invalid(problems);
+    const key = (i: Instance): [number, string] => [i.committed.createdMs, i.committed.id];
+    const cmp = (a: [number, string], b: [number, string]): number =>
+      a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0);
     const all = [...this.engine.instances.values()]
-      .filter(match)
-      .sort(
-        (x, y) => x.committed.createdMs - y.committed.createdMs || (x.committed.id < y.committed.id ? -1 : 1),
-      );
+      .filter((i) => match(i) && (!after || cmp(key(i), [after.ms, after.id]) > 0))
+      .sort((x, y) => cmp(key(x), key(y)));
     const showInput = url.searchParams.get('showInput') !== 'false';
-    const page = all.slice(offset, offset + top).map((i) => this.statusPayload(i, showInput));
+    const slice = all.slice(0, top);
+    const page = slice.map((i) => this.statusPayload(i, showInput));
     const headers: Record<string, string> = {};
-    if (offset + top < all.length)
-      headers['x-ms-continuation-token'] = Buffer.from(String(offset + top)).toString('base64url');
+    if (all.length > top) {
+      const [ms, id] = key(slice[slice.length - 1]!);
+      headers['x-ms-continuation-token'] = Buffer.from(`${ms}:${id}`).toString('base64url');
+    }
     send(res, 200, page, headers);
   }
 
