@@ -14,6 +14,7 @@ import { startHost } from '../../../lib/host/index';
 import { getProgrammingModel } from '../../../lib/host/core-api';
 import type { HostContext, HostExtension } from '../../../lib/host/types';
 import { BASIC_APP } from '../support/storage';
+import { benchHttp } from './http-throughput';
 
 export interface InvokeOverhead {
   invocations: number;
@@ -109,6 +110,10 @@ export async function run(): Promise<void> {
   console.log(`host.invoke.concurrent100_us_per_call ${r.hostConcurrent100UsPerInvoke}`);
   console.log(`host.invoke.library_only_us_per_call ${r.libraryUsPerInvoke}`);
   console.log(`host.invoke.bare_call_us_per_call ${r.bareUsPerInvoke}`);
+  const h = await benchHttp(32, 5);
+  console.log(`host.http.requests_per_s ${h.requestsPerSecond}`);
+  console.log(`host.http.p50_ms ${h.p50Ms}`);
+  console.log(`host.http.p99_ms ${h.p99Ms}`);
 }
 
 if (require.main === module) {
