@@ -64,6 +64,8 @@ const SECRET_ENV =
   /^(AzureWebJobsStorage|COSMOS_KEY|SLUICE_KEY|.*(_KEY|SECRET|PASSWORD|CONNECTION_STRING|_TOKEN))$/i;
 
 const MAX_METRICS = 2000;
+/** Setting `SLUICE_AGENT_TRACE=1`: log each job's phase timings (for overhead work). @default off */
+const TRACE = process.env.SLUICE_AGENT_TRACE === '1';
 const MAX_METRIC_NAME = 200;
 
 interface ActiveJob {
@@ -234,6 +236,16 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       done: Promise.resolve(),
     };
     job.done = (async () => {
+      const t0 = performance.now();
+      let last = t0;
+      const marks: string[] = [];
+      const trace = TRACE
+        ? (phase: string): void => {
+            const now = performance.now();
+            marks.push(`${phase}+${(now - last).toFixed(1)}`);
+            last = now;
+          }
+        : (): void => {};
       let etag: string | undefined = claimEtag;
       const jobRoot = join(workDir, `${safeName(spec.jobId)}-${randomUUID().slice(0, 8)}`);
       let logw: BlobLogWriter | undefined;
@@ -267,19 +279,22 @@ export function startAgent(opts: AgentOptions): RunningAgent {
             })
             .catch(() => undefined);
         }, opts.cancelPollMs ?? 500);
+        trace('setup');
         logw = BlobLogWriter.open(spec.runId, spec.stepName, spec.attempt);
 
         const codeDir = join(jobRoot, 'code');
         const inputsDir = join(jobRoot, 'inputs');
         const outputsDir = join(jobRoot, 'outputs');
         await mkdir(codeDir, { recursive: true });
-        await mkdir(inputsDir, { recursive: true });
-        await mkdir(outputsDir, { recursive: true });
-        await writeFile(join(jobRoot, '.sluice-agent.json'), JSON.stringify({ agentPid: process.pid }));
+        await Promise.all([
+          spec.inputs.length ? mkdir(inputsDir) : undefined,
+          spec.outputs.length ? mkdir(outputsDir) : undefined,
+        ]);
         logw.note(
           `job ${spec.jobId} (run ${spec.runId}, step ${spec.stepName}, attempt ${spec.attempt}) on agent ${agentId}`,
         );
 
+        trace('prepare');
         const prepared = await prepare(spec, { codeDir, inputsDir, outputsDir }, logw, () => canceled);
         if ('outcome' in prepared) {
           outcome = prepared.outcome;
@@ -297,6 +312,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
           logw.note(`$ ${prepared.command}`);
           const t0 = Date.now();
           let timeout: ClockTimer | undefined;
+          trace('spawn');
           const exit = await new Promise<{ code: number | null; signal: string | null } | { error: Error }>(
             (resolve) => {
               let settled = false;
@@ -341,6 +357,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
           } else {
             // Nothing of the job may outlive it: kill stragglers left in its group (background children).
             if (child?.pid) signalGroup(child.pid, 'SIGKILL');
+            trace('wait-closed');
             await waitClosed(child!, 2000);
             exitCode = exit.code ?? undefined;
             logw.note(
@@ -348,6 +365,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
                 ? `exited with code ${exit.code} after ${processMs} ms`
                 : `killed by ${exit.signal} after ${processMs} ms`,
             );
+            trace('metrics');
             metrics = await readMetrics(metricsFile, logw);
             if (stopReason === 'lost')
               outcome = {
@@ -376,9 +394,11 @@ export function startAgent(opts: AgentOptions): RunningAgent {
         if (cancelPoll) clearInterval(cancelPoll);
         if (killTimer) clearTimeout(killTimer);
       }
+      trace('outcome');
       const failure = failureFor(outcome);
       if (failure) logw?.note(`failed (${failure.code}): ${failure.message}`);
       else logw?.note(`succeeded; outputs ${outputs.map((o) => `${o.name}=${o.hash}`).join(', ') || 'none'}`);
+      trace('log-close');
       await logw?.close().catch(() => undefined);
       const result: JobResult = {
         jobId: spec.jobId,
@@ -410,8 +430,12 @@ export function startAgent(opts: AgentOptions): RunningAgent {
           await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
         }
       }
+      trace('notify');
       if (written) await notify(spec, result);
-      await rm(jobRoot, { recursive: true, force: true }).catch(() => undefined);
+      trace('done');
+      void rm(jobRoot, { recursive: true, force: true }).catch(() => undefined);
+      if (TRACE)
+        log(`trace ${spec.jobId}: ${marks.join(' ')} total ${(performance.now() - t0).toFixed(1)} ms`);
     })().catch((e: unknown) => log(`job ${spec.jobId} crashed: ${(e as Error).stack ?? e}`));
     return job;
   }
