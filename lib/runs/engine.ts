@@ -165,7 +165,7 @@ export async function advance(
   let guard = 0;
   while (ready.length && guard++ < 10_000) {
     const decisions = await Promise.all(
-      ready.map((step) => dispatchStep(ctx, state, step, input.now, log, sideEffects)),
+      ready.map((step) => dispatchStep(ctx, state, step, log, sideEffects)),
     );
     for (const d of decisions) {
       dispatchedRecords[d.step] = d.record;
@@ -295,7 +295,6 @@ async function dispatchStep(
   ctx: RunContext,
   state: PlanState,
   step: string,
-  nowDet: number,
   log: (m: string) => void,
   pending: Array<Promise<unknown>>,
 ): Promise<Dispatch> {
@@ -375,7 +374,7 @@ async function dispatchStep(
 
   let decision: CacheDecision | undefined;
   // The explanation is needed whenever the step runs; read it alongside the cache entry, not after it.
-  const why = explainWhy(doc, step, components, def, prev, canReuse);
+  const why = explainWhy(doc, step, components, def, prev);
   why.catch(() => {});
   if (canReuse && prev.attempt === 0) {
     const entry = await readEntry(key);
@@ -466,7 +465,6 @@ async function dispatchStep(
     if (canReuse) await release(key, doc.runId, step).catch(() => {});
     return fail('platform', `could not enqueue the job for step "${step}": ${(e as Error).message}`);
   }
-  void nowDet;
   // Bookkeeping off the critical path: awaited by advance() together with the run document write.
   pending.push(
     writeLatest({
@@ -511,13 +509,11 @@ async function explainWhy(
   components: CacheComponents,
   def: StepDefinition,
   prev: StepState,
-  canReuse: boolean,
 ): Promise<CacheDecision> {
   if (prev.attempt > 0 && prev.failure)
     return explainRun({ why: 'retry', attempt: prev.attempt + 1, failure: prev.failure.message });
   if (doc.forceRerun) return explainRun({ why: 'forced' });
   if (def.reuse === false) return explainRun({ why: 'reuse-disabled' });
-  void canReuse;
   const latest = await readLatest(doc.pipeline, step).catch(() => undefined);
   if (!latest) return explainRun({ why: 'no-earlier' });
   let codeFiles;

@@ -4,7 +4,7 @@ import type { DurableClient } from 'durable-functions/types/durableClient';
 import { invalid, pointer, type FieldProblem } from '../errors/problem';
 import { getClock } from '../host/clock';
 import { parseBinding, stepInputBindings } from '../pipelines/graph';
-import { parseDuration, PIPELINE_NAME_RE, PIPELINE_NAME_RULE } from '../pipelines/schema';
+import { PIPELINE_NAME_RE, PIPELINE_NAME_RULE, type PipelineDefinition } from '../pipelines/schema';
 import { getPipelineVersion } from '../pipelines/store';
 import type { StartRunRequest, StartRunResult, TriggerInfo } from './contract';
 import { durableClient } from './durable-client';
@@ -142,14 +142,11 @@ export async function startRun(
   return { runId, status: stored.status, created };
 }
 
-export function orchestrationInput(
-  doc: RunDoc,
-  def: { steps: Record<string, { retries?: number; timeout?: string }> },
-): OrchestrationInput {
-  const graph = buildGraph(def as never);
+/** What the orchestration starts with: the graph and the policies it decides by (no I/O needed to plan). */
+export function orchestrationInput(doc: RunDoc, def: Pick<PipelineDefinition, 'steps'>): OrchestrationInput {
+  const graph = buildGraph(def);
   const retries: Record<string, number> = {};
   for (const [n, s] of Object.entries(def.steps)) if (s.retries) retries[n] = s.retries;
-  void parseDuration;
   return {
     runId: doc.runId,
     graph,
