@@ -133,7 +133,10 @@ export async function startRun(
     ...(opts.rerunOf ? { rerunOf: opts.rerunOf } : {}),
     createdAt: new Date(getClock().now()).toISOString(),
     steps: Object.fromEntries(
-      graph.order.map((n) => [n, { name: n, status: 'NotStarted' as const, attempts: 0 }]),
+      graph.order.map((n) => [
+        n,
+        { name: n, status: 'NotStarted' as const, attempts: 0, dependsOn: graph.deps[n]! },
+      ]),
     ),
   };
   const created = await createRun(doc);

@@ -19,6 +19,8 @@ export const MAX_METRICS_PER_STEP = 1000;
 export interface StepRecord {
   name: string;
   status: StepStatus;
+  /** The steps this one waits for (data edges and `after`), for DAG views. */
+  dependsOn?: string[];
   attempts: number;
   jobId?: string;
   pool?: string;
