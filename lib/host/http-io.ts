@@ -116,12 +116,52 @@ function isResponseLike(v: unknown): v is ResponseLike {
   );
 }
 
+const NULL_BODY_STATUSES = new Set([204, 205, 304]);
+
+/**
+ * The common case — an `HttpResponseInit` with a string, bytes or `jsonBody` — written without going
+ * through a web ReadableStream, with the same defaults `HttpResponse` applies (status 200,
+ * content-type for text and JSON, no body for 204/205/304). False when the body needs the general path.
+ */
+function sendPlainInit(res: ServerResponse, init: HttpResponseInit, method: string): boolean {
+  const body = init.body as unknown;
+  const isBytes = body instanceof Uint8Array || body instanceof ArrayBuffer;
+  if (
+    init.jsonBody === undefined &&
+    body !== undefined &&
+    body !== null &&
+    typeof body !== 'string' &&
+    !isBytes
+  )
+    return false;
+  const status = init.status ?? 200;
+  const headers = new Headers(init.headers as ConstructorParameters<typeof Headers>[0]);
+  let payload: string | Uint8Array | undefined;
+  if (!NULL_BODY_STATUSES.has(status)) {
+    if (init.jsonBody !== undefined) {
+      payload = JSON.stringify(init.jsonBody);
+      if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+    } else if (typeof body === 'string') {
+      payload = body;
+      if (!headers.has('content-type')) headers.set('content-type', 'text/plain;charset=UTF-8');
+    } else if (isBytes) payload = body instanceof ArrayBuffer ? new Uint8Array(body) : body;
+  }
+  res.statusCode = status;
+  for (const [k, v] of headers) if (k !== 'set-cookie') res.setHeader(k, v);
+  const cookies = [...headers.getSetCookie(), ...(init.cookies ?? []).map(serializeCookie)];
+  if (cookies.length) res.setHeader('set-cookie', cookies);
+  if (payload !== undefined) res.setHeader('content-length', Buffer.byteLength(payload));
+  res.end(method === 'HEAD' ? undefined : payload);
+  return true;
+}
+
 /** Writes the handler's result (an `HttpResponse` or an `HttpResponseInit`) to the node response. */
 export async function sendHttpResult(res: ServerResponse, result: unknown, method: string): Promise<void> {
   if (result !== undefined && result !== null && typeof result !== 'object')
     throw new TypeError(
       'The HTTP response must be an object with optional properties "body", "status", "headers", and "cookies".',
     );
+  if (!isResponseLike(result) && sendPlainInit(res, (result ?? {}) as HttpResponseInit, method)) return;
   const r: ResponseLike = isResponseLike(result)
     ? result
     : (new HttpResponse((result ?? {}) as HttpResponseInit) as unknown as ResponseLike);
