@@ -159,10 +159,17 @@ export function orchestrationInput(doc: RunDoc, def: Pick<PipelineDefinition, 's
   };
 }
 
-/** Starts the orchestration unless it exists (a crash between the document and the start, or a replay). */
+/**
+ * The creator of the run document starts its orchestration. A duplicate start only repairs a run whose
+ * creator crashed between the two (no orchestration a while after the document was written); starting
+ * it sooner could race the creator's own start.
+ */
+const ORPHAN_AFTER_MS = 30_000;
+
 async function ensureOrchestration(doc: RunDoc, opts: StartRunOptions, check = true): Promise<void> {
   const client = opts.client ?? durableClient(opts.context);
   if (check) {
+    if (getClock().now() - Date.parse(doc.createdAt) < ORPHAN_AFTER_MS) return;
     const status = await client.getStatus(doc.runId).catch(() => undefined);
     if (status && status.runtimeStatus) return;
   }
