@@ -126,6 +126,7 @@ export class Invoker {
         },
         metadata: entry.registration.metadata,
         log(level: string, category: string, message: string) {
+          // User, system and metric lines all go to the host log, prefixed with the function name.
           if (logHooks.length) {
             // Log hooks see (and may rewrite) every user and system line of the invocation.
             const hc = { hookData: {}, level, category, message, invocationContext: current.context };
@@ -137,7 +138,6 @@ export class Invoker {
           if (level === 'error' || level === 'critical') log.error(line);
           else if (level === 'warning') log.warn(line);
           else if (level !== 'trace' && level !== 'debug' && level !== 'none') log.info(line);
-          void category;
         },
       };
       const model = this.programmingModel().getInvocationModel(coreCtx);
