@@ -90,6 +90,23 @@ test('datasets register and version over HTTP and the CLI; artifacts download by
   ]);
   assert.equal(again.stdout.trim(), 'images@1');
   assert.match(again.stderr, /unchanged/);
+  const listed = await exec(process.execPath, [
+    join(REPO, 'bin', 'sluice.js'),
+    '--endpoint',
+    host.baseUrl,
+    'datasets',
+    'list',
+  ]);
+  assert.match(listed.stdout, /^images\s+@1\s+directory/m);
+  const shown = await exec(process.execPath, [
+    join(REPO, 'bin', 'sluice.js'),
+    '--endpoint',
+    host.baseUrl,
+    'datasets',
+    'show',
+    'images',
+  ]);
+  assert.match(shown.stdout, /^1\s+directory\s+2\s+/m);
 
   const images = (await (await fetch(`${api}/datasets/images/versions/latest`)).json()) as {
     hash: string;
