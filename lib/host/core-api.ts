@@ -45,6 +45,7 @@ export interface CoreInvocationContext {
     functionId: string;
     inputData: Array<{ name: string; data: unknown }>;
     triggerMetadata: Record<string, unknown>;
+    retryContext?: unknown;
   };
   metadata: FunctionMetadata;
   state?: 'preInvocationHooks' | 'invocation' | 'postInvocationHooks';

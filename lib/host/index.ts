@@ -19,6 +19,7 @@ import { compileRoute, RouteTable } from './routes';
 import { adminHandler } from './admin';
 import { requestListener } from './http-dispatch';
 import { defaultUseMonitor, parseSchedule, resolveSetting, ScheduleMonitor, TimerListener } from './timers';
+import { retryPolicy } from './retry';
 import { QueueClients, QueueListener, queueNameOf, queueSettings, writeQueueOutput } from './queues';
 import type { BindingInfo, HostContext, HostExtension, HostLogger, RegisteredFunction } from './types';
 
@@ -336,7 +337,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
           );
       }
       entries.set(fn.name, entry);
-      if (fn.retryOptions)
+      if (fn.retryOptions && type !== 'timertrigger')
         log.warn(
           `Function '${fn.name}': its retry policy is not applied by the local host (a failure is final).`,
         );
@@ -529,9 +530,18 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
               runOnStartup: Boolean(t.runOnStartup),
               useMonitor,
               monitor,
-              invoke: (value) =>
-                invoker.invoke(entry, { value, logDetail: value.isPastDue ? 'isPastDue' : undefined }),
-              track: (work) => invoker.track(work),
+              invoke: (value, retryContext) =>
+                invoker.invoke(entry, {
+                  value,
+                  retryContext,
+                  logDetail: retryContext
+                    ? `retry ${retryContext.retryCount}/${retryContext.maxRetryCount}`
+                    : value.isPastDue
+                      ? 'isPastDue'
+                      : undefined,
+                }),
+              retry: retryPolicy(entry.fn.retryOptions),
+              hold: () => invoker.hold(),
               log,
             }),
           );

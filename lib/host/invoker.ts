@@ -46,6 +46,12 @@ export interface InvokeInternalOptions {
   logDetail?: string;
   /** The invocation id to use (callers that report it on failure choose it). @default a random UUID */
   invocationId?: string;
+  /** Set on retries of a function with a retry policy (`context.retryContext`). */
+  retryContext?: {
+    retryCount: number;
+    maxRetryCount: number;
+    exception?: { message?: string; stackTrace?: string };
+  };
   /** Replaces the trigger input after getArguments (HTTP when the app asked for HTTP streams). */
   replaceTrigger?: () => unknown;
 }
@@ -123,6 +129,7 @@ export class Invoker {
           functionId: name,
           inputData: opts.triggerData ? [{ name: entry.fn.triggerName, data: opts.triggerData }] : [],
           triggerMetadata,
+          retryContext: opts.retryContext,
         },
         metadata: entry.registration.metadata,
         log(level: string, category: string, message: string) {
@@ -221,13 +228,18 @@ export class Invoker {
     }
   }
 
-  /** Counts background host work (e.g. a timer run's status write) as in flight until it settles. */
-  track(work: Promise<unknown>): void {
+  /**
+   * Counts background host work (e.g. a timer run's status write) as in flight until the returned
+   * release is called (once; later calls do nothing).
+   */
+  hold(): () => void {
     this.inFlight++;
-    work.then(
-      () => this.settled(),
-      () => this.settled(),
-    );
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.settled();
+    };
   }
 
   private settled(): void {

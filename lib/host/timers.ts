@@ -6,6 +6,8 @@
 import { CronExpressionParser } from 'cron-parser';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { getClock, type ClockTimer } from './clock';
+import type { InvokeInternalOptions } from './invoker';
+import type { RetryPolicy } from './retry';
 import type { HostLogger } from './types';
 
 export class TimerScheduleError extends Error {
@@ -134,9 +136,11 @@ export interface TimerTriggerOptions {
   runOnStartup: boolean;
   useMonitor: boolean;
   monitor: ScheduleMonitor | undefined;
-  invoke(value: TimerInfo): Promise<unknown>;
-  /** Counts a run (invocation plus status bookkeeping) as host work, so drains wait for it. */
-  track(work: Promise<unknown>): void;
+  invoke(value: TimerInfo, retryContext?: InvokeInternalOptions['retryContext']): Promise<unknown>;
+  /** The function's retry policy, if it registered one. */
+  retry?: RetryPolicy;
+  /** Counts a run (invocation plus status bookkeeping) as host work until released, so drains wait for it. */
+  hold(): () => void;
   log: HostLogger;
 }
 
@@ -148,6 +152,7 @@ export class TimerListener {
   private stopped = false;
   private last: string | null = null;
   private running: Promise<unknown> | undefined;
+  private cancelRetry: (() => void) | undefined;
 
   constructor(private readonly o: TimerTriggerOptions) {}
 
@@ -193,9 +198,11 @@ export class TimerListener {
     stored: ScheduleStatus | undefined,
     armFrom: number,
   ): void {
-    const work = this.fire(occurrence, isPastDue, stored).finally(() => this.arm(armFrom));
-    this.running = work;
-    this.o.track(work);
+    const lease = { release: this.o.hold() };
+    this.running = this.fire(occurrence, isPastDue, stored, lease).finally(() => {
+      lease.release();
+      this.arm(armFrom);
+    });
   }
 
   /**
@@ -224,19 +231,41 @@ export class TimerListener {
     occurrence: number,
     isPastDue: boolean,
     stored: ScheduleStatus | undefined,
+    lease: { release: () => void },
   ): Promise<void> {
     const clock = getClock();
     const status: ScheduleStatus = stored
       ? { last: stored.last, next: stored.next, lastUpdated: stored.lastUpdated }
       : { last: this.last, next: iso(occurrence), lastUpdated: iso(clock.now()) };
-    try {
-      await this.o.invoke({
-        schedule: { adjustForDST: true },
-        scheduleStatus: this.o.useMonitor ? status : undefined,
-        isPastDue,
-      });
-    } catch {
-      // The invoker logged the failure; without a retry policy a failed timer run is not retried.
+    const value = {
+      schedule: { adjustForDST: true },
+      scheduleStatus: this.o.useMonitor ? status : undefined,
+      isPastDue,
+    };
+    const retry = this.o.retry;
+    for (let retryCount = 0; ; retryCount++) {
+      try {
+        await this.o.invoke(
+          value,
+          retryCount ? { retryCount, maxRetryCount: retry!.maxRetryCount } : undefined,
+        );
+        break;
+      } catch {
+        // The invoker logged the failure; without a retry policy a failed timer run is not retried.
+        if (!retry || this.stopped || (retry.maxRetryCount >= 0 && retryCount >= retry.maxRetryCount)) break;
+        // Waiting for a retry is not work in flight: a manual clock must be able to move past it.
+        lease.release();
+        await new Promise<void>((resolve) => {
+          const t = getClock().setTimeout(resolve, retry.delayMs(retryCount + 1));
+          this.cancelRetry = () => {
+            t.cancel();
+            resolve();
+          };
+        });
+        this.cancelRetry = undefined;
+        lease.release = this.o.hold();
+        if (this.stopped) break;
+      }
     }
     this.last = iso(occurrence);
     if (this.o.useMonitor && this.o.monitor)
@@ -261,6 +290,7 @@ export class TimerListener {
   async stop(): Promise<void> {
     this.stopped = true;
     this.timer?.cancel();
+    this.cancelRetry?.();
     await this.running?.catch(() => {});
   }
 }
