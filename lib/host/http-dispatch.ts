@@ -187,6 +187,8 @@ export function requestListener(
         url.pathname,
       );
     } catch (e) {
+      // A client that went away mid-request is not a host error.
+      if (req.destroyed && (e as NodeJS.ErrnoException).code === 'ECONNRESET') return;
       if (e instanceof ProblemError) sendProblem(res, e, url.pathname);
       else {
         d.log.error(`Host error for ${req.method} ${url.pathname}: ${(e as Error).stack ?? e}`);
