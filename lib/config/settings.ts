@@ -45,3 +45,164 @@ export function isLocalStorage(connectionString: string): boolean {
 export function isLocalCosmos(endpoint: string): boolean {
   return /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\/?$/i.test(endpoint);
 }
+
+export interface SettingDoc {
+  name: string;
+  /** The default in words or as the literal value; `—` when there is none. */
+  default: string;
+  /** Who reads it and what it changes. */
+  description: string;
+  /** Never printed or logged. */
+  secret?: boolean;
+}
+
+/**
+ * The catalogue of every environment setting Sluice reads, for the README, `local.settings.example.json`
+ * and a test that fails when code reads a setting missing here. Modules read their own settings where
+ * they are used; this list is where they are documented.
+ */
+export const SETTINGS: readonly SettingDoc[] = [
+  {
+    name: 'AzureWebJobsStorage',
+    default: 'embedded Azurite',
+    description:
+      'Storage account connection string: Durable Functions state, job queues, blobs (artifacts, snapshots, logs), timer status.',
+    secret: true,
+  },
+  {
+    name: 'COSMOS_ENDPOINT',
+    default: 'embedded Cosmos server',
+    description:
+      'Cosmos DB (NoSQL) endpoint. A non-loopback endpoint means a real account: nothing is started.',
+  },
+  { name: 'COSMOS_KEY', default: 'any (embedded)', description: 'Cosmos DB account key.', secret: true },
+  {
+    name: 'COSMOS_DATABASE',
+    default: 'sluice',
+    description: 'Cosmos DB database holding every Sluice container.',
+  },
+  {
+    name: 'SLUICE_DATA_DIR',
+    default: '<app>/.sluice',
+    description: 'Where the embedded stack keeps Azurite files and the Cosmos snapshot and journal.',
+  },
+  {
+    name: 'SLUICE_LOCK_DIR',
+    default: '<data dir>',
+    description: 'Where the embedded stack keeps its data-folder locks.',
+  },
+  {
+    name: 'SLUICE_FUNCTION_KEY',
+    default: '— (no key required)',
+    description:
+      'Local host: key required by authLevel function routes (x-functions-key header or code query).',
+    secret: true,
+  },
+  {
+    name: 'SLUICE_MASTER_KEY',
+    default: '— (no key required)',
+    description:
+      'Local host: key for authLevel admin routes and /admin/*; also accepted where a function key is.',
+    secret: true,
+  },
+  {
+    name: 'SLUICE_MANUAL_CLOCK',
+    default: 'off',
+    description: 'Tests: 1 makes the host clock manual, moved by POST /admin/host/clock/advance.',
+  },
+  {
+    name: 'WEBSITE_TIME_ZONE',
+    default: 'UTC',
+    description: 'Time zone of timer-trigger NCRONTAB schedules (as on Azure).',
+  },
+  {
+    name: 'WEBSITE_HOSTNAME',
+    default: 'set by the host',
+    description: 'Public host:port; durable client links are built from it.',
+  },
+  {
+    name: 'SLUICE_COSMOS_FSYNC_MS',
+    default: '100',
+    description: 'Embedded Cosmos: how often the journal is synced to disk (the most a power loss can lose).',
+  },
+  {
+    name: 'SLUICE_HEALTH_TIMEOUT_MS',
+    default: '2000',
+    description: 'GET /api/health: time budget per dependency probe.',
+  },
+  {
+    name: 'SLUICE_SNAPSHOT_MAX_COMPRESSED_BYTES',
+    default: '52428800',
+    description: 'Largest code snapshot upload (tar.gz bytes); larger answers 413.',
+  },
+  {
+    name: 'SLUICE_SNAPSHOT_MAX_EXPANDED_BYTES',
+    default: '262144000',
+    description: 'Largest code snapshot after extraction.',
+  },
+  {
+    name: 'SLUICE_SNAPSHOT_MAX_FILE_BYTES',
+    default: '104857600',
+    description: 'Largest single file in a code snapshot.',
+  },
+  { name: 'SLUICE_SNAPSHOT_MAX_FILES', default: '10000', description: 'Most files in a code snapshot.' },
+  {
+    name: 'SLUICE_CACHE_VERSION',
+    default: '1',
+    description: 'Salt in every step cache key; change it to invalidate all reuse.',
+  },
+  {
+    name: 'SLUICE_LOST_AFTER_MS',
+    default: '30000',
+    description: 'Heartbeat silence after which a running job is failed as lost (and retried per the step).',
+  },
+  {
+    name: 'SLUICE_STEP_TIMEOUT_DEFAULT',
+    default: '6h',
+    description: "A step's timeout when its definition sets none.",
+  },
+  {
+    name: 'SLUICE_TASK_HUB',
+    default: 'sluice',
+    description: 'Durable task hub the runs API talks to (host.json hubName).',
+  },
+  {
+    name: 'SLUICE_DURABLE_RPC_URL',
+    default: 'derived from WEBSITE_HOSTNAME',
+    description: 'Durable management endpoint for code without a durable client binding.',
+  },
+  {
+    name: 'SLUICE_COMPUTE_TARGETS',
+    default: '{"local":{"pool":"local"}}',
+    description:
+      'JSON map of compute target → {pool, environment}; the declared environment enters cache keys.',
+  },
+  { name: 'SLUICE_AGENT_CONCURRENCY', default: '4', description: 'Jobs one agent runs at once.' },
+  { name: 'SLUICE_AGENT_TRACE', default: 'off', description: 'Agents: 1 prints the time of each job phase.' },
+  {
+    name: 'SLUICE_DATASET_CONTAINERS',
+    default: 'any but system containers',
+    description: 'Comma-separated allowlist of blob containers datasets may be registered from.',
+  },
+  {
+    name: 'SLUICE_ENDPOINT',
+    default: 'http://localhost:7071',
+    description: 'CLI and remote agents: the Sluice API to call.',
+  },
+  {
+    name: 'SLUICE_KEY',
+    default: '—',
+    description: 'CLI and remote agents: the function key sent as x-functions-key.',
+    secret: true,
+  },
+  {
+    name: 'SLUICE_SCHEDULE_GRACE_SECONDS',
+    default: '60',
+    description: 'How late a schedule occurrence may run and still count as on time (not catch-up).',
+  },
+  {
+    name: 'SLUICE_SCHEDULE_LEASE_SECONDS',
+    default: '60',
+    description: 'How long one evaluator holds a schedule while it starts runs.',
+  },
+];
