@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ProblemError, invalid, notFound } from '../errors/problem';
+import { bindingData } from './blobs';
 import type { Registry } from './core-api';
 import {
   headerRecord,
@@ -89,6 +90,17 @@ export function requestListener(
     const invocationId = randomUUID();
     // The path only: a `code` query parameter (a key) must never reach the log.
     const logDetail = `${req.method} ${url.pathname}`;
+    // `{name}` in blob binding paths: route parameters, `query`, and a JSON body's top-level properties.
+    const data = (): Record<string, unknown> => {
+      let json: unknown;
+      if (body.length && /json/i.test(String(req.headers['content-type'] ?? '')))
+        try {
+          json = JSON.parse(body.toString('utf8'));
+        } catch {
+          json = undefined;
+        }
+      return { ...bindingData(json, undefined, params), query: Object.fromEntries(url.searchParams) };
+    };
     try {
       const result = d.registry.httpStreamRequested
         ? await d.invoker.invoke(entry, {
@@ -102,11 +114,13 @@ export function requestListener(
               }),
             logDetail,
             invocationId,
+            bindingData: data,
           })
         : await d.invoker.invoke(entry, {
             triggerData: httpTypedData(req, fullUrl, params, body),
             logDetail,
             invocationId,
+            bindingData: data,
           });
       await sendHttpResult(res, result.returnValue, req.method ?? 'GET');
     } catch {

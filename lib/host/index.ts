@@ -20,6 +20,7 @@ import { adminHandler } from './admin';
 import { requestListener } from './http-dispatch';
 import { defaultUseMonitor, parseSchedule, resolveSetting, ScheduleMonitor, TimerListener } from './timers';
 import { retryPolicy } from './retry';
+import { BlobBindings } from './blobs';
 import { QueueClients, QueueListener, queueNameOf, queueSettings, writeQueueOutput } from './queues';
 import type { BindingInfo, HostContext, HostExtension, HostLogger, RegisteredFunction } from './types';
 
@@ -326,12 +327,13 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
         triggerType: type,
         isHttp: type === 'httptrigger',
         extensionInputs: [],
+        hostInputs: [],
         outputBindings: [],
       };
       for (const [name, b] of Object.entries(fn.bindings)) {
         if (b.direction === 'out' && b.type.toLowerCase() !== 'http')
           entry.outputBindings.push({ name, binding: b });
-        if (b.direction === 'out' && b.type.toLowerCase() !== 'http' && b.type.toLowerCase() !== 'queue')
+        if (b.direction === 'out' && !['http', 'queue', 'blob'].includes(b.type.toLowerCase()))
           log.warn(
             `Function '${fn.name}': output binding type '${b.type}' is not supported by the local host; its value is dropped.`,
           );
@@ -377,8 +379,18 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       );
 
     let outputQueueWarned = false;
-    const writeOutputs = async (entry: FunctionEntry, outputs: OutputValue[]): Promise<void> => {
+    const blobs = new BlobBindings();
+    const writeOutputs = async (
+      entry: FunctionEntry,
+      outputs: OutputValue[],
+      data: () => Record<string, unknown>,
+    ): Promise<void> => {
       for (const o of outputs) {
+        const what = `Function "${entry.fn.name}" output "${o.name}"`;
+        if (o.binding.type.toLowerCase() === 'blob') {
+          await blobs.write(o.binding, o.data, data(), what);
+          continue;
+        }
         if (o.binding.type.toLowerCase() !== 'queue') {
           if (!outputQueueWarned)
             log.warn(`Output binding type '${o.binding.type}' is not supported; dropped.`);
@@ -495,6 +507,11 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     for (const entry of entries.values()) {
       for (const [name, b] of Object.entries(entry.fn.bindings)) {
         if (b.direction !== 'in' || name === entry.fn.triggerName) continue;
+        if (b.type.toLowerCase() === 'blob') {
+          const what = `Function "${entry.fn.name}" input "${name}"`;
+          entry.hostInputs.push({ name, read: (data) => blobs.read(b, data, what) });
+          continue;
+        }
         const ext = started.find((e) => e.inputBindingValue && e.inputBindingValue(b) !== undefined);
         if (ext) entry.extensionInputs.push({ name, binding: b, extension: ext });
         else

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 
 import type { CoreInvocationContext, ProgrammingModel, Registration, Registry } from './core-api';
+import { bindingData } from './blobs';
 import type { BindingInfo, HostExtension, HostLogger, InvokeResult, RegisteredFunction } from './types';
 
 /** A function plus what the host precomputes once for fast invocation. */
@@ -22,6 +23,8 @@ export interface FunctionEntry {
   isHttp: boolean;
   /** Input bindings an extension fills (durableClient …): binding name → extension. */
   extensionInputs: Array<{ name: string; binding: BindingInfo; extension: HostExtension }>;
+  /** Input bindings the host fills itself (blob inputs): read before each invocation. */
+  hostInputs: Array<{ name: string; read(data: Record<string, unknown>): Promise<unknown> }>;
   /** Output bindings besides HTTP (`$return` included) — when empty, `getResponse` is skipped. */
   outputBindings: Array<{ name: string; binding: BindingInfo }>;
 }
@@ -33,8 +36,12 @@ export interface OutputValue {
   data: Record<string, unknown>;
 }
 
-/** Writes non-HTTP outputs (queue messages …) after a successful invocation. */
-export type OutputWriter = (entry: FunctionEntry, outputs: OutputValue[]) => Promise<void>;
+/** Writes non-HTTP outputs (queue messages, blobs) after a successful invocation. */
+export type OutputWriter = (
+  entry: FunctionEntry,
+  outputs: OutputValue[],
+  bindingData: () => Record<string, unknown>,
+) => Promise<void>;
 
 export interface InvokeInternalOptions {
   /** RpcTypedData for the trigger binding (HTTP); otherwise `value` is handed over as is. */
@@ -46,6 +53,8 @@ export interface InvokeInternalOptions {
   logDetail?: string;
   /** The invocation id to use (callers that report it on failure choose it). @default a random UUID */
   invocationId?: string;
+  /** What `{name}` expressions in binding paths see. @default the trigger value's properties and metadata */
+  bindingData?: () => Record<string, unknown>;
   /** Set on retries of a function with a retry policy (`context.retryContext`). */
   retryContext?: {
     retryCount: number;
@@ -156,6 +165,12 @@ export class Invoker {
       else if (!opts.triggerData) inputs = [opts.value];
       for (const x of entry.extensionInputs)
         context.extraInputs.set(x.name, x.extension.inputBindingValue!(x.binding));
+      let data: Record<string, unknown> | undefined;
+      const dataFor = (): Record<string, unknown> =>
+        (data ??= opts.bindingData
+          ? opts.bindingData()
+          : bindingData(opts.value, opts.triggerMetadata, undefined));
+      for (const x of entry.hostInputs) context.extraInputs.set(x.name, await x.read(dataFor()));
 
       let callback = entry.registration.callback;
       const hooks = this.registry.hooks;
@@ -216,7 +231,7 @@ export class Invoker {
           if (data && typeof data === 'object')
             values.push({ name: o.name, binding: o.binding, data: data as any });
         }
-        if (values.length) await this.writeOutputs(entry, values);
+        if (values.length) await this.writeOutputs(entry, values, dataFor);
       }
       this.logLine(name, invocationId, started, 'Succeeded', opts.logDetail);
       return { invocationId, returnValue: result, outputs };
