@@ -105,6 +105,11 @@ test('durable registrations are captured and served through the extension', asyn
     // The engine invokes activities through the host; the handler's value comes back.
     const r = await seen.ctx!.invoke('sayHello', 'Tokyo');
     assert.equal(r.returnValue, 'Hello, Tokyo!');
+    await assert.rejects(seen.ctx!.invoke('nope', 1), /No function named "nope"/);
+    await assert.rejects(
+      seen.ctx!.invoke('sayHello', 'Kyoto', { signal: AbortSignal.abort(new Error('caller gave up')) }),
+      /caller gave up/,
+    );
 
     // The durableClient input is filled from the extension for HTTP-started functions.
     const res = await fetch(`${host.baseUrl}/api/orchestrators/helloSequence`, { method: 'POST' });
