@@ -21,7 +21,14 @@ import { requestListener } from './http-dispatch';
 import { defaultUseMonitor, parseSchedule, resolveSetting, ScheduleMonitor, TimerListener } from './timers';
 import { retryPolicy } from './retry';
 import { BlobBindings } from './blobs';
-import { QueueClients, QueueListener, queueNameOf, queueSettings, writeQueueOutput } from './queues';
+import {
+  QueueClients,
+  QueueListener,
+  parseDuration,
+  queueNameOf,
+  queueSettings,
+  writeQueueOutput,
+} from './queues';
 import type { BindingInfo, HostContext, HostExtension, HostLogger, RegisteredFunction } from './types';
 
 export interface HostOptions {
@@ -184,6 +191,14 @@ function printTable(
   const lines = [`Functions (${rows.length}):`, `  ${'NAME'.padEnd(w0)}  ${'TRIGGER'.padEnd(w1)}  DETAILS`];
   for (const r of rows) lines.push(`  ${r[0].padEnd(w0)}  ${r[1].padEnd(w1)}  ${r[2]}`);
   log.info(lines.join('\n'));
+}
+
+/** host.json `functionTimeout` in ms; undefined when absent or -1 (unbounded). */
+export function functionTimeout(hostJson: Record<string, any>): number | undefined {
+  const v = hostJson?.functionTimeout;
+  if (v === undefined || v === null || v === -1 || v === '-1') return undefined;
+  const ms = parseDuration(v, 'functionTimeout');
+  return ms && ms > 0 ? ms : undefined;
 }
 
 const LEVELS = ['trace', 'debug', 'information', 'warning', 'error', 'critical', 'none'];
@@ -411,6 +426,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       functionLogger(log, hostJson),
       writeOutputs,
     );
+    invoker.timeoutMs = functionTimeout(hostJson);
     let appFunctionsModule: { HttpRequest: new (init: unknown) => unknown } | undefined;
     const appHttpRequest = (init: unknown): unknown => {
       appFunctionsModule ??= createRequire(join(appDir, 'package.json'))('@azure/functions');

@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 
+import { getClock } from './clock';
 import type { CoreInvocationContext, ProgrammingModel, Registration, Registry } from './core-api';
 import { bindingData } from './blobs';
 import type { BindingInfo, HostExtension, HostLogger, InvokeResult, RegisteredFunction } from './types';
@@ -89,6 +90,8 @@ const shortMessage = (err: unknown): string => {
 export class Invoker {
   private inFlight = 0;
   private drainWaiters: Array<() => void> = [];
+  /** host.json `functionTimeout`: an invocation that runs longer fails (its code cannot be stopped). */
+  timeoutMs: number | undefined;
   /** Shared by every hook for the app's lifetime (the worker's `appHookData`). */
   readonly appHookData: Record<string, unknown> = {};
 
@@ -193,7 +196,9 @@ export class Invoker {
       let error: unknown;
       let failed = false;
       try {
-        result = await model.invokeFunction(context, inputs, callback);
+        const running = model.invokeFunction(context, inputs, callback);
+        result =
+          this.timeoutMs === undefined ? await running : await withTimeout(running, this.timeoutMs, name);
       } catch (e) {
         error = e;
         failed = true;
@@ -271,6 +276,41 @@ export class Invoker {
     if (outcome === 'Succeeded') this.log.info(line);
     else this.log.error(line);
   }
+}
+
+export class FunctionTimeoutError extends Error {
+  override name = 'FunctionTimeoutError';
+}
+
+function formatSpan(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${p(Math.floor(s / 3600))}:${p(Math.floor((s % 3600) / 60))}:${p(s % 60)}`;
+}
+
+/** Fails after `ms` on the process clock, as the Functions host does past `functionTimeout`. */
+function withTimeout<T>(work: Promise<T>, ms: number, name: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = getClock().setTimeout(
+      () =>
+        reject(
+          new FunctionTimeoutError(
+            `Timeout value of ${formatSpan(ms)} exceeded by function '${name}' (host.json functionTimeout); its code may still be running.`,
+          ),
+        ),
+      ms,
+    );
+    work.then(
+      (v) => {
+        timer.cancel();
+        resolve(v);
+      },
+      (e: unknown) => {
+        timer.cancel();
+        reject(e);
+      },
+    );
+  });
 }
 
 /** Runs app-level hooks (`appStart`, `appTerminate`) in registration order. */
