@@ -40,3 +40,9 @@ test('local.settings.example.json lists every documented setting', () => {
   const missing = SETTINGS.map((s) => s.name).filter((n) => !(n in example.Values) && !skip.has(n));
   assert.deepEqual(missing, []);
 });
+
+test('the README documents every setting', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const missing = SETTINGS.map((s) => s.name).filter((n) => !readme.includes('`' + n + '`'));
+  assert.deepEqual(missing, [], 'add these to the README configuration table');
+});
