@@ -19,32 +19,10 @@ import {
 } from './datasets';
 import { isHash } from './hash';
 import { getLineage } from './lineage';
+import { nextLink, paging } from '../http/paging';
 
 function mediaType(req: HttpRequest): string {
   return (req.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-}
-
-function paging(req: HttpRequest): { limit?: number; continuationToken?: string } {
-  const out: { limit?: number; continuationToken?: string } = {};
-  const limit = req.query.get('limit');
-  if (limit !== null) {
-    const n = Number(limit);
-    if (!/^\d+$/.test(limit) || n < 1 || n > 100)
-      throw invalid([
-        { pointer: '/limit', message: `limit must be an integer from 1 to 100; got "${limit}".` },
-      ]);
-    out.limit = n;
-  }
-  const token = req.query.get('continuationToken');
-  if (token) out.continuationToken = token;
-  return out;
-}
-
-function nextLink(req: HttpRequest, token: string | undefined): string | undefined {
-  if (!token) return undefined;
-  const u = new URL(req.url);
-  u.searchParams.set('continuationToken', token);
-  return u.pathname + u.search;
 }
 
 function registered(r: RegisterResult): HttpResponseInit {

@@ -15,6 +15,7 @@ import {
   type PipelinePatch,
 } from './store';
 import { summary, validateDefinition } from './validate';
+import { nextLink, paging } from '../http/paging';
 
 /** HTTP handlers for /api/pipelines…; registered in functions/pipelines.ts. */
 
@@ -45,29 +46,6 @@ export function pipelineName(req: HttpRequest): string {
       },
     ]);
   return name;
-}
-
-function paging(req: HttpRequest): { limit?: number; continuationToken?: string } {
-  const out: { limit?: number; continuationToken?: string } = {};
-  const limit = req.query.get('limit');
-  if (limit !== null) {
-    const n = Number(limit);
-    if (!/^\d+$/.test(limit) || n < 1 || n > 100)
-      throw invalid([
-        { pointer: '/limit', message: `limit must be an integer from 1 to 100; got "${limit}".` },
-      ]);
-    out.limit = n;
-  }
-  const token = req.query.get('continuationToken');
-  if (token) out.continuationToken = token;
-  return out;
-}
-
-function nextLink(req: HttpRequest, token: string | undefined): string | undefined {
-  if (!token) return undefined;
-  const u = new URL(req.url);
-  u.searchParams.set('continuationToken', token);
-  return u.pathname + u.search;
 }
 
 /** Reads a definition from JSON or YAML, reporting syntax problems and YAML duplicate keys. */
