@@ -482,11 +482,18 @@ export function startAgent(opts: AgentOptions): RunningAgent {
   };
 }
 
-/** Setting `SLUICE_AGENT_CONCURRENCY` (jobs an agent runs at once). @default 4 */
-export function defaultConcurrency(env: NodeJS.ProcessEnv = process.env): number {
+/**
+ * Setting `SLUICE_AGENT_CONCURRENCY` (jobs an agent runs at once), else `fallback`: 4 for `sluice agent`
+ * (a remote machine's size is unknown), 8 for the local host's agent (`sluice start`), whose jobs are
+ * mostly short steps waiting on I/O. @default 4
+ */
+export function defaultConcurrency(env: NodeJS.ProcessEnv = process.env, fallback = 4): number {
   const n = Number(env.SLUICE_AGENT_CONCURRENCY);
-  return Number.isInteger(n) && n >= 1 ? n : 4;
+  return Number.isInteger(n) && n >= 1 ? n : fallback;
 }
+
+/** The local host's agent (pool `local`): `SLUICE_AGENT_CONCURRENCY` when set. @default 8 */
+export const LOCAL_AGENT_CONCURRENCY = 8;
 
 function safeName(s: string): string {
   return s.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 80);

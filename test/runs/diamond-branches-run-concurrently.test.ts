@@ -1,21 +1,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startAgentProcess, type AgentProcess } from '../compute/support';
 import { startSluice, type SluiceProcess } from '../support/sluice';
 import { publish, readJournal, startRun, step, stepCommand, tempJournal, waitForRun } from './helpers';
 
+// Only the host's own agent serves pool "local" (it runs several jobs at once): the overlap below is
+// the local agent's concurrency, not a second agent's.
 let sluice: SluiceProcess;
-let agent: AgentProcess;
 before(async () => {
   sluice = await startSluice();
-  // A second agent for pool "local", as a separate process: the host's own agent runs one job at a time.
-  agent = startAgentProcess('local', { ...sluice.env, SLUICE_ENDPOINT: sluice.baseUrl }, [
-    '--heartbeat-ms',
-    '500',
-  ]);
 });
 after(async () => {
-  await agent?.stop();
   await sluice?.stop();
 });
 

@@ -1,26 +1,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSluice, type SluiceProcess } from '../support/sluice';
-import type { AgentProcess } from '../compute/support';
-import {
-  extraLocalAgent,
-  publish,
-  readJournal,
-  startRun,
-  step,
-  stepCommand,
-  tempJournal,
-  waitForRun,
-} from './helpers';
+import { publish, readJournal, startRun, step, stepCommand, tempJournal, waitForRun } from './helpers';
 
+// Only the host's own agent serves pool "local": `bad` and `slow` run at once on it.
 let sluice: SluiceProcess;
-let agent: AgentProcess;
 before(async () => {
   sluice = await startSluice();
-  agent = extraLocalAgent(sluice);
 });
 after(async () => {
-  await agent?.stop();
   await sluice?.stop();
 });
 

@@ -6,7 +6,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startAgentProcess, type AgentProcess } from '../compute/support';
 import type { SluiceProcess } from '../support/sluice';
 
 export const STEP_SCRIPT = path.resolve(__dirname, '..', '..', '..', 'test', 'runs', 'fixtures', 'step.js');
@@ -124,15 +123,4 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(100);
   }
-}
-
-/**
- * Another agent for pool "local", as a separate process (the host's own agent runs one job at a time),
- * so that two steps can really run at once.
- */
-export function extraLocalAgent(sluice: SluiceProcess): AgentProcess {
-  return startAgentProcess('local', { ...sluice.env, SLUICE_ENDPOINT: sluice.baseUrl }, [
-    '--heartbeat-ms',
-    '500',
-  ]);
 }

@@ -29,11 +29,18 @@ async function startLocalAgent(baseUrl: string, dataDir: string): Promise<LocalA
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require(file) as {
     startAgent?: (opts: Record<string, unknown>) => Promise<LocalAgent> | LocalAgent;
+    defaultConcurrency?: (env: NodeJS.ProcessEnv, fallback: number) => number;
+    LOCAL_AGENT_CONCURRENCY?: number;
   };
   if (typeof mod.startAgent !== 'function') return undefined;
+  // Local steps are mostly short and I/O-bound, and `maxConcurrency` must mean something under
+  // `npm start`: 8 at once unless SLUICE_AGENT_CONCURRENCY says otherwise (remote agents keep 4).
+  const fallback = mod.LOCAL_AGENT_CONCURRENCY ?? 8;
+  const concurrency = mod.defaultConcurrency?.(process.env, fallback) ?? fallback;
   try {
     return await mod.startAgent({
       pool: 'local',
+      concurrency,
       endpoint: baseUrl,
       workDir: path.join(dataDir, 'agent'),
       key: process.env.SLUICE_MASTER_KEY || process.env.SLUICE_FUNCTION_KEY || undefined,
