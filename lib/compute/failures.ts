@@ -37,8 +37,9 @@ export function failureFor(o: JobOutcome): { code: JobFailureCode; message: stri
     case 'missing-input':
       return { code: 'missing-input', message: o.message };
     case 'missing-output':
-      // The user's process exited 0 but broke the output contract: a failure of the user's code.
-      return { code: 'exit-code', message: o.message };
+      // Its own code: the process reported success, so "exit-code" would send users to a log that
+      // shows none, and lib/runs does not retry it (see failureDecision).
+      return { code: 'missing-output', message: o.message };
     case 'platform':
       return { code: 'platform', message: o.message };
   }

@@ -52,6 +52,7 @@ export type JobFailureCode =
   | 'timeout' // the process exceeded timeoutMs and was killed
   | 'lost' // the agent stopped heartbeating
   | 'missing-input' // an input artifact no longer exists
+  | 'missing-output' // the process exited 0 without writing a declared output (or wrote the wrong type)
   | 'canceled' // the run was canceled
   | 'platform'; // anything else outside the user's code (storage, spawn failure)
 

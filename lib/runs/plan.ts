@@ -171,6 +171,10 @@ export function failureDecision(code: JobFailureCode): FailureDecision {
     case 'missing-input':
       // The artifact is gone; running again reads the same missing hash. A rerun re-resolves inputs.
       return { retryable: false, status: 'Failed' };
+    case 'missing-output':
+      // The command exited 0, so it saw no transient error: the same code on the same inputs writes
+      // the same (missing) outputs again. A retry would only delay the message that names the output.
+      return { retryable: false, status: 'Failed' };
     case 'canceled':
       return { retryable: false, status: 'Canceled' };
     default:

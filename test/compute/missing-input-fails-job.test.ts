@@ -57,6 +57,7 @@ test('a command that exits 0 without writing a declared output fails and says wh
   await enqueueJob(spec);
   const r = (await waitForResult(spec)).result!;
   assert.equal(r.state, 'failed');
-  assert.equal(r.failure!.code, 'exit-code');
+  assert.equal(r.failure!.code, 'missing-output');
+  assert.equal(r.exitCode, 0);
   assert.match(r.failure!.message, /output "model" \(file\) was not written/);
 });

@@ -17,6 +17,7 @@ import {
   stateDelta,
 } from '../../../lib/runs/plan';
 import type { PipelineDefinition } from '../../../lib/pipelines/schema';
+import { failureFor } from '../../../lib/compute/failures';
 
 const step = (inputs: Record<string, string> = {}, after?: string[]) =>
   ({
@@ -155,11 +156,26 @@ describe('run planning', () => {
   test('failure codes map to retry decisions in one place', () => {
     assert.deepEqual(failureDecision('exit-code'), { retryable: true, status: 'Failed' });
     assert.deepEqual(failureDecision('missing-input'), { retryable: false, status: 'Failed' });
+    assert.deepEqual(failureDecision('missing-output'), { retryable: false, status: 'Failed' });
     assert.deepEqual(failureDecision('canceled'), { retryable: false, status: 'Canceled' });
     assert.deepEqual(
       [1, 2, 3, 10].map((a) => retryBackoffMs(a)),
       [2000, 4000, 8000, 60000],
     );
+  });
+
+  test('a command that exits 0 without its declared output fails as missing-output and is not retried', () => {
+    const failure = failureFor({ kind: 'missing-output', message: 'output "model" (file) was not written' })!;
+    assert.equal(failure.code, 'missing-output');
+    assert.match(failure.message, /output "model"/);
+    const g = buildGraph(diamond);
+    const s = initialState(g);
+    s.steps.a = { status: 'Running', attempt: 1, jobId: 'a.1' };
+    const eff = applyFailure(g, s, 'a', failure, { retries: 3, continueOnStepFailure: false, now: 0 });
+    assert.equal(eff.retrying, false);
+    assert.equal(eff.state.steps.a!.status, 'Failed');
+    assert.equal(eff.state.steps.a!.failure?.code, 'missing-output');
+    assert.equal(eff.state.steps.e!.status, 'Skipped');
   });
 
   test('cancel marks active steps Canceled and the run Canceled', () => {
