@@ -4,14 +4,12 @@ import { logBlobName, LOGS_CONTAINER } from '../compute/log-stream';
 import { getClients } from '../azure/clients';
 import { fileInDirectory, openFile, readManifest } from '../data/cas';
 import { asProblems } from '../data/errors';
-import { conflict, invalid, notFound, pointer } from '../errors/problem';
+import { invalid, notFound, pointer } from '../errors/problem';
 import { httpHandler, json, readJson } from '../http/handler';
-import { getClock } from '../host/clock';
 import { closest } from '../pipelines/suggest';
 import { PIPELINE_NAME_RE, PIPELINE_NAME_RULE } from '../pipelines/schema';
 import type { StartRunRequest, TriggerInfo } from './contract';
-import { durableClient } from './durable-client';
-import { CANCEL_EVENT } from './orchestrator';
+import { cancelRun } from './cancel';
 import { TERMINAL, type StepStatus } from './plan';
 import { startRun } from './start';
 import { listRuns, readRun, runView, type RunDoc, type StepRecord } from './store';
@@ -160,14 +158,7 @@ export const listRunsHandler = httpHandler(async (req) => {
 
 /** POST /api/runs/{id}/cancel */
 export const cancelRunHandler = httpHandler(async (req, ctx) => {
-  const doc = await mustReadRun(runIdOf(req));
-  if (['Completed', 'Failed', 'Canceled'].includes(doc.status))
-    throw conflict(`Run ${doc.runId} already ended (${doc.status}); there is nothing to cancel.`, {
-      status: doc.status,
-    });
-  await durableClient(ctx).raiseEvent(doc.runId, CANCEL_EVENT, {
-    at: new Date(getClock().now()).toISOString(),
-  });
+  const doc = await cancelRun(runIdOf(req), undefined, ctx);
   return json(202, { runId: doc.runId, status: 'Canceling', statusUrl: statusUrl(req, doc.runId) });
 });
 
