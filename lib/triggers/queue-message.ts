@@ -4,10 +4,12 @@ import { pointer, type FieldProblem } from '../errors/problem';
 /**
  * The `sluice-runs` queue message: what it may hold and how it may be encoded. Pure: no I/O.
  *
- * Accepted encodings (after the host's own decoding per host.json `messageEncoding`):
- * - a JSON object (the host hands over parsed JSON);
- * - a string holding JSON text;
- * - a string holding base64 of JSON text (a sender that base64-encoded once more than needed).
+ * Accepted encodings. host.json sets `messageEncoding: none`, so the host hands over the message text as sent
+ * (JSON text arrives parsed, as the Functions worker does); the handler decodes the rest itself:
+ * - a JSON object (plain JSON text, parsed by the host);
+ * - a string holding JSON text (JSON serialised twice);
+ * - a string holding base64 of JSON text (the Azure SDKs' base64 encode policies, `base64 -w0`), also
+ *   base64 of base64 (a sender and its SDK each encoding once), up to {@link MAX_DECODING_DEPTH} layers.
  */
 
 export const RUNS_QUEUE = 'sluice-runs';
@@ -68,23 +70,35 @@ export function messageText(value: unknown): string {
   }
 }
 
-function parseText(text: string): { value?: unknown; problem?: string } {
+/**
+ * How many layers of encoding (base64 or JSON string) one message may carry. Bounded so a crafted message
+ * cannot make decoding loop; real senders use at most two.
+ */
+export const MAX_DECODING_DEPTH = 4;
+
+function parseText(text: string, depth = 0): { value?: unknown; problem?: string } {
   const t = text.trim();
   if (t === '') return { problem: 'The message is empty; send a JSON object such as {"pipeline": "churn"}.' };
+  if (depth >= MAX_DECODING_DEPTH)
+    return {
+      problem: `The message is encoded more than ${MAX_DECODING_DEPTH} times over (base64 or JSON strings); send the JSON object itself, or base64 of it once.`,
+    };
   if (t.startsWith('{') || t.startsWith('[') || t.startsWith('"')) {
     try {
       const v = JSON.parse(t) as unknown;
       // A JSON string may itself hold the JSON (a sender that serialised twice).
-      return typeof v === 'string' ? parseText(v) : { value: v };
+      return typeof v === 'string' ? parseText(v, depth + 1) : { value: v };
     } catch (e) {
       return { problem: `The message is not valid JSON: ${(e as Error).message}` };
     }
   }
   const compact = t.replace(/\s+/g, '');
   if (compact.length % 4 === 0 && BASE64_RE.test(compact)) {
-    const decoded = Buffer.from(compact, 'base64').toString('utf8');
-    const d = decoded.trim();
-    if (d.startsWith('{')) return parseText(d);
+    const d = Buffer.from(compact, 'base64').toString('utf8').trim();
+    const inner = d.replace(/\s+/g, '');
+    // JSON inside, or base64 again (encoded twice): anything else is not a message.
+    if (d.startsWith('{') || d.startsWith('"') || (inner.length % 4 === 0 && BASE64_RE.test(inner)))
+      return parseText(d, depth + 1);
   }
   return {
     problem:

@@ -151,9 +151,8 @@ async function reject(
   });
   const poison = getClients().queue.getQueueClient(RUNS_POISON_QUEUE);
   await poison.createIfNotExists();
-  // base64, as host.json messageEncoding says for every queue of this app.
-  const body = JSON.stringify({ message: text, problems, messageId, rejectedAt: at });
-  await poison.sendMessage(Buffer.from(body, 'utf8').toString('base64'));
+  // Plain JSON text, as host.json `messageEncoding: none` says for every queue of this app.
+  await poison.sendMessage(JSON.stringify({ message: text, problems, messageId, rejectedAt: at }));
   ctx.warn(
     `${RUNS_QUEUE} message ${messageId} rejected and moved to ${RUNS_POISON_QUEUE}: ${problems
       .map((p) => `${p.pointer || '(message)'}: ${p.message}`)
@@ -194,8 +193,9 @@ const POISON_PEEK = 32;
 
 /**
  * GET /api/triggers/queue/poison: what is in `sluice-runs-poison` now (peeked, not removed). Messages Sluice
- * rejected carry their problems; messages the host moved there itself (not base64 while host.json says
- * base64, or a handler that failed maxDequeueCount times) show their text and that reason.
+ * rejected carry their problems; messages the host moved there itself (the handler failed maxDequeueCount
+ * times on a fault retrying could not fix) show their original text and that reason. Bodies are read as
+ * plain text or base64 (written before host.json said `messageEncoding: none`, or by a base64 sender).
  */
 export const poisonHandler = httpHandler(async () => {
   const q = getClients().queue.getQueueClient(RUNS_POISON_QUEUE);
@@ -220,7 +220,7 @@ export const poisonHandler = httpHandler(async () => {
             rejectedBy: 'host',
             message: text.slice(0, 4096),
             reason:
-              'moved by the host: not base64 while host.json messageEncoding is base64, or the handler failed maxDequeueCount times (see the host log)',
+              'moved by the host: the handler failed maxDequeueCount times, e.g. storage or Cosmos unavailable (see the host log for each attempt); send it again once the fault is fixed',
           }),
     };
   });

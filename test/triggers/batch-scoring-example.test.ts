@@ -37,8 +37,8 @@ test('batch scoring from the README: a queue message scores a dataset and the sc
   await upload('customers', path.join(EXAMPLE, 'data', 'customers.csv'));
 
   // The README's command, as another system would run it.
-  const send = () =>
-    promisify(execFile)(process.execPath, [path.join(EXAMPLE, 'send-message.mjs')], {
+  const send = (...args: string[]) =>
+    promisify(execFile)(process.execPath, [path.join(EXAMPLE, 'send-message.mjs'), ...args], {
       cwd: ROOT,
       env: { ...process.env, AzureWebJobsStorage: sluice.env.AzureWebJobsStorage! },
     });
@@ -74,8 +74,9 @@ test('batch scoring from the README: a queue message scores a dataset and the sc
   assert.equal(reply.status, 'Completed');
   assert.equal(reply.outputs.score.scores.hash, landed.hash);
 
-  // Sending the same message again (same idempotencyKey) starts nothing new and delivers nothing twice.
-  await send();
+  // Sending the same message again (same idempotencyKey), this time base64-encoded, starts nothing new and
+  // delivers nothing twice.
+  assert.match((await send('--base64')).stdout, /to sluice-runs \(base64\)/);
   await sluice.waitForOutput(/already started run/);
   assert.equal((await runsOf(sluice, 'batch-scoring')).length, 1);
   const d = await sluice.json('/api/triggers/queue/deliveries');

@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSluice, type SluiceProcess } from '../support/sluice';
 import { eventually, publishFixture, runsOf } from '../schedules/support';
-import { sendJson } from './support';
+import { sendBase64, sendJson } from './support';
 
 let sluice: SluiceProcess;
 before(async () => {
@@ -11,19 +11,22 @@ before(async () => {
 });
 after(() => sluice?.stop());
 
-test('a queue message starts a run; the same idempotencyKey twice starts one', async () => {
-  const first = await sendJson(sluice, 'sluice-runs', {
+test('a queue message starts a run; the same idempotencyKey twice starts one, however each was encoded', async () => {
+  // base64 JSON (the Azure SDKs' base64 encode policies, `base64 -w0`) ...
+  const first = await sendBase64(sluice, 'sluice-runs', {
     pipeline: 'tick',
     idempotencyKey: 'order-42',
     tags: { order: '42' },
   });
+  // ... and the same intent again as plain JSON text: one run.
   const again = await sendJson(sluice, 'sluice-runs', {
     pipeline: 'tick',
     idempotencyKey: 'order-42',
     tags: { order: '42' },
   });
-  // A sender that base64-encoded its JSON once more than needed is understood too (no key: its own run).
-  const doubled = await sendJson(
+  // A sender whose JSON was base64-encoded twice (it and its SDK each encoding once) is understood too
+  // (no key: its own run).
+  const doubled = await sendBase64(
     sluice,
     'sluice-runs',
     Buffer.from(JSON.stringify({ pipeline: 'tick' })).toString('base64'),
