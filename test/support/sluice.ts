@@ -134,12 +134,14 @@ async function launch(
   args: (port: number, dataDir: string) => string[],
   readyPath: string | undefined,
 ): Promise<SluiceProcess> {
-  const port = opts.port ?? (await freePort());
+  // A port found free may be taken by another process before the child binds it (Azurite and other tests
+  // pick ephemeral ports too): without an explicit port, the first start retries on a fresh one.
+  let port = opts.port ?? (await freePort());
   const ownsDataDir = !opts.dataDir;
   const dataDir = opts.dataDir
     ? path.resolve(opts.dataDir)
     : fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-'));
-  const baseUrl = `http://127.0.0.1:${port}`;
+  let baseUrl = `http://127.0.0.1:${port}`;
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of STACK_SETTINGS) delete env[k];
   Object.assign(env, opts.env);
@@ -203,7 +205,9 @@ async function launch(
     get baseUrl() {
       return baseUrl;
     },
-    port,
+    get port() {
+      return port;
+    },
     dataDir,
     get env() {
       return stackEnv;
@@ -282,7 +286,17 @@ async function launch(
   };
 
   try {
-    await spawnChild();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await spawnChild();
+        break;
+      } catch (err) {
+        if (opts.port !== undefined || attempt >= 3 || !/Port \d+ is in use/.test(out)) throw err;
+        port = await freePort();
+        baseUrl = `http://127.0.0.1:${port}`;
+        out = '';
+      }
+    }
   } catch (err) {
     if (ownsDataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     throw err;
