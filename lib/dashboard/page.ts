@@ -58,6 +58,8 @@ function esc(v) { return String(v ?? '').replace(/[&<>"']/g, c => ({'&':'&amp;',
 function pill(s) { return '<span class="pill ' + esc(s) + '">' + esc(s) + '</span>'; }
 function when(t) { return t ? new Date(t).toLocaleString() : ''; }
 function dur(a, b) { if (!a) return ''; const ms = (b ? new Date(b) : new Date()) - new Date(a); return ms < 1000 ? ms + ' ms' : (ms / 1000).toFixed(1) + ' s'; }
+function lastMetrics(ms) { const last = {}; (ms || []).forEach(m => last[m.name] = m.value);
+  return Object.entries(last).map(([k, v]) => k + '=' + (typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : v)).join(', '); }
 function items(x) { return Array.isArray(x) ? x : (x && (x.items || x.value || x.runs || x.pipelines || x.schedules || x.datasets)) || []; }
 
 async function api(path, init = {}) {
@@ -120,7 +122,7 @@ async function runView(id) {
   const stepRows = steps.map(s => '<tr class="click" onclick="showLogs(\\'' + esc(s.name) + '\\')"><td>' + esc(s.name) + '</td><td>' + pill(s.status) + '</td><td>' + esc(s.attempts ?? '') + '</td>' +
     '<td>' + esc(s.cache && (s.cache.decision || '')) + ' <span class="muted">' + esc(s.cache && (s.cache.reason || (s.cache.reasons || []).join('; '))) +
     (s.reusedFrom ? ' from <a href="#/runs/' + esc(s.reusedFrom.runId) + '">' + esc(s.reusedFrom.runId) + '</a>/' + esc(s.reusedFrom.step) : '') + '</span></td>' +
-    '<td>' + dur(s.startedAt, s.finishedAt) + '</td><td>' + esc((s.metrics || []).map(m => m.name + '=' + m.value).join(', ')) + '</td>' +
+    '<td>' + dur(s.startedAt, s.finishedAt) + '</td><td>' + esc(lastMetrics(s.metrics)) + '</td>' +
     '<td class="err">' + esc(s.error && (s.error.message || s.error)) + '</td></tr>').join('');
   $main.innerHTML = '<h2>Run ' + esc(r.runId) + ' ' + pill(r.status) + '</h2>' +
     '<div class="row"><button onclick="act(\\'cancel\\')">Cancel</button><button onclick="act(\\'rerun\\')">Rerun</button></div>' +
