@@ -2,7 +2,9 @@
  * Streams a step's stdout and stderr to an append blob while it runs (container `logs`,
  * `<runId>/<step>/<attempt>.log`), so `runs logs -f` can follow it. Output is buffered and appended
  * every ~250 ms or 64 KiB, whichever comes first; appends are serialised. An append blob holds at most
- * 50,000 blocks, so a long, chatty job flushes less often as the count grows.
+ * 50,000 blocks, so a long, chatty job flushes less often as the count grows. A job that ends before
+ * its first flush (most short steps) writes its whole log in one request, as a block blob: readers
+ * (`GET …/logs`, ranged reads while following) treat both kinds alike.
  */
 import type { AppendBlobClient, ContainerClient } from '@azure/storage-blob';
 import { getClients } from '../azure/clients';
@@ -10,6 +12,7 @@ import { getClients } from '../azure/clients';
 export const LOGS_CONTAINER = 'logs';
 const MAX_APPEND = 4 * 1024 * 1024;
 const MAX_BLOCKS = 50_000;
+const CONTENT_TYPE = 'text/plain; charset=utf-8';
 
 export function logBlobName(runId: string, step: string, attempt: number): string {
   return `${runId}/${step}/${attempt}.log`;
@@ -40,40 +43,55 @@ export class BlobLogWriter {
   private chain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Flushes started; the first creates the blob. */
+  private flushes = 0;
   /** Bytes that could not be appended (storage errors); reported, never fatal to the job. */
   dropped = 0;
   lastError: unknown;
 
+  /** The append blob, once created (by the first flush before close). */
+  private appendBlob: AppendBlobClient | undefined;
+
   private constructor(
-    private readonly blob: () => AppendBlobClient,
+    private readonly name: string,
     private readonly flushMs: number,
     private readonly flushBytes: number,
   ) {}
 
+  private blob(): AppendBlobClient {
+    return this.appendBlob!;
+  }
+
+  /** Creates (recreates: the log holds only this attempt) the append blob; on the serial chain. */
+  private createAppendBlob(): void {
+    this.chain = this.chain
+      .then(() => logsContainer())
+      .then(async (c) => {
+        const blob = c.getAppendBlobClient(this.name);
+        await blob.create({ blobHTTPHeaders: { blobContentType: CONTENT_TYPE } });
+        this.appendBlob = blob;
+      })
+      .catch((e: unknown) => {
+        this.lastError = e;
+      });
+  }
+
   /**
-   * A writer that accepts output at once; the blob is created in the background, before the first
-   * append (so creating it costs the job no time). A failed create is reported through `lastError`.
+   * A writer that accepts output at once. The blob is created by the first flush, so a job that ends
+   * within `flushMs` costs one request for its whole log. A failed write is reported through `lastError`.
    */
   static open(runId: string, step: string, attempt: number, opts: LogWriterOptions = {}): BlobLogWriter {
-    const name = logBlobName(runId, step, attempt);
-    let blob: AppendBlobClient | undefined;
-    const w = new BlobLogWriter(() => blob!, opts.flushMs ?? 250, opts.flushBytes ?? 64 * 1024);
-    w.chain = logsContainer()
-      .then((c) => {
-        blob = c.getAppendBlobClient(name);
-        // Recreate: the log holds only this attempt.
-        return blob.create({ blobHTTPHeaders: { blobContentType: 'text/plain; charset=utf-8' } });
-      })
-      .then(
-        () => undefined,
-        (e: unknown) => {
-          w.lastError = e;
-        },
-      );
+    const w = new BlobLogWriter(
+      logBlobName(runId, step, attempt),
+      opts.flushMs ?? 250,
+      opts.flushBytes ?? 64 * 1024,
+    );
+    // Warm the container (created once per process) so the first write does not wait for it.
+    void logsContainer().catch(() => undefined);
     return w;
   }
 
-  /** Opens the writer and waits until its blob exists. */
+  /** Opens the writer and waits until its (append) blob exists. */
   static async create(
     runId: string,
     step: string,
@@ -81,6 +99,8 @@ export class BlobLogWriter {
     opts: LogWriterOptions = {},
   ): Promise<BlobLogWriter> {
     const w = BlobLogWriter.open(runId, step, attempt, opts);
+    w.flushes = 1;
+    w.createAppendBlob();
     await w.chain;
     if (w.lastError) throw w.lastError;
     return w;
@@ -111,14 +131,38 @@ export class BlobLogWriter {
     return this.flushMs;
   }
 
-  private flush(): Promise<void> {
+  private flush(final = false): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.buffered === 0) return this.chain;
+    if (this.buffered === 0 && (this.flushes > 0 || !final)) return this.chain;
     const data = Buffer.concat(this.buffer, this.buffered);
     this.buffer = [];
     this.buffered = 0;
+    if (this.flushes++ === 0) {
+      if (final) {
+        // The whole log at once: one request, no append blob.
+        this.chain = logsContainer()
+          .then((c) =>
+            c.getBlockBlobClient(this.name).upload(data, data.length, {
+              blobHTTPHeaders: { blobContentType: CONTENT_TYPE },
+            }),
+          )
+          .then(
+            () => undefined,
+            (e: unknown) => {
+              this.dropped += data.length;
+              this.lastError = e;
+            },
+          );
+        return this.chain;
+      }
+      this.createAppendBlob();
+    }
     this.chain = this.chain.then(async () => {
+      if (!this.appendBlob) {
+        this.dropped += data.length;
+        return;
+      }
       for (let off = 0; off < data.length; off += MAX_APPEND) {
         const part = data.subarray(off, off + MAX_APPEND);
         if (this.blocks >= MAX_BLOCKS - 1) {
@@ -139,7 +183,7 @@ export class BlobLogWriter {
 
   /** Flushes what is left and stops accepting output. */
   async close(): Promise<void> {
-    await this.flush();
+    await this.flush(true);
     this.closed = true;
     await this.chain;
   }
