@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -16,10 +17,19 @@ import { DataError } from '../data/errors';
 import { extractCode } from './code';
 import { failureFor, type JobOutcome } from './failures';
 import type { JobOutput, JobResult, JobSpec } from './job';
-import { claimJob, completeJob, decodeMessage, heartbeat, jobQueue, readJob, type JobRow } from './jobs';
+import {
+  claimJob,
+  completeJob,
+  decodeMessage,
+  heartbeat,
+  jobQueue,
+  readJob,
+  unclaimJob,
+  type JobRow,
+} from './jobs';
 import { BlobLogWriter } from './log-stream';
 import { substitute, unknownPlaceholderMessage } from './placeholders';
-import { onCancel, onWake } from './wake';
+import { onCancel, onWake, type QueuedMessage } from './wake';
 
 export interface AgentOptions {
   /** The pool whose queue this agent serves. */
@@ -96,19 +106,40 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     wakeSleeper?.();
   };
   let reserved = 0;
-  const offWake = onWake(pool, (enqueued) => {
-    wake();
-    if (enqueued && !stopped && active.size + reserved < concurrency) void handOff(enqueued);
+  /** Set while the loop sleeps because every slot is taken: a finishing job then wakes it. */
+  let waitingForSlot = false;
+  const offWake = onWake(pool, (enqueued, message) => {
+    // Taken in-process, the job needs no queue receive: the loop is not woken for it (a receive, a row
+    // read and a message delete per job, all for nothing, on the same storage as the critical path).
+    if (enqueued && message && !stopped && active.size + reserved < concurrency)
+      void handOff(enqueued, message);
+    else wake();
   });
 
-  /** Claims a job enqueued in this process straight from its row (no queue receive, no row read). */
-  async function handOff(enqueued: JobRow): Promise<void> {
+  /**
+   * Claims a job enqueued in this process straight from its row (no queue receive, no row read), while
+   * its queue message is being sent; starts it once the send succeeded, then deletes the message.
+   */
+  async function handOff(enqueued: JobRow, message: Promise<QueuedMessage | undefined>): Promise<void> {
     reserved++;
     try {
       const claim = await claimJob(enqueued.runId, enqueued.jobId, agentId, enqueued);
-      if (claim.claimed) start(claim.row);
+      if (!claim.claimed) return;
+      const sent = await message;
+      if (!sent) {
+        // The dispatch failed (its caller sees the error): give the job back rather than run it.
+        await unclaimJob(claim.row).catch((e: unknown) =>
+          log(`giving back ${enqueued.runId}/${enqueued.jobId} failed: ${(e as Error).message}`),
+        );
+        return;
+      }
+      start(claim.row);
+      void jobQueue(pool)
+        .then((q) => q.deleteMessage(sent.messageId, sent.popReceipt))
+        .catch(() => undefined); // received meanwhile: whoever holds it drops it (the job is not queued)
     } catch (e) {
       log(`claiming ${enqueued.runId}/${enqueued.jobId} failed: ${(e as Error).message}`);
+      wake(); // let the queue loop try
     } finally {
       reserved--;
     }
@@ -120,7 +151,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     active.set(key, job);
     void job.done.finally(() => {
       active.delete(key);
-      wake(); // a slot is free: look at the queue again now
+      if (waitingForSlot) wake(); // a slot is free: look at the queue again now
     });
   }
   const offCancel = onCancel((runId, jobId) => active.get(`${runId}/${jobId}`)?.cancel());
@@ -166,7 +197,9 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     while (!stopped && queue) {
       const free = concurrency - active.size - reserved;
       if (free <= 0) {
+        waitingForSlot = true;
         await sleep(pollMax); // a finishing job wakes the loop
+        waitingForSlot = false;
         continue;
       }
       let messages: Awaited<ReturnType<QueueClient['receiveMessages']>>['receivedMessageItems'] = [];
@@ -285,11 +318,12 @@ export function startAgent(opts: AgentOptions): RunningAgent {
         const codeDir = join(jobRoot, 'code');
         const inputsDir = join(jobRoot, 'inputs');
         const outputsDir = join(jobRoot, 'outputs');
-        await mkdir(codeDir, { recursive: true });
-        await Promise.all([
-          spec.inputs.length ? mkdir(inputsDir) : undefined,
-          spec.outputs.length ? mkdir(outputsDir) : undefined,
-        ]);
+        // Synchronous on purpose: three local mkdirs take microseconds, while each await would hand the
+        // event loop (shared with the host and the orchestration in `sluice start`) to whatever is
+        // queued, and the process would start milliseconds later.
+        mkdirSync(codeDir, { recursive: true });
+        if (spec.inputs.length) mkdirSync(inputsDir);
+        if (spec.outputs.length) mkdirSync(outputsDir);
         logw.note(
           `job ${spec.jobId} (run ${spec.runId}, step ${spec.stepName}, attempt ${spec.attempt}) on agent ${agentId}`,
         );

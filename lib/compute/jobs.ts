@@ -137,6 +137,20 @@ export function decodeMessage(text: string): JobMessage | undefined {
   return undefined;
 }
 
+function queuedEntity(spec: JobSpec): Record<string, unknown> & { partitionKey: string; rowKey: string } {
+  const entity: Record<string, unknown> & { partitionKey: string; rowKey: string } = {
+    partitionKey: tableKey(spec.runId),
+    rowKey: tableKey(spec.jobId),
+    state: 'queued',
+    pool: spec.pool,
+    stepName: spec.stepName,
+    attempt: spec.attempt,
+    createdAt: spec.createdAt || new Date(getClock().now()).toISOString(),
+  };
+  putChunks(entity, 'spec', spec);
+  return entity;
+}
+
 /**
  * Creates the job row (state queued) and puts the message on `sluice-jobs-<pool>`, then wakes in-process
  * agents. Idempotent: a retried call for the same runId/jobId finds the row and, while it is still
@@ -148,16 +162,7 @@ export async function enqueueJob(spec: JobSpec): Promise<JobRow> {
       `Job ${spec.jobId}: pool "${spec.pool}" is not a valid pool name (lowercase letters, digits, single hyphens).`,
     );
   const table = await jobsTable();
-  const entity: Record<string, unknown> & { partitionKey: string; rowKey: string } = {
-    partitionKey: tableKey(spec.runId),
-    rowKey: tableKey(spec.jobId),
-    state: 'queued',
-    pool: spec.pool,
-    stepName: spec.stepName,
-    attempt: spec.attempt,
-    createdAt: spec.createdAt || new Date(getClock().now()).toISOString(),
-  };
-  putChunks(entity, 'spec', spec);
+  const entity = queuedEntity(spec);
   let row: JobRow;
   try {
     const res = await table.createEntity(entity);
@@ -178,8 +183,21 @@ export async function enqueueJob(spec: JobSpec): Promise<JobRow> {
   }
   if (row.state === 'queued') {
     const q = await jobQueue(spec.pool);
-    await q.sendMessage(encodeMessage({ runId: spec.runId, jobId: spec.jobId }), { messageTimeToLive: -1 });
-    wakeAgents(spec.pool, row);
+    const sent = q.sendMessage(encodeMessage({ runId: spec.runId, jobId: spec.jobId }), {
+      messageTimeToLive: -1,
+    });
+    // In-process agents claim the row while the message is on its way (the claim and the send overlap:
+    // one round trip less before the process starts). The agent that took the job starts it only once
+    // the send succeeded (else it puts the row back: this call fails as before), then deletes the message.
+    wakeAgents(
+      spec.pool,
+      row,
+      sent.then(
+        (r) => ({ messageId: r.messageId, popReceipt: r.popReceipt }),
+        () => undefined,
+      ),
+    );
+    await sent;
   }
   return row;
 }
@@ -355,6 +373,24 @@ async function claimRow(row: JobRow, agentId: string): Promise<ClaimOutcome> {
       etag,
     },
   };
+}
+
+/**
+ * Gives a claimed job back (running → queued, as enqueued), conditionally on the claim's ETag: an
+ * in-process agent that claimed a job whose queue message then failed to send does not run it, so the
+ * failed dispatch leaves the row as it always did. Returns whether the row was put back.
+ */
+export async function unclaimJob(claimed: JobRow): Promise<boolean> {
+  const table = await jobsTable();
+  const entity = queuedEntity(claimed.spec);
+  entity.createdAt = claimed.createdAt;
+  try {
+    await table.updateEntity(entity, 'Replace', { etag: claimed.etag });
+    return true;
+  } catch (e) {
+    if (status(e) === 412) return false;
+    throw e;
+  }
 }
 
 /** Stamps heartbeatAt; returns the row's new ETag (the agent's fast path for its final write). */

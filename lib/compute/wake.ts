@@ -25,11 +25,24 @@ function bus(): EventEmitter {
  * With the enqueued row, an idle in-process agent claims it at once, without a queue round trip (the
  * message is dropped later by whoever receives it, since the job is no longer queued).
  */
-export function wakeAgents(pool: string, enqueued?: JobRow): void {
-  bus().emit(`wake:${pool}`, enqueued);
+export function wakeAgents(
+  pool: string,
+  enqueued?: JobRow,
+  message?: Promise<QueuedMessage | undefined>,
+): void {
+  bus().emit(`wake:${pool}`, enqueued, message);
 }
 
-export function onWake(pool: string, fn: (enqueued?: JobRow) => void): () => void {
+/** The queue message of an enqueued job, so the agent that took it in-process can delete it. */
+export interface QueuedMessage {
+  messageId: string;
+  popReceipt: string;
+}
+
+export function onWake(
+  pool: string,
+  fn: (enqueued?: JobRow, message?: Promise<QueuedMessage | undefined>) => void,
+): () => void {
   const b = bus();
   b.on(`wake:${pool}`, fn);
   return () => b.off(`wake:${pool}`, fn);
