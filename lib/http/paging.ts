@@ -7,15 +7,18 @@ export interface PageRequest {
   continuationToken?: string;
 }
 
-/** Reads `limit` and `continuationToken` from the query; a bad limit is a 400 pointing at `/limit`. */
-export function paging(req: HttpRequest): PageRequest {
+/**
+ * Reads `limit` and `continuationToken` from the query; a bad limit is a 400 pointing at `/limit`.
+ * @param max the largest page the route serves. @default 100
+ */
+export function paging(req: HttpRequest, max = 100): PageRequest {
   const out: PageRequest = {};
   const limit = req.query.get('limit');
   if (limit !== null) {
     const n = Number(limit);
-    if (!/^\d+$/.test(limit) || n < 1 || n > 100)
+    if (!/^\d+$/.test(limit) || n < 1 || n > max)
       throw invalid([
-        { pointer: '/limit', message: `limit must be an integer from 1 to 100; got "${limit}".` },
+        { pointer: '/limit', message: `limit must be an integer from 1 to ${max}; got "${limit}".` },
       ]);
     out.limit = n;
   }

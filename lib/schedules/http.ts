@@ -24,6 +24,7 @@ import {
   updateSchedule,
   type ScheduleDoc,
 } from './store';
+import { paging } from '../http/paging';
 
 /** HTTP handlers for /api/schedules…; registered in functions/schedules.ts. */
 
@@ -43,22 +44,6 @@ function scheduleName(req: HttpRequest): string {
       },
     ]);
   return name;
-}
-
-function paging(req: HttpRequest): { limit?: number; continuationToken?: string } {
-  const out: { limit?: number; continuationToken?: string } = {};
-  const limit = req.query.get('limit');
-  if (limit !== null) {
-    const n = Number(limit);
-    if (!/^\d+$/.test(limit) || n < 1 || n > 200)
-      throw invalid([
-        { pointer: '/limit', message: `limit must be an integer from 1 to 200; got "${limit}".` },
-      ]);
-    out.limit = n;
-  }
-  const token = req.query.get('continuationToken');
-  if (token) out.continuationToken = token;
-  return out;
 }
 
 /** A malformed continuation token is the caller's mistake (400), not a server fault. */
@@ -150,7 +135,7 @@ async function create(req: HttpRequest): Promise<HttpResponseInit> {
 }
 
 async function list(req: HttpRequest): Promise<HttpResponseInit> {
-  const p = paging(req);
+  const p = paging(req, 200);
   const page = await paged(() => listSchedules(p));
   const t = now();
   const body: Record<string, unknown> = { items: page.items.map((d) => scheduleView(d, t)) };
@@ -253,7 +238,7 @@ export const scheduleHistoryHandler = httpHandler(async (req) => {
     ]);
   const page = await paged(() =>
     listEntries(`schedule:${name}`, {
-      ...paging(req),
+      ...paging(req, 200),
       ...(decision ? { decision: decision as 'started' } : {}),
     }),
   );
