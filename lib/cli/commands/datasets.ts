@@ -7,6 +7,7 @@ import { createGzip } from 'node:zlib';
 import type { Command } from 'commander';
 import { pack as tarPack } from 'tar-stream';
 import { ApiClient, ApiError } from '../api-client';
+import { printTable } from '../table';
 
 /** `sluice datasets register|list|show`: versioned data over the REST API. */
 export function register(program: Command): void {
@@ -186,15 +187,4 @@ function formatBytes(n: number): string {
     i++;
   }
   return `${v.toFixed(1)} ${units[i]}`;
-}
-
-function printTable(rows: string[][]): void {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  for (const r of rows)
-    console.log(
-      r
-        .map((cell, c) => cell.padEnd(widths[c]!))
-        .join('  ')
-        .trimEnd(),
-    );
 }

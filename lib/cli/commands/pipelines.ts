@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { ApiClient } from '../api-client';
+import { formatTable as table } from '../table';
 
 /** `sluice pipelines list|show NAME`. */
 
@@ -12,18 +13,6 @@ interface Summary {
   enabled: boolean;
   description?: string;
   updatedAt?: string;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
 
 export function register(program: Command): void {

@@ -1,20 +1,9 @@
 import type { Command } from 'commander';
 import { ApiClient } from '../api-client';
 import { describeStep, watchRun, type RunView } from '../../runs/watch';
+import { formatTable as table } from '../table';
 
 /** `sluice runs list|show|logs [-f]|cancel|rerun`. */
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
 
 export function register(program: Command): void {
   const cmd = program.command('runs').description('Browse, follow, cancel and rerun pipeline runs');

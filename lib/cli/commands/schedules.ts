@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { ApiClient, ApiError } from '../api-client';
+import { printTable } from '../table';
 
 /** `sluice schedules create|list|show|enable|disable|delete|history`: schedules over the REST API. */
 export function register(program: Command): void {
@@ -252,15 +253,4 @@ async function call<T>(fn: () => Promise<T>): Promise<T> {
     }
     throw e;
   }
-}
-
-function printTable(rows: string[][]): void {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  for (const r of rows)
-    console.log(
-      r
-        .map((cell, c) => cell.padEnd(widths[c]!))
-        .join('  ')
-        .trimEnd(),
-    );
 }
