@@ -2,26 +2,11 @@
  * Behaviour: an orchestration calling activities in sequence completes through the real host, with the
  * outputs the activities returned, and its history shows each scheduled and completed activity.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  startDurableHost,
-  startTestAzurite,
-  waitForFinish,
-  type DurableTestHost,
-  type TestAzurite,
-} from './support/durable-host';
+import { waitForFinish, useDurableHost } from './support/durable-host';
 
-let storage: TestAzurite;
-let h: DurableTestHost;
-before(async () => {
-  storage = await startTestAzurite();
-  h = await startDurableHost(storage);
-});
-after(async () => {
-  await h?.stop();
-  await storage?.stop();
-});
+const h = useDurableHost();
 
 test('helloCities returns three greetings in order', async () => {
   const id = await h.client.startNew('helloCities');

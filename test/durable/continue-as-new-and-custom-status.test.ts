@@ -3,27 +3,11 @@
  * returns; setCustomStatus is visible through the client; the final history holds only the last
  * execution.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  startDurableHost,
-  startTestAzurite,
-  waitForFinish,
-  waitForStatus,
-  type DurableTestHost,
-  type TestAzurite,
-} from './support/durable-host';
+import { waitForFinish, waitForStatus, useDurableHost } from './support/durable-host';
 
-let storage: TestAzurite;
-let h: DurableTestHost;
-before(async () => {
-  storage = await startTestAzurite();
-  h = await startDurableHost(storage);
-});
-after(async () => {
-  await h?.stop();
-  await storage?.stop();
-});
+const h = useDurableHost();
 
 test('counter continues as new three times and reports its custom status', async () => {
   const id = await h.client.startNew('counter', { input: 0 });

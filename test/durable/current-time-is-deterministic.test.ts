@@ -2,26 +2,11 @@
  * Behaviour: context.df.currentUtcDateTime is the same value on every replay of the same point, so a
  * value computed before an activity equals the value replayed after it.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  startDurableHost,
-  startTestAzurite,
-  waitForFinish,
-  type DurableTestHost,
-  type TestAzurite,
-} from './support/durable-host';
+import { waitForFinish, useDurableHost } from './support/durable-host';
 
-let storage: TestAzurite;
-let h: DurableTestHost;
-before(async () => {
-  storage = await startTestAzurite();
-  h = await startDurableHost(storage);
-});
-after(async () => {
-  await h?.stop();
-  await storage?.stop();
-});
+const h = useDurableHost();
 
 test('times captured before activities survive replays unchanged', async () => {
   const id = await h.client.startNew('clock');

@@ -4,27 +4,11 @@
  * of a finished id, status with history, status queries paged with continuation tokens, purge by
  * filter, rewind answered 501, and problem+json for bad input.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  startDurableHost,
-  startTestAzurite,
-  waitForFinish,
-  waitForStatus,
-  type DurableTestHost,
-  type TestAzurite,
-} from './support/durable-host';
+import { waitForFinish, waitForStatus, useDurableHost } from './support/durable-host';
 
-let storage: TestAzurite;
-let h: DurableTestHost;
-before(async () => {
-  storage = await startTestAzurite();
-  h = await startDurableHost(storage);
-});
-after(async () => {
-  await h?.stop();
-  await storage?.stop();
-});
+const h = useDurableHost();
 
 test('explicit id: idempotent repeat, conflict, restart after completion', async () => {
   const id = 'order-42';

@@ -4,26 +4,11 @@
  * holds the exact id sequence durable-functions expects: attempt, retry timer, attempt, …, and a
  * zero-delay "dummy" timer after the last failed attempt (reference §3.3).
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  startDurableHost,
-  startTestAzurite,
-  waitForFinish,
-  type DurableTestHost,
-  type TestAzurite,
-} from './support/durable-host';
+import { waitForFinish, useDurableHost } from './support/durable-host';
 
-let storage: TestAzurite;
-let h: DurableTestHost;
-before(async () => {
-  storage = await startTestAzurite();
-  h = await startDurableHost(storage);
-});
-after(async () => {
-  await h?.stop();
-  await storage?.stop();
-});
+const h = useDurableHost();
 
 test('succeeds on the third attempt after two retry timers', async () => {
   const id = await h.client.startNew('retrying', {

@@ -3,26 +3,11 @@
  * and explicit ids, reports a child's failure to the parent as an error it can catch, and
  * callSubOrchestratorWithRetry starts a new child after a failed one.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  startDurableHost,
-  startTestAzurite,
-  waitForFinish,
-  type DurableTestHost,
-  type TestAzurite,
-} from './support/durable-host';
+import { waitForFinish, useDurableHost } from './support/durable-host';
 
-let storage: TestAzurite;
-let h: DurableTestHost;
-before(async () => {
-  storage = await startTestAzurite();
-  h = await startDurableHost(storage);
-});
-after(async () => {
-  await h?.stop();
-  await storage?.stop();
-});
+const h = useDurableHost();
 
 test('parent gets children results, a catchable child failure, and a retried child', async () => {
   const parentId = await h.client.startNew('parent', { input: { childId: 'explicit-child-1' } });

@@ -3,27 +3,11 @@
  * ends it with the reason as output, and purge deletes a finished instance so the client no longer
  * finds it. Purging a running instance is refused.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  startDurableHost,
-  startTestAzurite,
-  waitForFinish,
-  waitForStatus,
-  type DurableTestHost,
-  type TestAzurite,
-} from './support/durable-host';
+import { waitForFinish, waitForStatus, useDurableHost } from './support/durable-host';
 
-let storage: TestAzurite;
-let h: DurableTestHost;
-before(async () => {
-  storage = await startTestAzurite();
-  h = await startDurableHost(storage);
-});
-after(async () => {
-  await h?.stop();
-  await storage?.stop();
-});
+const h = useDurableHost();
 
 test('suspend holds events until resume; the instance then completes', async () => {
   const id = await h.client.startNew('twoEvents');

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import type { DurableClient } from 'durable-functions';
+import { before, after } from 'node:test';
 import { startAzurite, type RunningAzurite } from '../../../lib/stack/azurite';
 import { azuriteConnectionString } from '../../../lib/stack/index';
 import { startHost, type RunningHost } from '../../../lib/host/index';
@@ -154,4 +155,28 @@ export function readLines(file: string): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * The usual set-up of a durable scenario file: an in-memory Azurite and a host running the durable fixture
+ * app, started before the file's tests and stopped after them. The returned handle reads through to the
+ * running host (`h.client`, `h.engine`, …).
+ */
+export function useDurableHost(opts: { env?: Record<string, string> } = {}): DurableTestHost {
+  let storage: TestAzurite | undefined;
+  let running: DurableTestHost | undefined;
+  before(async () => {
+    storage = await startTestAzurite();
+    running = await startDurableHost(storage, opts);
+  });
+  after(async () => {
+    await running?.stop();
+    await storage?.stop();
+  });
+  return new Proxy({} as DurableTestHost, {
+    get(_target, key) {
+      if (!running) throw new Error('the durable host is not started yet (use it inside a test)');
+      return running[key as keyof DurableTestHost];
+    },
+  });
 }
