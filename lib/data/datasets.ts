@@ -15,6 +15,7 @@ import { invalid, notFound, ProblemError } from '../errors/problem';
 import { putManifest, putStream, blobName, ARTIFACTS_CONTAINER } from './cas';
 import { normalizeMode, safeRelativePath, type Manifest, type ManifestEntry } from './hash';
 import { mapLimit } from './limit';
+import { queryPage, type Page } from '../azure/cosmos-page';
 
 export const DATASETS_CONTAINER = 'datasets';
 export const DATASET_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -64,10 +65,7 @@ interface HeadDoc {
   _etag?: string;
 }
 
-export interface Page<T> {
-  items: T[];
-  continuationToken?: string;
-}
+export type { Page } from '../azure/cosmos-page';
 
 function datasets(): Promise<Container> {
   return getClients().container(DATASETS_CONTAINER, '/name');
@@ -407,34 +405,6 @@ async function importBlob(
 
 // ---------------------------------------------------------------------------------------------------
 // Reading.
-
-async function queryPage<T>(
-  c: Container,
-  query: { query: string; parameters?: Array<{ name: string; value: string | number }> },
-  opts: { limit: number; continuationToken?: string; partitionKey?: string },
-): Promise<Page<T>> {
-  try {
-    const it = c.items.query<T>(query, {
-      maxItemCount: opts.limit,
-      ...(opts.continuationToken ? { continuationToken: opts.continuationToken } : {}),
-      ...(opts.partitionKey !== undefined ? { partitionKey: opts.partitionKey } : {}),
-    });
-    const r = await it.fetchNext();
-    const page: Page<T> = { items: r.resources ?? [] };
-    if (r.continuationToken && r.hasMoreResults !== false) page.continuationToken = r.continuationToken;
-    return page;
-  } catch (e) {
-    if (opts.continuationToken && (code(e) === 400 || e instanceof SyntaxError || code(e) === undefined))
-      throw invalid([
-        {
-          pointer: '/continuationToken',
-          message:
-            'The continuation token is not valid; pass the token from the previous page unchanged, or omit it to start over.',
-        },
-      ]);
-    throw e;
-  }
-}
 
 export interface DatasetSummary {
   name: string;

@@ -3,6 +3,7 @@ import { getClients } from '../azure/clients';
 import { ProblemError, conflict, invalid, notFound } from '../errors/problem';
 import { canonicalJson, contentHash } from './canonical';
 import type { PipelineDefinition } from './schema';
+import { queryPage, type Page } from '../azure/cosmos-page';
 
 /**
  * Pipeline versions in Cosmos DB. Container `pipelines`, partition key `/name`: everything about one
@@ -88,11 +89,7 @@ export interface VersionSummary {
   createdAt: string;
 }
 
-export interface Page<T> {
-  items: T[];
-  /** Pass back as `continuationToken` for the next page; absent on the last page. */
-  continuationToken?: string;
-}
+export type { Page } from '../azure/cosmos-page';
 
 export async function pipelinesContainer(): Promise<Container> {
   return getClients().container(PIPELINES_CONTAINER, '/name');
@@ -254,61 +251,6 @@ function pageSize(limit: number | undefined, fallback: number): number {
       { pointer: '/limit', message: `limit must be an integer from 1 to ${PAGE_MAX}; got ${String(limit)}.` },
     ]);
   return limit;
-}
-
-/**
- * Continuation tokens go out wrapped (base64url of {c: cosmosToken}) so that a mangled token is a clear
- * 400 on every backend, rather than whatever the database makes of it.
- */
-function encodeToken(cosmos: string): string {
-  return Buffer.from(JSON.stringify({ c: cosmos })).toString('base64url');
-}
-
-function decodeToken(token: string): string {
-  try {
-    const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { c?: unknown };
-    if (typeof v.c === 'string' && v.c) return v.c;
-  } catch {
-    // reported below
-  }
-  throw invalid([
-    {
-      pointer: '/continuationToken',
-      message:
-        'The continuation token is not valid; pass the token from the previous page unchanged, or omit it to start over.',
-    },
-  ]);
-}
-
-async function queryPage<T>(
-  c: Container,
-  query: { query: string; parameters?: Array<{ name: string; value: string | number }> },
-  opts: { limit: number; continuationToken?: string; partitionKey?: string },
-): Promise<Page<T>> {
-  try {
-    const it = c.items.query<T>(query, {
-      maxItemCount: opts.limit,
-      ...(opts.continuationToken ? { continuationToken: decodeToken(opts.continuationToken) } : {}),
-      ...(opts.partitionKey !== undefined ? { partitionKey: opts.partitionKey } : {}),
-    });
-    const r = await it.fetchNext();
-    const page: Page<T> = { items: r.resources ?? [] };
-    if (r.continuationToken && r.hasMoreResults !== false)
-      page.continuationToken = encodeToken(r.continuationToken);
-    return page;
-  } catch (e) {
-    const code = (e as { code?: number }).code;
-    if (e instanceof ProblemError) throw e;
-    if (opts.continuationToken && (code === 400 || e instanceof SyntaxError || code === undefined))
-      throw invalid([
-        {
-          pointer: '/continuationToken',
-          message:
-            'The continuation token is not valid; pass the token from the previous page unchanged, or omit it to start over.',
-        },
-      ]);
-    throw e;
-  }
 }
 
 /** Pipelines (head documents) by name, paged with continuation tokens. */
