@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { getClock, type ClockTimer } from '../host/clock';
 import { materialize, putDirectory, putFile } from '../data/cas';
 import { DataError } from '../data/errors';
 import { extractCode } from './code';
+import { directArgv } from './direct-command';
 import { failureFor, type JobOutcome } from './failures';
 import type { JobOutput, JobResult, JobSpec } from './job';
 import {
@@ -356,29 +357,49 @@ export function startAgent(opts: AgentOptions): RunningAgent {
                   resolve(v);
                 }
               };
-              try {
-                child = spawn('/bin/sh', ['-c', prepared.command], {
-                  cwd: codeDir,
-                  env,
-                  detached: true,
-                  stdio: ['ignore', 'pipe', 'pipe'],
+              const argv = directArgv(prepared.command);
+              const launch = (direct: boolean): void => {
+                let started = false;
+                try {
+                  child = direct
+                    ? spawn(argv![0]!, argv!.slice(1), {
+                        cwd: codeDir,
+                        // What the shell would set: the working directory, not the agent's.
+                        env: { ...env, PWD: codeDir },
+                        detached: true,
+                        stdio: ['ignore', 'pipe', 'pipe'],
+                      })
+                    : spawn('/bin/sh', ['-c', prepared.command], {
+                        cwd: codeDir,
+                        env,
+                        detached: true,
+                        stdio: ['ignore', 'pipe', 'pipe'],
+                      });
+                } catch (e) {
+                  if (direct) return launch(false);
+                  return done({ error: e as Error });
+                }
+                const proc = child;
+                proc.once('spawn', () => {
+                  started = true;
+                  writeFile(
+                    join(jobRoot, '.sluice-agent.json'),
+                    JSON.stringify({ agentPid: process.pid, pgid: proc.pid }),
+                  ).catch(() => undefined);
+                  if (canceled || stopReason) killGroup();
                 });
-              } catch (e) {
-                return done({ error: e as Error });
-              }
+                proc.stdout!.on('data', (b: Buffer) => logw!.write(b));
+                proc.stderr!.on('data', (b: Buffer) => logw!.write(b));
+                // Not executable directly (not found, no permission): the shell says why, as before.
+                proc.on('error', (e) => (direct && !started ? launch(false) : done({ error: e })));
+                proc.on('exit', (code, signal) => done({ code, signal }));
+              };
+              launch(argv !== undefined);
               timeout = clock.setTimeout(() => {
                 timedOut = true;
                 killGroup();
               }, spec.timeoutMs);
               if (canceled || stopReason) killGroup();
-              writeFile(
-                join(jobRoot, '.sluice-agent.json'),
-                JSON.stringify({ agentPid: process.pid, pgid: child.pid }),
-              ).catch(() => undefined);
-              child.stdout!.on('data', (b: Buffer) => logw!.write(b));
-              child.stderr!.on('data', (b: Buffer) => logw!.write(b));
-              child.on('error', (e) => done({ error: e }));
-              child.on('exit', (code, signal) => done({ code, signal }));
             },
           );
           timeout?.cancel();
@@ -400,7 +421,8 @@ export function startAgent(opts: AgentOptions): RunningAgent {
                 : `killed by ${exit.signal} after ${processMs} ms`,
             );
             trace('metrics');
-            metrics = await readMetrics(metricsFile, logw);
+            // Most steps report no metrics: a synchronous stat (microseconds) spares them an async read.
+            metrics = existsSync(metricsFile) ? await readMetrics(metricsFile, logw) : [];
             if (stopReason === 'lost')
               outcome = {
                 kind: 'lost',
@@ -432,8 +454,10 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       const failure = failureFor(outcome);
       if (failure) logw?.note(`failed (${failure.code}): ${failure.message}`);
       else logw?.note(`succeeded; outputs ${outputs.map((o) => `${o.name}=${o.hash}`).join(', ') || 'none'}`);
-      trace('log-close');
-      await logw?.close().catch(() => undefined);
+      trace('close+result');
+      // The log's last bytes and the result row are written at once; the completion event goes out
+      // only after both, so whoever learns of the end from the event finds the whole log.
+      const logClosed = logw?.close().catch(() => undefined);
       const result: JobResult = {
         jobId: spec.jobId,
         state: failure ? (failure.code === 'canceled' ? 'canceled' : 'failed') : 'succeeded',
@@ -464,6 +488,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
           await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
         }
       }
+      await logClosed;
       trace('notify');
       if (written) await notify(spec, result);
       trace('done');
