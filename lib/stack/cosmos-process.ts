@@ -37,6 +37,13 @@ async function main(): Promise<void> {
 
   let release: (() => void) | undefined;
   let persistence: CosmosPersistence | undefined;
+  // The parent may die while we wait for the data folder's lock or restore: leave then, before serving,
+  // rather than becoming an orphan that holds the folder.
+  const exitIfOrphaned = (): void => {
+    release?.();
+    process.exit(0);
+  };
+  process.on('disconnect', exitIfOrphaned);
   if (!inMemory) {
     release = await acquireDirLock(dataDir!, 'cosmos-process');
     persistence = new CosmosPersistence({
@@ -85,7 +92,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown());
   process.on('SIGINT', () => shutdown());
   process.on('message', (m) => m === 'shutdown' && shutdown());
+  process.off('disconnect', exitIfOrphaned);
   process.on('disconnect', () => shutdown());
+  if (process.send && !process.connected) shutdown();
   // The IPC channel must not keep us alive on its own; the server does.
   process.channel?.unref();
 
