@@ -18,19 +18,10 @@ import { extractCode } from './code';
 import { directArgv } from './direct-command';
 import { failureFor, type JobOutcome } from './failures';
 import type { JobOutput, JobResult, JobSpec } from './job';
-import {
-  claimJob,
-  completeJob,
-  decodeMessage,
-  heartbeat,
-  jobQueue,
-  readJob,
-  unclaimJob,
-  type JobRow,
-} from './jobs';
+import { claimJob, completeJob, decodeMessage, heartbeat, jobQueue, readJob, type JobRow } from './jobs';
 import { BlobLogWriter } from './log-stream';
 import { substitute, unknownPlaceholderMessage } from './placeholders';
-import { onCancel, onWake, type QueuedMessage } from './wake';
+import { onCancel, onReserve, onWake } from './wake';
 
 export interface AgentOptions {
   /** The pool whose queue this agent serves. */
@@ -109,42 +100,30 @@ export function startAgent(opts: AgentOptions): RunningAgent {
   let reserved = 0;
   /** Set while the loop sleeps because every slot is taken: a finishing job then wakes it. */
   let waitingForSlot = false;
-  const offWake = onWake(pool, (enqueued, message) => {
-    // Taken in-process, the job needs no queue receive: the loop is not woken for it (a receive, a row
-    // read and a message delete per job, all for nothing, on the same storage as the critical path).
-    if (enqueued && message && !stopped && active.size + reserved < concurrency)
-      void handOff(enqueued, message);
-    else wake();
-  });
-
-  /**
-   * Claims a job enqueued in this process straight from its row (no queue receive, no row read), while
-   * its queue message is being sent; starts it once the send succeeded, then deletes the message.
-   */
-  async function handOff(enqueued: JobRow, message: Promise<QueuedMessage | undefined>): Promise<void> {
+  /** Set once orphans of an earlier agent process are reaped: only then are job directories made. */
+  let accepting = false;
+  const offWake = onWake(pool, wake);
+  // Jobs enqueued in this process come straight to a free slot, created already claimed by this agent
+  // (see enqueueJob): no queue message to receive, no row to read, no claim round trip, no loop wake.
+  const offReserve = onReserve(pool, () => {
+    if (stopped || !accepting || active.size + reserved >= concurrency) return undefined;
     reserved++;
-    try {
-      const claim = await claimJob(enqueued.runId, enqueued.jobId, agentId, enqueued);
-      if (!claim.claimed) return;
-      const sent = await message;
-      if (!sent) {
-        // The dispatch failed (its caller sees the error): give the job back rather than run it.
-        await unclaimJob(claim.row).catch((e: unknown) =>
-          log(`giving back ${enqueued.runId}/${enqueued.jobId} failed: ${(e as Error).message}`),
-        );
-        return;
-      }
-      start(claim.row);
-      void jobQueue(pool)
-        .then((q) => q.deleteMessage(sent.messageId, sent.popReceipt))
-        .catch(() => undefined); // received meanwhile: whoever holds it drops it (the job is not queued)
-    } catch (e) {
-      log(`claiming ${enqueued.runId}/${enqueued.jobId} failed: ${(e as Error).message}`);
-      wake(); // let the queue loop try
-    } finally {
-      reserved--;
-    }
-  }
+    let held = true;
+    const free = (): void => {
+      if (held) reserved--;
+      held = false;
+    };
+    return {
+      agentId,
+      release: free,
+      start: (row) => {
+        free();
+        start(row);
+        // Stopped meanwhile: the job is reported lost (and retried elsewhere), as running jobs are.
+        if (stopped) active.get(`${row.runId}/${row.jobId}`)?.kill('lost');
+      },
+    };
+  });
 
   function start(row: JobRow): void {
     const key = `${row.runId}/${row.jobId}`;
@@ -180,6 +159,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
   let queue: QueueClient | undefined;
   const ready = (async () => {
     await reapOrphans(workDir, log);
+    accepting = true;
     for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
       try {
         queue = await jobQueue(pool);
@@ -529,6 +509,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       if (stopped) return;
       stopped = true;
       offWake();
+      offReserve();
       offCancel();
       wakeSleeper?.();
       for (const j of active.values()) j.kill('lost');

@@ -11,7 +11,7 @@ import { getClock } from '../host/clock';
 import { JOBS_TABLE, jobQueueName, type JobResult, type JobSpec, type JobState } from './job';
 import { failureFor } from './failures';
 import { isValidPool } from './targets';
-import { signalCancel, wakeAgents } from './wake';
+import { reserveInProcess, signalCancel, wakeAgents } from './wake';
 
 export interface JobRow {
   runId: string;
@@ -163,41 +163,43 @@ export async function enqueueJob(spec: JobSpec): Promise<JobRow> {
     );
   const table = await jobsTable();
   const entity = queuedEntity(spec);
+  // An in-process agent with a free slot gets the job in the row's creation: created running under it,
+  // no queue message, no claim round trip before the process starts.
+  let reservation = reserveInProcess(spec.pool);
+  const claim = reservation ? claimFields(reservation.agentId) : undefined;
+  if (claim) Object.assign(entity, claim);
   let row: JobRow;
   try {
     const res = await table.createEntity(entity);
     row = {
       runId: spec.runId,
       jobId: spec.jobId,
-      state: 'queued',
+      state: claim ? 'running' : 'queued',
       pool: spec.pool,
       stepName: spec.stepName,
       attempt: spec.attempt,
       spec,
       createdAt: entity.createdAt as string,
+      ...(claim
+        ? { claimedBy: claim.claimedBy, claimedAt: claim.claimedAt, startedAt: claim.startedAt }
+        : {}),
+      ...(claim ? { heartbeatAt: claim.heartbeatAt } : {}),
       etag: res.etag!,
     };
   } catch (e) {
+    reservation?.release();
+    reservation = undefined;
     if (status(e) !== 409) throw e;
     row = (await readJob(spec.runId, spec.jobId))!;
   }
+  if (reservation) {
+    reservation.start(row);
+    return row;
+  }
   if (row.state === 'queued') {
     const q = await jobQueue(spec.pool);
-    const sent = q.sendMessage(encodeMessage({ runId: spec.runId, jobId: spec.jobId }), {
-      messageTimeToLive: -1,
-    });
-    // In-process agents claim the row while the message is on its way (the claim and the send overlap:
-    // one round trip less before the process starts). The agent that took the job starts it only once
-    // the send succeeded (else it puts the row back: this call fails as before), then deletes the message.
-    wakeAgents(
-      spec.pool,
-      row,
-      sent.then(
-        (r) => ({ messageId: r.messageId, popReceipt: r.popReceipt }),
-        () => undefined,
-      ),
-    );
-    await sent;
+    await q.sendMessage(encodeMessage({ runId: spec.runId, jobId: spec.jobId }), { messageTimeToLive: -1 });
+    wakeAgents(spec.pool);
   }
   return row;
 }
@@ -337,22 +339,26 @@ export async function claimJob(
   return claimRow(row, agentId);
 }
 
+function claimFields(agentId: string): {
+  state: 'running';
+  claimedBy: string;
+  claimedAt: string;
+  startedAt: string;
+  heartbeatAt: string;
+} {
+  const now = new Date(getClock().now()).toISOString();
+  return { state: 'running', claimedBy: agentId, claimedAt: now, startedAt: now, heartbeatAt: now };
+}
+
 async function claimRow(row: JobRow, agentId: string): Promise<ClaimOutcome> {
   const { runId, jobId } = row;
   const table = await jobsTable();
-  const now = new Date(getClock().now()).toISOString();
+  const fields = claimFields(agentId);
+  const now = fields.claimedAt;
   let etag: string;
   try {
     const res = await table.updateEntity(
-      {
-        partitionKey: tableKey(runId),
-        rowKey: tableKey(jobId),
-        state: 'running',
-        claimedBy: agentId,
-        claimedAt: now,
-        startedAt: now,
-        heartbeatAt: now,
-      },
+      { partitionKey: tableKey(runId), rowKey: tableKey(jobId), ...fields },
       'Merge',
       { etag: row.etag },
     );
@@ -373,24 +379,6 @@ async function claimRow(row: JobRow, agentId: string): Promise<ClaimOutcome> {
       etag,
     },
   };
-}
-
-/**
- * Gives a claimed job back (running → queued, as enqueued), conditionally on the claim's ETag: an
- * in-process agent that claimed a job whose queue message then failed to send does not run it, so the
- * failed dispatch leaves the row as it always did. Returns whether the row was put back.
- */
-export async function unclaimJob(claimed: JobRow): Promise<boolean> {
-  const table = await jobsTable();
-  const entity = queuedEntity(claimed.spec);
-  entity.createdAt = claimed.createdAt;
-  try {
-    await table.updateEntity(entity, 'Replace', { etag: claimed.etag });
-    return true;
-  } catch (e) {
-    if (status(e) === 412) return false;
-    throw e;
-  }
 }
 
 /** Stamps heartbeatAt; returns the row's new ETag (the agent's fast path for its final write). */

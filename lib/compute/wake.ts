@@ -20,32 +20,50 @@ function bus(): EventEmitter {
   return b;
 }
 
-/**
- * Tells in-process agents of `pool` that a job message is waiting. Cheap; call after every enqueue.
- * With the enqueued row, an idle in-process agent claims it at once, without a queue round trip (the
- * message is dropped later by whoever receives it, since the job is no longer queued).
- */
-export function wakeAgents(
-  pool: string,
-  enqueued?: JobRow,
-  message?: Promise<QueuedMessage | undefined>,
-): void {
-  bus().emit(`wake:${pool}`, enqueued, message);
+/** Tells in-process agents of `pool` that a job message is waiting on the queue. Cheap. */
+export function wakeAgents(pool: string): void {
+  bus().emit(`wake:${pool}`);
 }
 
-/** The queue message of an enqueued job, so the agent that took it in-process can delete it. */
-export interface QueuedMessage {
-  messageId: string;
-  popReceipt: string;
-}
-
-export function onWake(
-  pool: string,
-  fn: (enqueued?: JobRow, message?: Promise<QueuedMessage | undefined>) => void,
-): () => void {
+export function onWake(pool: string, fn: () => void): () => void {
   const b = bus();
   b.on(`wake:${pool}`, fn);
   return () => b.off(`wake:${pool}`, fn);
+}
+
+/**
+ * A slot an in-process agent holds for a job being enqueued: `enqueueJob` creates the row already
+ * claimed by `agentId` and hands it over with `start` (no queue message, no claim round trip), or gives
+ * the slot back with `release` when the row could not be created.
+ */
+export interface Reservation {
+  agentId: string;
+  start(row: JobRow): void;
+  release(): void;
+}
+
+type Taker = () => Reservation | undefined;
+
+function takers(pool: string): Set<Taker> {
+  const b = bus() as EventEmitter & { takers?: Map<string, Set<Taker>> };
+  b.takers ??= new Map();
+  let set = b.takers.get(pool);
+  if (!set) b.takers.set(pool, (set = new Set()));
+  return set;
+}
+
+/** An in-process agent of `pool` with a free slot reserves it, or undefined (the job goes by queue). */
+export function reserveInProcess(pool: string): Reservation | undefined {
+  for (const take of takers(pool)) {
+    const r = take();
+    if (r) return r;
+  }
+  return undefined;
+}
+
+export function onReserve(pool: string, take: Taker): () => void {
+  takers(pool).add(take);
+  return () => takers(pool).delete(take);
 }
 
 /** Tells in-process agents that a job's cancel was requested (the job row is the durable record). */
