@@ -134,6 +134,9 @@ export async function advance(
     const s = input.state.steps[o.step] ?? { status: 'NotStarted' as const, attempt: 0 };
     patches.push((d) => recordObservation(d, o, s));
     const rec = doc.steps[o.step];
+    // Only a step that could reuse took a single-flight claim (dispatchStep): others have none to release,
+    // and looking for it would cost a Cosmos read per step.
+    const claimed = definition.steps[o.step]?.reuse !== false && !doc.forceRerun;
     if (o.result.state === 'succeeded' && !o.followed) {
       const outputs = outputsOf(o.result);
       for (const [name, out] of Object.entries(outputs))
@@ -150,9 +153,9 @@ export async function advance(
             outputs,
             components: rec.cache.components,
             createdAt: iso(now),
-          }).then(() => release(rec.cache!.key, input.runId, o.step)),
+          }).then(() => (claimed ? release(rec.cache!.key, input.runId, o.step) : undefined)),
         );
-    } else if (rec?.cache?.key && !o.followed && o.result.state !== 'succeeded') {
+    } else if (claimed && rec?.cache?.key && !o.followed && o.result.state !== 'succeeded') {
       sideEffects.push(release(rec.cache.key, input.runId, o.step).catch(() => {}));
     }
   }
