@@ -47,9 +47,11 @@ function docMs(doc: RunDoc): number {
 }
 
 /**
- * Where a chain's per-step overhead goes: `orchestration` = previous step finished → this step
- * dispatched (event, episode, activity); `pickup` = dispatched → its process started (enqueue, agent
- * claim, working directory); `agent` = process started → result written, minus the process itself.
+ * Where a chain's per-step overhead goes, by the step's own timestamps: `orchestration` = previous
+ * step's `finishedAt` → this step's `queuedAt` (the previous result's row write and log close, its
+ * completion event, the episode, the activity); `pickup` = `queuedAt` → `startedAt` (the claim's stamp:
+ * ≈ 0 for a job the host's agent takes as it is enqueued, a queue round trip for a remote agent);
+ * `agent` = `startedAt` → `finishedAt` minus the process (row write, working directory, exit, outputs).
  */
 function breakdown(doc: RunDoc): { orchestration: number; pickup: number; agent: number } {
   const t = (x?: string): number => Date.parse(x ?? '');
