@@ -129,7 +129,9 @@ export async function advance(
   for (const c of input.cancel)
     sideEffects.push(requestCancel(input.runId, c.jobId).catch((e) => log(`cancel ${c.jobId}: ${e}`)));
 
-  // 2. Persist observations: outputs, metrics, cache entries for fresh successes.
+  // 2. Persist observations: outputs, metrics, cache entries for fresh successes. Their writes start just
+  // after the next jobs' dispatch has sent its first request: a chain's next step waits for that one.
+  const later: Array<() => Promise<unknown>> = [];
   for (const o of input.observations) {
     const s = input.state.steps[o.step] ?? { status: 'NotStarted' as const, attempt: 0 };
     patches.push((d) => recordObservation(d, o, s));
@@ -140,25 +142,30 @@ export async function advance(
     if (o.result.state === 'succeeded' && !o.followed) {
       const outputs = outputsOf(o.result);
       for (const [name, out] of Object.entries(outputs))
-        sideEffects.push(
+        later.push(() =>
           recordProduced(out.hash, { runId: input.runId, step: o.step, output: name }).catch(() => {}),
         );
-      if (rec?.cache?.key && definition.steps[o.step]?.reuse !== false)
-        sideEffects.push(
+      const cache = rec?.cache;
+      if (cache?.key && definition.steps[o.step]?.reuse !== false)
+        later.push(() =>
           writeEntry({
-            key: rec.cache.key,
+            key: cache.key,
             runId: input.runId,
             step: o.step,
             pipeline: doc.pipeline,
             outputs,
-            components: rec.cache.components,
+            components: cache.components,
             createdAt: iso(now),
-          }).then(() => (claimed ? release(rec.cache!.key, input.runId, o.step) : undefined)),
+          }).then(() => (claimed ? release(cache.key, input.runId, o.step) : undefined)),
         );
     } else if (claimed && rec?.cache?.key && !o.followed && o.result.state !== 'succeeded') {
-      sideEffects.push(release(rec.cache.key, input.runId, o.step).catch(() => {}));
+      const key = rec.cache.key;
+      later.push(() => release(key, input.runId, o.step).catch(() => {}));
     }
   }
+  const startLater = (): void => {
+    for (const f of later.splice(0)) sideEffects.push(f());
+  };
 
   // 3. Dispatch ready steps, cascading through Reused ones.
   const initial = expandState(ctx.graph, input.state);
@@ -167,9 +174,9 @@ export async function advance(
   const dispatchedRecords: Record<string, StepRecord> = {};
   let guard = 0;
   while (ready.length && guard++ < 10_000) {
-    const decisions = await Promise.all(
-      ready.map((step) => dispatchStep(ctx, state, step, log, sideEffects)),
-    );
+    const dispatching = ready.map((step) => dispatchStep(ctx, state, step, log, sideEffects));
+    startLater();
+    const decisions = await Promise.all(dispatching);
     for (const d of decisions) {
       dispatchedRecords[d.step] = d.record;
       if (d.kind === 'reused') state = applySuccess(state, d.step, 'Reused', d.outputs);
@@ -199,6 +206,8 @@ export async function advance(
     }
     ready = readySteps(ctx.graph, state, doc.maxConcurrency, input.now);
   }
+
+  startLater();
 
   // 4. One write for everything this call changed.
   const finished = isFinished(state);
