@@ -283,11 +283,15 @@ export function applySuccess(
   status: 'Completed' | 'Reused',
   outputs: Record<string, StepOutputRef>,
 ): PlanState {
-  const state = clone(prev);
-  const s = state.steps[step]!;
+  const s = prev.steps[step]!;
   // A late success after the run halted (its cancel raced the finish) still counts: the outputs exist.
-  state.steps[step] = { status, attempt: s.attempt, jobId: s.jobId, pool: s.pool, outputs };
-  return state;
+  // Only this step changes: the others are shared, not copied (every replay of a wide run calls this
+  // once per finished step, so a full copy each time would cost steps² per replay).
+  const steps = {
+    ...prev.steps,
+    [step]: { status, attempt: s.attempt, jobId: s.jobId, pool: s.pool, outputs },
+  };
+  return prev.halted ? { steps, halted: prev.halted } : { steps };
 }
 
 function skipped(s: StepState, message: string): StepState {
