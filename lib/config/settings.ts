@@ -177,7 +177,11 @@ export const SETTINGS: readonly SettingDoc[] = [
     description:
       'JSON map of compute target → {pool, environment}; the declared environment enters cache keys.',
   },
-  { name: 'SLUICE_AGENT_CONCURRENCY', default: '4', description: 'Jobs one agent runs at once.' },
+  {
+    name: 'SLUICE_AGENT_CONCURRENCY',
+    default: '8 in the local host, 4 for sluice agent',
+    description: 'Jobs one agent runs at once.',
+  },
   { name: 'SLUICE_AGENT_TRACE', default: 'off', description: 'Agents: 1 prints the time of each job phase.' },
   {
     name: 'SLUICE_DATASET_CONTAINERS',

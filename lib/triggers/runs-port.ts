@@ -1,8 +1,5 @@
-import { conflict, notFound } from '../errors/problem';
-import { getClock } from '../host/clock';
+import { cancelRun } from '../runs/cancel';
 import type { StartRunRequest, StartRunResult, TriggerInfo } from '../runs/contract';
-import { durableClient } from '../runs/durable-client';
-import { CANCEL_EVENT } from '../runs/orchestrator';
 import { startRun } from '../runs/start';
 import { readRun } from '../runs/store';
 
@@ -18,21 +15,12 @@ export interface RunsPort {
   cancelRun(runId: string, reason: string): Promise<void>;
 }
 
-const ENDED = ['Completed', 'Failed', 'Canceled'];
-
 export const defaultRunsPort: RunsPort = {
   startRun: (req, trigger) => startRun(req, trigger),
   async runStatus(runId) {
     return (await readRun(runId))?.status;
   },
   async cancelRun(runId, reason) {
-    // The same event POST /api/runs/{id}/cancel raises (lib/runs/http.ts).
-    const doc = await readRun(runId);
-    if (!doc) throw notFound(`There is no run ${runId}.`);
-    if (ENDED.includes(doc.status)) throw conflict(`Run ${runId} already ended (${doc.status}).`);
-    await durableClient().raiseEvent(runId, CANCEL_EVENT, {
-      at: new Date(getClock().now()).toISOString(),
-      reason,
-    });
+    await cancelRun(runId, reason);
   },
 };

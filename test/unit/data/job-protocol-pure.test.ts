@@ -33,7 +33,7 @@ test('every way a job ends maps to one failure code', () => {
   assert.equal(failureFor({ kind: 'canceled' })!.code, 'canceled');
   assert.equal(failureFor({ kind: 'lost', message: 'm' })!.code, 'lost');
   assert.equal(failureFor({ kind: 'missing-input', message: 'm' })!.code, 'missing-input');
-  assert.equal(failureFor({ kind: 'missing-output', message: 'm' })!.code, 'exit-code');
+  assert.equal(failureFor({ kind: 'missing-output', message: 'm' })!.code, 'missing-output');
   assert.equal(failureFor({ kind: 'platform', message: 'm' })!.code, 'platform');
 });
 
