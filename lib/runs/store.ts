@@ -198,13 +198,17 @@ export async function listRuns(opts: {
 export function runView(doc: RunDoc, order?: string[]): Record<string, unknown> {
   const {
     _etag,
+    _rid,
+    _self,
+    _ts,
+    _attachments,
     id: _id,
     type: _type,
     steps,
     replied: _r,
     ...rest
   } = doc as RunDoc & Record<string, unknown>;
-  void _etag;
+  void [_etag, _rid, _self, _ts, _attachments];
   const names = order ?? Object.keys(steps);
   return { ...rest, steps: names.filter((n) => steps[n]).map((n) => steps[n]) };
 }

@@ -90,7 +90,11 @@ export interface RunView {
 }
 
 export async function getRun(sluice: SluiceProcess, runId: string): Promise<RunView> {
-  return sluice.json<RunView>(`/api/runs/${runId}`);
+  const run = await sluice.json<RunView>(`/api/runs/${runId}`);
+  // The public view never carries storage internals.
+  const leaked = Object.keys(run).filter((k) => k.startsWith('_'));
+  if (leaked.length > 0) throw new Error(`GET /api/runs/${runId} leaks storage fields: ${leaked.join(', ')}`);
+  return run;
 }
 
 export function step(run: RunView, name: string): RunView['steps'][number] {
