@@ -4,6 +4,7 @@ import type { JobFailureCode, JobResult, JobSpec } from '../compute/job';
 import { enqueueJob, markLost, readJob, requestCancel } from '../compute/jobs';
 import { getComputeTarget } from '../compute/targets';
 import { exists } from '../data/cas';
+import { transferToDataset, transferTemplate } from './transfer';
 import { recordConsumed, recordProduced } from '../data/lineage';
 import { getClock } from '../host/clock';
 import { parseBinding, stepInputBindings, stepOutputs } from '../pipelines/graph';
@@ -180,6 +181,7 @@ export async function advance(
     for (const d of decisions) {
       dispatchedRecords[d.step] = d.record;
       if (d.kind === 'reused') state = applySuccess(state, d.step, 'Reused', d.outputs);
+      else if (d.kind === 'done') state = applySuccess(state, d.step, 'Completed', d.outputs);
       else if (d.kind === 'queued') state = withStep(state, d.step, d.state);
       else {
         const eff = applyFailure(
@@ -300,6 +302,8 @@ function syncStep(d: RunDoc, name: string, s: StepState, now: number): void {
 
 type Dispatch =
   | { kind: 'reused'; step: string; outputs: Record<string, StepOutputRef>; record: StepRecord }
+  /** Ran inside this activity (dataTransfer): no job, already finished. */
+  | { kind: 'done'; step: string; outputs: Record<string, StepOutputRef>; record: StepRecord }
   | { kind: 'queued'; step: string; state: StepState; record: StepRecord }
   | { kind: 'failed'; step: string; failure: { code: JobFailureCode; message: string }; record: StepRecord };
 
@@ -336,7 +340,7 @@ async function dispatchStep(
     record: { ...base, attempts: attempt, error: { code, message }, finishedAt: iso(now) },
   });
 
-  if (def.kind !== 'command')
+  if (def.kind !== 'command' && def.kind !== 'dataTransfer')
     return fail(
       'platform',
       `step "${step}" has kind "${def.kind}", which this Sluice version cannot run yet; use kind: command`,
@@ -370,12 +374,15 @@ async function dispatchStep(
     inputs[name] = { hash: ref.hash, type: ref.type };
   }
   const outputs = stepOutputs(def);
+  // A dataTransfer has no command: its template names the destination, so the key covers kind, source
+  // content and destination (and it reads in `sluice explain` as what the step does).
+  const command = def.kind === 'dataTransfer' ? transferTemplate(def.destination) : def.command;
   const components = buildComponents({
     kind: def.kind,
-    command: def.command,
+    command,
     env: def.env ?? {},
     parameters: doc.parameters,
-    code: def.code ?? null,
+    code: ('code' in def ? def.code : undefined) ?? null,
     inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.hash])),
     outputs: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.type])),
     environment: target.environment,
@@ -424,6 +431,21 @@ async function dispatchStep(
   }
   if (!decision) decision = await why;
 
+  if (def.kind === 'dataTransfer')
+    return runTransfer(
+      ctx,
+      step,
+      attempt,
+      def.destination,
+      inputs.source!,
+      key,
+      components,
+      decision,
+      base,
+      pending,
+      log,
+    );
+
   const jobId = `${step}.${attempt}`;
   if (canReuse) {
     const timeoutMs = def.timeout
@@ -464,7 +486,7 @@ async function dispatchStep(
     kind: def.kind,
     command: components.command,
     env: components.env,
-    ...(def.code ? { code: def.code } : {}),
+    ...('code' in def && def.code ? { code: def.code } : {}),
     inputs: Object.entries(inputs).map(([name, v]) => ({ name, hash: v.hash, type: v.type })),
     outputs: Object.entries(outputs).map(([name, v]) => ({ name, type: v.type })),
     timeoutMs: def.timeout ? (parseDuration(def.timeout) ?? defaultStepTimeoutMs()) : defaultStepTimeoutMs(),
@@ -502,6 +524,97 @@ async function dispatchStep(
       jobId,
       pool: target.pool,
       queuedAt: iso(now),
+      cache: {
+        key,
+        decision: 'run',
+        reason: decision.reason,
+        ...(decision.decision === 'run' && decision.changes.length
+          ? { changes: decision.changes, since: decision.since }
+          : {}),
+        components,
+      },
+    },
+  };
+}
+
+/**
+ * A dataTransfer runs here, in the activity: the source is already in the content store, so the copy is
+ * the same hash registered as the next version of the destination dataset (no bytes move, no agent).
+ * Its cache entry, latest-execution record and lineage are written like a job's.
+ */
+async function runTransfer(
+  ctx: RunContext,
+  step: string,
+  attempt: number,
+  destination: string,
+  source: { hash: string; type: 'file' | 'directory' },
+  key: string,
+  components: CacheComponents,
+  decision: CacheDecision,
+  base: StepRecord,
+  pending: Array<Promise<unknown>>,
+  log: (m: string) => void,
+): Promise<Dispatch> {
+  const { doc, definition } = ctx;
+  const startedAt = iso(getClock().now());
+  let out: StepOutputRef;
+  try {
+    out = await transferToDataset(destination, source, { runId: doc.runId, step });
+  } catch (e) {
+    const message = `step "${step}" could not copy its source to dataset "${destination}": ${(e as Error).message}`;
+    const code: JobFailureCode = /not stored|no such|404/i.test((e as Error).message)
+      ? 'missing-input'
+      : 'platform';
+    return {
+      kind: 'failed',
+      step,
+      failure: { code, message },
+      record: {
+        ...base,
+        attempts: attempt,
+        error: { code, message },
+        startedAt,
+        finishedAt: iso(getClock().now()),
+      },
+    };
+  }
+  const finishedAt = iso(getClock().now());
+  const outputs = { data: out };
+  pending.push(
+    writeLatest({
+      pipeline: doc.pipeline,
+      step,
+      runId: doc.runId,
+      cacheKey: key,
+      components,
+      at: startedAt,
+    }).catch((e) => log(`latest ${step}: ${e}`)),
+    recordConsumed(source.hash, { runId: doc.runId, step, input: 'source' }).catch(() => {}),
+    recordProduced(out.hash, { runId: doc.runId, step, output: 'data' }).catch(() => {}),
+  );
+  if (definition.steps[step]?.reuse !== false)
+    pending.push(
+      writeEntry({
+        key,
+        runId: doc.runId,
+        step,
+        pipeline: doc.pipeline,
+        outputs,
+        components,
+        createdAt: finishedAt,
+      }).catch((e) => log(`cache ${step}: ${e}`)),
+    );
+  return {
+    kind: 'done',
+    step,
+    outputs,
+    record: {
+      ...base,
+      status: 'Completed',
+      attempts: attempt,
+      outputs,
+      startedAt,
+      finishedAt,
       cache: {
         key,
         decision: 'run',

@@ -1,0 +1,38 @@
+import { artifactType, readManifest } from '../data/cas';
+import { createVersion, type DatasetSource } from '../data/datasets';
+import type { StepOutputRef } from './plan';
+
+/**
+ * The `dataTransfer` step kind. The store is content-addressed, so copying data inside the storage
+ * account is registering the same hash under the destination: no bytes move and no agent is involved.
+ * That is why it runs inside the `runs-advance` activity (see README "Step kinds").
+ */
+
+/** The command template a dataTransfer step is keyed and explained by (it has no user command). */
+export function transferTemplate(destination: string): string {
+  return `dataTransfer → dataset ${destination}`;
+}
+
+/**
+ * Registers `source` as the next version of dataset `destination` (unchanged content keeps the latest
+ * version) and returns the step's `data` output. Fails with the store's message when the source is gone.
+ */
+export async function transferToDataset(
+  destination: string,
+  source: { hash: string; type: 'file' | 'directory' },
+  from: { runId: string; step: string },
+): Promise<StepOutputRef> {
+  // Reading the stored object proves the source still exists and gives its real type and size.
+  const stored = await artifactType(source.hash);
+  let size = stored.size;
+  let files = 1;
+  if (stored.type === 'directory') {
+    const manifest = await readManifest(source.hash);
+    files = manifest.length;
+    size = manifest.reduce((n, e) => n + e.size, 0);
+  }
+  // DatasetSource has no "produced by a run" variant yet (requested from DATA); TRIGGERS records the same shape.
+  const provenance = { kind: 'run', runId: from.runId, step: from.step } as unknown as DatasetSource;
+  await createVersion(destination, { hash: source.hash, type: stored.type, size, files }, provenance);
+  return { type: stored.type, hash: source.hash, size };
+}
