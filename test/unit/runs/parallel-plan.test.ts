@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import {
+  batchJobId,
+  gatherPlan,
+  miniBatchListing,
+  nextBatches,
+  planMiniBatches,
+  stepVerdict,
+  type BatchState,
+} from '../../../lib/runs/parallel-plan';
+
+const files = Array.from({ length: 10 }, (_, i) => `f${String(i).padStart(2, '0')}.csv`);
+
+test('10 files in mini-batches of 3 make 4 batches in path order, the last one short', () => {
+  const batches = planMiniBatches([...files].reverse(), 3);
+  assert.deepEqual(
+    batches.map((b) => b.paths.length),
+    [3, 3, 3, 1],
+  );
+  assert.deepEqual(batches[0], { index: 0, paths: ['f00.csv', 'f01.csv', 'f02.csv'] });
+  assert.deepEqual(batches[3], { index: 3, paths: ['f09.csv'] });
+  assert.equal(miniBatchListing('/w/in/', batches[3]!), '/w/in/f09.csv\n');
+  assert.equal(batchJobId('score', 3, 2), 'score.b3.2');
+});
+
+test('every file lands in exactly one batch, whatever the order and size', () => {
+  fc.assert(
+    fc.property(fc.uniqueArray(fc.string({ minLength: 1 })), fc.integer({ min: 1, max: 20 }), (fs, size) => {
+      const batches = planMiniBatches(fs, size);
+      assert.deepEqual(batches.flatMap((b) => b.paths).sort(), [...fs].sort());
+      assert.ok(batches.every((b) => b.paths.length >= 1 && b.paths.length <= size));
+      assert.deepEqual(planMiniBatches([...fs].reverse(), size), batches);
+    }),
+  );
+});
+
+test('a mini-batch size below 1 is refused with the value', () => {
+  assert.throws(() => planMiniBatches(files, 0), /miniBatchSize must be an integer ≥ 1, got 0/);
+});
+
+test('batches start in index order within the free slots; failed ones retry while attempts remain', () => {
+  const s = (status: BatchState['status'], attempt: number): BatchState => ({ status, attempt });
+  assert.deepEqual(nextBatches([s('NotStarted', 0), s('NotStarted', 0), s('NotStarted', 0)], 2, 0), [0, 1]);
+  assert.deepEqual(nextBatches([s('Running', 1), s('NotStarted', 0), s('NotStarted', 0)], 2, 0), [1]);
+  assert.deepEqual(nextBatches([s('Failed', 1), s('Succeeded', 1)], 2, 1), [0], 'one retry left');
+  assert.deepEqual(nextBatches([s('Failed', 2), s('Succeeded', 1)], 2, 1), [], 'retries used up');
+});
+
+test('the step ends when every batch succeeded or finally failed, failing past the error threshold', () => {
+  const ok: BatchState = { status: 'Succeeded', attempt: 1 };
+  const bad: BatchState = { status: 'Failed', attempt: 1 };
+  assert.deepEqual(stepVerdict([ok, { status: 'Running', attempt: 1 }], 0, -1), { done: false });
+  assert.deepEqual(stepVerdict([ok, bad], 1, -1), { done: false }, 'the failed batch still has a retry');
+  assert.deepEqual(stepVerdict([ok, bad], 0, -1), { done: true, ok: true }, '-1 tolerates any failure');
+  assert.deepEqual(stepVerdict([ok, bad], 0, 0), { done: true, ok: false, failed: [1] });
+  assert.deepEqual(stepVerdict([ok, bad, bad], 0, 2), { done: true, ok: true });
+});
+
+test('appendRow concatenates batch outputs in batch order; summaryOnly keeps one folder per batch', () => {
+  const outs = [
+    { type: 'file' as const, hash: 'sha256:a', size: 3 },
+    undefined,
+    {
+      type: 'directory' as const,
+      manifest: [
+        { path: 'z.txt', hash: 'sha256:z', size: 1, mode: 0o644 },
+        { path: 'b.txt', hash: 'sha256:b', size: 2, mode: 0o644 },
+      ],
+    },
+  ];
+  assert.deepEqual(gatherPlan('appendRow', outs), {
+    type: 'file',
+    parts: [
+      { hash: 'sha256:a', size: 3 },
+      { hash: 'sha256:b', size: 2 },
+      { hash: 'sha256:z', size: 1 },
+    ],
+  });
+  const dir = gatherPlan('summaryOnly', outs);
+  assert.equal(dir.type, 'directory');
+  assert.deepEqual(dir.type === 'directory' ? dir.manifest.map((e) => e.path) : [], [
+    'batch-0000/output',
+    'batch-0002/b.txt',
+    'batch-0002/z.txt',
+  ]);
+});
