@@ -4,6 +4,7 @@ import type { JobFailureCode, JobResult, JobSpec } from '../compute/job';
 import { enqueueJob, markLost, readJob, requestCancel } from '../compute/jobs';
 import { getComputeTarget } from '../compute/targets';
 import { exists } from '../data/cas';
+import { DataError } from '../data/errors';
 import { transferToDataset, transferTemplate } from './transfer';
 import { recordConsumed, recordProduced } from '../data/lineage';
 import { getClock } from '../host/clock';
@@ -562,9 +563,8 @@ async function runTransfer(
     out = await transferToDataset(destination, source, { runId: doc.runId, step });
   } catch (e) {
     const message = `step "${step}" could not copy its source to dataset "${destination}": ${(e as Error).message}`;
-    const code: JobFailureCode = /not stored|no such|404/i.test((e as Error).message)
-      ? 'missing-input'
-      : 'platform';
+    const code: JobFailureCode =
+      e instanceof DataError && e.code === 'artifact-not-found' ? 'missing-input' : 'platform';
     return {
       kind: 'failed',
       step,
