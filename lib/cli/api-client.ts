@@ -83,3 +83,20 @@ export class ApiClient {
     });
   }
 }
+
+/** The API error as CLI text: the detail, then one line per field problem with its JSON pointer. */
+export function formatApiError(e: ApiError): string {
+  return [e.message, ...(e.problem.errors ?? []).map((p) => `  ${p.pointer || '(body)'}: ${p.message}`)].join(
+    '\n',
+  );
+}
+
+/** Runs an API call; an API error becomes an Error whose message lists every field problem. */
+export async function call<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof ApiError) throw new Error(formatApiError(e));
+    throw e;
+  }
+}

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Command } from 'commander';
 import { pack as tarPack } from 'tar-stream';
-import { ApiClient, ApiError } from '../api-client';
+import { ApiClient, call } from '../api-client';
 import { printTable } from '../table';
 
 /** `sluice datasets register|list|show`: versioned data over the REST API. */
@@ -128,21 +128,6 @@ interface DatasetVersionOut {
   source: { kind: 'upload' | 'blob'; path?: string };
   createdAt: string;
   created?: boolean;
-}
-
-async function call<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (e instanceof ApiError) {
-      const lines = [
-        e.message,
-        ...(e.problem.errors ?? []).map((p) => `  ${p.pointer || '(body)'}: ${p.message}`),
-      ];
-      throw new Error(lines.join('\n'));
-    }
-    throw e;
-  }
 }
 
 /** A tar.gz stream of a directory's regular files (paths relative, POSIX), streamed file by file. */

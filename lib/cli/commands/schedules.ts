@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { ApiClient, ApiError } from '../api-client';
+import { ApiClient, call } from '../api-client';
 import { printTable } from '../table';
 
 /** `sluice schedules create|list|show|enable|disable|delete|history`: schedules over the REST API. */
@@ -238,19 +238,4 @@ function printSchedule(x: ScheduleOut): void {
   console.log(`policies  overlap ${x.overlap}, catchUp ${x.catchUp} (limit ${x.catchUpLimit})`);
   if (x.lastRun) console.log(`last run  ${x.lastRun.runId} for ${x.lastRun.occurrence}`);
   console.log(`next      ${x.nextFireTimes.length ? x.nextFireTimes.join('\n          ') : '-'}`);
-}
-
-async function call<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (e instanceof ApiError) {
-      const lines = [
-        e.message,
-        ...(e.problem.errors ?? []).map((p) => `  ${p.pointer || '(body)'}: ${p.message}`),
-      ];
-      throw new Error(lines.join('\n'));
-    }
-    throw e;
-  }
 }
