@@ -20,7 +20,7 @@ import { failureFor, type JobOutcome } from './failures';
 import type { JobOutput, JobResult, JobSpec } from './job';
 import { claimJob, completeJob, decodeMessage, heartbeat, jobQueue, readJob, type JobRow } from './jobs';
 import { BlobLogWriter } from './log-stream';
-import { substitute, unknownPlaceholderMessage } from './placeholders';
+import { substitute, unknownPlaceholderMessage, type PlaceholderPaths } from './placeholders';
 import { onCancel, onReserve, onWake } from './wake';
 
 export interface AgentOptions {
@@ -572,8 +572,10 @@ async function prepare(
   logw: BlobLogWriter,
   canceled: () => boolean,
 ): Promise<Prepared> {
-  const paths = { inputs: {} as Record<string, string>, outputs: {} as Record<string, string> };
+  const paths: PlaceholderPaths = { inputs: {}, outputs: {} };
   for (const i of spec.inputs) paths.inputs[i.name] = join(dirs.inputsDir, safeName(i.name));
+  const batchInput = spec.kind === 'parallelRun' ? paths.inputs.input : undefined;
+  if (batchInput) paths.minibatch = join(dirs.inputsDir, '..', 'minibatch.txt');
   for (const o of spec.outputs) paths.outputs[o.name] = join(dirs.outputsDir, safeName(o.name));
 
   // Placeholders first: a typo fails in milliseconds, before any download.
@@ -628,6 +630,14 @@ async function prepare(
   }
   for (const o of spec.outputs)
     if (o.type === 'directory') await mkdir(paths.outputs[o.name]!, { recursive: true });
+  // A parallelRun batch job: ${{minibatch}} is a file of the batch's absolute paths, one a line, in order.
+  if (batchInput && paths.minibatch) {
+    const files = (await readdir(batchInput, { recursive: true, withFileTypes: true }))
+      .filter((d) => d.isFile())
+      .map((d) => join(d.parentPath, d.name))
+      .sort();
+    await writeFile(paths.minibatch, files.map((f) => `${f}\n`).join(''));
+  }
   if (canceled()) return { outcome: { kind: 'canceled' } };
   return { command: cmd.text, env };
 }

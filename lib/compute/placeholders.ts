@@ -9,6 +9,8 @@ const SAFE_WORD = /^[A-Za-z0-9_./:@%+=,-]+$/;
 export interface PlaceholderPaths {
   inputs: Record<string, string>;
   outputs: Record<string, string>;
+  /** parallelRun batch jobs: the file listing the mini-batch's paths (`${{minibatch}}`). */
+  minibatch?: string;
 }
 
 /** POSIX shell single-quoting, only when needed (paths under a plain work dir need none). */
@@ -28,7 +30,8 @@ export function substitute(
   const unknown: string[] = [];
   const out = text.replace(PLACEHOLDER, (whole, expr: string) => {
     const m = /^(inputs|outputs)\.([A-Za-z0-9_-]+)$/.exec(expr);
-    const p = m ? paths[m[1] as 'inputs' | 'outputs'][m[2]!] : undefined;
+    const p =
+      expr === 'minibatch' ? paths.minibatch : m ? paths[m[1] as 'inputs' | 'outputs'][m[2]!] : undefined;
     if (p === undefined) {
       unknown.push(whole);
       return whole;

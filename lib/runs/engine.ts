@@ -6,6 +6,8 @@ import { getComputeTarget } from '../compute/targets';
 import { exists } from '../data/cas';
 import { DataError } from '../data/errors';
 import { transferToDataset, transferTemplate } from './transfer';
+import { enqueueBatches, gatherOutputs, makeBatches } from './parallel';
+import { stepVerdict } from './parallel-plan';
 import { recordConsumed, recordProduced } from '../data/lineage';
 import { getClock } from '../host/clock';
 import { parseBinding, stepInputBindings, stepOutputs } from '../pipelines/graph';
@@ -341,7 +343,9 @@ async function dispatchStep(
     record: { ...base, attempts: attempt, error: { code, message }, finishedAt: iso(now) },
   });
 
-  if (def.kind !== 'command' && def.kind !== 'dataTransfer')
+  if (def.kind === 'parallelRun' && prev.batches)
+    return continueParallel(ctx, step, prev, base, fail, pending, log);
+  if (def.kind === 'automl')
     return fail(
       'platform',
       `step "${step}" has kind "${def.kind}", which this Sluice version cannot run yet; use kind: command`,
@@ -379,7 +383,11 @@ async function dispatchStep(
   // content and destination (and it reads in `sluice explain` as what the step does).
   const command = def.kind === 'dataTransfer' ? transferTemplate(def.destination) : def.command;
   const components = buildComponents({
-    kind: def.kind,
+    // How the input is cut and gathered changes the output, so it is part of the key (and of the diff).
+    kind:
+      def.kind === 'parallelRun'
+        ? `parallelRun(miniBatchSize=${def.miniBatchSize}, outputAction=${def.outputAction}, errorThreshold=${def.errorThreshold})`
+        : def.kind,
     command,
     env: def.env ?? {},
     parameters: doc.parameters,
@@ -494,8 +502,21 @@ async function dispatchStep(
     notify: { instanceId: doc.runId, eventName: `job:${jobId}` },
     createdAt: iso(now),
   };
+  let batches: StepState['batches'];
   try {
-    await enqueueJob(spec);
+    if (def.kind === 'parallelRun') {
+      const input = inputs.input!;
+      if (input.type !== 'directory')
+        throw new Error(
+          `its input is a file; a parallelRun input must be a directory whose files are split into mini-batches`,
+        );
+      batches = await enqueueBatches(
+        { ...spec },
+        await makeBatches(input.hash, def.miniBatchSize),
+        doc.maxConcurrency,
+        def.retries,
+      );
+    } else await enqueueJob(spec);
   } catch (e) {
     if (canReuse) await release(key, doc.runId, step).catch(() => {});
     return fail('platform', `could not enqueue the job for step "${step}": ${(e as Error).message}`);
@@ -517,12 +538,14 @@ async function dispatchStep(
   return {
     kind: 'queued',
     step,
-    state: { status: 'Queued', attempt, jobId, pool: target.pool },
+    state: batches
+      ? { status: 'Running', attempt, pool: target.pool, batches }
+      : { status: 'Queued', attempt, jobId, pool: target.pool },
     record: {
       ...base,
-      status: 'Queued',
+      status: batches ? 'Running' : 'Queued',
       attempts: attempt,
-      jobId,
+      ...(batches ? { startedAt: iso(now) } : { jobId }),
       pool: target.pool,
       queuedAt: iso(now),
       cache: {
@@ -625,6 +648,111 @@ async function runTransfer(
         components,
       },
     },
+  };
+}
+
+/**
+ * A parallelRun step after one of its batches ended: start the next batches (or a failed batch's retry),
+ * or, when every batch is settled, gather the outputs (success) or fail past the error threshold.
+ */
+async function continueParallel(
+  ctx: RunContext,
+  step: string,
+  prev: StepState,
+  base: StepRecord,
+  fail: (code: JobFailureCode, message: string) => Dispatch,
+  pending: Array<Promise<unknown>>,
+  log: (m: string) => void,
+): Promise<Dispatch> {
+  const { doc, definition } = ctx;
+  const def = definition.steps[step]!;
+  if (def.kind !== 'parallelRun') return fail('platform', `step "${step}" is not a parallelRun step`);
+  const batches = prev.batches!;
+  const rec = doc.steps[step];
+  const key = rec?.cache?.key;
+  const claimed = def.reuse !== false && !doc.forceRerun;
+  const verdict = stepVerdict(batches, def.retries, def.errorThreshold);
+  const keep = {
+    status: rec?.status ?? 'Running',
+    attempts: prev.attempt,
+    startedAt: rec?.startedAt,
+  } as const;
+  if (!verdict.done) {
+    const target = getComputeTarget(def.compute ?? definition.settings?.defaultCompute ?? 'local')!;
+    const next = await enqueueBatches(
+      {
+        runId: doc.runId,
+        stepName: step,
+        pool: target.pool,
+        kind: def.kind,
+        command: rec!.cache!.components.command,
+        env: rec!.cache!.components.env,
+        ...(def.code ? { code: def.code } : {}),
+        outputs: Object.entries(def.outputs ?? {}).map(([name, v]) => ({ name, type: v.type })),
+        timeoutMs: def.timeout
+          ? (parseDuration(def.timeout) ?? defaultStepTimeoutMs())
+          : defaultStepTimeoutMs(),
+        createdAt: iso(getClock().now()),
+      },
+      batches,
+      doc.maxConcurrency,
+      def.retries,
+    );
+    return {
+      kind: 'queued',
+      step,
+      state: { ...prev, status: 'Running', batches: next },
+      record: { ...base, ...keep, status: 'Running' },
+    };
+  }
+  if (!verdict.ok) {
+    if (claimed && key) pending.push(release(key, doc.runId, step).catch(() => {}));
+    const first = batches[verdict.failed[0]!]!.failure;
+    const code = (first?.code ?? 'exit-code') as JobFailureCode;
+    const d = fail(
+      code,
+      `${verdict.failed.length} of ${batches.length} mini-batches of step "${step}" failed (errorThreshold ${def.errorThreshold}); ` +
+        `batch ${verdict.failed[0]}: ${first?.message ?? 'no message'}`,
+    );
+    return { ...d, record: { ...d.record, attempts: prev.attempt, startedAt: rec?.startedAt } };
+  }
+  let outputs: Record<string, StepOutputRef>;
+  try {
+    outputs = await gatherOutputs(doc.runId, step, batches, Object.keys(def.outputs ?? {}), def.outputAction);
+  } catch (e) {
+    if (claimed && key) pending.push(release(key, doc.runId, step).catch(() => {}));
+    const d = fail(
+      'platform',
+      `gathering the mini-batch outputs of step "${step}" failed: ${(e as Error).message}`,
+    );
+    return { ...d, record: { ...d.record, attempts: prev.attempt } };
+  }
+  const finishedAt = iso(getClock().now());
+  for (const [name, o] of Object.entries(outputs))
+    pending.push(recordProduced(o.hash, { runId: doc.runId, step, output: name }).catch(() => {}));
+  // Batches tolerated as failed (errorThreshold) leave their rows out: such outputs are not reused, so a
+  // later run tries those batches again.
+  const partial = batches.some((b) => b.status === 'Failed');
+  if (partial && claimed && key) pending.push(release(key, doc.runId, step).catch(() => {}));
+  if (def.reuse !== false && key && !partial)
+    pending.push(
+      writeEntry({
+        key,
+        runId: doc.runId,
+        step,
+        pipeline: doc.pipeline,
+        outputs,
+        components: rec!.cache!.components,
+        createdAt: finishedAt,
+      })
+        .then(() => (claimed ? release(key, doc.runId, step) : undefined))
+        .catch((e) => log(`cache ${step}: ${e}`)),
+    );
+  return {
+    kind: 'done',
+    step,
+    outputs,
+    record: { ...base, ...keep, status: 'Completed', outputs, finishedAt },
   };
 }
 

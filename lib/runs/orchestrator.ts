@@ -26,6 +26,7 @@ import {
   type RunStatus,
   type StepOutputRef,
 } from './plan';
+import { batchJobId, parseBatchJobId } from './parallel-plan';
 
 /**
  * The run orchestration: every step of a run inside ONE orchestration (see lib/runs/README.md for why
@@ -86,6 +87,17 @@ function* orchestrate(
   let dispatch = readySteps(graph, state, input.maxConcurrency, now());
   let starting = true;
   let idlePolls = 0;
+  // parallelRun steps whose batch ended: runs-advance starts the next batches or gathers the outputs.
+  let continuing: string[] = [];
+
+  /** The jobs a step has running: its own, or one per running mini-batch. */
+  const jobsOf = (step: string): string[] => {
+    const s = state.steps[step];
+    if (!s) return [];
+    if (s.batches)
+      return s.batches.flatMap((b, i) => (b.status === 'Running' ? [batchJobId(step, i, b.attempt)] : []));
+    return s.jobId ? [s.jobId] : [];
+  };
 
   const applyResult = (r: PollResult): void => {
     const s = state.steps[r.step];
@@ -93,6 +105,19 @@ function* orchestrate(
     if ('followFailed' in r) {
       // The run we waited for did not produce the outputs: compute them here (a fresh claim).
       state = { ...state, steps: { ...state.steps, [r.step]: { status: 'NotStarted', attempt: s.attempt } } };
+      return;
+    }
+    if (s.batches) {
+      const id = parseBatchJobId(r.step, r.jobId);
+      const b = id && s.batches[id.index];
+      if (!id || !b || b.status !== 'Running' || b.attempt !== id.attempt || 'followFailed' in r) return;
+      const batches = s.batches.slice();
+      batches[id.index] =
+        r.result.state === 'succeeded'
+          ? { ...b, status: 'Succeeded' }
+          : { ...b, status: 'Failed', failure: failureOf(r.result) };
+      state = { ...state, steps: { ...state.steps, [r.step]: { ...s, batches } } };
+      if (!continuing.includes(r.step)) continuing.push(r.step);
       return;
     }
     if (!r.followed && s.jobId !== r.jobId) return; // a stale attempt
@@ -113,13 +138,17 @@ function* orchestrate(
       now: now(),
     });
     state = eff.state;
-    for (const c of eff.cancel) {
-      const jobId = state.steps[c]!.jobId;
-      if (jobId) cancel.push({ step: c, jobId });
-    }
+    for (const c of eff.cancel) for (const jobId of jobsOf(c)) cancel.push({ step: c, jobId });
   };
 
   for (;;) {
+    if (continuing.length) {
+      dispatch = [
+        ...dispatch,
+        ...continuing.filter((c) => !dispatch.includes(c) && ACTIVE.has(state.steps[c]!.status)),
+      ];
+      continuing = [];
+    }
     if (starting || dispatch.length || observations.length || cancel.length) {
       const req: AdvanceInput = {
         runId: input.runId,
@@ -157,8 +186,9 @@ function* orchestrate(
 
     const waits = new Map<Task, { step: string; jobId: string }>();
     for (const [step, s] of active)
-      if (s.jobId && !s.follow)
-        waits.set(context.df.waitForExternalEvent(jobEventName(s.jobId)), { step, jobId: s.jobId });
+      if (!s.follow)
+        for (const jobId of jobsOf(step))
+          waits.set(context.df.waitForExternalEvent(jobEventName(jobId)), { step, jobId });
     const cancelTask = context.df.waitForExternalEvent(CANCEL_EVENT);
     let fireAt = now() + pollDelayMs(idlePolls);
     if (retryAt !== undefined) fireAt = Math.min(fireAt, Math.max(retryAt, now()));
@@ -169,7 +199,7 @@ function* orchestrate(
       timer.cancel();
       const c = applyCancel(graph, state);
       state = c.state;
-      for (const step of c.cancel) cancel.push({ step, jobId: state.steps[step]!.jobId! });
+      for (const step of c.cancel) for (const jobId of jobsOf(step)) cancel.push({ step, jobId });
       // Record who asked: the event's payload (if any) lands on the run via the advance call.
       dispatch = [];
       continue;
@@ -185,7 +215,7 @@ function* orchestrate(
             jobId: s.follow.jobId,
             follow: { runId: s.follow.runId, step: s.follow.step },
           });
-        else if (s.jobId) jobs.push({ step, runId: input.runId, jobId: s.jobId });
+        else for (const jobId of jobsOf(step)) jobs.push({ step, runId: input.runId, jobId });
       }
       if (jobs.length) {
         const results = (yield context.df.callActivity(POLL_ACTIVITY, {

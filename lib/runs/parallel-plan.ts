@@ -42,6 +42,17 @@ export interface BatchState {
   status: BatchStatus;
   /** Attempts started so far. */
   attempt: number;
+  /** Content hash of the batch's directory (a manifest of its files), made once when the step starts. */
+  input?: string;
+  /** The last attempt's failure. */
+  failure?: { code: string; message: string };
+}
+
+/** The batch a job id names, if it is one of `step`'s batch jobs. */
+export function parseBatchJobId(step: string, jobId: string): { index: number; attempt: number } | undefined {
+  if (!jobId.startsWith(`${step}.b`)) return undefined;
+  const m = /^(\d+)\.(\d+)$/.exec(jobId.slice(step.length + 2));
+  return m ? { index: Number(m[1]), attempt: Number(m[2]) } : undefined;
 }
 
 /** Batches to start now: not started (or failed with retries left), in index order, within `slots`. */

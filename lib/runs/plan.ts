@@ -1,6 +1,7 @@
 import type { JobFailureCode } from '../compute/job';
 import { stepDependencies } from '../pipelines/graph';
 import type { PipelineDefinition } from '../pipelines/schema';
+import type { BatchState } from './parallel-plan';
 
 /**
  * Run planning: pure functions over a serialisable run state. The orchestrator (replayed, so it must be
@@ -33,6 +34,8 @@ export interface StepState {
   failure?: { code: JobFailureCode | 'skipped'; message: string };
   /** Another run computes the same cache key: follow its job instead of running (single-flight). */
   follow?: { runId: string; jobId: string; step: string };
+  /** parallelRun: one entry per mini-batch; such a step has no `jobId` of its own. */
+  batches?: BatchState[];
 }
 
 export interface PlanState {
@@ -249,7 +252,7 @@ export function applyFailure(
           status: 'Canceled',
           failure: { code: 'canceled', message: `canceled because \`${step}\` failed` },
         };
-        if (t.jobId) cancel.push(name);
+        if (t.jobId || t.batches) cancel.push(name);
       } else if (t.status === 'NotStarted')
         state.steps[name] = skipped(t, `skipped because \`${step}\` failed`);
     }
@@ -270,7 +273,7 @@ export function applyCancel(graph: StepGraph, prev: PlanState): { state: PlanSta
         status: 'Canceled',
         failure: { code: 'canceled', message: 'the run was canceled' },
       };
-      if (t.jobId) cancel.push(name);
+      if (t.jobId || t.batches) cancel.push(name);
     } else if (t.status === 'NotStarted')
       state.steps[name] = skipped(t, 'skipped because the run was canceled');
   }

@@ -6,6 +6,7 @@ import {
   gatherPlan,
   miniBatchListing,
   nextBatches,
+  parseBatchJobId,
   planMiniBatches,
   stepVerdict,
   type BatchState,
@@ -85,4 +86,11 @@ test('appendRow concatenates batch outputs in batch order; summaryOnly keeps one
     'batch-0002/b.txt',
     'batch-0002/z.txt',
   ]);
+});
+
+test('a batch job id is read back only for its own step', () => {
+  assert.deepEqual(parseBatchJobId('score', batchJobId('score', 12, 3)), { index: 12, attempt: 3 });
+  assert.equal(parseBatchJobId('score', 'score.2'), undefined, "the step's own job");
+  assert.equal(parseBatchJobId('sc', batchJobId('score', 1, 1)), undefined);
+  assert.equal(parseBatchJobId('score', 'score.b1.x'), undefined);
 });

@@ -1,0 +1,110 @@
+import { PassThrough } from 'node:stream';
+import type { JobSpec } from '../compute/job';
+import { enqueueJob, readJob } from '../compute/jobs';
+import { openFile, putManifest, putStream, readManifest } from '../data/cas';
+import type { Manifest } from '../data/hash';
+import {
+  batchJobId,
+  gatherPlan,
+  nextBatches,
+  planMiniBatches,
+  type BatchOutput,
+  type BatchState,
+} from './parallel-plan';
+import type { StepOutputRef } from './plan';
+
+/**
+ * The I/O half of the `parallelRun` step kind (the decisions are in parallel-plan.ts): cutting the input
+ * directory into content-addressed batch directories, enqueuing batch jobs, and gathering their outputs.
+ */
+
+/** Splits the input directory into batches, each stored as its own directory manifest (no bytes copied). */
+export async function makeBatches(inputHash: string, miniBatchSize: number): Promise<BatchState[]> {
+  const manifest = await readManifest(inputHash);
+  const byPath = new Map(manifest.map((e) => [e.path, e]));
+  const planned = planMiniBatches([...byPath.keys()], miniBatchSize);
+  return Promise.all(
+    planned.map(async (b) => {
+      const r = await putManifest(b.paths.map((p) => byPath.get(p)!));
+      return { status: 'NotStarted' as const, attempt: 0, input: r.hash };
+    }),
+  );
+}
+
+/** Starts the batches that may start now; returns the batches with those marked Running. */
+export async function enqueueBatches(
+  base: Omit<JobSpec, 'jobId' | 'attempt' | 'inputs' | 'notify'>,
+  batches: BatchState[],
+  slots: number,
+  retries: number,
+): Promise<BatchState[]> {
+  const next = nextBatches(batches, slots, retries);
+  const out = batches.map((b) => ({ ...b }));
+  await Promise.all(
+    next.map(async (i) => {
+      const b = out[i]!;
+      const attempt = b.attempt + 1;
+      const jobId = batchJobId(base.stepName, i, attempt);
+      await enqueueJob({
+        ...base,
+        jobId,
+        attempt,
+        inputs: [{ name: 'input', hash: b.input!, type: 'directory' }],
+        notify: { instanceId: base.runId, eventName: `job:${jobId}` },
+      });
+      out[i] = { status: 'Running', attempt, input: b.input! };
+    }),
+  );
+  return out;
+}
+
+/**
+ * Gathers each declared output over the succeeded batches: `appendRow` concatenates them into one file
+ * (batch order), `summaryOnly` keeps them as `batch-NNNN/…` folders of one directory.
+ */
+export async function gatherOutputs(
+  runId: string,
+  step: string,
+  batches: readonly BatchState[],
+  outputNames: readonly string[],
+  action: 'appendRow' | 'summaryOnly',
+): Promise<Record<string, StepOutputRef>> {
+  const rows = await Promise.all(
+    batches.map((b, i) =>
+      b.status === 'Succeeded' ? readJob(runId, batchJobId(step, i, b.attempt)) : undefined,
+    ),
+  );
+  const out: Record<string, StepOutputRef> = {};
+  for (const name of outputNames) {
+    const per: Array<BatchOutput | undefined> = await Promise.all(
+      rows.map(async (row) => {
+        const o = row?.result?.outputs.find((x) => x.name === name);
+        if (!o) return undefined;
+        if (o.type === 'file') return { type: 'file' as const, hash: o.hash, size: o.size ?? 0 };
+        return { type: 'directory' as const, manifest: await readManifest(o.hash) };
+      }),
+    );
+    const plan = gatherPlan(action, per);
+    if (plan.type === 'directory') {
+      const r = await putManifest(plan.manifest as Manifest);
+      out[name] = { type: 'directory', hash: r.hash, size: plan.manifest.reduce((n, e) => n + e.size, 0) };
+    } else {
+      const r = await putStream(concatenate(plan.parts.map((p) => p.hash)));
+      out[name] = { type: 'file', hash: r.hash, size: r.size };
+    }
+  }
+  return out;
+}
+
+function concatenate(hashes: string[]): PassThrough {
+  const pass = new PassThrough();
+  void (async () => {
+    for (const h of hashes) {
+      const { stream } = await openFile(h);
+      for await (const chunk of stream)
+        if (!pass.write(chunk)) await new Promise((r) => pass.once('drain', r));
+    }
+    pass.end();
+  })().catch((e: unknown) => pass.destroy(e as Error));
+  return pass;
+}
