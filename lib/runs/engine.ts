@@ -7,7 +7,9 @@ import { exists } from '../data/cas';
 import { DataError } from '../data/errors';
 import { transferToDataset, transferTemplate } from './transfer';
 import { enqueueBatches, gatherOutputs, makeBatches } from './parallel';
-import { stepVerdict } from './parallel-plan';
+import { batchJobId, stepVerdict } from './parallel-plan';
+import { bestTrial, planTrials, substituteTrial } from './automl-plan';
+import { shellQuote } from '../compute/placeholders';
 import { recordConsumed, recordProduced } from '../data/lineage';
 import { getClock } from '../host/clock';
 import { parseBinding, stepInputBindings, stepOutputs } from '../pipelines/graph';
@@ -310,6 +312,24 @@ type Dispatch =
   | { kind: 'queued'; step: string; state: StepState; record: StepRecord }
   | { kind: 'failed'; step: string; failure: { code: JobFailureCode; message: string }; record: StepRecord };
 
+type InputRefs = Record<string, { hash: string; type: 'file' | 'directory' }>;
+
+/** The step's inputs by content hash, or the message naming the input that has no data. */
+function resolveInputs(doc: RunDoc, state: PlanState, def: StepDefinition, step: string): InputRefs | string {
+  const inputs: InputRefs = {};
+  for (const [name, value] of Object.entries(stepInputBindings(def))) {
+    const b = parseBinding(value);
+    let ref: { hash: string; type: 'file' | 'directory' } | undefined;
+    if (b.kind === 'pipelineInput') ref = doc.resolvedInputs[b.name];
+    else if (b.kind === 'dataset') ref = doc.resolvedInputs[`ref:${value.trim()}`];
+    else if (b.kind === 'stepOutput') ref = state.steps[b.step]?.outputs?.[b.output];
+    if (!ref)
+      return `input "${name}" of step "${step}" (${value}) has no data: the producing step or dataset gave none`;
+    inputs[name] = { hash: ref.hash, type: ref.type };
+  }
+  return inputs;
+}
+
 async function dispatchStep(
   ctx: RunContext,
   state: PlanState,
@@ -343,13 +363,8 @@ async function dispatchStep(
     record: { ...base, attempts: attempt, error: { code, message }, finishedAt: iso(now) },
   });
 
-  if (def.kind === 'parallelRun' && prev.batches)
-    return continueParallel(ctx, step, prev, base, fail, pending, log);
-  if (def.kind === 'automl')
-    return fail(
-      'platform',
-      `step "${step}" has kind "${def.kind}", which this Sluice version cannot run yet; use kind: command`,
-    );
+  if ((def.kind === 'parallelRun' || def.kind === 'automl') && prev.batches)
+    return continueParallel(ctx, state, step, prev, base, fail, pending, log);
   const targetName = def.compute ?? definition.settings?.defaultCompute ?? 'local';
   let target;
   try {
@@ -364,20 +379,9 @@ async function dispatchStep(
     );
 
   // Inputs by content hash.
-  const inputs: Record<string, { hash: string; type: 'file' | 'directory' }> = {};
-  for (const [name, value] of Object.entries(stepInputBindings(def))) {
-    const b = parseBinding(value);
-    let ref: { hash: string; type: 'file' | 'directory' } | undefined;
-    if (b.kind === 'pipelineInput') ref = doc.resolvedInputs[b.name];
-    else if (b.kind === 'dataset') ref = doc.resolvedInputs[`ref:${value.trim()}`];
-    else if (b.kind === 'stepOutput') ref = state.steps[b.step]?.outputs?.[b.output];
-    if (!ref)
-      return fail(
-        'missing-input',
-        `input "${name}" of step "${step}" (${value}) has no data: the producing step or dataset gave none`,
-      );
-    inputs[name] = { hash: ref.hash, type: ref.type };
-  }
+  const resolved = resolveInputs(doc, state, def, step);
+  if (typeof resolved === 'string') return fail('missing-input', resolved);
+  const inputs = resolved;
   const outputs = stepOutputs(def);
   // A dataTransfer has no command: its template names the destination, so the key covers kind, source
   // content and destination (and it reads in `sluice explain` as what the step does).
@@ -387,7 +391,9 @@ async function dispatchStep(
     kind:
       def.kind === 'parallelRun'
         ? `parallelRun(miniBatchSize=${def.miniBatchSize}, outputAction=${def.outputAction}, errorThreshold=${def.errorThreshold})`
-        : def.kind,
+        : def.kind === 'automl'
+          ? `automl(${JSON.stringify({ task: def.task, metric: def.metric, goal: def.goal, trials: def.trials, maxConcurrentTrials: def.maxConcurrentTrials ?? null, searchSpace: def.searchSpace })})`
+          : def.kind,
     command,
     env: def.env ?? {},
     parameters: doc.parameters,
@@ -515,6 +521,18 @@ async function dispatchStep(
         await makeBatches(input.hash, def.miniBatchSize),
         doc.maxConcurrency,
         def.retries,
+      );
+    } else if (def.kind === 'automl') {
+      batches = await enqueueBatches(
+        spec,
+        planTrials(def.searchSpace, def.trials).map((params) => ({
+          status: 'NotStarted' as const,
+          attempt: 0,
+          params,
+        })),
+        def.maxConcurrentTrials ?? doc.maxConcurrency,
+        def.retries,
+        trialJob(spec),
       );
     } else await enqueueJob(spec);
   } catch (e) {
@@ -657,6 +675,7 @@ async function runTransfer(
  */
 async function continueParallel(
   ctx: RunContext,
+  state: PlanState,
   step: string,
   prev: StepState,
   base: StepRecord,
@@ -666,12 +685,15 @@ async function continueParallel(
 ): Promise<Dispatch> {
   const { doc, definition } = ctx;
   const def = definition.steps[step]!;
-  if (def.kind !== 'parallelRun') return fail('platform', `step "${step}" is not a parallelRun step`);
+  if (def.kind !== 'parallelRun' && def.kind !== 'automl')
+    return fail('platform', `step "${step}" is not a parallelRun or automl step`);
+  const automl = def.kind === 'automl';
   const batches = prev.batches!;
   const rec = doc.steps[step];
   const key = rec?.cache?.key;
   const claimed = def.reuse !== false && !doc.forceRerun;
-  const verdict = stepVerdict(batches, def.retries, def.errorThreshold);
+  // A sweep tolerates failed trials (the best of the others wins); gathering fails if none reported the metric.
+  const verdict = stepVerdict(batches, def.retries, automl ? -1 : def.errorThreshold);
   const keep = {
     status: rec?.status ?? 'Running',
     attempts: prev.attempt,
@@ -679,25 +701,32 @@ async function continueParallel(
   } as const;
   if (!verdict.done) {
     const target = getComputeTarget(def.compute ?? definition.settings?.defaultCompute ?? 'local')!;
-    const next = await enqueueBatches(
-      {
-        runId: doc.runId,
-        stepName: step,
-        pool: target.pool,
-        kind: def.kind,
-        command: rec!.cache!.components.command,
-        env: rec!.cache!.components.env,
-        ...(def.code ? { code: def.code } : {}),
-        outputs: Object.entries(def.outputs ?? {}).map(([name, v]) => ({ name, type: v.type })),
-        timeoutMs: def.timeout
-          ? (parseDuration(def.timeout) ?? defaultStepTimeoutMs())
-          : defaultStepTimeoutMs(),
-        createdAt: iso(getClock().now()),
-      },
-      batches,
-      doc.maxConcurrency,
-      def.retries,
-    );
+    const resolved = automl ? resolveInputs(doc, state, def, step) : {};
+    if (typeof resolved === 'string') return fail('missing-input', resolved);
+    const jobBase = {
+      runId: doc.runId,
+      stepName: step,
+      pool: target.pool,
+      kind: def.kind,
+      command: rec!.cache!.components.command,
+      env: rec!.cache!.components.env,
+      ...(def.code ? { code: def.code } : {}),
+      inputs: Object.entries(resolved).map(([name, v]) => ({ name, hash: v.hash, type: v.type })),
+      outputs: Object.entries(def.outputs ?? {}).map(([name, v]) => ({ name, type: v.type })),
+      timeoutMs: def.timeout
+        ? (parseDuration(def.timeout) ?? defaultStepTimeoutMs())
+        : defaultStepTimeoutMs(),
+      createdAt: iso(getClock().now()),
+    };
+    const next = automl
+      ? await enqueueBatches(
+          jobBase,
+          batches,
+          def.maxConcurrentTrials ?? doc.maxConcurrency,
+          def.retries,
+          trialJob(jobBase),
+        )
+      : await enqueueBatches(jobBase, batches, doc.maxConcurrency, def.retries);
     return {
       kind: 'queued',
       step,
@@ -711,14 +740,55 @@ async function continueParallel(
     const code = (first?.code ?? 'exit-code') as JobFailureCode;
     const d = fail(
       code,
-      `${verdict.failed.length} of ${batches.length} mini-batches of step "${step}" failed (errorThreshold ${def.errorThreshold}); ` +
+      `${verdict.failed.length} of ${batches.length} mini-batches of step "${step}" failed (errorThreshold ${automl ? -1 : def.errorThreshold}); ` +
         `batch ${verdict.failed[0]}: ${first?.message ?? 'no message'}`,
     );
     return { ...d, record: { ...d.record, attempts: prev.attempt, startedAt: rec?.startedAt } };
   }
   let outputs: Record<string, StepOutputRef>;
+  let winner: StepRecord['bestTrial'];
+  let winnerMetrics: StepRecord['metrics'];
   try {
-    outputs = await gatherOutputs(doc.runId, step, batches, Object.keys(def.outputs ?? {}), def.outputAction);
+    if (automl) {
+      const rows = await Promise.all(
+        batches.map((b, i) =>
+          b.status === 'Succeeded' ? readJob(doc.runId, batchJobId(step, i, b.attempt)) : undefined,
+        ),
+      );
+      const best = bestTrial(
+        rows.map((r) => r?.result?.metrics),
+        def.metric,
+        def.goal,
+      );
+      if (!best) {
+        if (claimed && key) pending.push(release(key, doc.runId, step).catch(() => {}));
+        const ok = batches.filter((b) => b.status === 'Succeeded').length;
+        const d = fail(
+          ok ? 'missing-output' : ((batches[0]?.failure?.code ?? 'exit-code') as JobFailureCode),
+          ok
+            ? `none of the ${ok} succeeded trials of step "${step}" reported metric "${def.metric}"; write {"name":"${def.metric}","value":…} lines to $SLUICE_METRICS`
+            : `all ${batches.length} trials of step "${step}" failed; trial 0: ${batches[0]?.failure?.message ?? 'no message'}`,
+        );
+        return { ...d, record: { ...d.record, attempts: prev.attempt, startedAt: rec?.startedAt } };
+      }
+      const row = rows[best.index]!.result!;
+      outputs = {};
+      for (const o of row.outputs) outputs[o.name] = { type: o.type, hash: o.hash, size: o.size };
+      winner = {
+        index: best.index,
+        parameters: batches[best.index]!.params ?? {},
+        metric: def.metric,
+        value: best.value,
+      };
+      winnerMetrics = row.metrics.slice(-MAX_METRICS_PER_STEP);
+    } else
+      outputs = await gatherOutputs(
+        doc.runId,
+        step,
+        batches,
+        Object.keys(def.outputs ?? {}),
+        def.outputAction,
+      );
   } catch (e) {
     if (claimed && key) pending.push(release(key, doc.runId, step).catch(() => {}));
     const d = fail(
@@ -732,7 +802,7 @@ async function continueParallel(
     pending.push(recordProduced(o.hash, { runId: doc.runId, step, output: name }).catch(() => {}));
   // Batches tolerated as failed (errorThreshold) leave their rows out: such outputs are not reused, so a
   // later run tries those batches again.
-  const partial = batches.some((b) => b.status === 'Failed');
+  const partial = !automl && batches.some((b) => b.status === 'Failed');
   if (partial && claimed && key) pending.push(release(key, doc.runId, step).catch(() => {}));
   if (def.reuse !== false && key && !partial)
     pending.push(
@@ -752,8 +822,25 @@ async function continueParallel(
     kind: 'done',
     step,
     outputs,
-    record: { ...base, ...keep, status: 'Completed', outputs, finishedAt },
+    record: {
+      ...base,
+      ...keep,
+      status: 'Completed',
+      outputs,
+      finishedAt,
+      ...(winner ? { bestTrial: winner, metrics: winnerMetrics } : {}),
+    },
   };
+}
+
+/** An automl trial's job: the command and env with `${{trial.NAME}}` replaced by the trial's values. */
+function trialJob(base: { command: string; env?: Record<string, string> }) {
+  return (b: { params?: Record<string, string | number | boolean> }) => ({
+    command: substituteTrial(base.command, b.params ?? {}, shellQuote),
+    env: Object.fromEntries(
+      Object.entries(base.env ?? {}).map(([k, v]) => [k, substituteTrial(v, b.params ?? {}, (x) => x)]),
+    ),
+  });
 }
 
 async function explainWhy(

@@ -44,6 +44,8 @@ export interface BatchState {
   attempt: number;
   /** Content hash of the batch's directory (a manifest of its files), made once when the step starts. */
   input?: string;
+  /** automl: this trial's parameter values. */
+  params?: Record<string, string | number | boolean>;
   /** The last attempt's failure. */
   failure?: { code: string; message: string };
 }

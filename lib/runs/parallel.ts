@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import type { JobSpec } from '../compute/job';
+import type { JobInput, JobSpec } from '../compute/job';
 import { enqueueJob, readJob } from '../compute/jobs';
 import { openFile, putManifest, putStream, readManifest } from '../data/cas';
 import type { Manifest } from '../data/hash';
@@ -33,10 +33,14 @@ export async function makeBatches(inputHash: string, miniBatchSize: number): Pro
 
 /** Starts the batches that may start now; returns the batches with those marked Running. */
 export async function enqueueBatches(
-  base: Omit<JobSpec, 'jobId' | 'attempt' | 'inputs' | 'notify'>,
+  base: Omit<JobSpec, 'jobId' | 'attempt' | 'inputs' | 'notify'> & { inputs?: JobInput[] },
   batches: BatchState[],
   slots: number,
   retries: number,
+  /** What differs per job (automl: the command with the trial's values); default: the batch directory as `input`. */
+  perJob: (b: BatchState) => Partial<Pick<JobSpec, 'inputs' | 'command' | 'env'>> = (b) => ({
+    inputs: [{ name: 'input', hash: b.input!, type: 'directory' }],
+  }),
 ): Promise<BatchState[]> {
   const next = nextBatches(batches, slots, retries);
   const out = batches.map((b) => ({ ...b }));
@@ -47,12 +51,14 @@ export async function enqueueBatches(
       const jobId = batchJobId(base.stepName, i, attempt);
       await enqueueJob({
         ...base,
+        inputs: base.inputs ?? [],
+        ...perJob(b),
         jobId,
         attempt,
-        inputs: [{ name: 'input', hash: b.input!, type: 'directory' }],
         notify: { instanceId: base.runId, eventName: `job:${jobId}` },
       });
-      out[i] = { status: 'Running', attempt, input: b.input! };
+      out[i] = { ...b, status: 'Running', attempt };
+      delete out[i].failure;
     }),
   );
   return out;

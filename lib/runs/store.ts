@@ -47,6 +47,13 @@ export interface StepRecord {
   processMs?: number;
   /** Failures of earlier attempts, oldest first. */
   attemptErrors?: Array<{ attempt: number; code: string; message: string }>;
+  /** automl: the winning trial (its outputs and metrics are the step's). */
+  bestTrial?: {
+    index: number;
+    parameters: Record<string, string | number | boolean>;
+    metric: string;
+    value: number;
+  };
 }
 
 export interface RunDoc {
