@@ -886,6 +886,38 @@ export async function poll(input: PollInput): Promise<PollResult[]> {
     input.jobs.map(async (j) => {
       const row = await readJob(j.runId, j.jobId);
       if (j.follow) {
+        // A parallelRun/automl holder has no job of its own (its work is batch jobs): follow its step.
+        if (!row) {
+          const holder = (await readRun(j.follow.runId))?.steps[j.follow.step];
+          if (holder && (holder.status === 'Queued' || holder.status === 'Running')) return;
+          // A tolerated-partial parallelRun has no cache entry: its outputs are not for sharing.
+          const shareable =
+            holder?.status === 'Completed' &&
+            holder.outputs &&
+            holder.cache?.key &&
+            (await readEntry(holder.cache.key))?.runId === j.follow.runId;
+          if (shareable && holder.outputs)
+            out.push({
+              step: j.step,
+              jobId: j.jobId,
+              followed: j.follow,
+              result: {
+                jobId: j.jobId,
+                state: 'succeeded',
+                outputs: Object.entries(holder.outputs).map(([name, o]) => ({
+                  name,
+                  type: o.type,
+                  hash: o.hash,
+                  size: o.size ?? 0,
+                })),
+                metrics: holder.metrics ?? [],
+                finishedAt: holder.finishedAt ?? iso(getClock().now()),
+                agentId: '',
+              },
+            });
+          else out.push({ step: j.step, jobId: j.jobId, followFailed: true });
+          return;
+        }
         if (row?.result?.state === 'succeeded')
           out.push({ step: j.step, jobId: j.jobId, result: row.result, followed: j.follow });
         else if (!row || (row.state !== 'queued' && row.state !== 'running'))
