@@ -632,10 +632,13 @@ async function prepare(
     if (o.type === 'directory') await mkdir(paths.outputs[o.name]!, { recursive: true });
   // A parallelRun batch job: ${{minibatch}} is a file of the batch's absolute paths, one a line, in order.
   if (batchInput && paths.minibatch) {
-    const files = (await readdir(batchInput, { recursive: true, withFileTypes: true }))
-      .filter((d) => d.isFile())
-      .map((d) => join(d.parentPath, d.name))
-      .sort();
+    // A batch of lines is one file: the listing names it.
+    const files = spec.inputs.some((i) => i.name === 'input' && i.type === 'file')
+      ? [batchInput]
+      : (await readdir(batchInput, { recursive: true, withFileTypes: true }))
+          .filter((d) => d.isFile())
+          .map((d) => join(d.parentPath, d.name))
+          .sort();
     await writeFile(paths.minibatch, files.map((f) => `${f}\n`).join(''));
   }
   if (canceled()) return { outcome: { kind: 'canceled' } };

@@ -512,13 +512,9 @@ async function dispatchStep(
   try {
     if (def.kind === 'parallelRun') {
       const input = inputs.input!;
-      if (input.type !== 'directory')
-        throw new Error(
-          `its input is a file; a parallelRun input must be a directory whose files are split into mini-batches`,
-        );
       batches = await enqueueBatches(
         { ...spec },
-        await makeBatches(input.hash, def.miniBatchSize),
+        await makeBatches(input.hash, input.type, def.miniBatchSize),
         doc.maxConcurrency,
         def.retries,
       );

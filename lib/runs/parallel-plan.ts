@@ -25,6 +25,19 @@ export function planMiniBatches(files: readonly string[], size: number): MiniBat
   return out;
 }
 
+/**
+ * A text file's mini-batches: `size` lines each, every line keeping its end (a last line without one
+ * gets none added), so concatenating the batches gives the file back.
+ */
+export function splitLines(text: string, size: number): string[] {
+  if (!Number.isInteger(size) || size < 1)
+    throw new RangeError(`miniBatchSize must be an integer ≥ 1, got ${size}`);
+  const lines = text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i += size) out.push(lines.slice(i, i + size).join(''));
+  return out;
+}
+
 /** The text of the `${{minibatch}}` file: one absolute path per line, in batch order. */
 export function miniBatchListing(inputDir: string, batch: MiniBatch): string {
   const base = inputDir.replace(/\/+$/, '');
@@ -44,6 +57,8 @@ export interface BatchState {
   attempt: number;
   /** Content hash of the batch's directory (a manifest of its files), made once when the step starts. */
   input?: string;
+  /** The batch is a file of lines (the step's input was a file), not a directory. */
+  inputType?: 'file';
   /** automl: this trial's parameter values. */
   params?: Record<string, string | number | boolean>;
   /** The last attempt's failure. */

@@ -1,13 +1,14 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import type { JobInput, JobSpec } from '../compute/job';
 import { enqueueJob, readJob } from '../compute/jobs';
-import { openFile, putManifest, putStream, readManifest } from '../data/cas';
+import { openFile, putManifest, putStream, readManifest, readSmall } from '../data/cas';
 import type { Manifest } from '../data/hash';
 import {
   batchJobId,
   gatherPlan,
   nextBatches,
   planMiniBatches,
+  splitLines,
   type BatchOutput,
   type BatchState,
 } from './parallel-plan';
@@ -18,8 +19,27 @@ import type { StepOutputRef } from './plan';
  * directory into content-addressed batch directories, enqueuing batch jobs, and gathering their outputs.
  */
 
-/** Splits the input directory into batches, each stored as its own directory manifest (no bytes copied). */
-export async function makeBatches(inputHash: string, miniBatchSize: number): Promise<BatchState[]> {
+/** A file input is split in memory: at most 256 MiB (a bigger one should be a directory of parts). */
+const MAX_LINES_INPUT = 256 * 1024 * 1024;
+
+/**
+ * Splits the input into batches: a directory's files, each batch stored as its own directory manifest
+ * (no bytes copied); a file's lines, each batch stored as a file.
+ */
+export async function makeBatches(
+  inputHash: string,
+  inputType: 'file' | 'directory',
+  miniBatchSize: number,
+): Promise<BatchState[]> {
+  if (inputType === 'file') {
+    const chunks = splitLines((await readSmall(inputHash, MAX_LINES_INPUT)).toString('utf8'), miniBatchSize);
+    return Promise.all(
+      chunks.map(async (text) => {
+        const r = await putStream(Readable.from([Buffer.from(text, 'utf8')]));
+        return { status: 'NotStarted' as const, attempt: 0, input: r.hash, inputType: 'file' as const };
+      }),
+    );
+  }
   const manifest = await readManifest(inputHash);
   const byPath = new Map(manifest.map((e) => [e.path, e]));
   const planned = planMiniBatches([...byPath.keys()], miniBatchSize);
@@ -39,7 +59,7 @@ export async function enqueueBatches(
   retries: number,
   /** What differs per job (automl: the command with the trial's values); default: the batch directory as `input`. */
   perJob: (b: BatchState) => Partial<Pick<JobSpec, 'inputs' | 'command' | 'env'>> = (b) => ({
-    inputs: [{ name: 'input', hash: b.input!, type: 'directory' }],
+    inputs: [{ name: 'input', hash: b.input!, type: b.inputType ?? 'directory' }],
   }),
 ): Promise<BatchState[]> {
   const next = nextBatches(batches, slots, retries);

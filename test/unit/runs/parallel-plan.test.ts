@@ -8,6 +8,7 @@ import {
   nextBatches,
   parseBatchJobId,
   planMiniBatches,
+  splitLines,
   stepVerdict,
   type BatchState,
 } from '../../../lib/runs/parallel-plan';
@@ -93,4 +94,15 @@ test('a batch job id is read back only for its own step', () => {
   assert.equal(parseBatchJobId('score', 'score.2'), undefined, "the step's own job");
   assert.equal(parseBatchJobId('sc', batchJobId('score', 1, 1)), undefined);
   assert.equal(parseBatchJobId('score', 'score.b1.x'), undefined);
+});
+
+test('a file splits into batches of whole lines that concatenate back to the file', () => {
+  assert.deepEqual(splitLines('a\nb\nc\nd\ne', 2), ['a\nb\n', 'c\nd\n', 'e']);
+  assert.deepEqual(splitLines('a\nb\n', 5), ['a\nb\n']);
+  assert.deepEqual(splitLines('', 3), []);
+  fc.assert(
+    fc.property(fc.string(), fc.integer({ min: 1, max: 9 }), (text, size) => {
+      assert.equal(splitLines(text, size).join(''), text);
+    }),
+  );
 });
