@@ -7,7 +7,7 @@ import { exists } from '../data/cas';
 import { DataError } from '../data/errors';
 import { transferToDataset, transferTemplate } from './transfer';
 import { enqueueBatches, gatherOutputs, makeBatches } from './parallel';
-import { batchJobId, stepVerdict } from './parallel-plan';
+import { batchJobId, stepVerdict, type BatchState } from './parallel-plan';
 import { bestTrial, planTrials, substituteTrial } from './automl-plan';
 import { shellQuote } from '../compute/placeholders';
 import { recordConsumed, recordProduced } from '../data/lineage';
@@ -294,6 +294,7 @@ function syncStep(d: RunDoc, name: string, s: StepState, now: number): void {
   rec.attempts = s.attempt;
   if (s.jobId) rec.jobId = s.jobId;
   if (s.pool) rec.pool = s.pool;
+  if (s.batches) rec.batches = batchCounts(s.batches);
   if ((s.status === 'Skipped' || s.status === 'Canceled') && s.failure) {
     rec.error = { code: s.failure.code, message: s.failure.message };
     rec.finishedAt ??= iso(now);
@@ -301,6 +302,11 @@ function syncStep(d: RunDoc, name: string, s: StepState, now: number): void {
   if (s.status === 'Failed' && s.failure && !rec.error)
     rec.error = { code: s.failure.code, message: s.failure.message };
   d.steps[name] = rec;
+}
+
+function batchCounts(batches: readonly BatchState[]): NonNullable<StepRecord['batches']> {
+  const n = (st: BatchState['status']): number => batches.filter((b) => b.status === st).length;
+  return { total: batches.length, running: n('Running'), succeeded: n('Succeeded'), failed: n('Failed') };
 }
 
 // ---------------------------------------------------------------- dispatching one step
@@ -824,6 +830,7 @@ async function continueParallel(
       status: 'Completed',
       outputs,
       finishedAt,
+      batches: batchCounts(batches),
       ...(winner ? { bestTrial: winner, metrics: winnerMetrics } : {}),
     },
   };

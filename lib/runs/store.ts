@@ -47,6 +47,8 @@ export interface StepRecord {
   processMs?: number;
   /** Failures of earlier attempts, oldest first. */
   attemptErrors?: Array<{ attempt: number; code: string; message: string }>;
+  /** parallelRun / automl: how its mini-batch (trial) jobs stand. */
+  batches?: { total: number; running: number; succeeded: number; failed: number };
   /** automl: the winning trial (its outputs and metrics are the step's). */
   bestTrial?: {
     index: number;

@@ -36,6 +36,8 @@ test('a parallelRun step runs one job per mini-batch, gathers their rows in orde
   const batchSizes = fs.readFileSync(journal, 'utf8').trim().split('\n').map(Number).sort();
   assert.deepEqual(batchSizes, [1, 3, 3, 3], 'four batch jobs: 3 + 3 + 3 + 1 files');
 
+  const score = step(first, 'score') as ReturnType<typeof step> & { batches?: unknown };
+  assert.deepEqual(score.batches, { total: 4, running: 0, succeeded: 4, failed: 0 });
   const scored = await sluice.api(`/api/runs/${first.runId}/steps/score/outputs/scores`);
   assert.equal(scored.status, 200);
   assert.equal(
