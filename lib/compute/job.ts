@@ -25,7 +25,11 @@ export interface JobSpec {
   stepName: string;
   attempt: number;
   pool: string;
-  /** The step kind; agents run `command` (and the kinds built on it). */
+  /**
+   * The step kind. Agents run `command` jobs; `parallelRun` mini-batch jobs, which also get
+   * `${{minibatch}}` (a file listing the batch's paths); and `automl` trials, which arrive as plain
+   * commands with the trial's values already substituted. `dataTransfer` never reaches an agent.
+   */
   kind: string;
   /**
    * The command after parameter substitution. `${{inputs.X}}` and `${{outputs.X}}` are still present;

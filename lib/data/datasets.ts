@@ -21,7 +21,11 @@ export const DATASETS_CONTAINER = 'datasets';
 export const DATASET_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export const DATASET_NAME_RULE = '1-128 letters, digits, ".", "_" or "-", starting with a letter or digit';
 
-export type DatasetSource = { kind: 'upload'; contentType: string } | { kind: 'blob'; path: string };
+/** Where a dataset version's content came from. */
+export type DatasetSource =
+  | { kind: 'upload'; contentType: string }
+  | { kind: 'blob'; path: string }
+  | { kind: 'run'; runId: string; step: string; output?: string };
 
 export interface DatasetVersion {
   name: string;

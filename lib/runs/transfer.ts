@@ -31,8 +31,7 @@ export async function transferToDataset(
     files = manifest.length;
     size = manifest.reduce((n, e) => n + e.size, 0);
   }
-  // DatasetSource has no "produced by a run" variant yet (requested from DATA); TRIGGERS records the same shape.
-  const provenance = { kind: 'run', runId: from.runId, step: from.step } as unknown as DatasetSource;
+  const provenance: DatasetSource = { kind: 'run', runId: from.runId, step: from.step };
   await createVersion(destination, { hash: source.hash, type: stored.type, size, files }, provenance);
   return { type: stored.type, hash: source.hash, size };
 }

@@ -63,7 +63,7 @@ async function deliver(entry: TriggerLogEntry, log: (m: string) => void): Promis
       continue;
     }
     const files = ref.type === 'file' ? 1 : (await readManifest(ref.hash)).length;
-    const source = { kind: 'run', runId: run.runId, step, output } as unknown as DatasetSource;
+    const source: DatasetSource = { kind: 'run', runId: run.runId, step, output };
     const r = await createVersion(
       target.dataset,
       { hash: ref.hash, type: ref.type, size: ref.size ?? 0, files },

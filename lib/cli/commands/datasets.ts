@@ -110,12 +110,18 @@ export function register(program: Command): void {
           String(v.files),
           formatBytes(v.size),
           v.hash,
-          v.source.kind === 'blob' ? `blob ${v.source.path}` : 'upload',
+          sourceText(v.source),
           v.createdAt,
         ]);
       console.log(`dataset ${d.name}`);
       printTable(rows);
     });
+}
+
+function sourceText(src: DatasetVersionOut['source']): string {
+  if (src.kind === 'blob') return `blob ${src.path}`;
+  if (src.kind === 'run') return `run ${src.runId} ${src.step}${src.output ? '.' + src.output : ''}`;
+  return 'upload';
 }
 
 interface DatasetVersionOut {
@@ -125,7 +131,7 @@ interface DatasetVersionOut {
   type: 'file' | 'directory';
   size: number;
   files: number;
-  source: { kind: 'upload' | 'blob'; path?: string };
+  source: { kind: 'upload' | 'blob' | 'run'; path?: string; runId?: string; step?: string; output?: string };
   createdAt: string;
   created?: boolean;
 }
