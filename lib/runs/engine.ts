@@ -5,7 +5,7 @@ import { enqueueJob, markLost, readJob, requestCancel } from '../compute/jobs';
 import { getComputeTarget } from '../compute/targets';
 import { exists } from '../data/cas';
 import { DataError } from '../data/errors';
-import { transferToDataset, transferTemplate } from './transfer';
+import { registerOutputDatasets, transferToDataset, transferTemplate } from './transfer';
 import { enqueueBatches, gatherOutputs, makeBatches } from './parallel';
 import { batchJobId, stepVerdict, type BatchState } from './parallel-plan';
 import { bestTrial, planTrials, substituteTrial } from './automl-plan';
@@ -151,6 +151,11 @@ export async function advance(
         later.push(() =>
           recordProduced(out.hash, { runId: input.runId, step: o.step, output: name }).catch(() => {}),
         );
+      later.push(() =>
+        registerOutputDatasets(definition.steps[o.step], outputs, { runId: input.runId, step: o.step }).catch(
+          (e) => log(`registering the outputs of ${o.step} as datasets: ${(e as Error).message}`),
+        ),
+      );
       const cache = rec?.cache;
       if (cache?.key && definition.steps[o.step]?.reuse !== false)
         later.push(() =>
@@ -185,8 +190,15 @@ export async function advance(
     const decisions = await Promise.all(dispatching);
     for (const d of decisions) {
       dispatchedRecords[d.step] = d.record;
-      if (d.kind === 'reused') state = applySuccess(state, d.step, 'Reused', d.outputs);
-      else if (d.kind === 'done') state = applySuccess(state, d.step, 'Completed', d.outputs);
+      if (d.kind === 'reused') {
+        state = applySuccess(state, d.step, 'Reused', d.outputs);
+        sideEffects.push(
+          registerOutputDatasets(definition.steps[d.step], d.outputs, {
+            runId: input.runId,
+            step: d.step,
+          }).catch((e) => log(`registering the outputs of ${d.step} as datasets: ${(e as Error).message}`)),
+        );
+      } else if (d.kind === 'done') state = applySuccess(state, d.step, 'Completed', d.outputs);
       else if (d.kind === 'queued') state = withStep(state, d.step, d.state);
       else {
         const eff = applyFailure(
@@ -802,6 +814,7 @@ async function continueParallel(
   const finishedAt = iso(getClock().now());
   for (const [name, o] of Object.entries(outputs))
     pending.push(recordProduced(o.hash, { runId: doc.runId, step, output: name }).catch(() => {}));
+  pending.push(registerOutputDatasets(def, outputs, { runId: doc.runId, step }).catch(() => {}));
   // Batches tolerated as failed (errorThreshold) leave their rows out: such outputs are not reused, so a
   // later run tries those batches again.
   const partial = !automl && batches.some((b) => b.status === 'Failed');

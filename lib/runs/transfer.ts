@@ -1,5 +1,6 @@
 import { artifactType, readManifest } from '../data/cas';
 import { createVersion, type DatasetSource } from '../data/datasets';
+import type { StepDefinition } from '../pipelines/schema';
 import type { StepOutputRef } from './plan';
 
 /**
@@ -20,7 +21,7 @@ export function transferTemplate(destination: string): string {
 export async function transferToDataset(
   destination: string,
   source: { hash: string; type: 'file' | 'directory' },
-  from: { runId: string; step: string },
+  from: { runId: string; step: string; output?: string },
 ): Promise<StepOutputRef> {
   // Reading the stored object proves the source still exists and gives its real type and size.
   const stored = await artifactType(source.hash);
@@ -31,7 +32,29 @@ export async function transferToDataset(
     files = manifest.length;
     size = manifest.reduce((n, e) => n + e.size, 0);
   }
-  const provenance: DatasetSource = { kind: 'run', runId: from.runId, step: from.step };
+  const provenance: DatasetSource = {
+    kind: 'run',
+    runId: from.runId,
+    step: from.step,
+    ...(from.output ? { output: from.output } : {}),
+  };
   await createVersion(destination, { hash: source.hash, type: stored.type, size, files }, provenance);
   return { type: stored.type, hash: source.hash, size };
+}
+
+/**
+ * Registers every output whose definition names a `dataset` as that dataset's next version once its step
+ * succeeded (fresh or Reused). Unchanged content keeps the latest version, so this is safe to repeat.
+ */
+export async function registerOutputDatasets(
+  def: StepDefinition | undefined,
+  outputs: Record<string, StepOutputRef>,
+  from: { runId: string; step: string },
+): Promise<void> {
+  const declared = (def as { outputs?: Record<string, { dataset?: string }> } | undefined)?.outputs ?? {};
+  await Promise.all(
+    Object.entries(declared)
+      .filter(([name, o]) => o?.dataset && outputs[name])
+      .map(([name, o]) => transferToDataset(o.dataset!, outputs[name]!, { ...from, output: name })),
+  );
 }
