@@ -580,16 +580,21 @@ async function dispatchStep(
       ...(batches ? { startedAt: iso(now) } : { jobId }),
       pool: target.pool,
       queuedAt: iso(now),
-      cache: {
-        key,
-        decision: 'run',
-        reason: decision.reason,
-        ...(decision.decision === 'run' && decision.changes.length
-          ? { changes: decision.changes, since: decision.since }
-          : {}),
-        components,
-      },
+      cache: ranBecause(key, decision, components),
     },
+  };
+}
+
+/** The cache record of a step that runs: its key, why it runs, and what changed since the last time. */
+function ranBecause(key: string, decision: CacheDecision, components: CacheComponents): StepRecord['cache'] {
+  return {
+    key,
+    decision: 'run',
+    reason: decision.reason,
+    ...(decision.decision === 'run' && decision.changes.length
+      ? { changes: decision.changes, since: decision.since }
+      : {}),
+    components,
   };
 }
 
@@ -670,15 +675,7 @@ async function runTransfer(
       outputs,
       startedAt,
       finishedAt,
-      cache: {
-        key,
-        decision: 'run',
-        reason: decision.reason,
-        ...(decision.decision === 'run' && decision.changes.length
-          ? { changes: decision.changes, since: decision.since }
-          : {}),
-        components,
-      },
+      cache: ranBecause(key, decision, components),
     },
   };
 }
