@@ -228,9 +228,12 @@ export async function advance(
 
   startLater();
 
-  // 4. One write for everything this call changed.
+  // 4. One write for everything this call changed. A run reads as finished only once its side effects
+  // (datasets registered from outputs, lineage, cache entries) are in place: whoever waits for the run
+  // may read them at once.
   const finished = isFinished(state);
   const status = runStatus(state);
+  if (finished) await Promise.allSettled(sideEffects);
   const updated = await updateRun(
     input.runId,
     (d) => {
