@@ -29,10 +29,11 @@ function pipeline(
         kind: 'parallelRun',
         input: '${{steps.make.outputs.docs}}',
         miniBatchSize: 2,
-        // The batch holding f4 fails the first time it runs (the marker lives outside the host).
+        // The batch holding f4.txt fails the first time it runs (the marker lives outside the host). Match the
+        // file name, not "f4": a random temp folder in the listed paths may hold those two characters.
         command:
           `echo run >> ${journal}; ` +
-          `if grep -q f4 \${{minibatch}} && [ ! -e ${marker} ]; then touch ${marker}; echo boom >&2; exit 3; fi; ` +
+          `if grep -q '/f4[.]txt$' \${{minibatch}} && [ ! -e ${marker} ]; then touch ${marker}; echo boom >&2; exit 3; fi; ` +
           'cat $(cat ${{minibatch}}) > ${{outputs.scores}}',
         outputs: { scores: { type: 'file' } },
         ...extra,
