@@ -184,6 +184,12 @@ export const SETTINGS: readonly SettingDoc[] = [
   },
   { name: 'SLUICE_AGENT_TRACE', default: 'off', description: 'Agents: 1 prints the time of each job phase.' },
   {
+    name: 'SLUICE_TMP_BLOB_TTL',
+    default: '6h',
+    description:
+      'Age (duration, at least 1h) after which an artifacts tmp/ staging blob left by a killed upload is deleted by the hourly sweep.',
+  },
+  {
     name: 'SLUICE_DATASET_CONTAINERS',
     default: 'any but system containers',
     description: 'Comma-separated allowlist of blob containers datasets may be registered from.',

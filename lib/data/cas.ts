@@ -35,6 +35,8 @@ import {
 import { createLimiter, mapLimit } from './limit';
 
 export const ARTIFACTS_CONTAINER = 'artifacts';
+/** Where streams are staged while they are hashed (`tmp/<uuid>`); `tmp-sweep.ts` removes orphans. */
+export const TMP_PREFIX = 'tmp/';
 /** Block size for staged uploads; also the largest content that is hashed before it is sent. */
 export const BLOCK_SIZE = 4 * 1024 * 1024;
 /** Blocks of one stream being uploaded at once. */
@@ -214,7 +216,7 @@ async function stageWhileHashing(
  */
 export async function putStream(readable: Readable | AsyncIterable<Uint8Array>): Promise<PutResult> {
   const c = await store();
-  const r = await stageWhileHashing(readable, () => c.getBlockBlobClient(`tmp/${randomUUID()}`));
+  const r = await stageWhileHashing(readable, () => c.getBlockBlobClient(`${TMP_PREFIX}${randomUUID()}`));
   const { hash, size } = r;
   if (!r.blob) {
     const sent = await putKnown(hash, r.held!);

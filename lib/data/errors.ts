@@ -12,7 +12,8 @@ export type DataErrorCode =
   | 'integrity' // downloaded bytes do not match their hash
   | 'invalid-content' // local content cannot be stored (wrong type, unreadable)
   | 'dataset-not-found'
-  | 'invalid-reference'; // a dataset reference that is not name@version
+  | 'invalid-reference' // a dataset reference that is not name@version
+  | 'invalid-setting'; // a data setting (e.g. SLUICE_TMP_BLOB_TTL) that cannot be used
 
 export class DataError extends Error {
   constructor(
@@ -39,6 +40,9 @@ export function toProblem(err: unknown, pointer = ''): unknown {
       return invalid([{ pointer, message: err.message }]);
     case 'integrity':
       return new ProblemError('unavailable', err.message);
+    case 'invalid-setting':
+      // The operator's mistake, not the caller's: the detail names the setting, never its neighbours.
+      return new ProblemError('internal', err.message);
   }
 }
 
