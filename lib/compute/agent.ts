@@ -294,7 +294,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
             .catch(() => undefined);
         }, opts.cancelPollMs ?? 500);
         trace('setup');
-        logw = BlobLogWriter.open(spec.runId, spec.stepName, spec.attempt);
+        logw = BlobLogWriter.open(spec.runId, spec.stepName, spec.attempt, { batch: spec.batch });
 
         const codeDir = join(jobRoot, 'code');
         const inputsDir = join(jobRoot, 'inputs');

@@ -24,6 +24,11 @@ export interface JobSpec {
   runId: string;
   stepName: string;
   attempt: number;
+  /**
+   * parallelRun: the mini-batch's index; automl: the trial's. Each batch keeps its own attempts and its own
+   * log (`<runId>/<step>/batch-<n>/<attempt>.log`), apart from the step's other batches.
+   */
+  batch?: number;
   pool: string;
   /**
    * The step kind. Agents run `command` jobs; `parallelRun` mini-batch jobs, which also get

@@ -14,8 +14,16 @@ const MAX_APPEND = 4 * 1024 * 1024;
 const MAX_BLOCKS = 50_000;
 const CONTENT_TYPE = 'text/plain; charset=utf-8';
 
-export function logBlobName(runId: string, step: string, attempt: number): string {
-  return `${runId}/${step}/${attempt}.log`;
+/** A step attempt's log; a mini-batch's (or trial's) attempts have their own folder per batch. */
+export function logBlobName(runId: string, step: string, attempt: number, batch?: number): string {
+  return batch === undefined
+    ? `${runId}/${step}/${attempt}.log`
+    : `${runId}/${step}/batch-${batch}/${attempt}.log`;
+}
+
+/** The blob-name prefix of every log of one batch of a step. */
+export function batchLogPrefix(runId: string, step: string, batch: number): string {
+  return `${runId}/${step}/batch-${batch}/`;
 }
 
 let logs: { key: unknown; p: Promise<ContainerClient> } | undefined;
@@ -34,6 +42,8 @@ export interface LogWriterOptions {
   flushMs?: number;
   /** @default 65536 */
   flushBytes?: number;
+  /** A mini-batch's (or trial's) index: its log goes to that batch's folder. */
+  batch?: number;
 }
 
 export class BlobLogWriter {
@@ -82,7 +92,7 @@ export class BlobLogWriter {
    */
   static open(runId: string, step: string, attempt: number, opts: LogWriterOptions = {}): BlobLogWriter {
     const w = new BlobLogWriter(
-      logBlobName(runId, step, attempt),
+      logBlobName(runId, step, attempt, opts.batch),
       opts.flushMs ?? 250,
       opts.flushBytes ?? 64 * 1024,
     );

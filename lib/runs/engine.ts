@@ -40,7 +40,14 @@ import {
   type StepOutputRef,
   type StepState,
 } from './plan';
-import { MAX_METRICS_PER_STEP, readRun, updateRun, type RunDoc, type StepRecord } from './store';
+import {
+  MAX_BATCH_ERRORS,
+  MAX_METRICS_PER_STEP,
+  readRun,
+  updateRun,
+  type RunDoc,
+  type StepRecord,
+} from './store';
 
 /**
  * The I/O side of a run: what the orchestration's activities do. `advance` persists what happened since
@@ -309,7 +316,11 @@ function syncStep(d: RunDoc, name: string, s: StepState, now: number): void {
   rec.attempts = s.attempt;
   if (s.jobId) rec.jobId = s.jobId;
   if (s.pool) rec.pool = s.pool;
-  if (s.batches) rec.batches = batchCounts(s.batches);
+  if (s.batches) {
+    rec.batches = batchCounts(s.batches);
+    const errors = mergeBatchErrors(rec.batchErrors, s.batches);
+    if (errors.length) rec.batchErrors = errors;
+  }
   if ((s.status === 'Skipped' || s.status === 'Canceled') && s.failure) {
     rec.error = { code: s.failure.code, message: s.failure.message };
     rec.finishedAt ??= iso(now);
@@ -321,7 +332,33 @@ function syncStep(d: RunDoc, name: string, s: StepState, now: number): void {
 
 function batchCounts(batches: readonly BatchState[]): NonNullable<StepRecord['batches']> {
   const n = (st: BatchState['status']): number => batches.filter((b) => b.status === st).length;
-  return { total: batches.length, running: n('Running'), succeeded: n('Succeeded'), failed: n('Failed') };
+  const retrying = batches.filter((b) => b.status === 'Failed' && b.retryAt !== undefined).length;
+  return {
+    total: batches.length,
+    running: n('Running'),
+    succeeded: n('Succeeded'),
+    failed: n('Failed') - retrying,
+    ...(retrying ? { retrying } : {}),
+  };
+}
+
+/**
+ * The step's batch errors with the failures the plan state holds added: each batch keeps its latest
+ * failure while its retry runs, so every failed attempt passes through here at least once.
+ */
+function mergeBatchErrors(
+  known: StepRecord['batchErrors'],
+  batches: readonly BatchState[],
+): NonNullable<StepRecord['batchErrors']> {
+  const out = [...(known ?? [])];
+  const seen = new Set(out.map((e) => `${e.batch}.${e.attempt}`));
+  batches.forEach((b, batch) => {
+    const f = b.failure;
+    if (!f || f.attempt === undefined || seen.has(`${batch}.${f.attempt}`)) return;
+    seen.add(`${batch}.${f.attempt}`);
+    out.push({ batch, attempt: f.attempt, code: f.code, message: f.message });
+  });
+  return out.slice(-MAX_BATCH_ERRORS);
 }
 
 // ---------------------------------------------------------------- dispatching one step
@@ -536,8 +573,8 @@ async function dispatchStep(
       batches = await enqueueBatches(
         { ...spec },
         await makeBatches(input.hash, input.type, def.miniBatchSize),
-        doc.maxConcurrency,
-        def.retries,
+        batchSlots(def, doc),
+        now,
       );
     } else if (def.kind === 'automl') {
       batches = await enqueueBatches(
@@ -547,8 +584,8 @@ async function dispatchStep(
           attempt: 0,
           params,
         })),
-        def.maxConcurrentTrials ?? doc.maxConcurrency,
-        def.retries,
+        batchSlots(def, doc),
+        now,
         trialJob(spec),
       );
     } else await enqueueJob(spec);
@@ -574,7 +611,7 @@ async function dispatchStep(
     kind: 'queued',
     step,
     state: batches
-      ? { status: 'Running', attempt, pool: target.pool, batches }
+      ? { status: 'Running', attempt, pool: target.pool, batches, batchSlots: batchSlots(def, doc) }
       : { status: 'Queued', attempt, jobId, pool: target.pool },
     record: {
       ...base,
@@ -683,6 +720,11 @@ async function runTransfer(
   };
 }
 
+/** How many mini-batch (or trial) jobs of a step run at once. */
+function batchSlots(def: StepDefinition, doc: RunDoc): number {
+  return def.kind === 'automl' ? (def.maxConcurrentTrials ?? doc.maxConcurrency) : doc.maxConcurrency;
+}
+
 /**
  * A parallelRun step after one of its batches ended: start the next batches (or a failed batch's retry),
  * or, when every batch is settled, gather the outputs (success) or fail past the error threshold.
@@ -707,7 +749,7 @@ async function continueParallel(
   const key = rec?.cache?.key;
   const claimed = def.reuse !== false && !doc.forceRerun;
   // A sweep tolerates failed trials (the best of the others wins); gathering fails if none reported the metric.
-  const verdict = stepVerdict(batches, def.retries, automl ? -1 : def.errorThreshold);
+  const verdict = stepVerdict(batches, automl ? -1 : def.errorThreshold);
   const keep = {
     status: rec?.status ?? 'Running',
     attempts: prev.attempt,
@@ -733,18 +775,12 @@ async function continueParallel(
       createdAt: iso(getClock().now()),
     };
     const next = automl
-      ? await enqueueBatches(
-          jobBase,
-          batches,
-          def.maxConcurrentTrials ?? doc.maxConcurrency,
-          def.retries,
-          trialJob(jobBase),
-        )
-      : await enqueueBatches(jobBase, batches, doc.maxConcurrency, def.retries);
+      ? await enqueueBatches(jobBase, batches, batchSlots(def, doc), getClock().now(), trialJob(jobBase))
+      : await enqueueBatches(jobBase, batches, batchSlots(def, doc), getClock().now());
     return {
       kind: 'queued',
       step,
-      state: { ...prev, status: 'Running', batches: next },
+      state: { ...prev, status: 'Running', batches: next, batchSlots: batchSlots(def, doc) },
       record: { ...base, ...keep, status: 'Running' },
     };
   }

@@ -1,6 +1,7 @@
 import { HttpResponse, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import type { ContainerClient } from '@azure/storage-blob';
 import { readJob } from '../compute/jobs';
-import { logBlobName, LOGS_CONTAINER } from '../compute/log-stream';
+import { batchLogPrefix, logBlobName, LOGS_CONTAINER } from '../compute/log-stream';
 import { getClients } from '../azure/clients';
 import { fileInDirectory, openFile, readManifest } from '../data/cas';
 import { asProblems } from '../data/errors';
@@ -239,34 +240,86 @@ export const stepOutputHandler = httpHandler(async (req) => {
   }, '/query/path');
 });
 
-/** GET /api/runs/{id}/steps/{step}/logs[?follow=true][&attempt=N] */
+/** GET /api/runs/{id}/steps/{step}/logs[?follow=true][&batch=N][&attempt=N] */
 export const stepLogsHandler = httpHandler(async (req) => {
   const runId = runIdOf(req);
   const doc = await mustReadRun(runId);
   let s = stepOf(doc, req.params.step ?? '');
   // A Reused step shows the log of the execution it reused.
-  let source = { runId, step: s.name, attempt: s.attempts };
+  let source = { runId, step: s.name, attempt: s.attempts, batches: s.batches?.total };
   if (s.status === 'Reused' && s.reusedFrom) {
     const src = await readRun(s.reusedFrom.runId);
     const ss = src?.steps[s.reusedFrom.step];
-    if (ss) source = { runId: s.reusedFrom.runId, step: s.reusedFrom.step, attempt: ss.attempts };
+    if (ss)
+      source = {
+        runId: s.reusedFrom.runId,
+        step: s.reusedFrom.step,
+        attempt: ss.attempts,
+        batches: ss.batches?.total,
+      };
+  }
+  const follow = req.query.get('follow') === 'true' || req.query.get('follow') === '1';
+  const problems: Array<{ pointer: string; message: string }> = [];
+  const batchText = req.query.get('batch');
+  let batch: number | undefined;
+  if (batchText !== null) {
+    const b = Number(batchText);
+    if (!source.batches)
+      problems.push({
+        pointer: '/query/batch',
+        message: `step "${s.name}" runs no mini-batches or trials; leave out batch`,
+      });
+    else if (!Number.isInteger(b) || b < 0 || b >= source.batches)
+      problems.push({ pointer: '/query/batch', message: `batch is from 0 to ${source.batches - 1}` });
+    else batch = b;
+  }
+  if (source.batches && batchText === null && follow)
+    problems.push({
+      pointer: '/query/follow',
+      message: `step "${s.name}" runs ${source.batches} mini-batches or trials: follow one with batch=N`,
+    });
+  const logs = getClients().blob.getContainerClient(LOGS_CONTAINER);
+  // A batch's attempts are its own: the latest is the newest log it wrote.
+  if (batch !== undefined) {
+    source.attempt = 0;
+    for await (const b of logs.listBlobsFlat({ prefix: batchLogPrefix(source.runId, source.step, batch) })) {
+      const a = Number(/(\d+)\.log$/.exec(b.name)?.[1] ?? 0);
+      source.attempt = Math.max(source.attempt, a);
+    }
   }
   const attemptText = req.query.get('attempt');
   if (attemptText !== null) {
     const a = Number(attemptText);
-    if (!Number.isInteger(a) || a < 1 || a > Math.max(1, source.attempt))
-      throw invalid([
-        { pointer: '/query/attempt', message: `attempt is from 1 to ${Math.max(1, source.attempt)}` },
-      ]);
-    source.attempt = a;
+    if (batchText !== null && batch === undefined) {
+      // The batch is wrong (reported above): its attempts are unknown, so check only the form.
+      if (!Number.isInteger(a) || a < 1)
+        problems.push({ pointer: '/query/attempt', message: 'attempt is an integer from 1' });
+    } else if (source.batches && batchText === null)
+      problems.push({
+        pointer: '/query/attempt',
+        message: `step "${s.name}" runs mini-batches or trials, each with its own attempts: add batch=N`,
+      });
+    else if (!Number.isInteger(a) || a < 1 || a > Math.max(1, source.attempt))
+      problems.push({
+        pointer: '/query/attempt',
+        message: `attempt is from 1 to ${Math.max(1, source.attempt)}`,
+      });
+    else source.attempt = a;
   }
-  const follow = req.query.get('follow') === 'true' || req.query.get('follow') === '1';
-  const blob = getClients()
-    .blob.getContainerClient(LOGS_CONTAINER)
-    .getBlobClient(logBlobName(source.runId, source.step, Math.max(1, source.attempt)));
+  if (problems.length) throw invalid(problems);
+  if (source.batches && batch === undefined)
+    return {
+      status: 200,
+      headers: {
+        'content-type': 'text/plain; charset=utf-8',
+        'x-sluice-log-source': `${source.runId}/${source.step}/batches`,
+      },
+      body: await batchLogsOverview(logs, source.runId, source.step),
+    };
+  const blob = logs.getBlobClient(logBlobName(source.runId, source.step, Math.max(1, source.attempt), batch));
   const header = {
     'content-type': 'text/plain; charset=utf-8',
-    'x-sluice-log-source': `${source.runId}/${source.step}/${source.attempt}`,
+    'x-sluice-log-source': `${source.runId}/${source.step}/${batch === undefined ? '' : `batch-${batch}/`}${source.attempt}`,
   };
   if (!follow) {
     if (source.attempt === 0) return { status: 200, headers: header, body: '' };
@@ -310,3 +363,34 @@ export const stepLogsHandler = httpHandler(async (req) => {
   });
   return new HttpResponse({ status: 200, headers: header, body: stream }) as unknown as HttpResponseInit;
 });
+
+/** Batches shown in a step's log overview; the others by `?batch=N`. */
+const OVERVIEW_BATCHES = 100;
+
+/**
+ * Every batch's latest log, one after another under `==> batch N, attempt A <==` headers (as `tail` shows
+ * several files), for a mini-batch or trial step asked for its log without `batch`.
+ */
+async function batchLogsOverview(logs: ContainerClient, runId: string, step: string): Promise<string> {
+  const latest = new Map<number, number>();
+  for await (const b of logs.listBlobsFlat({ prefix: `${runId}/${step}/batch-` })) {
+    const m = /\/batch-(\d+)\/(\d+)\.log$/.exec(b.name);
+    if (!m) continue;
+    const [batch, attempt] = [Number(m[1]), Number(m[2])];
+    latest.set(batch, Math.max(latest.get(batch) ?? 0, attempt));
+  }
+  const shown = [...latest.entries()].sort((x, y) => x[0] - y[0]).slice(0, OVERVIEW_BATCHES);
+  const parts = await Promise.all(
+    shown.map(async ([batch, attempt]) => {
+      const text = await logs
+        .getBlobClient(logBlobName(runId, step, attempt, batch))
+        .downloadToBuffer()
+        .then((b) => b.toString('utf8'))
+        .catch(() => '');
+      return `==> batch ${batch}, attempt ${attempt} <==\n${text}${text && !text.endsWith('\n') ? '\n' : ''}`;
+    }),
+  );
+  if (latest.size > shown.length)
+    parts.push(`==> ${latest.size - shown.length} more batches: ask for one with ?batch=N <==\n`);
+  return parts.join('');
+}

@@ -16,6 +16,7 @@ import {
   applyFailure,
   applySuccess,
   compactState,
+  dueBatchRetries,
   initialState,
   isFinished,
   nextRetryAt,
@@ -26,7 +27,7 @@ import {
   type RunStatus,
   type StepOutputRef,
 } from './plan';
-import { batchJobId, parseBatchJobId } from './parallel-plan';
+import { batchFailed, batchJobId, parseBatchJobId } from './parallel-plan';
 
 /**
  * The run orchestration: every step of a run inside ONE orchestration (see lib/runs/README.md for why
@@ -115,7 +116,7 @@ function* orchestrate(
       batches[id.index] =
         r.result.state === 'succeeded'
           ? { ...b, status: 'Succeeded' }
-          : { ...b, status: 'Failed', failure: failureOf(r.result) };
+          : batchFailed(b, failureOf(r.result), input.retries[r.step] ?? 0, now());
       state = { ...state, steps: { ...state.steps, [r.step]: { ...s, batches } } };
       if (!continuing.includes(r.step)) continuing.push(r.step);
       return;
@@ -232,5 +233,6 @@ function* orchestrate(
       applyResult({ step: w.step, jobId: w.jobId, result: winner.result as JobResult });
     }
     dispatch = readySteps(graph, state, input.maxConcurrency, now());
+    for (const step of dueBatchRetries(state, now())) if (!continuing.includes(step)) continuing.push(step);
   }
 }

@@ -1,4 +1,6 @@
+import type { JobFailureCode } from '../compute/job';
 import type { Manifest, ManifestEntry } from '../data/hash';
+import { failureDecision, retryBackoffMs } from './plan';
 
 /**
  * Pure planning for the `parallelRun` step kind (batch scoring): how an input directory splits into
@@ -61,8 +63,43 @@ export interface BatchState {
   inputType?: 'file';
   /** automl: this trial's parameter values. */
   params?: Record<string, string | number | boolean>;
-  /** The last attempt's failure. */
-  failure?: { code: string; message: string };
+  /** The latest failed attempt's failure (kept while a retry runs, for the run document's batch errors). */
+  failure?: { code: string; message: string; attempt?: number };
+  /** Epoch ms: a failed batch that will be tried again waits until then (the step's retry back-off). */
+  retryAt?: number;
+}
+
+/**
+ * A batch's attempt failed. It is tried again after the step's back-off when the failure is worth another
+ * attempt (the same closed family and switch as whole steps) and attempts remain; `retryAt` says when.
+ */
+export function batchFailed(
+  b: BatchState,
+  failure: { code: JobFailureCode; message: string },
+  retries: number,
+  now: number,
+): BatchState {
+  const next: BatchState = { ...b, status: 'Failed', failure: { ...failure, attempt: b.attempt } };
+  delete next.retryAt;
+  if (failureDecision(failure.code).retryable && b.attempt <= retries)
+    next.retryAt = now + retryBackoffMs(b.attempt);
+  return next;
+}
+
+/** A failed batch still to be tried again (it has a `retryAt`, set by `batchFailed`). */
+function willRetry(b: BatchState): boolean {
+  return b.status === 'Failed' && b.retryAt !== undefined;
+}
+
+/**
+ * The earliest time a failed batch is due for its retry, or undefined. With every slot taken there is
+ * none: the next batch to end frees a slot and starts the retry then, so the orchestrator need not wake.
+ */
+export function nextBatchRetryAt(batches: readonly BatchState[], slots = Infinity): number | undefined {
+  if (batches.filter((b) => b.status === 'Running').length >= slots) return undefined;
+  let at: number | undefined;
+  for (const b of batches) if (willRetry(b)) at = at === undefined ? b.retryAt : Math.min(at, b.retryAt!);
+  return at;
 }
 
 /** The batch a job id names, if it is one of `step`'s batch jobs. */
@@ -72,14 +109,17 @@ export function parseBatchJobId(step: string, jobId: string): { index: number; a
   return m ? { index: Number(m[1]), attempt: Number(m[2]) } : undefined;
 }
 
-/** Batches to start now: not started (or failed with retries left), in index order, within `slots`. */
-export function nextBatches(batches: readonly BatchState[], slots: number, retries: number): number[] {
+/**
+ * Batches to start now, in index order, within `slots`: those not started, and failed ones whose retry is
+ * due (`retryAt` ≤ `now`).
+ */
+export function nextBatches(batches: readonly BatchState[], slots: number, now: number): number[] {
   const running = batches.filter((b) => b.status === 'Running').length;
   const free = Math.max(0, slots - running);
   const out: number[] = [];
   for (let i = 0; i < batches.length && out.length < free; i++) {
     const b = batches[i]!;
-    if (b.status === 'NotStarted' || (b.status === 'Failed' && b.attempt <= retries)) out.push(i);
+    if (b.status === 'NotStarted' || (willRetry(b) && b.retryAt! <= now)) out.push(i);
   }
   return out;
 }
@@ -88,18 +128,15 @@ export type StepVerdict =
   { done: false } | { done: true; ok: true } | { done: true; ok: false; failed: number[] };
 
 /**
- * Whether the step is over. A batch has finally failed when its attempts exceed `retries`. With
- * `errorThreshold` -1 any number of failed batches is tolerated; otherwise more than that many fail the step.
+ * Whether the step is over. A batch has finally failed when it failed and will not be tried again (no
+ * attempt left, or a failure not worth one). With `errorThreshold` -1 any number of failed batches is
+ * tolerated; otherwise more than that many fail the step.
  */
-export function stepVerdict(
-  batches: readonly BatchState[],
-  retries: number,
-  errorThreshold: number,
-): StepVerdict {
+export function stepVerdict(batches: readonly BatchState[], errorThreshold: number): StepVerdict {
   const failed: number[] = [];
   for (let i = 0; i < batches.length; i++) {
     const b = batches[i]!;
-    if (b.status === 'Failed' && b.attempt > retries) failed.push(i);
+    if (b.status === 'Failed' && !willRetry(b)) failed.push(i);
     else if (b.status !== 'Succeeded') return { done: false };
   }
   if (errorThreshold >= 0 && failed.length > errorThreshold) return { done: true, ok: false, failed };

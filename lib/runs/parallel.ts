@@ -56,13 +56,14 @@ export async function enqueueBatches(
   base: Omit<JobSpec, 'jobId' | 'attempt' | 'inputs' | 'notify'> & { inputs?: JobInput[] },
   batches: BatchState[],
   slots: number,
-  retries: number,
+  /** Epoch ms: failed batches whose retry back-off ended by then start again. */
+  now: number,
   /** What differs per job (automl: the command with the trial's values); default: the batch directory as `input`. */
   perJob: (b: BatchState) => Partial<Pick<JobSpec, 'inputs' | 'command' | 'env'>> = (b) => ({
     inputs: [{ name: 'input', hash: b.input!, type: b.inputType ?? 'directory' }],
   }),
 ): Promise<BatchState[]> {
-  const next = nextBatches(batches, slots, retries);
+  const next = nextBatches(batches, slots, now);
   const out = batches.map((b) => ({ ...b }));
   await Promise.all(
     next.map(async (i) => {
@@ -75,10 +76,12 @@ export async function enqueueBatches(
         ...perJob(b),
         jobId,
         attempt,
+        batch: i,
         notify: { instanceId: base.runId, eventName: `job:${jobId}` },
       });
+      // The previous attempt's failure stays until this one ends: the run document lists batch errors.
       out[i] = { ...b, status: 'Running', attempt };
-      delete out[i].failure;
+      delete out[i].retryAt;
     }),
   );
   return out;

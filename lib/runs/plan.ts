@@ -1,7 +1,7 @@
 import type { JobFailureCode } from '../compute/job';
 import { stepDependencies } from '../pipelines/graph';
 import type { PipelineDefinition } from '../pipelines/schema';
-import type { BatchState } from './parallel-plan';
+import { nextBatchRetryAt, type BatchState } from './parallel-plan';
 
 /**
  * Run planning: pure functions over a serialisable run state. The orchestrator (replayed, so it must be
@@ -34,8 +34,10 @@ export interface StepState {
   failure?: { code: JobFailureCode | 'skipped'; message: string };
   /** Another run computes the same cache key: follow its job instead of running (single-flight). */
   follow?: { runId: string; jobId: string; step: string };
-  /** parallelRun: one entry per mini-batch; such a step has no `jobId` of its own. */
+  /** parallelRun: one entry per mini-batch (automl: per trial); such a step has no `jobId` of its own. */
   batches?: BatchState[];
+  /** How many of `batches` may run at once. */
+  batchSlots?: number;
 }
 
 export interface PlanState {
@@ -129,14 +131,32 @@ export function readySteps(
   return out;
 }
 
-/** The earliest pending retry time, for the orchestrator's timer. */
+/** The earliest pending retry time (a step's, or a running step's failed mini-batch), for the orchestrator's timer. */
 export function nextRetryAt(state: PlanState): number | undefined {
   if (state.halted) return undefined;
   let at: number | undefined;
-  for (const s of Object.values(state.steps))
-    if (s.status === 'NotStarted' && s.retryAt !== undefined)
-      at = at === undefined ? s.retryAt : Math.min(at, s.retryAt);
+  for (const s of Object.values(state.steps)) {
+    const t =
+      s.status === 'NotStarted'
+        ? s.retryAt
+        : ACTIVE.has(s.status) && s.batches
+          ? nextBatchRetryAt(s.batches, s.batchSlots)
+          : undefined;
+    if (t !== undefined) at = at === undefined ? t : Math.min(at, t);
+  }
   return at;
+}
+
+/** Active batch steps with a failed mini-batch whose retry is due: the dispatch activity starts it again. */
+export function dueBatchRetries(state: PlanState, now: number): string[] {
+  if (state.halted) return [];
+  const out: string[] = [];
+  for (const [name, s] of Object.entries(state.steps)) {
+    if (!ACTIVE.has(s.status) || !s.batches) continue;
+    const at = nextBatchRetryAt(s.batches, s.batchSlots);
+    if (at !== undefined && at <= now) out.push(name);
+  }
+  return out;
 }
 
 export function isFinished(state: PlanState): boolean {

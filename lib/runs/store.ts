@@ -15,6 +15,8 @@ import type { RunStatus, StepOutputRef, StepStatus } from './plan';
 export const RUNS_CONTAINER = 'runs';
 /** Metrics kept per step; a script that logs every batch should aggregate. */
 export const MAX_METRICS_PER_STEP = 1000;
+/** Failed batch attempts kept per step (the latest): enough to diagnose, bounded for the document. */
+export const MAX_BATCH_ERRORS = 100;
 
 export interface StepRecord {
   name: string;
@@ -47,8 +49,16 @@ export interface StepRecord {
   processMs?: number;
   /** Failures of earlier attempts, oldest first. */
   attemptErrors?: Array<{ attempt: number; code: string; message: string }>;
-  /** parallelRun / automl: how its mini-batch (trial) jobs stand. */
-  batches?: { total: number; running: number; succeeded: number; failed: number };
+  /**
+   * parallelRun / automl: how its mini-batch (trial) jobs stand. `failed` counts batches that failed for
+   * good; `retrying` those waiting for their back-off before another attempt.
+   */
+  batches?: { total: number; running: number; succeeded: number; failed: number; retrying?: number };
+  /**
+   * parallelRun / automl: every failed batch attempt (the latest `MAX_BATCH_ERRORS`), oldest first. Its log is
+   * `GET …/steps/{step}/logs?batch={batch}&attempt={attempt}`.
+   */
+  batchErrors?: Array<{ batch: number; attempt: number; code: string; message: string }>;
   /** automl: the winning trial (its outputs and metrics are the step's). */
   bestTrial?: {
     index: number;

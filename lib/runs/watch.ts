@@ -26,6 +26,14 @@ export interface StepView {
   metrics?: Array<{ name: string; value: number }>;
   startedAt?: string;
   finishedAt?: string;
+  batches?: { total: number; running: number; succeeded: number; failed: number; retrying?: number };
+  batchErrors?: Array<{ batch: number; attempt: number; code: string; message: string }>;
+  bestTrial?: {
+    index: number;
+    parameters: Record<string, string | number | boolean>;
+    metric: string;
+    value: number;
+  };
 }
 
 export interface RunView {
@@ -52,12 +60,23 @@ export function describeStep(s: StepView): string {
         ? `waiting for run ${s.waitingFor.runId}, which computes the same step`
         : `queued${s.attempts > 1 ? ` (attempt ${s.attempts})` : ''}`;
     case 'Running':
+      if (s.batches) {
+        const b = s.batches;
+        const retrying = b.retrying ? `, ${b.retrying} retrying` : '';
+        return `running: ${b.succeeded}/${b.total} batches done, ${b.running} running${retrying}${b.failed ? `, ${b.failed} failed` : ''}`;
+      }
       return `running${s.attempts > 1 ? ` (attempt ${s.attempts})` : ''}`;
     case 'Completed': {
       const last = new Map<string, number>();
       for (const x of s.metrics ?? []) last.set(x.name, x.value);
       const m = [...last].slice(-4).map(([name, value]) => `${name}=${round(value)}`);
-      return `completed${durationOf(s)}${m.length ? '  ' + m.join(' ') : ''}`;
+      const t = s.bestTrial;
+      const best = t
+        ? `  best trial ${t.index} (${Object.entries(t.parameters)
+            .map(([k, v]) => `${k}=${typeof v === 'number' ? round(v) : v}`)
+            .join(', ')}): ${t.metric}=${round(t.value)}`
+        : '';
+      return `completed${durationOf(s)}${best}${m.length && !t ? '  ' + m.join(' ') : ''}`;
     }
     case 'Failed':
       return `failed${s.exitCode !== undefined ? ` (exit ${s.exitCode})` : ''}: ${s.error?.message ?? 'no detail'}`;
@@ -79,10 +98,13 @@ function durationOf(s: StepView): string {
   return Number.isFinite(ms) ? ` in ${(ms / 1000).toFixed(1)} s` : '';
 }
 
-async function lastLogLines(client: ApiClient, runId: string, step: string, n = 10): Promise<string[]> {
+/** The end of a failed step's log; for a mini-batch or trial step, of its latest failed batch attempt. */
+async function lastLogLines(client: ApiClient, runId: string, s: StepView, n = 10): Promise<string[]> {
+  const e = s.batchErrors?.at(-1);
+  const q = e ? `?batch=${e.batch}&attempt=${e.attempt}` : '';
   try {
     const res = await client.fetch(
-      `/runs/${encodeURIComponent(runId)}/steps/${encodeURIComponent(step)}/logs`,
+      `/runs/${encodeURIComponent(runId)}/steps/${encodeURIComponent(s.name)}/logs${q}`,
     );
     const lines = (await res.text()).split('\n').filter((l) => l.length);
     return lines.slice(-n);
@@ -108,7 +130,7 @@ export async function watchRun(
       seen.set(s.name, line);
       write(`  ${s.name.padEnd(width)}  ${line}\n`);
       if (s.status === 'Failed')
-        for (const l of await lastLogLines(client, runId, s.name)) write(`  ${' '.repeat(width)}  | ${l}\n`);
+        for (const l of await lastLogLines(client, runId, s)) write(`  ${' '.repeat(width)}  | ${l}\n`);
     }
     if (TERMINAL_RUN.has(run.status)) {
       const took =

@@ -5,6 +5,11 @@ import path from 'node:path';
 import { startSluice, type SluiceProcess } from '../support/sluice';
 import { publish, startRun, step, tempJournal, waitForRun } from './helpers';
 
+interface BatchFields {
+  batches?: { total: number; running: number; succeeded: number; failed: number; retrying?: number };
+  batchErrors?: Array<{ batch: number; attempt: number; code: string; message: string }>;
+}
+
 let sluice: SluiceProcess;
 before(async () => {
   sluice = await startSluice();
@@ -32,8 +37,8 @@ function pipeline(
         // The batch holding f4.txt fails the first time it runs (the marker lives outside the host). Match the
         // file name, not "f4": a random temp folder in the listed paths may hold those two characters.
         command:
-          `echo run >> ${journal}; ` +
-          `if grep -q '/f4[.]txt$' \${{minibatch}} && [ ! -e ${marker} ]; then touch ${marker}; echo boom >&2; exit 3; fi; ` +
+          `echo run $(date +%s%3N) >> ${journal}; ` +
+          `if grep -q '/f4[.]txt$' \${{minibatch}} && [ ! -e ${marker} ]; then touch ${marker}; echo boom >&2; echo fail $(date +%s%3N) >> ${journal}; exit 3; fi; ` +
           'cat $(cat ${{minibatch}}) > ${{outputs.scores}}',
         outputs: { scores: { type: 'file' } },
         ...extra,
@@ -48,9 +53,52 @@ test('a failed mini-batch is retried alone; without retries it fails the step pa
   await publish(sluice, pipeline('batch-retry', path.join(dir, 'retry.marker'), { retries: 1 }, journal));
   const ok = await waitForRun(sluice, await startRun(sluice, 'batch-retry'));
   assert.equal(ok.status, 'Completed', JSON.stringify(ok.steps));
-  assert.equal(fs.readFileSync(journal, 'utf8').split('\n').filter(Boolean).length, 4, '3 batches + 1 retry');
+  const lines = fs.readFileSync(journal, 'utf8').split('\n').filter(Boolean);
+  const runs = lines.filter((l) => l.startsWith('run ')).map((l) => Number(l.split(' ')[1]));
+  assert.equal(runs.length, 4, '3 batches + 1 retry');
+  // The retry waits for the step's back-off (2 s after a first failure), as a whole step's retry does.
+  const failedAt = Number(lines.find((l) => l.startsWith('fail '))!.split(' ')[1]);
+  assert.ok(
+    Math.max(...runs) - failedAt >= 1900,
+    `the retry started ${Math.max(...runs) - failedAt} ms after`,
+  );
   const text = await (await sluice.api(`/api/runs/${ok.runId}/steps/score/outputs/scores`)).text();
   assert.equal(text, 'f0\nf1\nf2\nf3\nf4\n');
+  const retried = step(ok, 'score') as ReturnType<typeof step> & BatchFields;
+  assert.deepEqual(retried.batches, { total: 3, running: 0, succeeded: 3, failed: 0 });
+  assert.deepEqual(
+    retried.batchErrors?.map((e) => [e.batch, e.attempt, e.code]),
+    [[2, 1, 'exit-code']],
+    'the failed attempt stays on the record after its retry succeeded',
+  );
+
+  // Each batch keeps its own log per attempt; without ?batch the step's log shows every batch's latest.
+  const logs = `/api/runs/${ok.runId}/steps/score/logs`;
+  const firstTry = await sluice.api(`${logs}?batch=2&attempt=1`);
+  assert.match(await firstTry.text(), /^boom$/m);
+  const latest = await sluice.api(`${logs}?batch=2`);
+  assert.equal(latest.headers.get('x-sluice-log-source'), `${ok.runId}/score/batch-2/2`);
+  assert.doesNotMatch(await latest.text(), /^boom$/m);
+  const overview = await (await sluice.api(logs)).text();
+  assert.deepEqual(overview.match(/^==> .* <==$/gm), [
+    '==> batch 0, attempt 1 <==',
+    '==> batch 1, attempt 1 <==',
+    '==> batch 2, attempt 2 <==',
+  ]);
+  const problemsOf = async (query: string): Promise<string[][]> => {
+    const res = await sluice.api(`${logs}?${query}`);
+    assert.equal(res.status, 400, query);
+    const problem = (await res.json()) as { errors: Array<{ pointer: string; message: string }> };
+    return problem.errors.map((e) => [e.pointer, e.message]);
+  };
+  assert.deepEqual(await problemsOf('batch=3&attempt=0'), [
+    ['/query/batch', 'batch is from 0 to 2'],
+    ['/query/attempt', 'attempt is an integer from 1'],
+  ]);
+  assert.deepEqual(await problemsOf('attempt=1&follow=true'), [
+    ['/query/follow', 'step "score" runs 3 mini-batches or trials: follow one with batch=N'],
+    ['/query/attempt', 'step "score" runs mini-batches or trials, each with its own attempts: add batch=N'],
+  ]);
 
   await publish(sluice, pipeline('batch-fail', path.join(dir, 'fail.marker'), { errorThreshold: 0 }));
   const failed = await waitForRun(sluice, await startRun(sluice, 'batch-fail'));
@@ -61,6 +109,12 @@ test('a failed mini-batch is retried alone; without retries it fails the step pa
   assert.match(
     s.error?.message ?? '',
     /1 of 3 mini-batches of step "score" failed \(errorThreshold 0\); batch 2:/,
+  );
+  const failedStep = s as typeof s & BatchFields;
+  assert.deepEqual(failedStep.batches, { total: 3, running: 0, succeeded: 2, failed: 1 });
+  assert.deepEqual(
+    failedStep.batchErrors?.map((e) => [e.batch, e.attempt, e.code]),
+    [[2, 1, 'exit-code']],
   );
 
   // errorThreshold -1 (the default) tolerates the failed batch: its rows are left out.

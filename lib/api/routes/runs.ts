@@ -71,6 +71,36 @@ export const schemas: Record<string, JsonSchema> = {
       exitCode: { type: 'integer' },
       error: { type: 'object' },
       metrics: { type: 'array', items: { type: 'object' } },
+      batches: {
+        type: 'object',
+        description:
+          'parallelRun/automl: batch (trial) counts; `failed` failed for good, `retrying` wait for their back-off.',
+        properties: {
+          total: { type: 'integer' },
+          running: { type: 'integer' },
+          succeeded: { type: 'integer' },
+          failed: { type: 'integer' },
+          retrying: { type: 'integer' },
+        },
+      },
+      batchErrors: {
+        type: 'array',
+        description:
+          'parallelRun/automl: each failed batch attempt (the latest 100); its log is ?batch=&attempt=.',
+        items: {
+          type: 'object',
+          properties: {
+            batch: { type: 'integer' },
+            attempt: { type: 'integer' },
+            code: { type: 'string' },
+            message: { type: 'string' },
+          },
+        },
+      },
+      bestTrial: {
+        type: 'object',
+        description: 'automl: the winning trial, its parameters and metric value.',
+      },
     },
   },
   Run: {
@@ -177,17 +207,26 @@ export const routes: RouteSpec[] = [
     method: 'get',
     path: '/api/runs/{id}/steps/{step}/logs',
     operationId: 'getStepLogs',
-    summary: "A step's stdout/stderr; ?follow=true streams while it runs",
+    summary:
+      "A step's stdout/stderr; ?follow=true streams while it runs. A mini-batch or trial step without " +
+      '?batch answers every batch’s latest log under `==> batch N, attempt A <==` headers.',
     tags: TAGS,
     parameters: [
       runId,
       step,
-      queryParam('follow', 'Stream until the step ends.', { type: 'boolean' }),
-      queryParam('attempt', 'An earlier attempt (default: the latest).', { type: 'integer', minimum: 1 }),
+      queryParam('follow', 'Stream until the step ends (on a batch step: with batch).', { type: 'boolean' }),
+      queryParam('batch', 'parallelRun/automl: one mini-batch (trial), 0-based.', {
+        type: 'integer',
+        minimum: 0,
+      }),
+      queryParam('attempt', 'An earlier attempt (of the batch, with batch; default: the latest).', {
+        type: 'integer',
+        minimum: 1,
+      }),
     ],
     responses: {
       '200': { description: 'Log text', schema: { type: 'string' }, contentType: 'text/plain' },
-      ...problems(404),
+      ...problems(400, 404),
     },
   },
   {

@@ -76,11 +76,21 @@ export function register(program: Command): void {
     .argument('<run>', 'run id')
     .argument('<step>', 'step name')
     .option('-f, --follow', 'stream the log while the step runs')
-    .option('--attempt <n>', 'an earlier attempt’s log')
+    .option(
+      '--batch <n>',
+      'one mini-batch (parallelRun) or trial (automl), 0-based; without it, every batch’s latest log',
+    )
+    .option('--attempt <n>', 'an earlier attempt’s log (of the batch, with --batch)')
     .action(
-      async (runId: string, stepName: string, opts: { follow?: boolean; attempt?: string }, c: Command) => {
+      async (
+        runId: string,
+        stepName: string,
+        opts: { follow?: boolean; attempt?: string; batch?: string },
+        c: Command,
+      ) => {
         const q = new URLSearchParams();
         if (opts.follow) q.set('follow', 'true');
+        if (opts.batch) q.set('batch', opts.batch);
         if (opts.attempt) q.set('attempt', opts.attempt);
         const res = await ApiClient.fromCommand(c).fetch(
           `/runs/${encodeURIComponent(runId)}/steps/${encodeURIComponent(stepName)}/logs${q.size ? `?${q}` : ''}`,

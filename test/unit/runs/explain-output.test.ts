@@ -40,6 +40,33 @@ describe('what the CLI says about a step', () => {
     );
   });
 
+  test('a sweep names its winning trial; a batch step in progress counts its batches', () => {
+    assert.equal(
+      describeStep({
+        name: 'sweep',
+        status: 'Completed',
+        attempts: 1,
+        bestTrial: {
+          index: 4,
+          parameters: { epochs: 100, learningRate: 0.35912 },
+          metric: 'log_loss',
+          value: 0.4641,
+        },
+        metrics: [{ name: 'log_loss', value: 0.4641 }],
+      }),
+      'completed  best trial 4 (epochs=100, learningRate=0.3591): log_loss=0.4641',
+    );
+    assert.equal(
+      describeStep({
+        name: 'score',
+        status: 'Running',
+        attempts: 1,
+        batches: { total: 10, running: 2, succeeded: 6, failed: 1, retrying: 1 },
+      }),
+      'running: 6/10 batches done, 2 running, 1 retrying, 1 failed',
+    );
+  });
+
   test('explain lists each changed component since the named run', () => {
     const s: StepView = {
       name: 'train',

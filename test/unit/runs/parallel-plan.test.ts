@@ -2,9 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
+  batchFailed,
   batchJobId,
   gatherPlan,
   miniBatchListing,
+  nextBatchRetryAt,
   nextBatches,
   parseBatchJobId,
   planMiniBatches,
@@ -42,22 +44,50 @@ test('a mini-batch size below 1 is refused with the value', () => {
   assert.throws(() => planMiniBatches(files, 0), /miniBatchSize must be an integer ≥ 1, got 0/);
 });
 
-test('batches start in index order within the free slots; failed ones retry while attempts remain', () => {
-  const s = (status: BatchState['status'], attempt: number): BatchState => ({ status, attempt });
+test('batches start in index order within the free slots; a failed one starts again once its back-off is due', () => {
+  const s = (status: BatchState['status'], attempt: number, retryAt?: number): BatchState => ({
+    status,
+    attempt,
+    ...(retryAt !== undefined ? { retryAt } : {}),
+  });
   assert.deepEqual(nextBatches([s('NotStarted', 0), s('NotStarted', 0), s('NotStarted', 0)], 2, 0), [0, 1]);
   assert.deepEqual(nextBatches([s('Running', 1), s('NotStarted', 0), s('NotStarted', 0)], 2, 0), [1]);
-  assert.deepEqual(nextBatches([s('Failed', 1), s('Succeeded', 1)], 2, 1), [0], 'one retry left');
-  assert.deepEqual(nextBatches([s('Failed', 2), s('Succeeded', 1)], 2, 1), [], 'retries used up');
+  assert.deepEqual(nextBatches([s('Failed', 1, 5000), s('Succeeded', 1)], 2, 4999), [], 'still backing off');
+  assert.deepEqual(nextBatches([s('Failed', 1, 5000), s('Succeeded', 1)], 2, 5000), [0], 'due');
+  assert.deepEqual(nextBatches([s('Failed', 2), s('Succeeded', 1)], 2, 9e9), [], 'no retry planned');
+});
+
+test('a failed batch gets a retry time from the step back-off while attempts remain and the failure is worth one', () => {
+  const running: BatchState = { status: 'Running', attempt: 1 };
+  const boom = { code: 'exit-code' as const, message: 'boom' };
+  const once = batchFailed(running, boom, 2, 1000);
+  assert.deepEqual(once, { status: 'Failed', attempt: 1, failure: { ...boom, attempt: 1 }, retryAt: 3000 });
+  const twice = batchFailed({ ...once, status: 'Running', attempt: 2 }, boom, 2, 10_000);
+  assert.equal(twice.retryAt, 14_000, 'the back-off doubles');
+  assert.equal(
+    batchFailed({ status: 'Running', attempt: 3 }, boom, 2, 0).retryAt,
+    undefined,
+    'retries used up',
+  );
+  const missing = { code: 'missing-output' as const, message: 'no model' };
+  assert.equal(batchFailed(running, missing, 5, 0).retryAt, undefined, 'the same inputs miss it again');
+  assert.equal(nextBatchRetryAt([once, { status: 'Failed', attempt: 1, retryAt: 2000 }]), 2000);
+  assert.equal(
+    nextBatchRetryAt([once, running], 1),
+    undefined,
+    'every slot is taken: the next batch end starts it',
+  );
 });
 
 test('the step ends when every batch succeeded or finally failed, failing past the error threshold', () => {
   const ok: BatchState = { status: 'Succeeded', attempt: 1 };
   const bad: BatchState = { status: 'Failed', attempt: 1 };
-  assert.deepEqual(stepVerdict([ok, { status: 'Running', attempt: 1 }], 0, -1), { done: false });
-  assert.deepEqual(stepVerdict([ok, bad], 1, -1), { done: false }, 'the failed batch still has a retry');
-  assert.deepEqual(stepVerdict([ok, bad], 0, -1), { done: true, ok: true }, '-1 tolerates any failure');
-  assert.deepEqual(stepVerdict([ok, bad], 0, 0), { done: true, ok: false, failed: [1] });
-  assert.deepEqual(stepVerdict([ok, bad, bad], 0, 2), { done: true, ok: true });
+  const retrying: BatchState = { ...bad, retryAt: 5000 };
+  assert.deepEqual(stepVerdict([ok, { status: 'Running', attempt: 1 }], -1), { done: false });
+  assert.deepEqual(stepVerdict([ok, retrying], -1), { done: false }, 'the failed batch still has a retry');
+  assert.deepEqual(stepVerdict([ok, bad], -1), { done: true, ok: true }, '-1 tolerates any failure');
+  assert.deepEqual(stepVerdict([ok, bad], 0), { done: true, ok: false, failed: [1] });
+  assert.deepEqual(stepVerdict([ok, bad, bad], 2), { done: true, ok: true });
 });
 
 test('appendRow concatenates batch outputs in batch order; summaryOnly keeps one folder per batch', () => {

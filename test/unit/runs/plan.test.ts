@@ -7,14 +7,17 @@ import {
   applySuccess,
   buildGraph,
   compactState,
+  dueBatchRetries,
   expandState,
   failureDecision,
   initialState,
   isFinished,
+  nextRetryAt,
   readySteps,
   retryBackoffMs,
   runStatus,
   stateDelta,
+  type PlanState,
 } from '../../../lib/runs/plan';
 import type { PipelineDefinition } from '../../../lib/pipelines/schema';
 import { failureFor } from '../../../lib/compute/failures';
@@ -200,5 +203,37 @@ describe('run planning', () => {
     assert.deepEqual(Object.keys(delta.steps).sort(), ['b', 'c', 'd', 'e']);
     assert.equal(delta.halted, 'canceled');
     assert.deepEqual(applyDelta(before, delta), after);
+  });
+});
+
+describe('mini-batch retries in the run plan', () => {
+  const graph = buildGraph(diamond);
+  const withBatches = (batches: PlanState['steps'][string]['batches'], batchSlots = 4): PlanState => {
+    const state = initialState(graph);
+    state.steps.a = { status: 'Running', attempt: 1, batches, batchSlots };
+    return state;
+  };
+
+  test('a failed batch waiting for its back-off sets the orchestrator timer and is due at that time', () => {
+    const state = withBatches([
+      { status: 'Succeeded', attempt: 1 },
+      { status: 'Failed', attempt: 1, retryAt: 7000 },
+    ]);
+    assert.equal(nextRetryAt(state), 7000);
+    assert.deepEqual(dueBatchRetries(state, 6999), []);
+    assert.deepEqual(dueBatchRetries(state, 7000), ['a']);
+    assert.equal(nextRetryAt({ ...state, halted: 'canceled' }), undefined, 'a halted run retries nothing');
+  });
+
+  test('with every slot taken the orchestrator does not wake for a due retry: the next batch end starts it', () => {
+    const state = withBatches(
+      [
+        { status: 'Running', attempt: 1 },
+        { status: 'Failed', attempt: 1, retryAt: 10 },
+      ],
+      1,
+    );
+    assert.equal(nextRetryAt(state), undefined);
+    assert.deepEqual(dueBatchRetries(state, 1e9), []);
   });
 });
