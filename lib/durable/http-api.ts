@@ -1,11 +1,15 @@
 /**
  * The Durable Functions management API (reference §5): what durable-functions' DurableClient calls under
  * `rpcBaseUrl` (`/durabletask/…`) and what `createCheckStatusResponse` links point at
- * (`/runtime/webhooks/durabletask/…`). Same handlers on both prefixes; `taskHub`, `connection` and
- * `code` query parameters are accepted and ignored. Errors are RFC 7807 problem documents.
+ * (`/runtime/webhooks/durabletask/…`). Same handlers on both prefixes; `taskHub` and `connection` query
+ * parameters are accepted and ignored. On the host's port both prefixes need a key when
+ * `SLUICE_MASTER_KEY` is set (`access.ts`), as the extension's public webhook does on Azure; the
+ * engine's loopback rpc listener (`rpc-listener.ts`) needs none, as the extension's does. Errors are
+ * RFC 7807 problem documents.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ProblemError, invalid, notFound, conflict } from '../errors/problem';
+import type { ManagementAccess } from './access';
 import { DurableError, type DurableEngine, type Instance } from './engine';
 import {
   EV_NAMES,
@@ -35,22 +39,37 @@ export interface ClientInputData {
   httpBaseUrl: string;
 }
 
+export interface ClientInputOptions {
+  /**
+   * Where the client sends its calls (must end with `/`).
+   * @default `<baseUrl>/durabletask/` (the host's port, where a configured master key is required)
+   */
+  rpcBaseUrl?: string;
+  /** The key the public links carry as `code=` (as Azure's carry the system key). @default none */
+  code?: string;
+}
+
 /** The `durableClient` binding value (OrchestrationClientInputData, reference §5.1). */
-export function clientInputData(baseUrl: string, hub: string): ClientInputData {
+export function clientInputData(
+  baseUrl: string,
+  hub: string,
+  opts: ClientInputOptions = {},
+): ClientInputData {
   const origin = baseUrl.replace(/\/+$/, '');
   const base = `${origin}/runtime/webhooks/durabletask`;
-  const q = `taskHub=${encodeURIComponent(hub)}&connection=Storage`;
+  const code = opts.code ? `code=${encodeURIComponent(opts.code)}` : '';
+  const q = `taskHub=${encodeURIComponent(hub)}&connection=Storage${code ? `&${code}` : ''}`;
   return {
     taskHubName: hub,
     connectionName: null,
     creationUrls: {
-      createNewInstancePostUri: `${base}/orchestrators/{functionName}[/{instanceId}]`,
-      createAndWaitOnNewInstancePostUri: `${base}/orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}`,
+      createNewInstancePostUri: `${base}/orchestrators/{functionName}[/{instanceId}]${code ? `?${code}` : ''}`,
+      createAndWaitOnNewInstancePostUri: `${base}/orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}${code ? `&${code}` : ''}`,
     },
     managementUrls: managementUrls(base, 'INSTANCEID', q),
     baseUrl: base,
-    requiredQueryStringParameters: '',
-    rpcBaseUrl: `${origin}/durabletask/`,
+    requiredQueryStringParameters: code,
+    rpcBaseUrl: opts.rpcBaseUrl ?? `${origin}/durabletask/`,
     httpBaseUrl: base,
   };
 }
@@ -142,9 +161,20 @@ export class DurableHttpApi {
     private readonly hub: string,
     private readonly baseUrl: () => string,
     private readonly log: { error(m: string): void },
+    /** Keys the host's port requires; undefined when none is configured (local development). */
+    private readonly access?: ManagementAccess,
   ) {}
 
-  async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+  /**
+   * Serves a management request; false when the path is not the API's. `trusted` requests (the
+   * engine's loopback rpc listener) skip the key check.
+   */
+  async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    opts: { trusted?: boolean } = {},
+  ): Promise<boolean> {
     const p = url.pathname;
     const prefix = p.startsWith(WEBHOOK_PREFIX)
       ? WEBHOOK_PREFIX
@@ -152,6 +182,10 @@ export class DurableHttpApi {
         ? RPC_PREFIX
         : undefined;
     if (!prefix) return false;
+    if (!opts.trusted && this.access && !this.access.admits(req, url)) {
+      sendProblem(res, this.access.refusal(), p);
+      return true;
+    }
     let segments: string[];
     try {
       segments = p
@@ -270,10 +304,11 @@ export class DurableHttpApi {
 
   managementPayload(id: string): Record<string, string> {
     const base = `${this.baseUrl().replace(/\/+$/, '')}/runtime/webhooks/durabletask`;
+    const code = this.access ? `&code=${encodeURIComponent(this.access.linkKey)}` : '';
     const urls = managementUrls(
       base,
       encodeURIComponent(id),
-      `taskHub=${encodeURIComponent(this.hub)}&connection=Storage`,
+      `taskHub=${encodeURIComponent(this.hub)}&connection=Storage${code}`,
     );
     return { ...urls, id };
   }

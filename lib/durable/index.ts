@@ -2,14 +2,31 @@
  * The Durable Functions engine of the local host, as a host extension: orchestrations, activities and
  * the durable client's management API, persisted in Azure Table storage. See README.md in this folder.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BindingInfo, HostContext, HostExtension } from '../host/types';
 import { DurableEngine, defaultConcurrency } from './engine';
 import { ProblemError } from '../errors/problem';
+import { managementAccess, type ManagementAccess } from './access';
 import { DurableHttpApi, RPC_PREFIX, WEBHOOK_PREFIX, clientInputData } from './http-api';
+import { startRpcListener, type RpcListener } from './rpc-listener';
 
 function isDurablePath(p: string): boolean {
   return p.startsWith(RPC_PREFIX) || p.startsWith(WEBHOOK_PREFIX);
 }
+
+function starting(res: ServerResponse, url: URL): true {
+  const body = JSON.stringify(
+    new ProblemError('unavailable', 'The durable engine is starting; try again shortly.').toDocument(
+      url.pathname,
+    ),
+  );
+  res.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '1' });
+  res.end(body);
+  return true;
+}
+
+/** The setting through which code without a client binding (lib/runs/durable-client.ts) finds the API. */
+const RPC_URL_SETTING = 'SLUICE_DURABLE_RPC_URL';
 
 export { clientInputData } from './http-api';
 export { DurableEngine } from './engine';
@@ -33,6 +50,20 @@ export function createDurableExtension(opts: DurableEngineOptions = {}): Durable
   let api: DurableHttpApi | undefined;
   let hub = opts.hubName ?? 'TestHubName';
   let ctxRef: HostContext | undefined;
+  let access: ManagementAccess | undefined;
+  let rpc: RpcListener | undefined;
+  let publishedRpcUrl: { previous: string | undefined } | undefined;
+  const releaseRpc = async (): Promise<void> => {
+    // Restore the setting only if it still names this listener (another host may have set it since).
+    if (publishedRpcUrl && process.env[RPC_URL_SETTING] === rpc?.rpcBaseUrl) {
+      if (publishedRpcUrl.previous === undefined) delete process.env[RPC_URL_SETTING];
+      else process.env[RPC_URL_SETTING] = publishedRpcUrl.previous;
+    }
+    publishedRpcUrl = undefined;
+    const closing = rpc?.close();
+    rpc = undefined;
+    await closing;
+  };
   return {
     name: 'durable',
     triggerTypes: ['orchestrationTrigger', 'activityTrigger', 'entityTrigger'],
@@ -49,8 +80,27 @@ export function createDurableExtension(opts: DurableEngineOptions = {}): Durable
         maxActivities: opts.maxConcurrentActivityFunctions ?? dflt.activities,
         maxOrchestrators: opts.maxConcurrentOrchestratorFunctions ?? dflt.orchestrators,
       });
-      const created = new DurableHttpApi(engine, hub, () => ctx.baseUrl, ctx.log);
-      await engine.start();
+      access = managementAccess();
+      const created = new DurableHttpApi(engine, hub, () => ctx.baseUrl, ctx.log, access);
+      rpc = await startRpcListener(
+        (req: IncomingMessage, res: ServerResponse, url: URL) =>
+          api
+            ? api.handle(req, res, url, { trusted: true })
+            : Promise.resolve(isDurablePath(url.pathname) && starting(res, url)),
+        ctx.log,
+      );
+      // Code that builds its own client from this setting (not a binding) reaches the keyless listener
+      // too, unless the operator pointed it elsewhere.
+      if (!process.env[RPC_URL_SETTING]) {
+        publishedRpcUrl = { previous: process.env[RPC_URL_SETTING] };
+        process.env[RPC_URL_SETTING] = rpc.rpcBaseUrl;
+      }
+      try {
+        await engine.start();
+      } catch (e) {
+        await releaseRpc();
+        throw e;
+      }
       // Serve only once every stored instance is loaded: earlier answers could be wrong (404, or a
       // start that overwrites an instance not yet read back).
       api = created;
@@ -58,21 +108,21 @@ export function createDurableExtension(opts: DurableEngineOptions = {}): Durable
     async handleHttp(req, res, url) {
       if (api) return api.handle(req, res, url);
       if (!isDurablePath(url.pathname)) return false;
-      const body = JSON.stringify(
-        new ProblemError('unavailable', 'The durable engine is starting; try again shortly.').toDocument(
-          url.pathname,
-        ),
-      );
-      res.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '1' });
-      res.end(body);
-      return true;
+      return starting(res, url);
     },
     inputBindingValue(binding: BindingInfo) {
       if (binding.type !== 'durableClient' && binding.type !== 'orchestrationClient') return undefined;
-      return clientInputData(ctxRef?.baseUrl ?? 'http://127.0.0.1:7071', hub);
+      return clientInputData(ctxRef?.baseUrl ?? 'http://127.0.0.1:7071', hub, {
+        rpcBaseUrl: rpc?.rpcBaseUrl,
+        code: access?.linkKey,
+      });
     },
     async stop() {
-      await engine?.stop();
+      try {
+        await engine?.stop();
+      } finally {
+        await releaseRpc();
+      }
     },
   };
 }
