@@ -323,6 +323,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
             SLUICE_STEP: spec.stepName,
             SLUICE_JOB_ID: spec.jobId,
             SLUICE_ATTEMPT: String(spec.attempt),
+            ...(spec.batch !== undefined ? { SLUICE_BATCH: String(spec.batch) } : {}),
           };
           logw.note(`$ ${prepared.command}`);
           const t0 = Date.now();

@@ -586,7 +586,7 @@ async function dispatchStep(
         })),
         batchSlots(def, doc),
         now,
-        trialJob(spec),
+        trialJob(spec, def.task),
       );
     } else await enqueueJob(spec);
   } catch (e) {
@@ -775,7 +775,13 @@ async function continueParallel(
       createdAt: iso(getClock().now()),
     };
     const next = automl
-      ? await enqueueBatches(jobBase, batches, batchSlots(def, doc), getClock().now(), trialJob(jobBase))
+      ? await enqueueBatches(
+          jobBase,
+          batches,
+          batchSlots(def, doc),
+          getClock().now(),
+          trialJob(jobBase, def.task),
+        )
       : await enqueueBatches(jobBase, batches, batchSlots(def, doc), getClock().now());
     return {
       kind: 'queued',
@@ -886,12 +892,19 @@ async function continueParallel(
 }
 
 /** An automl trial's job: the command and env with `${{trial.NAME}}` replaced by the trial's values. */
-function trialJob(base: { command: string; env?: Record<string, string> }) {
+/**
+ * One trial's job: the command and env with `${{trial.X}}` substituted, and the sweep's `task` as
+ * `SLUICE_AUTOML_TASK` (a trial script may pick its model family or metric by it; `task` is in the key).
+ */
+function trialJob(base: { command: string; env?: Record<string, string> }, task: string) {
   return (b: { params?: Record<string, string | number | boolean> }) => ({
     command: substituteTrial(base.command, b.params ?? {}, shellQuote),
-    env: Object.fromEntries(
-      Object.entries(base.env ?? {}).map(([k, v]) => [k, substituteTrial(v, b.params ?? {}, (x) => x)]),
-    ),
+    env: {
+      ...Object.fromEntries(
+        Object.entries(base.env ?? {}).map(([k, v]) => [k, substituteTrial(v, b.params ?? {}, (x) => x)]),
+      ),
+      SLUICE_AUTOML_TASK: task,
+    },
   });
 }
 

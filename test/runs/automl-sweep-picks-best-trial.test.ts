@@ -25,6 +25,7 @@ test('an automl step runs one job per trial and keeps the best trial’s outputs
         searchSpace: { lr: { type: 'choice', values: [1, 2, 3] } },
         command:
           `echo \${{trial.lr}} >> ${JSON.stringify(journal)} && ` +
+          `echo "$SLUICE_AUTOML_TASK trial $SLUICE_BATCH" >> ${JSON.stringify(journal + '.env')} && ` +
           `echo "{\\"name\\":\\"loss\\",\\"value\\":$(( (\${{trial.lr}} - 2) * (\${{trial.lr}} - 2) ))}" > "$SLUICE_METRICS" && ` +
           `echo lr=\${{trial.lr}} > \${{outputs.model}}`,
         outputs: { model: { type: 'file' } },
@@ -38,6 +39,15 @@ test('an automl step runs one job per trial and keeps the best trial’s outputs
     fs.readFileSync(journal, 'utf8').trim().split('\n').sort(),
     ['1', '2', '3'],
     'three trial jobs',
+  );
+  assert.deepEqual(
+    fs
+      .readFileSync(journal + '.env', 'utf8')
+      .trim()
+      .split('\n')
+      .sort(),
+    ['regression trial 0', 'regression trial 1', 'regression trial 2'],
+    'each trial sees the sweep task and its index',
   );
   const tune = step(first, 'tune') as ReturnType<typeof step> & {
     bestTrial?: { index: number; parameters: Record<string, unknown>; metric: string; value: number };
