@@ -1,4 +1,5 @@
 import { app } from '@azure/functions';
+import * as df from 'durable-functions';
 import { deliverOnTimer } from '../lib/triggers/deliveries';
 import { RUNS_QUEUE } from '../lib/triggers/queue-message';
 import {
@@ -11,6 +12,8 @@ import {
 app.storageQueue('queue-runs', {
   queueName: RUNS_QUEUE,
   connection: 'AzureWebJobsStorage',
+  // Starting a run starts its orchestration: on Azure only this binding reaches the durable engine.
+  extraInputs: [df.input.durableClient()],
   handler: onRunMessage,
 });
 

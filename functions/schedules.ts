@@ -1,4 +1,5 @@
 import { app } from '@azure/functions';
+import * as df from 'durable-functions';
 import {
   scheduleEvaluateHandler,
   scheduleHandler,
@@ -32,6 +33,7 @@ app.http('schedule-evaluate', {
   route: 'schedules/{name}/evaluate',
   methods: ['POST'],
   authLevel: 'function',
+  extraInputs: [df.input.durableClient()],
   handler: scheduleEvaluateHandler,
 });
 
@@ -40,5 +42,7 @@ app.timer('schedules-evaluator', {
   schedule: EVALUATOR_SCHEDULE,
   useMonitor: false,
   runOnStartup: false,
+  // Starting (or cancelling) a run reaches the durable engine through this binding (on Azure, the only way).
+  extraInputs: [df.input.durableClient()],
   handler: evaluateSchedulesOnTimer,
 });

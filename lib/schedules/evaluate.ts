@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type { InvocationContext } from '@azure/functions';
 import os from 'node:os';
 import { ProblemError } from '../errors/problem';
 import { getClock } from '../host/clock';
-import { defaultRunsPort, type RunsPort } from '../triggers/runs-port';
+import { runsPortFor, type RunsPort } from '../triggers/runs-port';
 import { readEntry, writeEntry, type TriggerLogEntry, type TriggerSource } from '../triggers/trigger-log';
 import { decideOverlap, planDue } from './due';
 import { compileRule } from './rules';
@@ -48,9 +49,10 @@ const seconds = (v: string | undefined, dflt: number): number => {
 
 const OWNER = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
-export function defaultEvaluateDeps(log?: (m: string) => void): EvaluateDeps {
+/** `context`: the invocation, whose `durableClient` binding starts and cancels runs (see runsPortFor). */
+export function defaultEvaluateDeps(log?: (m: string) => void, context?: InvocationContext): EvaluateDeps {
   return {
-    runs: defaultRunsPort,
+    runs: runsPortFor(context),
     now: () => getClock().now(),
     graceMs: seconds(process.env.SLUICE_SCHEDULE_GRACE_SECONDS, 60),
     leaseMs: seconds(process.env.SLUICE_SCHEDULE_LEASE_SECONDS, 60),

@@ -250,7 +250,7 @@ export const scheduleEvaluateHandler = httpHandler(async (req, ctx) => {
   await getSchedule(name);
   const result = await evaluateSchedule(
     name,
-    defaultEvaluateDeps((m) => ctx.warn(m)),
+    defaultEvaluateDeps((m) => ctx.warn(m), ctx),
   );
   return json(200, result);
 });

@@ -9,7 +9,7 @@ import { defaultEvaluateDeps, evaluateDueSchedules } from './evaluate';
 export const EVALUATOR_SCHEDULE = '*/5 * * * * *';
 
 export async function evaluateSchedulesOnTimer(_timer: Timer, ctx: InvocationContext): Promise<void> {
-  const results = await evaluateDueSchedules(defaultEvaluateDeps((m) => ctx.warn(m)));
+  const results = await evaluateDueSchedules(defaultEvaluateDeps((m) => ctx.warn(m), ctx));
   for (const r of results) {
     const decided = r.outcomes.map((o) => `${o.occurrence} ${o.decision}${o.runId ? ` ${o.runId}` : ''}`);
     if (r.missed) decided.push(`${r.missed.count}${r.missed.countIsLowerBound ? '+' : ''} missed`);

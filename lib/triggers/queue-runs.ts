@@ -12,7 +12,7 @@ import {
   RUNS_QUEUE,
   type QueueRunMessage,
 } from './queue-message';
-import { defaultRunsPort, type RunsPort } from './runs-port';
+import { runsPortFor, type RunsPort } from './runs-port';
 import { listEntries, writeEntry, type TriggerSource } from './trigger-log';
 
 /**
@@ -49,7 +49,7 @@ export async function onRunMessage(message: unknown, ctx: InvocationContext): Pr
 export async function handleRunMessage(
   value: unknown,
   ctx: InvocationContext,
-  runs: RunsPort = defaultRunsPort,
+  runs: RunsPort = runsPortFor(ctx),
 ): Promise<QueueRunOutcome> {
   const messageId = String(ctx.triggerMetadata?.id ?? ctx.invocationId);
   const parsed = parseQueueMessage(value);

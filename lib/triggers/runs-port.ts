@@ -1,3 +1,4 @@
+import type { InvocationContext } from '@azure/functions';
 import { cancelRun } from '../runs/cancel';
 import type { StartRunRequest, StartRunResult, TriggerInfo } from '../runs/contract';
 import { startRun } from '../runs/start';
@@ -15,12 +16,21 @@ export interface RunsPort {
   cancelRun(runId: string, reason: string): Promise<void>;
 }
 
-export const defaultRunsPort: RunsPort = {
-  startRun: (req, trigger) => startRun(req, trigger),
-  async runStatus(runId) {
-    return (await readRun(runId))?.status;
-  },
-  async cancelRun(runId, reason) {
-    await cancelRun(runId, reason);
-  },
-};
+/**
+ * The port for one invocation. Pass its context when the function declares a `durableClient` input
+ * binding: on Azure that binding is the only way to reach the durable engine (its loopback RPC endpoint);
+ * without it the client falls back to the local host's settings.
+ */
+export function runsPortFor(context?: InvocationContext): RunsPort {
+  return {
+    startRun: (req, trigger) => startRun(req, trigger, context ? { context } : {}),
+    async runStatus(runId) {
+      return (await readRun(runId))?.status;
+    },
+    async cancelRun(runId, reason) {
+      await cancelRun(runId, reason, context);
+    },
+  };
+}
+
+export const defaultRunsPort: RunsPort = runsPortFor();
