@@ -114,16 +114,32 @@ function dagSvg(steps) {
   return out + '</svg>';
 }
 
+// parallelRun / automl steps: progress, the winning trial, and the latest failed batch attempts.
+function batchProgress(b) {
+  if (!b) return '';
+  const extra = (b.retrying ? ', ' + b.retrying + ' retrying' : '') + (b.failed ? ', ' + b.failed + ' failed' : '');
+  return ' <span class="muted">' + esc(b.succeeded + '/' + b.total + ' batches' + extra) + '</span>';
+}
+function bestTrial(t) {
+  const params = Object.entries(t.parameters || {}).map(([k, v]) => k + '=' + v).join(', ');
+  return 'best trial ' + t.index + ': ' + t.metric + '=' + t.value + (params ? ' (' + params + ')' : '');
+}
+function batchErrorList(errors) {
+  if (!errors || !errors.length) return '';
+  return errors.slice(-5).map(e => '<div class="muted">batch ' + esc(e.batch) + ', attempt ' + esc(e.attempt) + ': ' + esc(e.code) + ' — ' + esc(e.message) + '</div>').join('') +
+    (errors.length > 5 ? '<div class="muted">… ' + (errors.length - 5) + ' earlier</div>' : '');
+}
+
 let currentRun = null;
 async function runView(id) {
   const r = await api('/runs/' + encodeURIComponent(id));
   currentRun = r;
   const steps = r.steps || [];
-  const stepRows = steps.map(s => '<tr class="click" onclick="showLogs(\\'' + esc(s.name) + '\\')"><td>' + esc(s.name) + '</td><td>' + pill(s.status) + '</td><td>' + esc(s.attempts ?? '') + '</td>' +
+  const stepRows = steps.map(s => '<tr class="click" onclick="showLogs(\\'' + esc(s.name) + '\\')"><td>' + esc(s.name) + '</td><td>' + pill(s.status) + batchProgress(s.batches) + '</td><td>' + esc(s.attempts ?? '') + '</td>' +
     '<td>' + esc(s.cache && (s.cache.decision || '')) + ' <span class="muted">' + esc(s.cache && (s.cache.reason || (s.cache.reasons || []).join('; '))) +
     (s.reusedFrom ? ' from <a href="#/runs/' + esc(s.reusedFrom.runId) + '">' + esc(s.reusedFrom.runId) + '</a>/' + esc(s.reusedFrom.step) : '') + '</span></td>' +
-    '<td>' + dur(s.startedAt, s.finishedAt) + '</td><td>' + esc(lastMetrics(s.metrics)) + '</td>' +
-    '<td class="err">' + esc(s.error && (s.error.message || s.error)) + '</td></tr>').join('');
+    '<td>' + dur(s.startedAt, s.finishedAt) + '</td><td>' + esc(s.bestTrial ? bestTrial(s.bestTrial) : lastMetrics(s.metrics)) + '</td>' +
+    '<td class="err">' + esc(s.error && (s.error.message || s.error)) + batchErrorList(s.batchErrors) + '</td></tr>').join('');
   $main.innerHTML = '<h2>Run ' + esc(r.runId) + ' ' + pill(r.status) + '</h2>' +
     '<div class="row"><button onclick="act(\\'cancel\\')">Cancel</button><button onclick="act(\\'rerun\\')">Rerun</button></div>' +
     '<div class="grid"><span class="muted">Pipeline</span><span><a href="#/pipelines/' + esc(r.pipeline) + '">' + esc(r.pipeline) + '</a>@' + esc(r.version) + '</span>' +
