@@ -102,7 +102,7 @@ export const SETTINGS: readonly SettingDoc[] = [
     name: 'SLUICE_MASTER_KEY',
     default: '— (no key required)',
     description:
-      'Local host: key for authLevel admin routes and /admin/*; also accepted where a function key is.',
+      'Local host: key for authLevel admin routes, /admin/* and the durable management API (/runtime/webhooks/durabletask, /durabletask); also accepted where a function key is.',
     secret: true,
   },
   {
@@ -168,8 +168,9 @@ export const SETTINGS: readonly SettingDoc[] = [
   },
   {
     name: 'SLUICE_DURABLE_RPC_URL',
-    default: 'derived from WEBSITE_HOSTNAME',
-    description: 'Durable management endpoint for code without a durable client binding.',
+    default: 'set by the local host’s durable engine (its loopback listener)',
+    description:
+      'Durable RPC endpoint for code without a durable client binding (every Sluice function that starts runs has one).',
   },
   {
     name: 'SLUICE_COMPUTE_TARGETS',
