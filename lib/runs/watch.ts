@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiClient } from '../cli/api-client';
+import type { StepRecord } from './store';
 
 /**
  * What the CLI shows of a run: one line per step state change while it runs (`sluice run --wait`,
@@ -26,14 +27,9 @@ export interface StepView {
   metrics?: Array<{ name: string; value: number }>;
   startedAt?: string;
   finishedAt?: string;
-  batches?: { total: number; running: number; succeeded: number; failed: number; retrying?: number };
-  batchErrors?: Array<{ batch: number; attempt: number; code: string; message: string }>;
-  bestTrial?: {
-    index: number;
-    parameters: Record<string, string | number | boolean>;
-    metric: string;
-    value: number;
-  };
+  batches?: StepRecord['batches'];
+  batchErrors?: StepRecord['batchErrors'];
+  bestTrial?: StepRecord['bestTrial'];
 }
 
 export interface RunView {

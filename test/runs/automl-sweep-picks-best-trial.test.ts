@@ -49,9 +49,7 @@ test('an automl step runs one job per trial and keeps the best trial’s outputs
     ['regression trial 0', 'regression trial 1', 'regression trial 2'],
     'each trial sees the sweep task and its index',
   );
-  const tune = step(first, 'tune') as ReturnType<typeof step> & {
-    bestTrial?: { index: number; parameters: Record<string, unknown>; metric: string; value: number };
-  };
+  const tune = step(first, 'tune');
   assert.deepEqual(tune.bestTrial, { index: 1, parameters: { lr: 2 }, metric: 'loss', value: 0 });
   assert.deepEqual(
     tune.metrics?.map((m) => [m.name, m.value]),

@@ -1,15 +1,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { startSluice, type SluiceProcess } from '../support/sluice';
-import { getRun, step, waitForRun } from './helpers';
+import { getRun, ROOT, sluiceCli, step, waitForRun } from './helpers';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
-const run = promisify(execFile);
 let sluice: SluiceProcess;
 let dir: string;
 
@@ -23,10 +19,7 @@ after(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const cli = (...args: string[]) =>
-  run(process.execPath, [path.join(ROOT, 'bin', 'sluice.js'), ...args], {
-    env: { ...process.env, SLUICE_ENDPOINT: sluice.baseUrl },
-  });
+const cli = (...args: string[]) => sluiceCli(sluice)(...args);
 
 test('the churn example runs from the CLI, reruns as all Reused, and a code edit is explained by file', async () => {
   assert.match((await cli('publish', path.join(dir, 'pipeline.yaml'))).stdout, /churn-train@1/);

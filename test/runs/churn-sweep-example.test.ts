@@ -1,16 +1,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { listJobs } from '../../lib/compute/jobs';
 import { startSluice, type SluiceProcess } from '../support/sluice';
-import { getRun, step, type RunView } from './helpers';
+import { getRun, ROOT, sluiceCli, step, type RunView } from './helpers';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
-const run = promisify(execFile);
 let sluice: SluiceProcess;
 let dir: string;
 
@@ -27,16 +23,8 @@ after(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const cli = (...args: string[]) =>
-  run(process.execPath, [path.join(ROOT, 'bin', 'sluice.js'), ...args], {
-    env: { ...process.env, SLUICE_ENDPOINT: sluice.baseUrl },
-  });
+const cli = (...args: string[]) => sluiceCli(sluice)(...args);
 const runIdOf = (stdout: string) => /run (r-\w+) started/.exec(stdout)![1]!;
-
-type SweepStep = RunView['steps'][number] & {
-  batches?: { total: number; running: number; succeeded: number; failed: number };
-  bestTrial?: { index: number; parameters: Record<string, unknown>; metric: string; value: number };
-};
 
 test('the churn sweep publishes its best trial’s model as churn-model, batch scoring scores with it, and a rerun is all Reused', async () => {
   assert.match((await cli('publish', path.join(dir, 'churn', 'sweep.yaml'))).stdout, /churn-sweep@1/);
@@ -46,7 +34,7 @@ test('the churn sweep publishes its best trial’s model as churn-model, batch s
   assert.equal(r1.status, 'Completed', JSON.stringify(r1.steps));
 
   // Six trials ran; the winner is the trial with the lowest held-out log loss any trial reported.
-  const sweep = step(r1, 'sweep') as SweepStep;
+  const sweep = step(r1, 'sweep');
   assert.equal(sweep.status, 'Completed');
   assert.deepEqual(sweep.batches, { total: 6, running: 0, succeeded: 6, failed: 0 });
   const trials = (await listJobs(firstId))

@@ -2,10 +2,13 @@
  * Shared pieces of the run scenarios: a running Sluice (test/support), pipelines built from the step
  * script in fixtures/step.js (which journals start/end times to a file outside the host), and waiting.
  */
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import type { StepRecord } from '../../lib/runs/store';
 import type { SluiceProcess } from '../support/sluice';
 
 export const STEP_SCRIPT = path.resolve(__dirname, '..', '..', '..', 'test', 'runs', 'fixtures', 'step.js');
@@ -73,20 +76,35 @@ export async function startRun(
 export interface RunView {
   runId: string;
   status: string;
-  steps: Array<{
-    name: string;
-    status: string;
-    attempts: number;
-    cache?: {
-      decision: string;
-      reason: string;
-      changes?: Array<{ component: string; name?: string; message: string }>;
-    };
-    reusedFrom?: { runId: string; step: string };
-    outputs?: Record<string, { hash: string; type: string }>;
-    error?: { code: string; message: string };
-    metrics?: Array<{ name: string; value: number }>;
-  }>;
+  steps: Array<
+    {
+      name: string;
+      status: string;
+      attempts: number;
+      cache?: {
+        decision: string;
+        reason: string;
+        changes?: Array<{ component: string; name?: string; message: string }>;
+      };
+      reusedFrom?: { runId: string; step: string };
+      outputs?: Record<string, { hash: string; type: string }>;
+      error?: { code: string; message: string };
+      metrics?: Array<{ name: string; value: number }>;
+    } & Pick<StepRecord, 'batches' | 'batchErrors' | 'bestTrial'>
+  >;
+}
+
+/** The repository root (the compiled tests run from dist/test/…). */
+export const ROOT = path.resolve(__dirname, '..', '..', '..');
+
+/** Runs `sluice …` (bin/sluice.js) against this Sluice, as a user would from a terminal. */
+export function sluiceCli(
+  sluice: SluiceProcess,
+): (...args: string[]) => Promise<{ stdout: string; stderr: string }> {
+  return (...args) =>
+    promisify(execFile)(process.execPath, [path.join(ROOT, 'bin', 'sluice.js'), ...args], {
+      env: { ...process.env, SLUICE_ENDPOINT: sluice.baseUrl },
+    });
 }
 
 export async function getRun(sluice: SluiceProcess, runId: string): Promise<RunView> {

@@ -5,11 +5,6 @@ import path from 'node:path';
 import { startSluice, type SluiceProcess } from '../support/sluice';
 import { publish, startRun, step, tempJournal, waitForRun } from './helpers';
 
-interface BatchFields {
-  batches?: { total: number; running: number; succeeded: number; failed: number; retrying?: number };
-  batchErrors?: Array<{ batch: number; attempt: number; code: string; message: string }>;
-}
-
 let sluice: SluiceProcess;
 before(async () => {
   sluice = await startSluice();
@@ -64,7 +59,7 @@ test('a failed mini-batch is retried alone; without retries it fails the step pa
   );
   const text = await (await sluice.api(`/api/runs/${ok.runId}/steps/score/outputs/scores`)).text();
   assert.equal(text, 'f0\nf1\nf2\nf3\nf4\n');
-  const retried = step(ok, 'score') as ReturnType<typeof step> & BatchFields;
+  const retried = step(ok, 'score');
   assert.deepEqual(retried.batches, { total: 3, running: 0, succeeded: 3, failed: 0 });
   assert.deepEqual(
     retried.batchErrors?.map((e) => [e.batch, e.attempt, e.code]),
@@ -110,10 +105,9 @@ test('a failed mini-batch is retried alone; without retries it fails the step pa
     s.error?.message ?? '',
     /1 of 3 mini-batches of step "score" failed \(errorThreshold 0\); batch 2:/,
   );
-  const failedStep = s as typeof s & BatchFields;
-  assert.deepEqual(failedStep.batches, { total: 3, running: 0, succeeded: 2, failed: 1 });
+  assert.deepEqual(s.batches, { total: 3, running: 0, succeeded: 2, failed: 1 });
   assert.deepEqual(
-    failedStep.batchErrors?.map((e) => [e.batch, e.attempt, e.code]),
+    s.batchErrors?.map((e) => [e.batch, e.attempt, e.code]),
     [[2, 1, 'exit-code']],
   );
 
