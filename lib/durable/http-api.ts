@@ -104,7 +104,8 @@ function send(
   res.end(text);
 }
 
-function sendProblem(res: ServerResponse, err: ProblemError, path: string): void {
+/** Writes `err` as an RFC 7807 document (also used by the loopback RPC listener). */
+export function sendProblem(res: ServerResponse, err: ProblemError, path: string): void {
   const text = JSON.stringify(err.toDocument(path));
   res.writeHead(err.status, {
     'content-type': 'application/problem+json',

@@ -8,21 +8,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ProblemError, notFound } from '../errors/problem';
-import { RPC_PREFIX } from './http-api';
+import { RPC_PREFIX, sendProblem } from './http-api';
 
 export interface RpcListener {
   /** `http://127.0.0.1:PORT/durabletask/` (ends with `/`, as durable-functions requires). */
   readonly rpcBaseUrl: string;
   close(): Promise<void>;
-}
-
-function problem(res: ServerResponse, err: ProblemError, path: string): void {
-  const text = JSON.stringify(err.toDocument(path));
-  res.writeHead(err.status, {
-    'content-type': 'application/problem+json',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
 }
 
 export async function startRpcListener(
@@ -35,13 +26,13 @@ export async function startRpcListener(
     try {
       url = new URL(req.url ?? '/', origin);
     } catch {
-      problem(res, notFound('The request URL is not valid.'), '/');
+      sendProblem(res, notFound('The request URL is not valid.'), '/');
       return;
     }
     handle(req, res, url)
       .then((served) => {
         if (!served)
-          problem(
+          sendProblem(
             res,
             notFound(`This listener serves only ${RPC_PREFIX}…, not ${url.pathname}.`),
             url.pathname,
@@ -52,7 +43,7 @@ export async function startRpcListener(
           `durable: rpc listener error on ${req.method} ${url.pathname}: ${(e as Error)?.stack ?? e}`,
         );
         if (!res.headersSent)
-          problem(
+          sendProblem(
             res,
             new ProblemError('internal', 'Unexpected error in the durable rpc listener.'),
             url.pathname,
