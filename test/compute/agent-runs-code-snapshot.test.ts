@@ -1,34 +1,16 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startTestStack, type TestStack } from '../support/stack';
-import { startAgent, type RunningAgent } from '../../lib/compute/agent';
 import { enqueueJob } from '../../lib/compute/jobs';
 import { materialize } from '../../lib/data/cas';
 import { packDirectory, storeSnapshot } from '../../lib/snapshots';
-import { jobSpec, waitForResult } from './support';
+import { jobSpec, useAgentScenario, waitForResult } from './support';
 
-let stack: TestStack;
-let agent: RunningAgent;
-let tmp: string;
-
-before(async () => {
-  stack = await startTestStack();
-  tmp = await mkdtemp(join(os.tmpdir(), 'sluice-code-'));
-  agent = startAgent({ pool: 'code', workDir: join(tmp, 'work'), log: () => {} });
-  await agent.ready;
-});
-
-after(async () => {
-  await agent?.stop();
-  await stack?.stop();
-  if (tmp) await rm(tmp, { recursive: true, force: true });
-});
+const scenario = useAgentScenario('code', { pool: 'code' });
 
 test("a job runs in its code snapshot's directory, and a vanished snapshot fails as missing-input", async () => {
-  const src = join(tmp, 'src');
+  const src = join(scenario.tmp, 'src');
   await mkdir(join(src, 'lib'), { recursive: true });
   await writeFile(join(src, 'lib', 'greet.js'), 'module.exports = (n) => `hello ${n}`;\n');
   await writeFile(
@@ -46,8 +28,8 @@ test("a job runs in its code snapshot's directory, and a vanished snapshot fails
   await enqueueJob(spec);
   const r = (await waitForResult(spec)).result!;
   assert.equal(r.state, 'succeeded', JSON.stringify(r.failure));
-  await materialize(r.outputs[0]!.hash, 'file', join(tmp, 'greeting'));
-  assert.equal(await readFile(join(tmp, 'greeting'), 'utf8'), 'hello sluice');
+  await materialize(r.outputs[0]!.hash, 'file', join(scenario.tmp, 'greeting'));
+  assert.equal(await readFile(join(scenario.tmp, 'greeting'), 'utf8'), 'hello sluice');
 
   const gone = jobSpec('code', { code: 'snapshot:sha256:' + '1'.repeat(64), command: 'true' });
   await enqueueJob(gone);

@@ -1,29 +1,10 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import { join } from 'node:path';
-import { startTestStack, type TestStack } from '../support/stack';
-import { startAgent, type RunningAgent } from '../../lib/compute/agent';
+
 import { enqueueJob } from '../../lib/compute/jobs';
-import { jobSpec, waitForResult } from './support';
+import { jobSpec, useAgentScenario, waitForResult } from './support';
 
-let stack: TestStack;
-let agent: RunningAgent;
-let tmp: string;
-
-before(async () => {
-  stack = await startTestStack();
-  tmp = await mkdtemp(join(os.tmpdir(), 'sluice-missing-'));
-  agent = startAgent({ pool: 'missing', workDir: join(tmp, 'work'), concurrency: 3, log: () => {} });
-  await agent.ready;
-});
-
-after(async () => {
-  await agent?.stop();
-  await stack?.stop();
-  if (tmp) await rm(tmp, { recursive: true, force: true });
-});
+useAgentScenario('missing', { pool: 'missing', concurrency: 3 });
 
 test('an unknown placeholder, or an input whose artifact is gone, fails the job with missing-input', async () => {
   const unknown = jobSpec('missing', {

@@ -1,9 +1,14 @@
 /** Helpers for the compute-agent scenarios: agent child processes, job specs, waiting on job rows. */
+import { after, before } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import { join } from 'node:path';
+import { startAgent, type AgentOptions, type RunningAgent } from '../../lib/compute/agent';
 import type { JobSpec } from '../../lib/compute/job';
 import { readJob, type JobRow } from '../../lib/compute/jobs';
+import { startTestStack, type TestStack } from '../support/stack';
 
 export const REPO = join(__dirname, '..', '..', '..');
 
@@ -36,6 +41,55 @@ export function startAgentProcess(
       const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
       await exited;
       clearTimeout(t);
+    },
+  };
+}
+
+export interface AgentScenario {
+  readonly stack: TestStack;
+  /** A temp folder for the file's scenarios (the agent works in `<tmp>/work`). */
+  readonly tmp: string;
+  /** The in-process agent, when `agent` options were given. */
+  readonly agent: RunningAgent;
+}
+
+/**
+ * The agent scenarios' set-up, registered as the file's `before`/`after`: a test stack, a temp folder
+ * and, given `agent` options, one in-process agent on `<tmp>/work` (quiet), all stopped after the file.
+ */
+export function useAgentScenario(
+  name: string,
+  agent?: Omit<AgentOptions, 'workDir' | 'log'> & Partial<Pick<AgentOptions, 'log'>>,
+): AgentScenario {
+  let stack: TestStack | undefined;
+  let tmp: string | undefined;
+  let running: RunningAgent | undefined;
+  before(async () => {
+    stack = await startTestStack();
+    tmp = await mkdtemp(join(os.tmpdir(), `sluice-${name}-`));
+    if (agent) {
+      running = startAgent({ log: () => {}, ...agent, workDir: join(tmp, 'work') });
+      await running.ready;
+    }
+  });
+  after(async () => {
+    await running?.stop();
+    await stack?.stop();
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+  const started = <T>(v: T | undefined, what: string): T => {
+    if (v === undefined) throw new Error(`${what} is not started yet (use it inside a test)`);
+    return v;
+  };
+  return {
+    get stack() {
+      return started(stack, 'the test stack');
+    },
+    get tmp() {
+      return started(tmp, 'the temp folder');
+    },
+    get agent() {
+      return started(running, 'the agent (pass agent options)');
     },
   };
 }
