@@ -2,6 +2,7 @@ import { app } from '@azure/functions';
 import * as df from 'durable-functions';
 import {
   cancelRunHandler,
+  deleteRunHandler,
   getRunHandler,
   listRunsHandler,
   rerunHandler,
@@ -29,6 +30,13 @@ app.http('runs-start-version', {
 });
 app.http('runs-list', { route: 'runs', methods: ['GET'], authLevel: 'function', handler: listRunsHandler });
 app.http('runs-get', { route: 'runs/{id}', methods: ['GET'], authLevel: 'function', handler: getRunHandler });
+app.http('runs-delete', {
+  route: 'runs/{id}',
+  methods: ['DELETE'],
+  authLevel: 'function',
+  ...client,
+  handler: deleteRunHandler,
+});
 app.http('runs-cancel', {
   route: 'runs/{id}/cancel',
   methods: ['POST'],

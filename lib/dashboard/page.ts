@@ -141,7 +141,8 @@ async function runView(id) {
     '<td>' + dur(s.startedAt, s.finishedAt) + '</td><td>' + esc(s.bestTrial ? bestTrial(s.bestTrial) : lastMetrics(s.metrics)) + '</td>' +
     '<td class="err">' + esc(s.error && (s.error.message || s.error)) + batchErrorList(s.batchErrors) + '</td></tr>').join('');
   $main.innerHTML = '<h2>Run ' + esc(r.runId) + ' ' + pill(r.status) + '</h2>' +
-    '<div class="row"><button onclick="act(\\'cancel\\')">Cancel</button><button onclick="act(\\'rerun\\')">Rerun</button></div>' +
+    '<div class="row"><button onclick="act(\\'cancel\\')">Cancel</button><button onclick="act(\\'rerun\\')">Rerun</button>' +
+    (['Completed', 'Failed', 'Canceled'].includes(r.status) ? '<button onclick="removeRun()">Delete</button>' : '') + '</div>' +
     '<div class="grid"><span class="muted">Pipeline</span><span><a href="#/pipelines/' + esc(r.pipeline) + '">' + esc(r.pipeline) + '</a>@' + esc(r.version) + '</span>' +
     '<span class="muted">Trigger</span><span>' + esc(JSON.stringify(r.trigger || {})) + '</span>' +
     '<span class="muted">Parameters</span><span>' + esc(JSON.stringify(r.parameters || {})) + '</span>' +
@@ -161,6 +162,12 @@ async function showLogs(step) {
     const res = await fetch('/api/runs/' + encodeURIComponent(currentRun.runId) + '/steps/' + encodeURIComponent(step) + '/logs', { headers });
     el.textContent = res.ok ? await res.text() : 'No logs (' + res.status + ')';
   } catch (e) { el.textContent = e.message; }
+}
+
+async function removeRun() {
+  if (!confirm('Delete run ' + currentRun.runId + ' with its logs and history? Data that other runs or datasets use stays.')) return;
+  try { await api('/runs/' + encodeURIComponent(currentRun.runId), { method: 'DELETE' }); location.hash = '#/runs'; }
+  catch (e) { alert(e.message); }
 }
 
 async function act(what) {

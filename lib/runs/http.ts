@@ -11,6 +11,7 @@ import { closest } from '../pipelines/suggest';
 import { PIPELINE_NAME_RE, PIPELINE_NAME_RULE } from '../pipelines/schema';
 import type { StartRunRequest, TriggerInfo } from './contract';
 import { cancelRun } from './cancel';
+import { deleteRun } from './delete';
 import { TERMINAL, type StepStatus } from './plan';
 import { startRun } from './start';
 import { listRuns, readRun, runView, type RunDoc, type StepRecord } from './store';
@@ -155,6 +156,16 @@ export const listRunsHandler = httpHandler(async (req) => {
       ]);
     throw e;
   }
+});
+
+/** DELETE /api/runs/{id}: a finished run, its logs, job rows, history, cache entries and lineage. */
+export const deleteRunHandler = httpHandler(async (req, ctx) => {
+  const r = await deleteRun(runIdOf(req), ctx);
+  ctx.log(
+    `deleted run ${r.runId} (${r.pipeline}): ${r.deleted.jobs} job rows, ${r.deleted.logs} logs, ` +
+      `${r.deleted.cacheEntries} cache entries, ${r.deleted.lineage} lineage edges`,
+  );
+  return json(200, r);
 });
 
 /** POST /api/runs/{id}/cancel */

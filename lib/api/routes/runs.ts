@@ -183,6 +183,38 @@ export const routes: RouteSpec[] = [
     },
   },
   {
+    method: 'delete',
+    path: '/api/runs/{id}',
+    operationId: 'deleteRun',
+    summary:
+      'Delete a finished run: its document, logs, job rows, durable history, the cache entries it wrote and ' +
+      'its lineage edges. Artifacts stay while anything references them; the artifact GC collects the rest.',
+    tags: TAGS,
+    parameters: [runId],
+    responses: {
+      '200': {
+        description: 'What was deleted',
+        schema: {
+          type: 'object',
+          properties: {
+            runId: { type: 'string' },
+            pipeline: { type: 'string' },
+            deleted: {
+              type: 'object',
+              properties: {
+                jobs: { type: 'integer' },
+                logs: { type: 'integer' },
+                cacheEntries: { type: 'integer' },
+                lineage: { type: 'integer' },
+              },
+            },
+          },
+        },
+      },
+      ...problems(404, 409),
+    },
+  },
+  {
     method: 'post',
     path: '/api/runs/{id}/cancel',
     operationId: 'cancelRun',

@@ -129,4 +129,24 @@ export function register(program: Command): void {
         if (run.status !== 'Completed') process.exitCode = 1;
       }
     });
+
+  cmd
+    .command('delete')
+    .description(
+      'Delete finished runs: their logs, job rows, history, the cache entries they wrote and their lineage ' +
+        '(data stays while a dataset, run or cache entry references it)',
+    )
+    .argument('<runs...>', 'run ids')
+    .action(async (runIds: string[], _opts: unknown, c: Command) => {
+      const client = ApiClient.fromCommand(c);
+      for (const runId of runIds) {
+        const r = await client.json<{
+          deleted: { jobs: number; logs: number; cacheEntries: number; lineage: number };
+        }>(`/runs/${encodeURIComponent(runId)}`, { method: 'DELETE' });
+        const d = r.deleted;
+        process.stdout.write(
+          `deleted run ${runId}: ${d.jobs} jobs, ${d.logs} logs, ${d.cacheEntries} cache entries, ${d.lineage} lineage edges\n`,
+        );
+      }
+    });
 }

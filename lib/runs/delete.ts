@@ -1,0 +1,123 @@
+import type { InvocationContext } from '@azure/functions';
+import { getClients } from '../azure/clients';
+import { jobsTable, listJobs, tableKey } from '../compute/jobs';
+import { LOGS_CONTAINER } from '../compute/log-stream';
+import { LINEAGE_CONTAINER } from '../data/lineage';
+import { conflict, notFound } from '../errors/problem';
+import { cacheContainer } from './cache-store';
+import { durableClient } from './durable-client';
+import { isStatus, readRun, runsContainer } from './store';
+
+const ENDED = ['Completed', 'Failed', 'Canceled'];
+
+/** What deleting a run removed, for the caller and the log. */
+export interface RunDeletion {
+  runId: string;
+  pipeline: string;
+  deleted: {
+    /** Job rows (one per step attempt, mini-batch or trial). */
+    jobs: number;
+    /** Log blobs. */
+    logs: number;
+    /** Reuse-cache entries whose outputs this run computed: later runs compute those steps again. */
+    cacheEntries: number;
+    /** Lineage edges naming this run as producer or consumer. */
+    lineage: number;
+  };
+}
+
+/**
+ * Deletes a finished run and everything that exists only for it: job rows, logs, its durable history,
+ * the cache entries it wrote and its lineage edges; the run document goes last, so a delete that fails
+ * half-way can simply be repeated. Data is not deleted here: artifacts still referenced elsewhere (a
+ * dataset version, another run, another cache entry) stay, and the rest is left to the artifact GC.
+ * Dataset versions the run produced stay too (they are immutable history), naming the run as source.
+ *
+ * Throws ProblemError 404 for no such run and 409 while it is still active (cancel it first).
+ */
+export async function deleteRun(runId: string, context?: InvocationContext): Promise<RunDeletion> {
+  const doc = await readRun(runId);
+  if (!doc) throw notFound(`There is no run "${runId}"; list runs with GET /api/runs.`);
+  if (!ENDED.includes(doc.status))
+    throw conflict(
+      `Run ${runId} is ${doc.status}; cancel it first (POST /api/runs/${runId}/cancel), then delete it once it has ended.`,
+      { status: doc.status },
+    );
+
+  const [cacheEntries, lineage, jobs, logs] = await Promise.all([
+    deleteCacheEntries(runId),
+    deleteLineage(runId),
+    deleteJobRows(runId),
+    deleteLogs(runId),
+  ]);
+  // The orchestration's history (instance, events): purge answers 404 when it is already gone.
+  await durableClient(context)
+    .purgeInstanceHistory(runId)
+    .catch((e: unknown) => {
+      if (!/404|not found/i.test(String((e as Error)?.message ?? e))) throw e;
+    });
+  try {
+    await (await runsContainer()).item(runId, runId).delete();
+  } catch (e) {
+    if (!isStatus(e, 404)) throw e;
+  }
+  return { runId, pipeline: doc.pipeline, deleted: { jobs, logs, cacheEntries, lineage } };
+}
+
+/** Cache entries this run wrote (the cache's latest-execution records keep only components: they stay). */
+async function deleteCacheEntries(runId: string): Promise<number> {
+  const c = await cacheContainer();
+  const { resources } = await c.items
+    .query<{ key: string }>({
+      query: "SELECT c.key FROM c WHERE c.id = 'entry' AND c.runId = @runId",
+      parameters: [{ name: '@runId', value: runId }],
+    })
+    .fetchAll();
+  await Promise.all(resources.map((r) => deleteIgnoringMissing(() => c.item('entry', r.key).delete())));
+  return resources.length;
+}
+
+async function deleteLineage(runId: string): Promise<number> {
+  const c = await getClients().container(LINEAGE_CONTAINER, '/hash');
+  const { resources } = await c.items
+    .query<{ id: string; hash: string }>({
+      query: 'SELECT c.id, c.hash FROM c WHERE c.runId = @runId',
+      parameters: [{ name: '@runId', value: runId }],
+    })
+    .fetchAll();
+  await Promise.all(resources.map((r) => deleteIgnoringMissing(() => c.item(r.id, r.hash).delete())));
+  return resources.length;
+}
+
+async function deleteJobRows(runId: string): Promise<number> {
+  const rows = await listJobs(runId);
+  const table = await jobsTable();
+  await Promise.all(
+    rows.map((r) => deleteIgnoringMissing(() => table.deleteEntity(tableKey(runId), tableKey(r.jobId)))),
+  );
+  return rows.length;
+}
+
+async function deleteLogs(runId: string): Promise<number> {
+  const logs = getClients().blob.getContainerClient(LOGS_CONTAINER);
+  let n = 0;
+  const pending: Array<Promise<unknown>> = [];
+  try {
+    for await (const b of logs.listBlobsFlat({ prefix: `${runId}/` })) {
+      n++;
+      pending.push(deleteIgnoringMissing(() => logs.deleteBlob(b.name)));
+    }
+  } catch (e) {
+    if (!isStatus(e, 404)) throw e; // no logs container yet: nothing to delete
+  }
+  await Promise.all(pending);
+  return n;
+}
+
+async function deleteIgnoringMissing(op: () => Promise<unknown>): Promise<void> {
+  try {
+    await op();
+  } catch (e) {
+    if (!isStatus(e, 404)) throw e;
+  }
+}
