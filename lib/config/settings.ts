@@ -185,6 +185,12 @@ export const SETTINGS: readonly SettingDoc[] = [
   },
   { name: 'SLUICE_AGENT_TRACE', default: 'off', description: 'Agents: 1 prints the time of each job phase.' },
   {
+    name: 'SLUICE_RUN_RETENTION_DAYS',
+    default: 'off (keep every run)',
+    description:
+      'Days after which a finished run is deleted by the daily retention timer (as DELETE /api/runs/{id}: logs, jobs, history, cache entries, lineage); 0 or empty keeps every run.',
+  },
+  {
     name: 'SLUICE_TMP_BLOB_TTL',
     default: '6h',
     description:
