@@ -11,9 +11,10 @@ import * as explain from './commands/explain';
 import * as datasets from './commands/datasets';
 import * as agent from './commands/agent';
 import * as schedules from './commands/schedules';
+import * as gc from './commands/gc';
 
 /** Each command module registers its own subcommand; this file only assembles them. */
-const COMMANDS = [start, host, publish, pipelines, run, runs, explain, datasets, agent, schedules];
+const COMMANDS = [start, host, publish, pipelines, run, runs, explain, datasets, agent, schedules, gc];
 
 export function buildProgram(): Command {
   const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {

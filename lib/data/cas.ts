@@ -83,6 +83,8 @@ async function store(): Promise<ContainerClient> {
   return p;
 }
 
+type BlockBlob = ReturnType<ContainerClient['getBlockBlobClient']>;
+
 /** The blob name for a content hash. */
 export function blobName(hash: string): string {
   return `sha256/${hashHex(hash)}`;
@@ -95,6 +97,46 @@ function isStatus(err: unknown, ...codes: number[]): boolean {
 export async function exists(hash: string): Promise<boolean> {
   const c = await store();
   return c.getBlockBlobClient(blobName(hash)).exists();
+}
+
+/**
+ * Stored content last modified longer ago than this is refreshed when a writer reuses it instead of
+ * storing it again. Well under the artifact GC's least grace period (1 h), so whoever reuses content
+ * has at least 50 minutes to record its reference.
+ */
+export const REFRESH_AFTER_MS = 10 * 60_000;
+
+/**
+ * Whether content is stored, asked by a writer about to skip storing it. The artifact GC (gc.ts)
+ * deletes unreferenced blobs by last-modified time, and a writer that reuses an old unreferenced blob
+ * records its reference only afterwards: so an old blob is refreshed first (its metadata rewritten
+ * unchanged, conditional on the ETag just read), which restarts the GC's grace period and fails a GC
+ * delete that listed the old ETag. False when the blob is absent, or was deleted between the two
+ * requests (the caller then stores the bytes again).
+ */
+async function presentForReuse(blob: BlockBlob): Promise<boolean> {
+  let p;
+  try {
+    p = await blob.getProperties();
+  } catch (e) {
+    if (isStatus(e, 404)) return false;
+    throw e;
+  }
+  if (Date.now() - (p.lastModified?.getTime() ?? 0) < REFRESH_AFTER_MS) return true;
+  try {
+    await blob.setMetadata(p.metadata ?? {}, { conditions: { ifMatch: p.etag } });
+  } catch (e) {
+    if (isStatus(e, 404)) return false;
+    // 412: changed since the read, i.e. refreshed (or re-created) by another writer just now.
+    if (!isStatus(e, 412)) throw e;
+  }
+  return true;
+}
+
+/** `presentForReuse` by hash, for writers outside this module (blob-path dataset registration). */
+export async function reuseIfStored(hash: string): Promise<boolean> {
+  const c = await store();
+  return presentForReuse(c.getBlockBlobClient(blobName(hash)));
 }
 
 /** Whether a stored hash is a file or a directory manifest; artifact-not-found when absent. */
@@ -123,7 +165,7 @@ function notStored(hash: string): DataError {
 async function putKnown(hash: string, bytes: Buffer, kind?: string): Promise<boolean> {
   const c = await store();
   const blob = c.getBlockBlobClient(blobName(hash));
-  if (await blob.exists()) return false;
+  if (await presentForReuse(blob)) return false;
   try {
     await blob.uploadData(bytes, {
       conditions: { ifNoneMatch: '*' },
@@ -138,8 +180,6 @@ async function putKnown(hash: string, bytes: Buffer, kind?: string): Promise<boo
     throw e;
   }
 }
-
-type BlockBlob = ReturnType<ContainerClient['getBlockBlobClient']>;
 
 /**
  * Stages a byte stream as blocks of `target()` (asked for on the first full block) while hashing it.
@@ -224,7 +264,7 @@ export async function putStream(readable: Readable | AsyncIterable<Uint8Array>):
   }
   const temp = r.blob;
   const final = c.getBlockBlobClient(blobName(hash));
-  if (await final.exists()) {
+  if (await presentForReuse(final)) {
     await temp.deleteIfExists().catch(() => undefined); // uncommitted blocks also expire on their own
     return { hash, size, uploadedBytes: r.uploadedBytes, uploadedBlobs: 0 };
   }
@@ -303,7 +343,8 @@ export async function putFile(path: string): Promise<PutResult> {
   const key = identity(st);
   const size = Number(st.size);
   const cached = hashCache.get(key);
-  if (cached && (await exists(cached))) return { hash: cached, size, uploadedBytes: 0, uploadedBlobs: 0 };
+  if (cached && (await reuseIfStored(cached)))
+    return { hash: cached, size, uploadedBytes: 0, uploadedBlobs: 0 };
   let result: PutResult;
   if (size <= BLOCK_SIZE) {
     const bytes = await readFile(path);
@@ -318,7 +359,7 @@ export async function putFile(path: string): Promise<PutResult> {
   } else {
     // A local file can be read twice cheaply; hashing first means existing content is never sent.
     const { hash } = await hashFile(path);
-    result = (await exists(hash))
+    result = (await reuseIfStored(hash))
       ? { hash, size, uploadedBytes: 0, uploadedBlobs: 0 }
       : await uploadFileAs(path, hash);
   }

@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { extract as tarExtract } from 'tar-stream';
 import { getClients } from '../azure/clients';
 import { invalid, notFound, ProblemError } from '../errors/problem';
-import { putManifest, putStream, blobName, ARTIFACTS_CONTAINER } from './cas';
+import { putManifest, putStream, blobName, reuseIfStored, ARTIFACTS_CONTAINER } from './cas';
 import { normalizeMode, safeRelativePath, type Manifest, type ManifestEntry } from './hash';
 import { mapLimit } from './limit';
 import { queryPage, type Page } from '../azure/cosmos-page';
@@ -388,7 +388,7 @@ async function importBlob(
   const store = clients.blob.getContainerClient(ARTIFACTS_CONTAINER);
   await store.createIfNotExists();
   const target = store.getBlockBlobClient(blobName(hash));
-  if (await target.exists()) return { hash, size };
+  if (await reuseIfStored(hash)) return { hash, size };
   try {
     const poller = await target.beginCopyFromURL(source.url, {
       sourceConditions: { ifMatch: etag },

@@ -18,6 +18,7 @@ import * as runs from './runs';
 import * as data from './data';
 import * as schedules from './schedules';
 import * as triggers from './triggers';
+import * as gc from './gc';
 
 export interface RouteModule {
   routes: RouteSpec[];
@@ -33,4 +34,5 @@ export const ROUTE_MODULES: RouteModule[] = [
   data,
   schedules,
   triggers,
+  gc,
 ];
