@@ -197,6 +197,12 @@ export const SETTINGS: readonly SettingDoc[] = [
       'Age (duration, at least 1h) after which an artifacts tmp/ staging blob left by a killed upload is deleted by the hourly sweep.',
   },
   {
+    name: 'SLUICE_GC_GRACE',
+    default: '24h',
+    description:
+      'Age (duration, at least 1h) an unreferenced artifact must reach before the daily artifact GC (or POST /api/gc) deletes it.',
+  },
+  {
     name: 'SLUICE_DATASET_CONTAINERS',
     default: 'any but system containers',
     description: 'Comma-separated allowlist of blob containers datasets may be registered from.',
