@@ -150,8 +150,11 @@ interface RunRoot {
   steps?: Record<string, { outputs?: Record<string, OutputRef> }>;
 }
 
+/** The HTTP status of a storage (`statusCode`; its `code` is a name) or Cosmos (`code`) error. */
 function code(e: unknown): number | undefined {
-  return (e as { code?: number; statusCode?: number }).code ?? (e as { statusCode?: number }).statusCode;
+  const { code: c, statusCode } = (e ?? {}) as { code?: unknown; statusCode?: unknown };
+  if (typeof statusCode === 'number') return statusCode;
+  return typeof c === 'number' ? c : undefined;
 }
 
 /** The reachable set, built from root references; each manifest is read once. */
