@@ -21,6 +21,7 @@ import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import { getClients } from '../azure/clients';
+import { getClock } from '../host/clock';
 import { DataError } from './errors';
 import {
   decodeManifest,
@@ -122,7 +123,8 @@ async function presentForReuse(blob: BlockBlob): Promise<boolean> {
     if (isStatus(e, 404)) return false;
     throw e;
   }
-  if (Date.now() - (p.lastModified?.getTime() ?? 0) < REFRESH_AFTER_MS) return true;
+  // The host clock, as the GC's cut-off uses (manual in tests, so both see the same "old").
+  if (getClock().now() - (p.lastModified?.getTime() ?? 0) < REFRESH_AFTER_MS) return true;
   try {
     await blob.setMetadata(p.metadata ?? {}, { conditions: { ifMatch: p.etag } });
   } catch (e) {
