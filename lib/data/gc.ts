@@ -190,7 +190,7 @@ class Marker {
           else if (e instanceof DataError && e.code === 'integrity')
             throw new DataError(
               'integrity',
-              `Artifact GC stopped before deleting anything: ${e.message} Its files cannot be known, so none can be judged unreferenced; restore or delete that manifest, then run the GC again.`,
+              `Artifact GC stopped, before deleting any file: ${e.message} The files of that directory cannot be known, so no file can be judged unreferenced; restore or delete that manifest, then run the GC again.`,
             );
           else throw e;
         }
