@@ -3,7 +3,7 @@ import { loadSettings } from '../config/settings';
 import type { JobFailureCode, JobResult, JobSpec } from '../compute/job';
 import { enqueueJob, markLost, readJob, requestCancel } from '../compute/jobs';
 import { getComputeTarget } from '../compute/targets';
-import { exists } from '../data/cas';
+import { reuseIfStored } from '../data/cas';
 import { DataError } from '../data/errors';
 import { registerOutputDatasets, transferToDataset, transferTemplate } from './transfer';
 import { enqueueBatches, gatherOutputs, makeBatches } from './parallel';
@@ -474,7 +474,7 @@ async function dispatchStep(
       const missing: string[] = [];
       await Promise.all(
         Object.entries(entry.outputs).map(async ([name, o]) => {
-          if (!(await exists(o.hash))) missing.push(name);
+          if (!(await reuseIfStored(o.hash))) missing.push(name);
         }),
       );
       if (missing.length === 0) {

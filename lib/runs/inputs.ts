@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { artifactType, exists } from '../data/cas';
+import { artifactType, reuseIfStored } from '../data/cas';
 import { DataError } from '../data/errors';
 import type { FieldProblem } from '../errors/problem';
 
@@ -42,7 +42,7 @@ export async function resolveInput(
 ): Promise<ResolvedInput | undefined> {
   try {
     if (/^sha256:[0-9a-f]{64}$/.test(ref)) {
-      if (!(await exists(ref))) {
+      if (!(await reuseIfStored(ref))) {
         problems.push({
           pointer: at,
           message: `artifact ${ref} is not stored; upload it or bind a dataset instead`,
