@@ -1,74 +1,55 @@
 // Batch scoring: reads customer rows (CSV), applies a logistic model, writes `id,score,churn` rows.
 // Plain Node, no dependencies. Reports metrics as JSON lines to $SLUICE_METRICS when set.
+//
+//   node score.js --data CSV|DIR --model JSON --out FILE [--threshold 0.5]
+//   node score.js --list FILE [--model JSON] --out FILE [--threshold 0.5] [--no-header]
+//
+// --list names the CSVs in a file, one path a line (a parallelRun step's ${{minibatch}}); without --model,
+// each CSV brings its model on a `# model: {…}` line (attach-model.js). --no-header leaves out the
+// `id,score,churn` line, so that the batches' outputs concatenate into one CSV body (appendRow).
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
+const { args, parseCsv, csvFiles, loadModel, toModel, featureColumns } = require('./csv-model');
 
-function args(argv) {
-  const out = {};
-  for (let i = 0; i < argv.length; i += 2) out[argv[i].replace(/^--/, '')] = argv[i + 1];
-  return out;
-}
-
-function parseCsv(text) {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  const header = lines
-    .shift()
-    .split(',')
-    .map((h) => h.trim());
-  return { header, rows: lines.map((l) => l.split(',').map((c) => c.trim())) };
-}
-
-function csvFiles(p) {
-  const st = fs.statSync(p);
-  if (st.isFile()) return [p];
-  return fs
-    .readdirSync(p, { recursive: true })
-    .map((f) => path.join(p, String(f)))
-    .filter((f) => f.endsWith('.csv') && fs.statSync(f).isFile())
-    .sort();
-}
-
-/** Accepts {features, weights: number[] | {name: w}, bias, mean?, std?} (also the churn example's model). */
-function loadModel(file) {
-  const m = JSON.parse(fs.readFileSync(file, 'utf8'));
-  const features = m.features;
-  if (!Array.isArray(features) || features.length === 0)
-    throw new Error(`${file}: the model has no "features" list`);
-  const weights = Array.isArray(m.weights) ? m.weights : features.map((f) => m.weights[f]);
-  if (weights.length !== features.length || weights.some((w) => typeof w !== 'number'))
-    throw new Error(`${file}: "weights" must give a number for each of ${features.join(', ')}`);
-  const mean = m.mean
-    ? features.map((f, i) => (Array.isArray(m.mean) ? m.mean[i] : m.mean[f]) || 0)
-    : features.map(() => 0);
-  const std = m.std
-    ? features.map((f, i) => (Array.isArray(m.std) ? m.std[i] : m.std[f]) || 1)
-    : features.map(() => 1);
-  return { features, weights, bias: Number(m.bias) || 0, mean, std };
-}
+const USAGE =
+  'usage: node score.js --data CSV|DIR --model JSON --out FILE [--threshold 0.5]\n' +
+  '       node score.js --list FILE [--model JSON] --out FILE [--threshold 0.5] [--no-header]';
 
 const a = args(process.argv.slice(2));
-for (const k of ['data', 'model', 'out'])
-  if (!a[k]) {
-    console.error(
-      `usage: node score.js --data CSV|DIR --model JSON --out FILE [--threshold 0.5] (missing --${k})`,
-    );
-    process.exit(2);
-  }
+const missing = [
+  a.data || a.list ? undefined : 'data',
+  a.model || a.list ? undefined : 'model',
+  a.out ? undefined : 'out',
+].find(Boolean);
+if (missing) {
+  console.error(`${USAGE} (missing --${missing})`);
+  process.exit(2);
+}
 const threshold = a.threshold === undefined ? 0.5 : Number(a.threshold);
-const model = loadModel(a.model);
-const out = ['id,score,churn'];
+const given = typeof a.model === 'string' ? loadModel(a.model) : undefined;
+const files =
+  typeof a.list === 'string'
+    ? fs
+        .readFileSync(a.list, 'utf8')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .flatMap(csvFiles)
+    : csvFiles(a.data);
+const out = a['no-header'] ? [] : ['id,score,churn'];
 let flagged = 0;
 let scored = 0;
-for (const file of csvFiles(a.data)) {
-  const { header, rows } = parseCsv(fs.readFileSync(file, 'utf8'));
+for (const file of files) {
+  const { header, rows, model: attached } = parseCsv(fs.readFileSync(file, 'utf8'));
+  if (!given && !attached)
+    throw new Error(
+      `${file}: no --model given and the file has no "# model: {…}" line (see attach-model.js)`,
+    );
+  const model = given ?? toModel(attached, `${file}: the "# model:" line`);
   const idCol = header.findIndex((h) => h === 'id' || h === 'customer' || h === 'customer_id');
-  const cols = model.features.map((f) => {
-    const i = header.indexOf(f);
-    if (i < 0)
-      throw new Error(`${file}: column "${f}" is missing; the model needs ${model.features.join(', ')}`);
-    return i;
-  });
+  const cols = featureColumns(header, model, file);
+  let fileFlagged = 0;
   for (const [n, row] of rows.entries()) {
     let z = model.bias;
     cols.forEach((c, i) => {
@@ -76,14 +57,16 @@ for (const file of csvFiles(a.data)) {
     });
     const score = 1 / (1 + Math.exp(-z));
     const churn = score >= threshold;
-    if (churn) flagged++;
-    scored++;
+    if (churn) fileFlagged++;
     out.push(
       `${idCol >= 0 ? row[idCol] : `${path.basename(file)}:${n + 1}`},${score.toFixed(4)},${churn ? 1 : 0}`,
     );
   }
+  if (a.list) console.log(`${path.basename(file)}: ${rows.length} row(s), ${fileFlagged} flagged`);
+  flagged += fileFlagged;
+  scored += rows.length;
 }
-fs.writeFileSync(a.out, out.join('\n') + '\n');
+fs.writeFileSync(a.out, out.map((l) => `${l}\n`).join(''));
 console.log(`scored ${scored} row(s); ${flagged} at or above ${threshold}`);
 if (process.env.SLUICE_METRICS)
   fs.appendFileSync(
