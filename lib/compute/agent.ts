@@ -436,8 +436,8 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       if (failure) logw?.note(`failed (${failure.code}): ${failure.message}`);
       else logw?.note(`succeeded; outputs ${outputs.map((o) => `${o.name}=${o.hash}`).join(', ') || 'none'}`);
       trace('close+result');
-      // The log's last bytes and the result row are written at once; the completion event goes out
-      // only after both, so whoever learns of the end from the event finds the whole log.
+      // The log's last bytes and the result row are written at once, and the completion event goes out
+      // once the log is whole, so whoever learns of the end from the event finds the whole log.
       const logClosed = logw?.close().catch(() => undefined);
       const result: JobResult = {
         jobId: spec.jobId,
@@ -451,27 +451,37 @@ export function startAgent(opts: AgentOptions): RunningAgent {
         ...(failure ? { failure } : {}),
         ...(processMs !== undefined ? { processMs } : {}),
       };
-      let written = false;
-      // Storage hiccups are retried; a result too large for a table row (1 MiB) is retried without its
-      // metrics rather than left unwritten (which would read as a lost job).
-      for (let attempt = 0; attempt < 4 && !written; attempt++) {
-        try {
-          written = await completeJob(spec.runId, spec.jobId, agentId, result, etag);
-          if (!written) {
+      const writing = (async (): Promise<boolean> => {
+        // Storage hiccups are retried; a result too large for a table row (1 MiB) is retried without
+        // its metrics rather than left unwritten (which would read as a lost job).
+        for (let attempt = 0; attempt < 4; attempt++) {
+          try {
+            if (await completeJob(spec.runId, spec.jobId, agentId, result, etag)) return true;
             log(`job ${spec.jobId}: the row is no longer running under this agent; result not written`);
-            break;
+            return false;
+          } catch (e) {
+            const code = (e as { statusCode?: number }).statusCode;
+            log(`job ${spec.jobId}: writing the result failed: ${(e as Error).message}`);
+            if ((code === 413 || code === 400) && result.metrics.length) result.metrics = [];
+            etag = undefined;
+            await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
           }
-        } catch (e) {
-          const code = (e as { statusCode?: number }).statusCode;
-          log(`job ${spec.jobId}: writing the result failed: ${(e as Error).message}`);
-          if ((code === 413 || code === 400) && result.metrics.length) result.metrics = [];
-          etag = undefined;
-          await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
         }
-      }
-      await logClosed;
+        return false;
+      })();
       trace('notify');
-      if (written) await notify(spec, result);
+      if (spec.batch === undefined && !failure) {
+        // A step's orchestration takes the result from the event itself, so the event waits neither for
+        // the row nor for the log's last write (two storage round trips off every step's path). Log
+        // readers wait for the log's completion mark instead. A result that reaches an orchestration
+        // which already decided the job otherwise (lost, canceled) is ignored there as stale.
+        await Promise.all([writing, logClosed, notify(spec, result)]);
+      } else {
+        // A failure's last log lines are what `sluice run --wait` shows: log first. A mini-batch's (trial's)
+        // step gathers the batches' outputs from their rows: row first.
+        await logClosed;
+        if (await writing) await notify(spec, result);
+      }
       trace('done');
       void rm(jobRoot, { recursive: true, force: true }).catch(() => undefined);
       if (TRACE)

@@ -14,6 +14,16 @@ const MAX_APPEND = 4 * 1024 * 1024;
 const MAX_BLOCKS = 50_000;
 const CONTENT_TYPE = 'text/plain; charset=utf-8';
 
+/**
+ * Blob metadata a log carries once its writer closed it: the log is whole. A step's completion event may
+ * overtake its log's last write, so readers that need the whole log wait for this mark.
+ */
+export const LOG_COMPLETE_META = 'sluicecomplete';
+
+export function isLogComplete(metadata: Record<string, string> | undefined): boolean {
+  return metadata?.[LOG_COMPLETE_META] === 'true';
+}
+
 /** A step attempt's log; a mini-batch's (or trial's) attempts have their own folder per batch. */
 export function logBlobName(runId: string, step: string, attempt: number, batch?: number): string {
   return batch === undefined
@@ -155,6 +165,7 @@ export class BlobLogWriter {
           .then((c) =>
             c.getBlockBlobClient(this.name).upload(data, data.length, {
               blobHTTPHeaders: { blobContentType: CONTENT_TYPE },
+              metadata: { [LOG_COMPLETE_META]: 'true' },
             }),
           )
           .then(
@@ -191,10 +202,16 @@ export class BlobLogWriter {
     return this.chain;
   }
 
-  /** Flushes what is left and stops accepting output. */
+  /** Flushes what is left, marks the log whole (LOG_COMPLETE_META) and stops accepting output. */
   async close(): Promise<void> {
+    const single = this.flushes === 0;
     await this.flush(true);
     this.closed = true;
     await this.chain;
+    // A log written in one request carries the mark already; an append blob gets it after its last block.
+    if (!single && this.appendBlob)
+      await this.appendBlob.setMetadata({ [LOG_COMPLETE_META]: 'true' }).catch((e: unknown) => {
+        this.lastError = e;
+      });
   }
 }

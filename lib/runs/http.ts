@@ -1,12 +1,13 @@
 import { HttpResponse, type HttpRequest, type HttpResponseInit } from '@azure/functions';
-import type { ContainerClient } from '@azure/storage-blob';
+import type { BlobClient, ContainerClient } from '@azure/storage-blob';
 import { readJob } from '../compute/jobs';
-import { batchLogPrefix, logBlobName, LOGS_CONTAINER } from '../compute/log-stream';
+import { batchLogPrefix, isLogComplete, logBlobName, LOGS_CONTAINER } from '../compute/log-stream';
 import { getClients } from '../azure/clients';
 import { fileInDirectory, openFile, readManifest } from '../data/cas';
 import { asProblems } from '../data/errors';
 import { invalid, notFound, pointer } from '../errors/problem';
 import { httpHandler, json, readJson } from '../http/handler';
+import { getClock } from '../host/clock';
 import { closest } from '../pipelines/suggest';
 import { PIPELINE_NAME_RE, PIPELINE_NAME_RULE } from '../pipelines/schema';
 import type { StartRunRequest, TriggerInfo } from './contract';
@@ -334,6 +335,7 @@ export const stepLogsHandler = httpHandler(async (req) => {
   };
   if (!follow) {
     if (source.attempt === 0) return { status: 200, headers: header, body: '' };
+    if (source.runId === runId && batch === undefined) await untilLogWhole(blob, s);
     try {
       const buf = await blob.downloadToBuffer();
       return { status: 200, headers: header, body: buf.toString('utf8') };
@@ -361,7 +363,8 @@ export const stepLogsHandler = httpHandler(async (req) => {
         const now = await readRun(runId).catch(() => undefined);
         s = now?.steps[stepName] ?? s;
         if (TERMINAL.has(s.status as StepStatus) && source.runId === runId) {
-          // One last read: the agent flushes its final bytes before reporting.
+          // The step's end may overtake its log's last write: read once more when the log is whole.
+          await untilLogWhole(blob, s);
           const last = await blob.getProperties().catch(() => undefined);
           if ((last?.contentLength ?? 0) > offset) continue;
           done = true;
@@ -374,6 +377,24 @@ export const stepLogsHandler = httpHandler(async (req) => {
   });
   return new HttpResponse({ status: 200, headers: header, body: stream }) as unknown as HttpResponseInit;
 });
+
+/**
+ * Waits (briefly) until a step's log is whole. The agent sends a succeeded step's completion event while
+ * the log's last write is still in flight (one storage round trip less per step), so a step that ended a
+ * moment ago may have its last lines on the way. Logs of steps that ended long ago (or whose agent died)
+ * are taken as they are.
+ */
+async function untilLogWhole(blob: BlobClient, s: StepRecord): Promise<void> {
+  if (!TERMINAL.has(s.status as StepStatus) || !s.finishedAt) return;
+  if (getClock().now() - Date.parse(s.finishedAt) > LOG_SETTLE_MS) return;
+  const deadline = Date.now() + LOG_SETTLE_MS;
+  while (Date.now() < deadline) {
+    const p = await blob.getProperties().catch(() => undefined);
+    if (isLogComplete(p?.metadata)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+const LOG_SETTLE_MS = 5000;
 
 /** Batches shown in a step's log overview; the others by `?batch=N`. */
 const OVERVIEW_BATCHES = 100;
