@@ -38,7 +38,10 @@ test('GET …/logs?follow=true streams a step’s output while it runs and ends 
   for (let i = 1; i <= 8; i++) assert.match(text, new RegExp(`line ${i}\\b`));
   assert.equal((await waitForRun(sluice, runId)).status, 'Completed');
 
-  // Without follow: the whole log at once.
+  // Without follow: the whole log at once, to its last line, although the step's completion event went
+  // out beside the log's last write (the reader waits for the log's completion mark).
   const whole = await (await sluice.api(`/api/runs/${runId}/steps/talk/logs`)).text();
   assert.match(whole, /line 8/);
+  assert.match(whole, /\] succeeded; outputs none\n$/);
+  assert.match(text, /\] succeeded; outputs none\n$/, 'the followed stream ends with the last line too');
 });
