@@ -1,6 +1,6 @@
 /**
  * The host's admin API (`/admin/…`), guarded by the master key when one is configured:
- *   GET  /admin/host/status                 state, functions, invocations in flight
+ *   GET  /admin/host/status                 state, host ID, functions, invocations in flight, timer leases
  *   GET  /admin/host/clock                  the process clock
  *   POST /admin/host/clock/advance?ms=N|to=ISO[&wait=true]   manual clock only
  *   POST /admin/functions/<name> {"input": …}               run a non-HTTP function once (Core Tools does too)
@@ -22,6 +22,10 @@ export interface AdminDeps {
   clock: Clock;
   /** Bound on `wait=true`. */
   waitLimitMs: number;
+  /** The app's host ID (names its timer leases and status in storage). */
+  hostId: string;
+  /** Per timer function: whether this host holds its listener lease. */
+  timers(): Record<string, string>;
 }
 
 function safeDecode(s: string): string | undefined {
@@ -145,8 +149,10 @@ export function adminHandler(d: AdminDeps) {
       if (method !== 'GET') return methodNotAllowed(res, url, ['GET']);
       sendJson(res, 200, {
         state: d.state(),
+        hostId: d.hostId,
         functions: [...d.functions.keys()],
         inFlight: d.invoker.active,
+        timers: d.timers(),
       });
     } else if (path === '/admin/host/clock') {
       if (method !== 'GET') return methodNotAllowed(res, url, ['GET']);

@@ -19,6 +19,9 @@ import { compileRoute, RouteTable } from './routes';
 import { adminHandler } from './admin';
 import { requestListener } from './http-dispatch';
 import { defaultUseMonitor, parseSchedule, resolveSetting, ScheduleMonitor, TimerListener } from './timers';
+import { listenerLockSettings, SingletonListener } from './listener-lock';
+import { resolveHostId } from './host-id';
+import { BlobServiceClient } from '@azure/storage-blob';
 import { retryPolicy } from './retry';
 import { BlobBindings } from './blobs';
 import {
@@ -324,7 +327,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     const queueClients = new QueueClients();
     const routes = new RouteTable<FunctionEntry>();
     const entries = new Map<string, FunctionEntry>();
-    const timers: TimerListener[] = [];
+    const timers: SingletonListener[] = [];
     const queues: QueueListener[] = [];
     const startupErrors: string[] = [];
     const functionKey = process.env.SLUICE_FUNCTION_KEY || undefined;
@@ -433,6 +436,16 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       return new appFunctionsModule!.HttpRequest(init);
     };
 
+    // The app's identity in storage (timer leases and status), and how timer leases are held.
+    let hostId: string;
+    let lockSettings: ReturnType<typeof listenerLockSettings>;
+    try {
+      hostId = resolveHostId(pkg.name);
+      lockSettings = listenerLockSettings(hostJson);
+    } catch (e) {
+      throw new HostStartError((e as Error).message);
+    }
+
     // 6. Serve.
     type State = 'starting' | 'running' | 'stopping' | 'stopped';
     let state: State = 'starting';
@@ -448,6 +461,8 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       masterKey,
       clock,
       waitLimitMs: shutdownTimeoutMs,
+      hostId,
+      timers: () => Object.fromEntries(timers.map((t) => [t.functionName, t.state])),
     });
 
     const onRequest = requestListener({
@@ -538,8 +553,9 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     }
 
     const storage = process.env.AzureWebJobsStorage;
-    const monitor = storage
-      ? new ScheduleMonitor(storage, pkg.name.replace(/[^A-Za-z0-9-]/g, '-').toLowerCase())
+    const monitor = storage ? new ScheduleMonitor(storage, hostId) : undefined;
+    const locks = storage
+      ? BlobServiceClient.fromConnectionString(storage).getContainerClient('azure-webjobs-hosts')
       : undefined;
     for (const entry of entries.values()) {
       const t = entry.fn.trigger;
@@ -556,26 +572,35 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
             log.warn(
               `Timer '${entry.fn.name}': AzureWebJobsStorage is not set; missed occurrences will not be detected.`,
             );
+          const retry = retryPolicy(entry.fn.retryOptions);
           timers.push(
-            new TimerListener({
+            new SingletonListener({
               functionName: entry.fn.name,
-              schedule,
-              runOnStartup: Boolean(t.runOnStartup),
-              useMonitor,
-              monitor,
-              invoke: (value, retryContext) =>
-                invoker.invoke(entry, {
-                  value,
-                  retryContext,
-                  logDetail: retryContext
-                    ? `retry ${retryContext.retryCount}/${retryContext.maxRetryCount}`
-                    : value.isPastDue
-                      ? 'isPastDue'
-                      : undefined,
-                }),
-              retry: retryPolicy(entry.fn.retryOptions),
-              hold: () => invoker.hold(),
+              container: locks,
+              hostId,
+              settings: lockSettings,
               log,
+              createListener: () =>
+                new TimerListener({
+                  functionName: entry.fn.name,
+                  schedule,
+                  runOnStartup: Boolean(t.runOnStartup),
+                  useMonitor,
+                  monitor,
+                  invoke: (value, retryContext) =>
+                    invoker.invoke(entry, {
+                      value,
+                      retryContext,
+                      logDetail: retryContext
+                        ? `retry ${retryContext.retryCount}/${retryContext.maxRetryCount}`
+                        : value.isPastDue
+                          ? 'isPastDue'
+                          : undefined,
+                    }),
+                  retry,
+                  hold: () => invoker.hold(),
+                  log,
+                }),
             }),
           );
         } else if (entry.triggerType === 'queuetrigger') {
@@ -602,6 +627,10 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       }
     }
     if (startupErrors.length) throw new HostStartError(startupErrors.join('\n'));
+    if (timers.length && !locks)
+      log.warn(
+        'AzureWebJobsStorage is not set: timer functions run on every host of this app, not on one (no listener leases).',
+      );
     for (const q of queues) {
       await q.start();
       cleanups.push(() => q.stop());
