@@ -79,7 +79,7 @@ export function stepInputBindings(step: StepDefinition): Record<string, string> 
     case 'dataTransfer':
       return { source: step.source };
     case 'parallelRun':
-      return { input: step.input };
+      return { ...(step.inputs ?? {}), input: step.input };
   }
 }
 

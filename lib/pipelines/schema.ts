@@ -241,6 +241,10 @@ export const ParallelRunStepSchema = z.strictObject({
     description: 'Run once per mini-batch; ${{minibatch}} is a file listing the batch paths.',
   }),
   code: codeField,
+  inputs: z.record(z.string(), binding).optional().meta({
+    description:
+      'Side inputs every mini-batch job receives whole (a model, a lookup table); not split. `input` is reserved.',
+  }),
   outputAction: z.enum(['appendRow', 'summaryOnly']).default('appendRow'),
   errorThreshold: z
     .int()

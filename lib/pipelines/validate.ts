@@ -375,12 +375,23 @@ function semanticProblems(root: Obj, opts: ValidateOptions): FieldProblem[] {
       kind === 'dataTransfer'
         ? [[[...base, 'source'], step.source]]
         : kind === 'parallelRun'
-          ? [[[...base, 'input'], step.input]]
+          ? [
+              [[...base, 'input'], step.input],
+              ...entries(step.inputs).map(([k, v]): [Array<string | number>, unknown] => [
+                [...base, 'inputs', k],
+                v,
+              ]),
+            ]
           : entries(step.inputs).map(([k, v]) => [[...base, 'inputs', k], v]);
-    if (kind === 'command' || kind === 'automl')
+    if (kind === 'command' || kind === 'automl' || kind === 'parallelRun')
       for (const k of keys(step.inputs))
         if (!IDENT_RE.test(k))
           add([...base, 'inputs', k], `The input name "${k}" is not valid: use ${IDENT_RULE}.`);
+        else if (kind === 'parallelRun' && k === 'input')
+          add(
+            [...base, 'inputs', k],
+            'The side input name "input" is taken by the split input (the step\'s `input`); rename this one.',
+          );
     for (const [path, v] of bindings) {
       if (typeof v !== 'string') continue; // type reported by the schema
       const b = parseBinding(v);
@@ -474,7 +485,11 @@ function semanticProblems(root: Obj, opts: ValidateOptions): FieldProblem[] {
 
     // Placeholders in command and env.
     const stepInputs =
-      kind === 'dataTransfer' ? ['source'] : kind === 'parallelRun' ? ['input'] : keys(step.inputs);
+      kind === 'dataTransfer'
+        ? ['source']
+        : kind === 'parallelRun'
+          ? ['input', ...keys(step.inputs)]
+          : keys(step.inputs);
     const stepOutputNames = kind === 'dataTransfer' ? ['data'] : keys(step.outputs);
     const extraNamespaces = kind === 'automl' ? ['trial'] : [];
     const templates: Array<[Array<string | number>, unknown]> = [[[...base, 'command'], step.command]];

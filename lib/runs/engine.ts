@@ -757,7 +757,9 @@ async function continueParallel(
   } as const;
   if (!verdict.done) {
     const target = getComputeTarget(def.compute ?? definition.settings?.defaultCompute ?? 'local')!;
-    const resolved = automl ? resolveInputs(doc, state, def, step) : {};
+    // Every job gets the step's inputs: a sweep's whole, a parallelRun's side inputs (its split `input`
+    // is replaced per batch).
+    const resolved = resolveInputs(doc, state, def, step);
     if (typeof resolved === 'string') return fail('missing-input', resolved);
     const jobBase = {
       runId: doc.runId,

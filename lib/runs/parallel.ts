@@ -60,7 +60,11 @@ export async function enqueueBatches(
   now: number,
   /** What differs per job (automl: the command with the trial's values); default: the batch directory as `input`. */
   perJob: (b: BatchState) => Partial<Pick<JobSpec, 'inputs' | 'command' | 'env'>> = (b) => ({
-    inputs: [{ name: 'input', hash: b.input!, type: b.inputType ?? 'directory' }],
+    // The batch as `input`; side inputs (a model) whole, as the step declared them.
+    inputs: [
+      ...(base.inputs ?? []).filter((i) => i.name !== 'input'),
+      { name: 'input', hash: b.input!, type: b.inputType ?? 'directory' },
+    ],
   }),
 ): Promise<BatchState[]> {
   const next = nextBatches(batches, slots, now);

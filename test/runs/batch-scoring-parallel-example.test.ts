@@ -93,7 +93,7 @@ test('the parallel batch-scoring example scores 6 files in 3 mini-batches, gathe
   assert.equal(again.status, 'Completed');
   assert.deepEqual(
     again.steps.map((s) => [s.name, s.status, s.reusedFrom?.runId]),
-    ['attach-model', 'score', 'summarize'].map((name) => [name, 'Reused', firstId]),
+    ['score', 'summarize'].map((name) => [name, 'Reused', firstId]),
   );
   assert.deepEqual(step(again, 'score').outputs, score.outputs);
 });

@@ -1,4 +1,4 @@
-// What score.js and attach-model.js share: reading customer CSVs and the logistic model. Plain Node.
+// Reading customer CSVs and the logistic model (score.js). Plain Node.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -18,26 +18,11 @@ function args(argv) {
   return out;
 }
 
-const MODEL_LINE = /^#\s*model:\s*(\{.*\})\s*$/;
-
-/**
- * A CSV with a header row. Lines starting with `#` are comments; a `# model: {…}` comment carries the model
- * the rows are to be scored with (attach-model.js writes it, see parallel.yaml).
- */
+/** A CSV with a header row; blank lines and lines starting with `#` are skipped. */
 function parseCsv(text) {
-  let model;
-  const lines = [];
-  for (const l of text.split(/\r?\n/)) {
-    if (l.trim() === '') continue;
-    if (l.startsWith('#')) {
-      const m = MODEL_LINE.exec(l);
-      if (m) model = JSON.parse(m[1]);
-      continue;
-    }
-    lines.push(l);
-  }
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('#'));
   const header = (lines.shift() ?? '').split(',').map((h) => h.trim());
-  return { header, rows: lines.map((l) => l.split(',').map((c) => c.trim())), model };
+  return { header, rows: lines.map((l) => l.split(',').map((c) => c.trim())) };
 }
 
 /** A CSV file as it is, or every `.csv` under a folder, in path order. */

@@ -2,24 +2,23 @@
 // Plain Node, no dependencies. Reports metrics as JSON lines to $SLUICE_METRICS when set.
 //
 //   node score.js --data CSV|DIR --model JSON --out FILE [--threshold 0.5]
-//   node score.js --list FILE [--model JSON] --out FILE [--threshold 0.5] [--no-header]
+//   node score.js --list FILE --model JSON --out FILE [--threshold 0.5] [--no-header]
 //
-// --list names the CSVs in a file, one path a line (a parallelRun step's ${{minibatch}}); without --model,
-// each CSV brings its model on a `# model: {…}` line (attach-model.js). --no-header leaves out the
-// `id,score,churn` line, so that the batches' outputs concatenate into one CSV body (appendRow).
+// --list names the CSVs in a file, one path a line (a parallelRun step's ${{minibatch}}). --no-header leaves
+// out the `id,score,churn` line, so that the batches' outputs concatenate into one CSV body (appendRow).
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-const { args, parseCsv, csvFiles, loadModel, toModel, featureColumns } = require('./csv-model');
+const { args, parseCsv, csvFiles, loadModel, featureColumns } = require('./csv-model');
 
 const USAGE =
   'usage: node score.js --data CSV|DIR --model JSON --out FILE [--threshold 0.5]\n' +
-  '       node score.js --list FILE [--model JSON] --out FILE [--threshold 0.5] [--no-header]';
+  '       node score.js --list FILE --model JSON --out FILE [--threshold 0.5] [--no-header]';
 
 const a = args(process.argv.slice(2));
 const missing = [
   a.data || a.list ? undefined : 'data',
-  a.model || a.list ? undefined : 'model',
+  a.model ? undefined : 'model',
   a.out ? undefined : 'out',
 ].find(Boolean);
 if (missing) {
@@ -27,7 +26,7 @@ if (missing) {
   process.exit(2);
 }
 const threshold = a.threshold === undefined ? 0.5 : Number(a.threshold);
-const given = typeof a.model === 'string' ? loadModel(a.model) : undefined;
+const model = loadModel(a.model);
 const files =
   typeof a.list === 'string'
     ? fs
@@ -41,12 +40,7 @@ const out = a['no-header'] ? [] : ['id,score,churn'];
 let flagged = 0;
 let scored = 0;
 for (const file of files) {
-  const { header, rows, model: attached } = parseCsv(fs.readFileSync(file, 'utf8'));
-  if (!given && !attached)
-    throw new Error(
-      `${file}: no --model given and the file has no "# model: {…}" line (see attach-model.js)`,
-    );
-  const model = given ?? toModel(attached, `${file}: the "# model:" line`);
+  const { header, rows } = parseCsv(fs.readFileSync(file, 'utf8'));
   const idCol = header.findIndex((h) => h === 'id' || h === 'customer' || h === 'customer_id');
   const cols = featureColumns(header, model, file);
   let fileFlagged = 0;

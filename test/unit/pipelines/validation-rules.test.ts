@@ -187,6 +187,34 @@ describe('a definition is checked rule by rule, each problem with its pointer', 
     assert.equal(ok.ok, true, JSON.stringify(ok.errors));
   });
 
+  test('a parallelRun step takes side inputs besides its split input; "input" is reserved for the split', () => {
+    const def = (inputs: Record<string, string>, command: string) => ({
+      name: 'side-inputs',
+      steps: {
+        train: { command: 'node t.js ${{outputs.model}}', outputs: { model: { type: 'file' } } },
+        score: {
+          kind: 'parallelRun',
+          input: 'customers@latest',
+          inputs,
+          command,
+        },
+      },
+    });
+    const ok = validateDefinition(
+      def({ model: '${{steps.train.outputs.model}}' }, 'node s.js ${{minibatch}} ${{inputs.model}}'),
+    );
+    assert.equal(ok.ok, true, JSON.stringify(ok.errors));
+    const p = problemsOf(
+      def(
+        { input: '${{steps.train.outputs.model}}', model: '${{steps.trian.outputs.model}}' },
+        'node s.js ${{minibatch}} ${{inputs.modle}}',
+      ),
+    );
+    expectProblem(p, '/steps/score/inputs/input', /"input" is taken by the split input/);
+    expectProblem(p, '/steps/score/inputs/model', /trian/);
+    expectProblem(p, '/steps/score/command', /\$\{\{inputs\.modle\}\} names no input of this step/);
+  });
+
   test('messages name the rule for compute names and missing enum fields', () => {
     const d = example();
     d.steps.train.compute = 'gpu pool';
