@@ -190,17 +190,21 @@ export class SingletonListener {
 
   private scheduleRenewal(ms: number): void {
     clearTimeout(this.renewTimer);
-    this.renewTimer = setTimeout(() => {
-      this.renewing = this.renew().finally(() => (this.renewing = undefined));
-    }, ms);
+    this.renewTimer = setTimeout(() => void this.renew(), ms);
     this.renewTimer.unref();
   }
 
   private async renew(): Promise<void> {
     if (this.state_ !== 'held') return;
     const at = Date.now();
+    // stop() waits for this request (not for what a failure leads to, which waits for stop()).
+    const request = this.lease!.renewLease();
+    this.renewing = request.then(
+      () => {},
+      () => {},
+    );
     try {
-      await this.lease!.renewLease();
+      await request;
       this.leasedAt = at;
       if (this.state_ === 'held') this.scheduleRenewal(this.o.settings.periodMs / 2);
       return;
@@ -240,7 +244,10 @@ export class SingletonListener {
   private async recover(): Promise<void> {
     await this.serial(async () => {
       if (this.stopping || this.state_ === 'held') return;
-      if (await this.tryAcquire()) await this.begin();
+      if (!(await this.tryAcquire())) return;
+      // Got it while stopping: stop() releases it without starting the schedule.
+      if (this.stopping) this.state_ = 'held';
+      else await this.begin();
     }).catch((e) =>
       this.o.log.error(`Timer '${this.o.functionName}' failed to start: ${(e as Error).message}`),
     );
