@@ -136,8 +136,9 @@ export class SingletonListener {
       this.waited = true;
       if (!this.warned)
         this.o.log.info(
-          `Timer '${this.o.functionName}' runs on another host of this app: that host holds its listener ` +
-            `lease (host ID '${this.o.hostId}'). This host takes over if that one stops.`,
+          `Timer '${this.o.functionName}' is run by another host of this app (host ID '${this.o.hostId}'), ` +
+            `which holds its listener lease; this host takes over when that one stops, or ` +
+            `${this.o.settings.periodMs / 1000} s after it died.`,
         );
     });
     this.scheduleRecovery();

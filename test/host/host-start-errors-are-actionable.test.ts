@@ -55,3 +55,32 @@ test('a main that matches no file, and a broken local.settings.json', async () =
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('an invalid AzureFunctionsWebHost__hostid, and a host.json listener lease period blobs cannot have', async () => {
+  await assert.rejects(
+    startHost({
+      appDir: join(BASIC_APP, 'noop'),
+      port: 0,
+      embeddedStack: false,
+      logger: captureLog().logger,
+      env: { AzureFunctionsWebHost__hostid: 'My_App' },
+    }),
+    /AzureFunctionsWebHost__hostid is "My_App", which is not a valid host ID: .*\(for example "my-app"\)/,
+  );
+  assert.equal(process.env.AzureFunctionsWebHost__hostid, undefined, 'the environment is restored');
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-bad-singleton-'));
+  try {
+    await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'x', main: 'f.js' }));
+    await writeFile(join(dir, 'f.js'), '');
+    await writeFile(
+      join(dir, 'host.json'),
+      JSON.stringify({ singleton: { listenerLockPeriod: '00:05:00' } }),
+    );
+    await assert.rejects(
+      start(dir),
+      /singleton\.listenerLockPeriod is "00:05:00"; blob leases last 15 to 60 seconds/,
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
