@@ -185,6 +185,12 @@ export const SETTINGS: readonly SettingDoc[] = [
   },
   { name: 'SLUICE_AGENT_TRACE', default: 'off', description: 'Agents: 1 prints the time of each job phase.' },
   {
+    name: 'AzureFunctionsWebHost__hostid',
+    default: 'from package.json `name`',
+    description:
+      "Local host: the app's host ID, naming its timer leases and status; hosts of one app share it (as on Azure).",
+  },
+  {
     name: 'SLUICE_RUN_RETENTION_DAYS',
     default: 'off (keep every run)',
     description:
