@@ -5,14 +5,10 @@
  * are per host ID). A graceful stop releases the leases, the other host takes over and runs the next
  * occurrences, and its own graceful stop leaves the leases released.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
-import type { SluiceProcess } from '../support/sluice';
-import { startTestStorage, OTHER_APP, type TestStorage } from './support/storage';
+import { OTHER_APP } from './support/storage';
 import { eventually } from './support/host';
 import {
   SINGLETON_APP,
@@ -23,32 +19,23 @@ import {
   moveClock,
   readRuns,
   startTimerHost,
+  useTimerHostsScenario,
   type TimerRun,
 } from './support/singleton';
 
-let storage: TestStorage;
-let dir: string;
-const hosts: SluiceProcess[] = [];
-before(async () => {
-  storage = await startTestStorage();
-  dir = await mkdtemp(join(tmpdir(), 'sluice-singleton-'));
-});
-after(async () => {
-  await Promise.all(hosts.map((h) => h.stop().catch(() => {})));
-  await storage?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+const scenario = useTimerHostsScenario();
+const hosts = scenario.hosts;
 
 test('two hosts of one app: one run per occurrence, on the lease holder; a graceful stop hands over', async () => {
-  const file = join(dir, 'runs.jsonl');
-  const env = { AzureWebJobsStorage: storage.connectionString, SINGLETON_TIMER_LOG: file };
+  const file = scenario.runsFile;
+  const env = { AzureWebJobsStorage: scenario.storage.connectionString, SINGLETON_TIMER_LOG: file };
 
   // A missed occurrence in the stored schedule status: only the host that gets the lease catches it up.
   const missed = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 120_000).toISOString();
   const status = JSON.stringify({ last: null, next: missed, lastUpdated: missed });
-  const hostsContainer = BlobServiceClient.fromConnectionString(storage.connectionString).getContainerClient(
-    'azure-webjobs-hosts',
-  );
+  const hostsContainer = BlobServiceClient.fromConnectionString(
+    scenario.storage.connectionString,
+  ).getContainerClient('azure-webjobs-hosts');
   await hostsContainer.createIfNotExists();
   await hostsContainer
     .getBlockBlobClient(`timers/${SINGLETON_HOST_ID}/heartbeat/status`)
@@ -59,8 +46,8 @@ test('two hosts of one app: one run per occurrence, on the lease holder; a grace
   const b = await startTimerHost(SINGLETON_APP, env);
   hosts.push(b);
   const other = await startTimerHost(OTHER_APP, {
-    AzureWebJobsStorage: storage.connectionString,
-    OTHER_STORAGE: storage.connectionString,
+    AzureWebJobsStorage: scenario.storage.connectionString,
+    OTHER_STORAGE: scenario.storage.connectionString,
   });
   hosts.push(other);
 
@@ -115,8 +102,8 @@ test('two hosts of one app: one run per occurrence, on the lease holder; a grace
 
   // Its graceful stop leaves the leases released (available), not held until they expire.
   await b.stop();
-  assert.equal(await listenerLeaseState(storage.connectionString, 'heartbeat'), 'available');
-  assert.equal(await listenerLeaseState(storage.connectionString, 'warmup'), 'available');
+  assert.equal(await listenerLeaseState(scenario.storage.connectionString, 'heartbeat'), 'available');
+  assert.equal(await listenerLeaseState(scenario.storage.connectionString, 'warmup'), 'available');
 
   runs = readRuns(file).filter((r) => r.pid === b.pid);
   assert.deepEqual(

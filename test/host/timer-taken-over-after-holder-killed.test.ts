@@ -3,13 +3,8 @@
  * lease expires and another host of the app takes it over: it runs the occurrence the dead host missed
  * once, past due (useMonitor), runOnStartup, and the later occurrences. No occurrence runs twice.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { SluiceProcess } from '../support/sluice';
-import { startTestStorage, type TestStorage } from './support/storage';
 import { eventually } from './support/host';
 import {
   SINGLETON_APP,
@@ -19,25 +14,16 @@ import {
   moveClock,
   readRuns,
   startTimerHost,
+  useTimerHostsScenario,
   type TimerRun,
 } from './support/singleton';
 
-let storage: TestStorage;
-let dir: string;
-const hosts: SluiceProcess[] = [];
-before(async () => {
-  storage = await startTestStorage();
-  dir = await mkdtemp(join(tmpdir(), 'sluice-singleton-kill-'));
-});
-after(async () => {
-  await Promise.all(hosts.map((h) => h.stop().catch(() => {})));
-  await storage?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+const scenario = useTimerHostsScenario();
+const hosts = scenario.hosts;
 
 test('SIGKILL of the lease holder: the other host takes over and runs the later occurrences', async () => {
-  const file = join(dir, 'runs.jsonl');
-  const env = { AzureWebJobsStorage: storage.connectionString, SINGLETON_TIMER_LOG: file };
+  const file = scenario.runsFile;
+  const env = { AzureWebJobsStorage: scenario.storage.connectionString, SINGLETON_TIMER_LOG: file };
   const a = await startTimerHost(SINGLETON_APP, env);
   hosts.push(a);
   const b = await startTimerHost(SINGLETON_APP, env);
@@ -90,7 +76,7 @@ test('SIGKILL of the lease holder: the other host takes over and runs the later 
   assert.deepEqual(row(runsB[2]!), ['heartbeat', iso(t4), false]);
 
   await b.stop();
-  assert.equal(await listenerLeaseState(storage.connectionString, 'heartbeat'), 'available');
+  assert.equal(await listenerLeaseState(scenario.storage.connectionString, 'heartbeat'), 'available');
   const beats = readRuns(file).filter((r) => r.fn === 'heartbeat');
   assert.deepEqual(
     beats.map((r) => r.next),

@@ -7,7 +7,7 @@ import { createGzip } from 'node:zlib';
 import type { Command } from 'commander';
 import { pack as tarPack } from 'tar-stream';
 import { ApiClient, call } from '../api-client';
-import { printTable } from '../table';
+import { printTable, formatBytes } from '../table';
 
 /** `sluice datasets register|list|show`: versioned data over the REST API. */
 export function register(program: Command): void {
@@ -166,16 +166,4 @@ function tarGz(dir: string): Readable {
   })().catch((e: unknown) => p.destroy(e as Error));
   pipeline(p, createGzip({ level: 1 }), out).catch((e: unknown) => out.destroy(e as Error));
   return out;
-}
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = -1;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(1)} ${units[i]}`;
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ApiClient, call } from '../api-client';
 import type { GcReport } from '../../data/gc';
+import { formatBytes } from '../table';
 
 /** Hashes printed by the human form; `--json` lists up to the report's limit. */
 const SHOWN = 10;
@@ -51,16 +52,4 @@ export function gcReportLines(r: GcReport): string[] {
   const more = r.deleted - Math.min(SHOWN, r.collected.length);
   if (more > 0) lines.push(`  … and ${more} more (--json lists up to ${r.collected.length})`);
   return lines;
-}
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = -1;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(1)} ${units[i]}`;
 }

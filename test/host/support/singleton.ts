@@ -3,11 +3,14 @@
  * storage account, each on its own manual clock. Its timers append one JSON line per run to a file
  * outside the hosts, so runs are counted across processes, and killed processes too.
  */
+import { after, before } from 'node:test';
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startHostProcess, type SluiceProcess } from '../../support/sluice';
-import { BASIC_APP } from './storage';
+import { BASIC_APP, startTestStorage, type TestStorage } from './storage';
 
 export const SINGLETON_APP = join(BASIC_APP, 'singleton');
 export const SINGLETON_HOST_ID = 'sluice-fixture-singleton';
@@ -64,4 +67,39 @@ export async function listenerLeaseState(connectionString: string, fn: string): 
 export async function commonMinute(hosts: SluiceProcess[]): Promise<number> {
   const latest = Math.max(...(await Promise.all(hosts.map(clockOf))));
   return Math.ceil(latest / 60_000) * 60_000 + 60_000;
+}
+
+export interface TimerHostsScenario {
+  readonly storage: TestStorage;
+  /** Where the fixture's timers journal their runs (`SINGLETON_TIMER_LOG`). */
+  readonly runsFile: string;
+  /** The hosts a test started: all stopped after the file's tests. */
+  readonly hosts: SluiceProcess[];
+}
+
+/** One storage account, a journal file, and the hosts a test starts: the file's `before`/`after`. */
+export function useTimerHostsScenario(): TimerHostsScenario {
+  let storage: TestStorage | undefined;
+  let dir: string | undefined;
+  const hosts: SluiceProcess[] = [];
+  before(async () => {
+    storage = await startTestStorage();
+    dir = await mkdtemp(join(tmpdir(), 'sluice-singleton-'));
+  });
+  after(async () => {
+    await Promise.all(hosts.map((h) => h.stop().catch(() => {})));
+    await storage?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+  return {
+    get storage() {
+      if (!storage) throw new Error('the test storage is not started yet (use it inside a test)');
+      return storage;
+    },
+    get runsFile() {
+      if (!dir) throw new Error('the scenario is not set up yet (use it inside a test)');
+      return join(dir, 'runs.jsonl');
+    },
+    hosts,
+  };
 }
