@@ -214,8 +214,18 @@ export function retryBackoffMs(attempt: number, baseMs = 2000, capMs = 60_000): 
   return Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
 }
 
-/** Job polling delay after `n` polls that found nothing new: 2 s, 4 s, 8 s, then every 10 s. */
+/** Idle polls (≈ 5 minutes) after which the safety-net poll slows to `LONG_POLL_MS`. */
+export const LONG_POLL_AFTER = 30;
+export const LONG_POLL_MS = 60_000;
+
+/**
+ * Job polling delay after `n` polls that found nothing new: 2 s, 4 s, 8 s, then every 10 s; after about
+ * five quiet minutes, once a minute. Completion normally arrives as an event, so the poll is the safety
+ * net (a lost event, a silent agent): every poll is a timer and an activity in the run's history, and a
+ * step that trains for a day would otherwise add thousands of them, which every later episode replays.
+ */
 export function pollDelayMs(n: number, baseMs = 2000, capMs = 10_000): number {
+  if (n >= LONG_POLL_AFTER) return LONG_POLL_MS;
   return Math.min(capMs, baseMs * 2 ** Math.max(0, n));
 }
 

@@ -14,6 +14,7 @@ import {
   isFinished,
   nextRetryAt,
   readySteps,
+  pollDelayMs,
   retryBackoffMs,
   runStatus,
   stateDelta,
@@ -236,4 +237,19 @@ describe('mini-batch retries in the run plan', () => {
     assert.equal(nextRetryAt(state), undefined);
     assert.deepEqual(dueBatchRetries(state, 1e9), []);
   });
+});
+
+test('the safety-net poll backs off to 10 s, and to a minute once a step has been quiet for about five minutes', () => {
+  assert.deepEqual(
+    [0, 1, 2, 3, 4].map((n) => pollDelayMs(n)),
+    [2000, 4000, 8000, 10_000, 10_000],
+  );
+  let quiet = 0;
+  let n = 0;
+  while (pollDelayMs(n) < 60_000) quiet += pollDelayMs(n++);
+  assert.ok(quiet >= 4 * 60_000 && quiet <= 6 * 60_000, `slows down after ${quiet} ms`);
+  // A day-long step: a few thousand history events at most, not tens of thousands.
+  let polls = n;
+  for (let t = quiet; t < 86_400_000; t += pollDelayMs(polls)) polls++;
+  assert.ok(polls < 1500, `${polls} polls in a day`);
 });
