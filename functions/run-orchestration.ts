@@ -10,7 +10,14 @@ import {
 
 df.app.orchestration(RUN_ORCHESTRATION, runOrchestrator);
 df.app.activity(ADVANCE_ACTIVITY, {
-  handler: (input: AdvanceInput, ctx) => advance(input, (m) => ctx.warn(m)),
+  // The binding lets a step's single-flight holder tell the runs following it how it ended.
+  extraInputs: [df.input.durableClient()],
+  handler: (input: AdvanceInput, ctx) =>
+    advance(
+      input,
+      (m) => ctx.warn(m),
+      (instanceId, eventName, data) => df.getClient(ctx).raiseEvent(instanceId, eventName, data),
+    ),
 });
 df.app.activity(POLL_ACTIVITY, { handler: (input: PollInput) => poll(input) });
 df.app.activity(ABORT_ACTIVITY, { handler: (input: { runId: string; message: string }) => abortRun(input) });

@@ -11,6 +11,8 @@ import { isStatus } from './store';
  * - `claim` in partition `<cache key>`: an execution in flight (single-flight reservation, etag-guarded).
  * - `latest` in partition `step:<pipeline>/<step>`: the components of the latest execution of that step,
  *   which "why did this run?" diffs against.
+ * - `waiter:<run>:<step>` in partition `<cache key>`: a run following the claim holder (single-flight),
+ *   told of the holder's result by an event rather than finding it by polling.
  */
 
 export const CACHE_CONTAINER = 'cache';
@@ -129,3 +131,43 @@ export async function release(key: string, runId: string, step: string): Promise
     if (!isStatus(e, 404) && !isStatus(e, 412)) throw e;
   }
 }
+
+export interface CacheWaiter {
+  id: string;
+  key: string;
+  runId: string;
+  step: string;
+}
+
+/** Registers `runId`'s `step` as following the holder of `key`'s claim. Idempotent. */
+export async function addWaiter(key: string, runId: string, step: string): Promise<void> {
+  const doc: CacheWaiter = { id: waiterId(runId, step), key, runId, step };
+  await (await cacheContainer()).items.upsert(doc);
+}
+
+/** The runs following `key`'s claim, removed as they are returned (each is told once). */
+export async function takeWaiters(key: string): Promise<CacheWaiter[]> {
+  const c = await cacheContainer();
+  const { resources } = await c.items
+    .query<CacheWaiter>({
+      // The emulator ignores the partitionKey option on queries: the key is in the filter too.
+      query: 'SELECT * FROM c WHERE c.key = @key AND STARTSWITH(c.id, "waiter:")',
+      parameters: [{ name: '@key', value: key }],
+    })
+    .fetchAll();
+  await Promise.all(
+    resources.map((w) =>
+      c
+        .item(w.id, key)
+        .delete()
+        .catch((e: unknown) => {
+          if (!isStatus(e, 404)) throw e;
+        }),
+    ),
+  );
+  return resources;
+}
+
+// Cosmos ids may not contain '/', '\\', '?', '#'.
+const waiterId = (runId: string, step: string): string =>
+  `waiter:${encodeURIComponent(runId)}:${encodeURIComponent(step)}`;

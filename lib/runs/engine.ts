@@ -23,8 +23,18 @@ import {
   type CacheComponents,
   type CacheDecision,
 } from './cache-key';
-import { claim, readEntry, readLatest, release, writeEntry, writeLatest } from './cache-store';
+import {
+  addWaiter,
+  claim,
+  readEntry,
+  readLatest,
+  release,
+  takeWaiters,
+  writeEntry,
+  writeLatest,
+} from './cache-store';
 import { codeFileList } from './code-files';
+import { followEventName } from './orchestrator';
 import {
   applyFailure,
   buildGraph,
@@ -128,9 +138,13 @@ async function context(runId: string): Promise<RunContext> {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+/** Raises a durable event on another run's orchestration (the activity's durable client binding). */
+export type RaiseEvent = (instanceId: string, eventName: string, data: unknown) => Promise<void>;
+
 export async function advance(
   input: AdvanceInput,
   log: (m: string) => void = () => {},
+  raise?: RaiseEvent,
 ): Promise<AdvanceOutput> {
   const ctx = await context(input.runId);
   const { doc, definition } = ctx;
@@ -174,11 +188,19 @@ export async function advance(
             outputs,
             components: cache.components,
             createdAt: iso(now),
-          }).then(() => (claimed ? release(cache.key, input.runId, o.step) : undefined)),
+          })
+            .then(() => (claimed ? release(cache.key, input.runId, o.step) : undefined))
+            .then(() =>
+              claimed ? tellWaiters(cache.key, input.runId, o.jobId, o.result, raise, log) : undefined,
+            ),
         );
     } else if (claimed && rec?.cache?.key && !o.followed && o.result.state !== 'succeeded') {
       const key = rec.cache.key;
-      later.push(() => release(key, input.runId, o.step).catch(() => {}));
+      later.push(() =>
+        release(key, input.runId, o.step)
+          .catch(() => {})
+          .then(() => tellWaiters(key, input.runId, o.jobId, o.result, raise, log)),
+      );
     }
   }
   const startLater = (): void => {
@@ -192,7 +214,7 @@ export async function advance(
   const dispatchedRecords: Record<string, StepRecord> = {};
   let guard = 0;
   while (ready.length && guard++ < 10_000) {
-    const dispatching = ready.map((step) => dispatchStep(ctx, state, step, log, sideEffects));
+    const dispatching = ready.map((step) => dispatchStep(ctx, state, step, log, sideEffects, raise));
     startLater();
     const decisions = await Promise.all(dispatching);
     for (const d of decisions) {
@@ -394,6 +416,7 @@ async function dispatchStep(
   step: string,
   log: (m: string) => void,
   pending: Array<Promise<unknown>>,
+  raise?: RaiseEvent,
 ): Promise<Dispatch> {
   const { doc, definition } = ctx;
   const def = definition.steps[step]!;
@@ -422,7 +445,7 @@ async function dispatchStep(
   });
 
   if ((def.kind === 'parallelRun' || def.kind === 'automl') && prev.batches)
-    return continueParallel(ctx, state, step, prev, base, fail, pending, log);
+    return continueParallel(ctx, state, step, prev, base, fail, pending, log, raise);
   const targetName = def.compute ?? definition.settings?.defaultCompute ?? 'local';
   let target;
   try {
@@ -530,6 +553,9 @@ async function dispatchStep(
     );
     if (!c.taken) {
       const follow = { runId: c.holder.runId, jobId: c.holder.jobId, step: c.holder.step };
+      // Told of the holder's result by an event (tellWaiters); the poll stays as the safety net for a
+      // holder that ends between its claim read here and this registration.
+      pending.push(addWaiter(key, doc.runId, step).catch((e) => log(`waiter ${step}: ${e}`)));
       return {
         kind: 'queued',
         step,
@@ -720,6 +746,68 @@ async function runTransfer(
   };
 }
 
+/**
+ * Tells the runs that follow `key`'s claim (single-flight) how it ended, by a durable event on each,
+ * instead of leaving them to find out by polling. A holder that ended without shareable outputs sends a
+ * failed result: its followers then compute the step themselves. Best effort: the poll remains.
+ */
+async function tellWaiters(
+  key: string,
+  holderRunId: string,
+  holderJobId: string,
+  result: JobResult,
+  raise: RaiseEvent | undefined,
+  log: (m: string) => void,
+): Promise<void> {
+  if (!raise) return;
+  const waiters = await takeWaiters(key).catch((e: unknown) => {
+    log(`followers of ${key}: ${(e as Error).message}`);
+    return [];
+  });
+  await Promise.all(
+    waiters
+      .filter((w) => w.runId !== holderRunId)
+      .map((w) =>
+        raise(w.runId, followEventName(holderRunId, holderJobId), result).catch((e: unknown) =>
+          log(`telling run ${w.runId} of ${key}: ${(e as Error).message}`),
+        ),
+      ),
+  );
+}
+
+/** A batch step's gathered outputs as the result its followers take. */
+function shared(
+  jobId: string,
+  outputs: Record<string, StepOutputRef>,
+  metrics: NonNullable<StepRecord['metrics']>,
+): JobResult {
+  return {
+    jobId,
+    state: 'succeeded',
+    outputs: Object.entries(outputs).map(([name, o]) => ({
+      name,
+      type: o.type,
+      hash: o.hash,
+      size: o.size ?? 0,
+    })),
+    metrics,
+    finishedAt: iso(getClock().now()),
+    agentId: '',
+  };
+}
+
+function notShared(jobId: string): JobResult {
+  return {
+    jobId,
+    state: 'failed',
+    failure: { code: 'platform', message: 'the run computing this step produced no outputs to share' },
+    outputs: [],
+    metrics: [],
+    finishedAt: iso(getClock().now()),
+    agentId: '',
+  };
+}
+
 /** How many mini-batch (or trial) jobs of a step run at once. */
 function batchSlots(def: StepDefinition, doc: RunDoc): number {
   return def.kind === 'automl' ? (def.maxConcurrentTrials ?? doc.maxConcurrency) : doc.maxConcurrency;
@@ -738,6 +826,7 @@ async function continueParallel(
   fail: (code: JobFailureCode, message: string) => Dispatch,
   pending: Array<Promise<unknown>>,
   log: (m: string) => void,
+  raise?: RaiseEvent,
 ): Promise<Dispatch> {
   const { doc, definition } = ctx;
   const def = definition.steps[step]!;
@@ -748,6 +837,13 @@ async function continueParallel(
   const rec = doc.steps[step];
   const key = rec?.cache?.key;
   const claimed = def.reuse !== false && !doc.forceRerun;
+  // The step's single-flight claim was taken under the job id `<step>.<attempt>` (dispatchStep).
+  const claimJobId = `${step}.${prev.attempt}`;
+  /** Gives the claim up: the runs following it compute the step themselves. */
+  const giveUp = (): Promise<unknown> =>
+    release(key!, doc.runId, step)
+      .catch(() => {})
+      .then(() => tellWaiters(key!, doc.runId, claimJobId, notShared(claimJobId), raise, log));
   // A sweep tolerates failed trials (the best of the others wins); gathering fails if none reported the metric.
   const verdict = stepVerdict(batches, automl ? -1 : def.errorThreshold);
   const keep = {
@@ -793,7 +889,7 @@ async function continueParallel(
     };
   }
   if (!verdict.ok) {
-    if (claimed && key) pending.push(release(key, doc.runId, step).catch(() => {}));
+    if (claimed && key) pending.push(giveUp());
     const first = batches[verdict.failed[0]!]!.failure;
     const code = (first?.code ?? 'exit-code') as JobFailureCode;
     const d = fail(
@@ -819,7 +915,7 @@ async function continueParallel(
         def.goal,
       );
       if (!best) {
-        if (claimed && key) pending.push(release(key, doc.runId, step).catch(() => {}));
+        if (claimed && key) pending.push(giveUp());
         const ok = batches.filter((b) => b.status === 'Succeeded').length;
         const d = fail(
           ok ? 'missing-output' : ((batches[0]?.failure?.code ?? 'exit-code') as JobFailureCode),
@@ -848,7 +944,7 @@ async function continueParallel(
         def.outputAction,
       );
   } catch (e) {
-    if (claimed && key) pending.push(release(key, doc.runId, step).catch(() => {}));
+    if (claimed && key) pending.push(giveUp());
     const d = fail(
       'platform',
       `gathering the mini-batch outputs of step "${step}" failed: ${(e as Error).message}`,
@@ -862,7 +958,7 @@ async function continueParallel(
   // Batches tolerated as failed (errorThreshold) leave their rows out: such outputs are not reused, so a
   // later run tries those batches again.
   const partial = !automl && batches.some((b) => b.status === 'Failed');
-  if (partial && claimed && key) pending.push(release(key, doc.runId, step).catch(() => {}));
+  if (partial && claimed && key) pending.push(giveUp());
   if (def.reuse !== false && key && !partial)
     pending.push(
       writeEntry({
@@ -875,6 +971,18 @@ async function continueParallel(
         createdAt: finishedAt,
       })
         .then(() => (claimed ? release(key, doc.runId, step) : undefined))
+        .then(() =>
+          claimed
+            ? tellWaiters(
+                key,
+                doc.runId,
+                claimJobId,
+                shared(claimJobId, outputs, winnerMetrics ?? []),
+                raise,
+                log,
+              )
+            : undefined,
+        )
         .catch((e) => log(`cache ${step}: ${e}`)),
     );
   return {

@@ -44,6 +44,11 @@ export const POLL_ACTIVITY = 'runs-poll';
 export const ABORT_ACTIVITY = 'runs-abort';
 export const CANCEL_EVENT = 'cancel';
 export const jobEventName = (jobId: string): string => `job:${jobId}`;
+/**
+ * Single-flight: the claim holder's result, raised on each following run. Named after the holder's run
+ * and job, never `job:…`, so it cannot be mistaken for a job of the follower's own.
+ */
+export const followEventName = (runId: string, jobId: string): string => `follow:${runId}:${jobId}`;
 
 function outputsOf(r: JobResult): Record<string, StepOutputRef> {
   const out: Record<string, StepOutputRef> = {};
@@ -103,7 +108,8 @@ function* orchestrate(
   const applyResult = (r: PollResult): void => {
     const s = state.steps[r.step];
     if (!s || !ACTIVE.has(s.status)) return; // already decided (canceled, or a duplicate report)
-    if ('followFailed' in r) {
+    if ('followFailed' in r || (r.followed && r.result.state !== 'succeeded')) {
+      if (!s.follow) return;
       // The run we waited for did not produce the outputs: compute them here (a fresh claim).
       state = { ...state, steps: { ...state.steps, [r.step]: { status: 'NotStarted', attempt: s.attempt } } };
       return;
@@ -122,7 +128,7 @@ function* orchestrate(
       return;
     }
     if (!r.followed && s.jobId !== r.jobId) return; // a stale attempt
-    if (r.followed && !s.follow) return;
+    if (r.followed && (!s.follow || s.follow.jobId !== r.jobId)) return; // not (or no longer) this holder
     observations.push({
       step: r.step,
       jobId: r.jobId,
@@ -185,9 +191,19 @@ function* orchestrate(
       continue;
     }
 
-    const waits = new Map<Task, { step: string; jobId: string }>();
+    const waits = new Map<
+      Task,
+      { step: string; jobId: string; followed?: { runId: string; step: string } }
+    >();
     for (const [step, s] of active)
-      if (!s.follow)
+      if (s.follow) {
+        const { runId, jobId } = s.follow;
+        waits.set(context.df.waitForExternalEvent(followEventName(runId, jobId)), {
+          step,
+          jobId,
+          followed: { runId, step: s.follow.step },
+        });
+      } else
         for (const jobId of jobsOf(step))
           waits.set(context.df.waitForExternalEvent(jobEventName(jobId)), { step, jobId });
     const cancelTask = context.df.waitForExternalEvent(CANCEL_EVENT);
@@ -230,7 +246,12 @@ function* orchestrate(
       timer.cancel();
       idlePolls = 0;
       const w = waits.get(winner)!;
-      applyResult({ step: w.step, jobId: w.jobId, result: winner.result as JobResult });
+      applyResult({
+        step: w.step,
+        jobId: w.jobId,
+        result: winner.result as JobResult,
+        ...(w.followed ? { followed: w.followed } : {}),
+      });
     }
     dispatch = readySteps(graph, state, input.maxConcurrency, now());
     for (const step of dueBatchRetries(state, now())) if (!continuing.includes(step)) continuing.push(step);
