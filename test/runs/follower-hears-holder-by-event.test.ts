@@ -35,18 +35,24 @@ test('a run waiting for another run computing the same step is told by an event,
     },
   });
 
+  /** Starts a run of `name`, and once its step runs, a second run that must follow it. */
+  const holderAndFollower = async (name: string): Promise<[string, string]> => {
+    const holder = await startRun(sluice, name);
+    await waitFor(`${name}: the holder to run`, async () =>
+      step(await getRun(sluice, holder), 'shared').status === 'Running' ? true : undefined,
+    );
+    const follower = await startRun(sluice, name);
+    await waitFor(`${name}: the follower to wait for the holder`, async () =>
+      (step(await getRun(sluice, follower), 'shared') as { waitingFor?: unknown }).waitingFor
+        ? true
+        : undefined,
+    );
+    return [holder, follower];
+  };
+
   // Success: the follower takes the holder's outputs as Reused.
   await publish(sluice, pipeline('follow-ok', ''));
-  const holder = await startRun(sluice, 'follow-ok');
-  await waitFor('the holder to run', async () =>
-    step(await getRun(sluice, holder), 'shared').status === 'Running' ? true : undefined,
-  );
-  const follower = await startRun(sluice, 'follow-ok');
-  await waitFor('the follower to wait for the holder', async () =>
-    (step(await getRun(sluice, follower), 'shared') as { waitingFor?: unknown }).waitingFor
-      ? true
-      : undefined,
-  );
+  const [holder, follower] = await holderAndFollower('follow-ok');
   const [h, f] = await Promise.all([waitForRun(sluice, holder), waitForRun(sluice, follower)]);
   assert.equal(h.status, 'Completed');
   assert.equal(f.status, 'Completed');
@@ -56,14 +62,7 @@ test('a run waiting for another run computing the same step is told by an event,
 
   // Failure: the follower computes the step itself (and fails the same way here).
   await publish(sluice, pipeline('follow-fail', '--exit 3'));
-  const failing = await startRun(sluice, 'follow-fail');
-  await waitFor('the failing holder to run', async () =>
-    step(await getRun(sluice, failing), 'shared').status === 'Running' ? true : undefined,
-  );
-  const second = await startRun(sluice, 'follow-fail');
-  await waitFor('the second run to wait for it', async () =>
-    (step(await getRun(sluice, second), 'shared') as { waitingFor?: unknown }).waitingFor ? true : undefined,
-  );
+  const [failing, second] = await holderAndFollower('follow-fail');
   const [hf, sf] = await Promise.all([waitForRun(sluice, failing), waitForRun(sluice, second)]);
   assert.equal(hf.status, 'Failed');
   assert.equal(sf.status, 'Failed');
