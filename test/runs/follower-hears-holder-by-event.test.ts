@@ -16,6 +16,7 @@ import {
 /**
  * On the manual clock no durable timer fires unless the test moves time, so the orchestrations never poll:
  * a run following another run's single-flight claim can only learn how it ended from the holder's event.
+ * The shared step sleeps 4 s so that the second run starts while the first still computes it.
  */
 let sluice: SluiceProcess;
 before(async () => {
@@ -29,7 +30,7 @@ test('a run waiting for another run computing the same step is told by an event,
     name,
     steps: {
       shared: {
-        command: stepCommand('shared', journal, { sleep: 1500, extra }),
+        command: stepCommand('shared', journal, { sleep: 4000, extra }),
         outputs: { o: { type: 'file' } },
       },
     },
