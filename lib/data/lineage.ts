@@ -95,3 +95,25 @@ export async function getLineage(hash: string): Promise<Lineage> {
   out.consumedBy.sort(byAt);
   return out;
 }
+
+/** Deletes every edge naming `runId` (the run is being deleted); returns how many there were. */
+export async function deleteRunLineage(runId: string): Promise<number> {
+  const c = await lineage();
+  const { resources } = await c.items
+    .query<{ id: string; hash: string }>({
+      query: 'SELECT c.id, c.hash FROM c WHERE c.runId = @runId',
+      parameters: [{ name: '@runId', value: runId }],
+    })
+    .fetchAll();
+  await Promise.all(
+    resources.map((r) =>
+      c
+        .item(r.id, r.hash)
+        .delete()
+        .catch((e: unknown) => {
+          if ((e as { code?: number }).code !== 404) throw e;
+        }),
+    ),
+  );
+  return resources.length;
+}

@@ -2,7 +2,7 @@ import type { InvocationContext } from '@azure/functions';
 import { getClients } from '../azure/clients';
 import { jobsTable, listJobs, tableKey } from '../compute/jobs';
 import { LOGS_CONTAINER } from '../compute/log-stream';
-import { LINEAGE_CONTAINER } from '../data/lineage';
+import { deleteRunLineage } from '../data/lineage';
 import { conflict, notFound } from '../errors/problem';
 import { cacheContainer } from './cache-store';
 import { durableClient } from './durable-client';
@@ -46,7 +46,7 @@ export async function deleteRun(runId: string, context?: InvocationContext): Pro
 
   const [cacheEntries, lineage, jobs, logs] = await Promise.all([
     deleteCacheEntries(runId),
-    deleteLineage(runId),
+    deleteRunLineage(runId),
     deleteJobRows(runId),
     deleteLogs(runId),
   ]);
@@ -74,18 +74,6 @@ async function deleteCacheEntries(runId: string): Promise<number> {
     })
     .fetchAll();
   await Promise.all(resources.map((r) => deleteIgnoringMissing(() => c.item('entry', r.key).delete())));
-  return resources.length;
-}
-
-async function deleteLineage(runId: string): Promise<number> {
-  const c = await getClients().container(LINEAGE_CONTAINER, '/hash');
-  const { resources } = await c.items
-    .query<{ id: string; hash: string }>({
-      query: 'SELECT c.id, c.hash FROM c WHERE c.runId = @runId',
-      parameters: [{ name: '@runId', value: runId }],
-    })
-    .fetchAll();
-  await Promise.all(resources.map((r) => deleteIgnoringMissing(() => c.item(r.id, r.hash).delete())));
   return resources.length;
 }
 

@@ -72,6 +72,11 @@ export function defaultStepTimeoutMs(env: NodeJS.ProcessEnv = process.env): numb
   return parseDuration(env.SLUICE_STEP_TIMEOUT_DEFAULT ?? '') ?? 6 * 3600_000;
 }
 
+/** A step's wall-clock limit per attempt (per mini-batch or trial): its `timeout`, or the default. */
+function stepTimeoutMs(def: StepDefinition): number {
+  return (def.timeout ? parseDuration(def.timeout) : undefined) ?? defaultStepTimeoutMs();
+}
+
 /** A running job with no heartbeat for this long is failed as `lost`. Setting `SLUICE_LOST_AFTER_MS`. @default 30000 */
 export function lostAfterMs(env: NodeJS.ProcessEnv = process.env): number {
   const n = Number(env.SLUICE_LOST_AFTER_MS);
@@ -544,9 +549,7 @@ async function dispatchStep(
 
   const jobId = `${step}.${attempt}`;
   if (canReuse) {
-    const timeoutMs = def.timeout
-      ? (parseDuration(def.timeout) ?? defaultStepTimeoutMs())
-      : defaultStepTimeoutMs();
+    const timeoutMs = stepTimeoutMs(def);
     const c = await claim(
       { key, runId: doc.runId, step, jobId, expiresAt: now + timeoutMs + lostAfterMs() * 2 },
       now,
@@ -588,7 +591,7 @@ async function dispatchStep(
     ...('code' in def && def.code ? { code: def.code } : {}),
     inputs: Object.entries(inputs).map(([name, v]) => ({ name, hash: v.hash, type: v.type })),
     outputs: Object.entries(outputs).map(([name, v]) => ({ name, type: v.type })),
-    timeoutMs: def.timeout ? (parseDuration(def.timeout) ?? defaultStepTimeoutMs()) : defaultStepTimeoutMs(),
+    timeoutMs: stepTimeoutMs(def),
     notify: { instanceId: doc.runId, eventName: `job:${jobId}` },
     createdAt: iso(now),
   };
@@ -621,14 +624,7 @@ async function dispatchStep(
   }
   // Bookkeeping off the critical path: awaited by advance() together with the run document write.
   pending.push(
-    writeLatest({
-      pipeline: doc.pipeline,
-      step,
-      runId: doc.runId,
-      cacheKey: key,
-      components,
-      at: iso(now),
-    }).catch((e) => log(`latest ${step}: ${e}`)),
+    noteLatest(doc, step, key, components, iso(now), log),
     ...Object.entries(inputs).map(([name, v]) =>
       recordConsumed(v.hash, { runId: doc.runId, step, input: name }).catch(() => {}),
     ),
@@ -707,14 +703,7 @@ async function runTransfer(
   const finishedAt = iso(getClock().now());
   const outputs = { data: out };
   pending.push(
-    writeLatest({
-      pipeline: doc.pipeline,
-      step,
-      runId: doc.runId,
-      cacheKey: key,
-      components,
-      at: startedAt,
-    }).catch((e) => log(`latest ${step}: ${e}`)),
+    noteLatest(doc, step, key, components, startedAt, log),
     recordConsumed(source.hash, { runId: doc.runId, step, input: 'source' }).catch(() => {}),
     recordProduced(out.hash, { runId: doc.runId, step, output: 'data' }).catch(() => {}),
   );
@@ -808,6 +797,20 @@ function notShared(jobId: string): JobResult {
   };
 }
 
+/** Records this run as the step's latest execution: what the next run's "why did this run" diffs against. */
+function noteLatest(
+  doc: RunDoc,
+  step: string,
+  cacheKey: string,
+  components: CacheComponents,
+  at: string,
+  log: (m: string) => void,
+): Promise<void> {
+  return writeLatest({ pipeline: doc.pipeline, step, runId: doc.runId, cacheKey, components, at }).catch(
+    (e) => log(`latest ${step}: ${e}`),
+  );
+}
+
 /** How many mini-batch (or trial) jobs of a step run at once. */
 function batchSlots(def: StepDefinition, doc: RunDoc): number {
   return def.kind === 'automl' ? (def.maxConcurrentTrials ?? doc.maxConcurrency) : doc.maxConcurrency;
@@ -867,9 +870,7 @@ async function continueParallel(
       ...(def.code ? { code: def.code } : {}),
       inputs: Object.entries(resolved).map(([name, v]) => ({ name, hash: v.hash, type: v.type })),
       outputs: Object.entries(def.outputs ?? {}).map(([name, v]) => ({ name, type: v.type })),
-      timeoutMs: def.timeout
-        ? (parseDuration(def.timeout) ?? defaultStepTimeoutMs())
-        : defaultStepTimeoutMs(),
+      timeoutMs: stepTimeoutMs(def),
       createdAt: iso(getClock().now()),
     };
     const next = automl
