@@ -133,16 +133,69 @@ function compileCron(expr: string, tz: string): CompiledRule {
       if (dir === 'next' ? t > from : t < from) yield t;
     }
   }
+  // cron-parser assumes whole-hour DST shifts; in a zone with another shift (Lord Howe Island's 30
+  // minutes) it skips the occurrence that falls in the gap, so there the walk is on wall-clock time.
+  const step = wholeHourDst(tz)
+    ? walk
+    : (from: number, dir: 'next' | 'prev') => walkWallClock(text, tz, from, dir);
   const first = (g: Iterator<number>): number | undefined => {
     const r = g.next();
     return r.done ? undefined : r.value;
   };
   return {
-    next: (after) => first(walk(after, 'next')),
-    prev: (before) => first(walk(before, 'prev')),
-    forward: (after) => walk(after, 'next'),
-    backward: (before) => walk(before, 'prev'),
+    next: (after) => first(step(after, 'next')),
+    prev: (before) => first(step(before, 'prev')),
+    forward: (after) => step(after, 'next'),
+    backward: (before) => step(before, 'prev'),
   };
+}
+
+/** Whether every DST shift of `zone` (over this year and the next few) is a whole number of hours. */
+function wholeHourDst(zone: string): boolean {
+  const z = IANAZone.create(zone);
+  const year = new Date().getUTCFullYear();
+  const offsets = new Set<number>();
+  for (let y = year - 1; y <= year + 3; y++)
+    for (let m = 0; m < 12; m++) offsets.add(z.offset(Date.UTC(y, m, 15)));
+  const list = [...offsets];
+  return list.every((o) => (o - list[0]!) % 60 === 0);
+}
+
+/**
+ * A cron walk on the zone's wall clock: cron-parser in UTC over local times, each local time mapped to
+ * its instant by the DST rule (`wallClock`: a gap time shifts forward by the gap, a repeated time fires
+ * at its first instance). The walk starts an hour beyond `from` since a mapped instant may lie up to
+ * one shift away from its wall time; instants are yielded strictly monotonic, so a gap time and the
+ * time it shifts onto fire once.
+ */
+function* walkWallClock(text: string, tz: string, from: number, dir: 'next' | 'prev'): Generator<number> {
+  const local = DateTime.fromMillis(from, { zone: tz });
+  const asUtc = Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute, local.second);
+  let it;
+  try {
+    const start = asUtc + (dir === 'next' ? -3_600_000 : 3_600_000);
+    it = CronExpressionParser.parse(text, { currentDate: new Date(start), tz: 'UTC' });
+  } catch {
+    return;
+  }
+  let last = from;
+  for (;;) {
+    let w: Date;
+    try {
+      w = dir === 'next' ? it.next().toDate() : it.prev().toDate();
+    } catch {
+      return;
+    }
+    const day = DateTime.fromObject(
+      { year: w.getUTCFullYear(), month: w.getUTCMonth() + 1, day: w.getUTCDate() },
+      { zone: tz },
+    );
+    const t = wallClock(day, w.getUTCHours(), w.getUTCMinutes(), w.getUTCSeconds(), tz);
+    if (dir === 'next' ? t > last : t < last) {
+      last = t;
+      yield t;
+    }
+  }
 }
 
 const WEEKDAY_NUMBER: Record<WeekDay, number> = {

@@ -72,3 +72,28 @@ describe('DST edges in America/New_York follow one rule for cron and recurrence'
     ]);
   });
 });
+
+describe('DST edges on Lord Howe Island (30-minute shifts) follow the same rule', () => {
+  test('a cron time in the 30-minute gap fires once, shifted forward by the gap, and prev walks back through it', () => {
+    // 2027-10-03: 02:00 (+10:30) jumps to 02:30 (+11), so 02:00 does not exist that day.
+    const rule = compileRule({ cron: '0 2 * * *', timeZone: 'Australia/Lord_Howe' });
+    const fires = nextOccurrences(rule, at('2027-09-30T15:30:00Z'), 3);
+    assert.deepEqual(iso(fires), [
+      '2027-10-01T15:30:00.000Z', // 2 Oct 02:00 +10:30
+      '2027-10-02T15:30:00.000Z', // 3 Oct 02:30 +11: the gap time, shifted
+      '2027-10-03T15:00:00.000Z', // 4 Oct 02:00 +11
+    ]);
+    assert.equal(rule.prev(fires[2]!), fires[1]);
+    assert.equal(rule.prev(fires[1]!), fires[0]);
+  });
+
+  test('a cron time repeated by the 30-minute fall-back fires once, at its first instance', () => {
+    // 2027-04-04: 02:00 (+11) falls back to 01:30 (+10:30), so 01:45 happens twice.
+    const rule = compileRule({ cron: '45 1 * * *', timeZone: 'Australia/Lord_Howe' });
+    assert.deepEqual(iso(nextOccurrences(rule, at('2027-04-02T12:00:00Z'), 3)), [
+      '2027-04-02T14:45:00.000Z', // 3 Apr 01:45 +11
+      '2027-04-03T14:45:00.000Z', // 4 Apr 01:45 +11, the first instance
+      '2027-04-04T15:15:00.000Z', // 5 Apr 01:45 +10:30
+    ]);
+  });
+});
