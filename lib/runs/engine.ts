@@ -9,7 +9,6 @@ import { registerOutputDatasets, transferToDataset, transferTemplate } from './t
 import { enqueueBatches, gatherOutputs, makeBatches } from './parallel';
 import { batchJobId, stepVerdict, type BatchState } from './parallel-plan';
 import { bestTrial, planTrials, substituteTrial } from './automl-plan';
-import { shellQuote } from '../compute/placeholders';
 import { recordConsumed, recordProduced } from '../data/lineage';
 import { getClock } from '../host/clock';
 import { parseBinding, stepInputBindings, stepOutputs } from '../pipelines/graph';
@@ -491,7 +490,7 @@ async function dispatchStep(
   const outputs = stepOutputs(def);
   // A dataTransfer has no command: its template names the destination, so the key covers kind, source
   // content and destination (and it reads in `sluice explain` as what the step does).
-  const command = def.kind === 'dataTransfer' ? transferTemplate(def.destination) : def.command;
+  const command = def.kind === 'dataTransfer' ? transferTemplate(def.destination) : (def.command ?? '');
   const components = buildComponents({
     // How the input is cut and gathered changes the output, so it is part of the key (and of the diff).
     kind:
@@ -501,6 +500,7 @@ async function dispatchStep(
           ? `automl(${JSON.stringify({ task: def.task, metric: def.metric, goal: def.goal, trials: def.trials, maxConcurrentTrials: def.maxConcurrentTrials ?? null, searchSpace: def.searchSpace })})`
           : def.kind,
     command,
+    ...('args' in def && def.args ? { args: def.args } : {}),
     env: def.env ?? {},
     parameters: doc.parameters,
     code: ('code' in def ? def.code : undefined) ?? null,
@@ -607,6 +607,7 @@ async function dispatchStep(
     pool: target.pool,
     kind: def.kind,
     command: components.command,
+    ...(components.args ? { args: components.args } : {}),
     env: components.env,
     ...('code' in def && def.code ? { code: def.code } : {}),
     inputs: Object.entries(inputs).map(([name, v]) => ({ name, hash: v.hash, type: v.type })),
@@ -886,6 +887,7 @@ async function continueParallel(
       pool: target.pool,
       kind: def.kind,
       command: rec!.cache!.components.command,
+      ...(rec!.cache!.components.args ? { args: rec!.cache!.components.args } : {}),
       env: rec!.cache!.components.env,
       ...(def.code ? { code: def.code } : {}),
       inputs: Object.entries(resolved).map(([name, v]) => ({ name, hash: v.hash, type: v.type })),
@@ -1027,12 +1029,13 @@ async function continueParallel(
  * One trial's job: the command and env with `${{trial.X}}` substituted, and the sweep's `task` as
  * `SLUICE_AUTOML_TASK` (a trial script may pick its model family or metric by it; `task` is in the key).
  */
-function trialJob(base: { command: string; env?: Record<string, string> }, task: string) {
+function trialJob(base: { command: string; args?: string[]; env?: Record<string, string> }, task: string) {
   return (b: { params?: Record<string, string | number | boolean> }) => ({
-    command: substituteTrial(base.command, b.params ?? {}, shellQuote),
+    command: substituteTrial(base.command, b.params ?? {}, true),
+    ...(base.args ? { args: base.args.map((a) => substituteTrial(a, b.params ?? {}, false)) } : {}),
     env: {
       ...Object.fromEntries(
-        Object.entries(base.env ?? {}).map(([k, v]) => [k, substituteTrial(v, b.params ?? {}, (x) => x)]),
+        Object.entries(base.env ?? {}).map(([k, v]) => [k, substituteTrial(v, b.params ?? {}, false)]),
       ),
       SLUICE_AUTOML_TASK: task,
     },
