@@ -577,9 +577,7 @@ function baseEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-type Prepared =
-  | { command: string; argv?: string[]; env: Record<string, string> }
-  | { outcome: JobOutcome };
+type Prepared = { command: string; argv?: string[]; env: Record<string, string> } | { outcome: JobOutcome };
 
 async function prepare(
   spec: JobSpec,

@@ -26,7 +26,11 @@ export function substitute(
 ): { text: string; unknown: string[] } {
   const resolve = (expr: string): string | undefined => {
     const m = /^(inputs|outputs)\.([A-Za-z0-9_-]+)$/.exec(expr);
-    return expr === 'minibatch' ? paths.minibatch : m ? paths[m[1] as 'inputs' | 'outputs'][m[2]!] : undefined;
+    return expr === 'minibatch'
+      ? paths.minibatch
+      : m
+        ? paths[m[1] as 'inputs' | 'outputs'][m[2]!]
+        : undefined;
   };
   return quote ? substituteShell(text, resolve) : substitutePlain(text, resolve);
 }

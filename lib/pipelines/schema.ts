@@ -184,25 +184,17 @@ const codeField = z
  * `args:` instead of `command:`: the program and its arguments, run without a shell, one element per
  * argument after placeholder substitution (Azure ML's `arguments=[...]`). A step gives one of the two.
  */
-const argsField = z
-  .array(z.string())
-  .min(1)
-  .optional()
-  .meta({
-    description:
-      'Program and arguments, run without a shell: one element per argument after ${{…}} substitution. Instead of `command`.',
-  });
+const argsField = z.array(z.string()).min(1).optional().meta({
+  description:
+    'Program and arguments, run without a shell: one element per argument after ${{…}} substitution. Instead of `command`.',
+});
 
 export const CommandStepSchema = z.strictObject({
   kind: z.literal('command').default('command'),
-  command: z
-    .string()
-    .min(1)
-    .optional()
-    .meta({
-      description:
-        'Shell command; ${{parameters.X}}, ${{inputs.X}} and ${{outputs.X}} are substituted, each value as literal text. Or give `args`.',
-    }),
+  command: z.string().min(1).optional().meta({
+    description:
+      'Shell command; ${{parameters.X}}, ${{inputs.X}} and ${{outputs.X}} are substituted, each value as literal text. Or give `args`.',
+  }),
   args: argsField,
   code: codeField,
   inputs: z.record(z.string(), binding).optional(),

@@ -541,7 +541,12 @@ function semanticProblems(root: Obj, opts: ValidateOptions): FieldProblem[] {
     }
     if (kind === 'parallelRun' && (typeof step.command === 'string' || Array.isArray(step.args))) {
       const texts = typeof step.command === 'string' ? [step.command] : (step.args as unknown[]);
-      if (!texts.some((t) => typeof t === 'string' && scanPlaceholders(t).placeholders.some((p) => p.expr === 'minibatch')))
+      if (
+        !texts.some(
+          (t) =>
+            typeof t === 'string' && scanPlaceholders(t).placeholders.some((p) => p.expr === 'minibatch'),
+        )
+      )
         add(
           [...base, typeof step.command === 'string' ? 'command' : 'args'],
           'A parallelRun command must use ${{minibatch}}, the file listing the paths of one mini-batch.',
