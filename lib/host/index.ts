@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
-import { join, resolve, sep } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isLocalCosmos, isLocalStorage } from '../config/settings';
 import { startEmbeddedStack, type RunningStack } from '../stack/index';
@@ -18,6 +18,8 @@ import { Invoker, runAppHooks, type FunctionEntry, type OutputValue } from './in
 import { compileRoute, RouteTable } from './routes';
 import { adminHandler } from './admin';
 import { requestListener } from './http-dispatch';
+import { requestBodyLimit } from './http-io';
+import { appLibrary } from './app-library';
 import { defaultUseMonitor, parseSchedule, resolveSetting, ScheduleMonitor, TimerListener } from './timers';
 import { listenerLockSettings, SingletonListener } from './listener-lock';
 import { resolveHostId } from './host-id';
@@ -25,8 +27,16 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { retryPolicy } from './retry';
 import { BlobBindings } from './blobs';
 import {
+  BLOB_POISON_QUEUE,
+  BLOB_SCAN_INTERVAL_MS,
+  BlobTriggerListener,
+  blobPoisonThreshold,
+  parseBlobTriggerPath,
+} from './blob-trigger';
+import {
   QueueClients,
   QueueListener,
+  encodeMessage,
   parseDuration,
   queueNameOf,
   queueSettings,
@@ -164,6 +174,8 @@ function describe(fn: RegisteredFunction, baseUrl: string, prefix: string): [str
       return ['timer', `${String(t.schedule)}${t.runOnStartup ? ' runOnStartup' : ''}`];
     case 'queuetrigger':
       return ['queue', `${String(t.queueName)} (${String(t.connection ?? 'AzureWebJobsStorage')})`];
+    case 'blobtrigger':
+      return ['blob', `${String(t.path)} (${String(t.connection ?? 'AzureWebJobsStorage')})`];
     default:
       return [t.type.replace(/Trigger$/, ''), ''];
   }
@@ -223,6 +235,24 @@ export function functionLogger(log: HostLogger, hostJson: Record<string, any>): 
   };
 }
 
+/**
+ * Where the embedded stack listens, for the start-up output (Core Tools users read Azurite's ports
+ * there): `Azure Storage emulator: blob 127.0.0.1:P, queue …, table …; Cosmos DB emulator: …`.
+ */
+export function stackEndpoints(env: Record<string, string>): string | undefined {
+  const parts: string[] = [];
+  const storage = env.AzureWebJobsStorage;
+  if (storage) {
+    const ends = ['Blob', 'Queue', 'Table']
+      .map((k) => [k, new RegExp(`${k}Endpoint=https?://([^/;]+)`, 'i').exec(storage)?.[1]] as const)
+      .filter(([, v]) => v)
+      .map(([k, v]) => `${k.toLowerCase()} ${v}`);
+    if (ends.length) parts.push(`Azure Storage emulator (Azurite): ${ends.join(', ')}`);
+  }
+  if (env.COSMOS_ENDPOINT) parts.push(`Cosmos DB emulator: ${env.COSMOS_ENDPOINT}`);
+  return parts.length ? parts.join('; ') : undefined;
+}
+
 function needsEmbeddedStack(env: NodeJS.ProcessEnv): boolean {
   const storage = env.AzureWebJobsStorage;
   const cosmos = env.COSMOS_ENDPOINT;
@@ -276,6 +306,8 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       const dataDir = resolve(appDir, opts.dataDir ?? process.env.SLUICE_DATA_DIR ?? '.sluice');
       log.info(`Starting the embedded Azure stack (data in ${opts.inMemoryStack ? 'memory' : dataDir}) ...`);
       stack = await startEmbeddedStack({ dataDir, inMemory: opts.inMemoryStack ?? false });
+      const where = stackEndpoints(stack.env);
+      if (where) log.info(where);
       for (const [k, v] of Object.entries(stack.env)) if (!opts.env || !(k in opts.env)) setEnv(k, v);
       // Other connection settings that mean "the local emulator" (typical in local.settings.json)
       // must reach the Azurite the stack started, not the emulator's default ports.
@@ -347,6 +379,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
         extensionInputs: [],
         hostInputs: [],
         outputBindings: [],
+        httpReturn: String(fn.bindings.$return?.type ?? '').toLowerCase() === 'http',
       };
       for (const [name, b] of Object.entries(fn.bindings)) {
         if (b.direction === 'out' && b.type.toLowerCase() !== 'http')
@@ -430,18 +463,16 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       writeOutputs,
     );
     invoker.timeoutMs = functionTimeout(hostJson);
-    let appFunctionsModule: { HttpRequest: new (init: unknown) => unknown } | undefined;
-    const appHttpRequest = (init: unknown): unknown => {
-      appFunctionsModule ??= createRequire(join(appDir, 'package.json'))('@azure/functions');
-      return new appFunctionsModule!.HttpRequest(init);
-    };
+    const library = appLibrary(appDir);
 
     // The app's identity in storage (timer leases and status), and how timer leases are held.
     let hostId: string;
     let lockSettings: ReturnType<typeof listenerLockSettings>;
+    let bodyLimit: number;
     try {
       hostId = resolveHostId(pkg.name);
       lockSettings = listenerLockSettings(hostJson);
+      bodyLimit = requestBodyLimit();
     } catch (e) {
       throw new HostStartError((e as Error).message);
     }
@@ -476,7 +507,8 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       masterKey,
       extensions,
       handleAdmin,
-      appHttpRequest,
+      library,
+      bodyLimit,
       cors: localSettings.cors
         ? { origins: localSettings.cors, credentials: localSettings.corsCredentials ?? false }
         : undefined,
@@ -553,6 +585,8 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     }
 
     const storage = process.env.AzureWebJobsStorage;
+    const blobTriggers: BlobTriggerListener[] = [];
+    blobs.onWritten = (url) => blobTriggers.forEach((b) => b.containerUrl === url && b.poke());
     const monitor = storage ? new ScheduleMonitor(storage, hostId) : undefined;
     const locks = storage
       ? BlobServiceClient.fromConnectionString(storage).getContainerClient('azure-webjobs-hosts')
@@ -617,6 +651,39 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
             }),
           );
           queueClients.connectionString(t.connection as string | undefined);
+        } else if (entry.triggerType === 'blobtrigger') {
+          if (!locks)
+            throw new Error(
+              `Function "${entry.fn.name}": blob triggers keep their receipts in AzureWebJobsStorage, which is not set.`,
+            );
+          const what = `Function "${entry.fn.name}" trigger`;
+          const service = blobs.service(t, what);
+          const poisonQueue = queueClients.queue(t.connection as string | undefined, BLOB_POISON_QUEUE);
+          const asString = String(t.dataType ?? '').toLowerCase() === 'string';
+          blobTriggers.push(
+            new BlobTriggerListener({
+              functionName: entry.fn.name,
+              hostId,
+              path: parseBlobTriggerPath(resolveSetting(String(t.path ?? ''), what), entry.fn.name),
+              blobs: service,
+              receipts: locks,
+              poison: async (message) => {
+                await queueClients.ensure(poisonQueue);
+                await poisonQueue.sendMessage(encodeMessage(message, qSettings.messageEncoding));
+                queueClients.notify(poisonQueue.url);
+              },
+              maxDequeueCount: blobPoisonThreshold(hostJson, qSettings.maxDequeueCount),
+              scanIntervalMs: Math.min(BLOB_SCAN_INTERVAL_MS, qSettings.maxPollingIntervalMs),
+              invoke: (content, triggerMetadata, logDetail) =>
+                invoker.invoke(entry, {
+                  value: asString ? content.toString('utf8') : content,
+                  triggerMetadata,
+                  logDetail,
+                }),
+              hold: () => invoker.hold(),
+              log,
+            }),
+          );
         } else if (!entry.isHttp && !extensionTriggers.has(entry.triggerType)) {
           log.warn(
             `Function '${entry.fn.name}': trigger type '${t.type}' has no listener in the local host; start it with POST /admin/functions/${entry.fn.name}.`,
@@ -639,6 +706,10 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       await t.start();
       cleanups.push(() => t.stop());
     }
+    for (const b of blobTriggers) {
+      b.start();
+      cleanups.push(() => b.stop());
+    }
     state = 'running';
     log.info(`Host started: ${baseUrl} (${functions.size} functions${stack ? ', embedded stack' : ''}).`);
 
@@ -647,7 +718,11 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       (stopping ??= (async () => {
         state = 'stopping';
         log.info('Host stopping: no new work; waiting for running invocations ...');
-        await Promise.all([...timers.map((t) => t.stop()), ...queues.map((q) => q.stop())]);
+        await Promise.all([
+          ...timers.map((t) => t.stop()),
+          ...queues.map((q) => q.stop()),
+          ...blobTriggers.map((b) => b.stop()),
+        ]);
         for (const e of [...started].reverse())
           await e
             .stop()
