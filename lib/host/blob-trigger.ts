@@ -102,6 +102,51 @@ export interface BlobTriggerOptions {
   log: HostLogger;
 }
 
+/** What a blob receipt records about one version (its blob metadata, read case-insensitively). */
+export interface ReceiptState {
+  completed: boolean;
+  poisoned: boolean;
+  /** Failed attempts so far. */
+  attempts: number;
+}
+
+export function receiptState(metadata: Record<string, string> | undefined): ReceiptState {
+  return {
+    completed: meta(metadata, 'Completed') === 'true',
+    poisoned: meta(metadata, 'Poisoned') === 'true',
+    attempts: Number(meta(metadata, 'DequeueCount') ?? 0) || 0,
+  };
+}
+
+/** A version runs while its receipt is neither completed nor poisoned. */
+export const isDue = (r: ReceiptState): boolean => !r.completed && !r.poisoned;
+
+/**
+ * The receipt after one attempt — pure, so the scan and the model test share it. A success
+ * completes it; a failure counts, and the attempt that reaches `maxDequeueCount` poisons it (the
+ * caller then sends the poison message, once).
+ */
+export function afterAttempt(
+  r: ReceiptState,
+  succeeded: boolean,
+  maxDequeueCount: number,
+): { next: ReceiptState; poison: boolean } {
+  if (succeeded) return { next: { ...r, completed: true }, poison: false };
+  const attempts = r.attempts + 1;
+  const poison = attempts >= maxDequeueCount;
+  return { next: { completed: false, poisoned: poison, attempts }, poison };
+}
+
+/** The receipt's metadata for a state (names as the extension writes them). */
+function receiptMetadata(functionId: string, r: ReceiptState): Record<string, string> {
+  return {
+    FunctionId: functionId,
+    ...(r.attempts && { DequeueCount: String(r.attempts) }),
+    ...(r.completed && { Completed: 'true' }),
+    ...(r.poisoned && { Poisoned: 'true' }),
+  };
+}
+
 const stripQuotes = (etag: string): string => etag.replace(/^W\//, '').replace(/"/g, '');
 
 /** A blob metadata value by case-insensitive key (services differ in the case they return). */
@@ -186,7 +231,10 @@ export class BlobTriggerListener {
   private async scan(): Promise<void> {
     const { prefix, pattern } = this.o.path;
     const due: Array<{ item: BlobItem; params: Record<string, string> }> = [];
-    for await (const item of this.container.listBlobsFlat({ prefix: prefix || undefined })) {
+    for await (const item of this.container.listBlobsFlat({
+      prefix: prefix || undefined,
+      includeMetadata: true,
+    })) {
       if (this.stopped) return;
       const m = pattern.exec(item.name);
       if (!m) continue;
@@ -225,7 +273,7 @@ export class BlobTriggerListener {
         });
       metadata = {};
     }
-    if (meta(metadata, 'Completed') === 'true' || meta(metadata, 'Poisoned') === 'true') {
+    if (!isDue(receiptState(metadata))) {
       this.finished.add(key);
       return;
     }
@@ -242,12 +290,12 @@ export class BlobTriggerListener {
     const conditions = { leaseId: lease.leaseId };
     try {
       // Re-read under the lease: a host that finished in between has marked the receipt.
-      const fresh = (await receipt.getProperties()).metadata;
-      if (meta(fresh, 'Completed') === 'true' || meta(fresh, 'Poisoned') === 'true') {
+      const state = receiptState((await receipt.getProperties()).metadata);
+      if (!isDue(state)) {
         this.finished.add(key);
         return;
       }
-      const attempt = Number(meta(fresh, 'DequeueCount') ?? 0) + 1;
+      const attempt = state.attempts + 1;
       let content: Buffer;
       try {
         content = await this.container
@@ -273,38 +321,30 @@ export class BlobTriggerListener {
         Metadata: item.metadata ?? {},
         ...params,
       };
+      let succeeded = true;
       try {
         await this.o.invoke(content, triggerMetadata, `blob=${container}/${item.name}, attempt=${attempt}`);
       } catch {
-        // The invoker logged the failure; count the attempt on the receipt.
-        if (attempt >= this.o.maxDequeueCount) {
-          await this.o.poison(
-            JSON.stringify({
-              Type: 'BlobTrigger',
-              FunctionId: this.functionId,
-              BlobType: 'BlockBlob',
-              ContainerName: container,
-              BlobName: item.name,
-              ETag: etag,
-            }),
-          );
-          await receipt.setMetadata(
-            { FunctionId: this.functionId, DequeueCount: String(attempt), Poisoned: 'true' },
-            { conditions },
-          );
-          this.finished.add(key);
-          this.o.log.warn(
-            `Blob trigger '${this.o.functionName}': ${container}/${item.name} failed ${attempt} times (maxDequeueCount ${this.o.maxDequeueCount}); reported on '${BLOB_POISON_QUEUE}' and not tried again until it changes.`,
-          );
-        } else
-          await receipt.setMetadata(
-            { FunctionId: this.functionId, DequeueCount: String(attempt) },
-            { conditions },
-          );
-        return;
+        succeeded = false; // the invoker logged the failure
       }
-      await receipt.setMetadata({ FunctionId: this.functionId, Completed: 'true' }, { conditions });
-      this.finished.add(key);
+      const { next, poison } = afterAttempt(state, succeeded, this.o.maxDequeueCount);
+      if (poison) {
+        await this.o.poison(
+          JSON.stringify({
+            Type: 'BlobTrigger',
+            FunctionId: this.functionId,
+            BlobType: 'BlockBlob',
+            ContainerName: container,
+            BlobName: item.name,
+            ETag: etag,
+          }),
+        );
+        this.o.log.warn(
+          `Blob trigger '${this.o.functionName}': ${container}/${item.name} failed ${next.attempts} times (maxDequeueCount ${this.o.maxDequeueCount}); reported on '${BLOB_POISON_QUEUE}' and not tried again until it changes.`,
+        );
+      }
+      await receipt.setMetadata(receiptMetadata(this.functionId, next), { conditions });
+      if (!isDue(next)) this.finished.add(key);
     } finally {
       clearInterval(renew);
       await lease.releaseLease().catch(() => {});
