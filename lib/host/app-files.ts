@@ -94,10 +94,7 @@ export async function readAppPackage(appDir: string): Promise<AppPackage> {
   const entryFiles = await expandGlob(appDir, main);
   if (entryFiles.length === 0)
     throw new AppFolderError(
-      `package.json "main" is "${main}" but no file in ${appDir} matches it` +
-        (isMagic(main)
-          ? '; check the pattern, or build the app first (e.g. npm run build).'
-          : '; build the app first (e.g. npm run build), or fix "main".'),
+      `package.json "main" is "${main}" but no file in ${appDir} matches it; build the app first (e.g. npm run build), or fix "main".`,
     );
   return {
     name: typeof pkg.name === 'string' && pkg.name ? pkg.name : resolve(appDir).split(sep).pop()!,
