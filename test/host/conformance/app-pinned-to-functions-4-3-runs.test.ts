@@ -1,7 +1,8 @@
 /**
  * Conformance: an app pinned to @azure/functions 4.3.0 (as the Durable Functions samples' lockfile
  * is) runs: `request.query` is filled (4.0–4.3 read it only from the invocation data), hooks see
- * null errors, and an HTTP function's queue output reaches the same host's queue trigger.
+ * null errors, an HTTP function's queue output reaches the same host's queue trigger, and an app that
+ * enables HTTP streams on 4.3.0 is served.
  * The pinned version is installed into the fixture's own, git-ignored node_modules from the npm
  * registry when it is not there yet.
  */
@@ -54,4 +55,20 @@ test('hooks and a queue output to the same host work on 4.3.0', async () => {
   }, 'the queue trigger');
   assert.deepEqual(seen.find((e) => e.fn === 'dequeue')!.item, { from: 'pinned' });
   assert.equal(seen.find((e) => e.fn === 'httpTrigger')!.errorIsNull, true);
+});
+
+test('an app on 4.3.0 that enables HTTP streams is served (its setup is announced differently)', async () => {
+  const streamHost = await startHost({
+    appDir: join(PINNED_43_APP, 'stream'),
+    port: 0,
+    embeddedStack: false,
+    logger: captureLog().logger,
+  });
+  try {
+    const res = await fetch(`${streamHost.baseUrl}/api/echo?q=1`, { method: 'POST', body: 'streamed' });
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { text: 'streamed', q: '1' });
+  } finally {
+    await streamHost.stop();
+  }
 });
