@@ -257,7 +257,7 @@ export class Invoker {
       this.logLine(name, invocationId, started, opts.logDetail);
       return { invocationId, returnValue: result, outputs };
     } catch (err) {
-      this.logLine(name, invocationId, started, opts.logDetail, err);
+      this.logLine(name, invocationId, started, opts.logDetail, { err });
       throw err;
     } finally {
       this.settled();
@@ -287,12 +287,18 @@ export class Invoker {
   }
 
   /** Core Tools' line, `Executed 'Functions.<name>' (Succeeded|Failed, Id=…, Duration=…ms)`; failures add the whole exception. */
-  private logLine(name: string, id: string, started: number, detail?: string, err?: unknown): void {
+  private logLine(
+    name: string,
+    id: string,
+    started: number,
+    detail: string | undefined,
+    failure?: { err: unknown },
+  ): void {
     const ms = Math.round((performance.now() - started) * 10) / 10;
-    const outcome = err === undefined ? 'Succeeded' : 'Failed';
+    const outcome = failure ? 'Failed' : 'Succeeded';
     const line = `Executed 'Functions.${name}' (${outcome}, Id=${id}, Duration=${ms}ms${detail ? ', ' + detail : ''})`;
-    if (err === undefined) this.log.info(line);
-    else this.log.error(`${line}\n${failureDetail(err)}`);
+    if (!failure) this.log.info(line);
+    else this.log.error(`${line}\n${failureDetail(failure.err)}`);
   }
 }
 
