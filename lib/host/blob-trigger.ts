@@ -95,6 +95,8 @@ export interface BlobTriggerOptions {
   poison(message: string): Promise<void>;
   maxDequeueCount: number;
   scanIntervalMs: number;
+  /** Blobs run at once (host.json `extensions.queues.batchSize`, as the extension's queue batch). */
+  concurrency: number;
   /** Runs the function; resolves when it succeeded. */
   invoke(content: Buffer, metadata: Record<string, unknown>, detail: string): Promise<unknown>;
   /** Counts a scan as host work (manual-clock `wait=true`, shutdown). */
@@ -161,6 +163,8 @@ export class BlobTriggerListener {
   private stopped = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** A poke arrived during a scan: scan again at once. */
+  private again = false;
   /** Versions this process saw finished (completed or poisoned): no receipt read on later scans. */
   private finished = new Set<string>();
   private warned = '';
@@ -182,6 +186,7 @@ export class BlobTriggerListener {
 
   /** Scans now (a blob output binding of this host wrote to the container). */
   poke(): void {
+    this.again = true;
     this.wake?.();
   }
 
@@ -194,6 +199,7 @@ export class BlobTriggerListener {
   private async run(): Promise<void> {
     while (!this.stopped) {
       const release = this.o.hold();
+      this.again = false;
       try {
         await this.scan();
         this.warned = '';
@@ -207,7 +213,7 @@ export class BlobTriggerListener {
       } finally {
         release();
       }
-      if (!this.stopped) await this.sleep(this.o.scanIntervalMs);
+      if (!this.stopped && !this.again) await this.sleep(this.o.scanIntervalMs);
     }
   }
 
@@ -245,10 +251,20 @@ export class BlobTriggerListener {
     }
     // Oldest first, as the extension's scan orders by last-modified time.
     due.sort((a, b) => a.item.properties.lastModified.getTime() - b.item.properties.lastModified.getTime());
-    for (const d of due) {
-      if (this.stopped) return;
-      await this.process(d.item, d.params);
-    }
+    // Up to `concurrency` blobs at a time, as the extension's blob-trigger queue hands out a batch.
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (!this.stopped && next < due.length) {
+        const d = due[next++]!;
+        await this.process(d.item, d.params).catch((e: unknown) =>
+          // Storage trouble with one blob (its receipt, its content): the next scan tries it again.
+          this.o.log.warn(
+            `Blob trigger '${this.o.functionName}': ${this.o.path.container}/${d.item.name}: ${(e as Error).message}`,
+          ),
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.o.concurrency, due.length) }, worker));
   }
 
   private async process(item: BlobItem, params: Record<string, string>): Promise<void> {

@@ -142,6 +142,7 @@ export function createListeners(d: ListenerDeps): Listeners {
             },
             maxDequeueCount: blobPoisonThreshold(hostJson, qSettings.maxDequeueCount),
             scanIntervalMs: Math.min(BLOB_SCAN_INTERVAL_MS, qSettings.maxPollingIntervalMs),
+            concurrency: qSettings.batchSize,
             invoke: (content, triggerMetadata, logDetail) =>
               invoker.invoke(entry, {
                 value: asString ? content.toString('utf8') : content,
