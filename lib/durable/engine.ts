@@ -43,6 +43,7 @@ import {
   type InstanceRecord,
 } from './store';
 import { Semaphore } from './semaphore';
+import { EpisodePool } from './episode-pool';
 
 type Msg =
   | { kind: 'start' }
@@ -134,6 +135,17 @@ export interface EngineOptions {
   hubName: string;
   maxActivities: number;
   maxOrchestrators: number;
+  /**
+   * Orchestrator episodes run on worker threads and fail past this many ms (episode-pool.ts);
+   * 0 runs them on the main thread, unbounded.
+   */
+  episodeTimeoutMs: number;
+  /** How the limit is named in a timeout failure. */
+  episodeLimitSource: string;
+  /** Worker threads for episodes. */
+  episodeWorkers: number;
+  /** Whether per-invocation success lines are logged (host.json logging level). */
+  logSuccess: boolean;
 }
 
 /** Orchestrator trigger value fields this host always sends (reference §2.1, §2.3). */
@@ -180,6 +192,8 @@ export class DurableEngine {
   private started = false;
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly clock = getClock();
+  /** Worker threads for orchestrator episodes (none when `episodeTimeoutMs` is 0). */
+  private pool: EpisodePool | undefined;
   /** Counters for benchmarks: orchestrator invocations, events they replayed, time spent in them. */
   readonly stats = { episodes: 0, replayedEvents: 0, orchestratorMs: 0, commits: 0 };
 
@@ -200,6 +214,30 @@ export class DurableEngine {
   // ---------------------------------------------------------------- lifecycle
 
   async start(): Promise<void> {
+    const hasOrchestrators = [...this.ctx.functions.values()].some(
+      (f) => f.trigger.type.toLowerCase() === 'orchestrationtrigger',
+    );
+    if (this.opts.episodeTimeoutMs > 0 && hasOrchestrators) {
+      // Workers load the app while storage starts; episodes wait for them.
+      this.pool = new EpisodePool({
+        appDir: this.ctx.appDir,
+        size: this.opts.episodeWorkers,
+        timeoutMs: this.opts.episodeTimeoutMs,
+        limitSource: this.opts.episodeLimitSource,
+        bindingConstants: BINDING_CONSTANTS,
+        logSuccess: this.opts.logSuccess,
+        log: this.ctx.log,
+      });
+    }
+    try {
+      await this.startStore();
+    } catch (e) {
+      await this.pool?.stop();
+      throw e;
+    }
+  }
+
+  private async startStore(): Promise<void> {
     await this.store.init();
     const recs = await this.store.loadInstances();
     const live: Instance[] = [];
@@ -231,7 +269,12 @@ export class DurableEngine {
       inst.timers.clear();
     }
     const drainUntil = Date.now() + drainMs;
-    while (Date.now() < drainUntil && this.busy()) await new Promise((r) => setTimeout(r, 20));
+    while (Date.now() < drainUntil && this.busy()) {
+      // An episode stuck in its worker would hold the stop until its limit: give up on it after a
+      // moment (its events are not committed, so the next start replays them).
+      if (this.activitiesRunning === 0 && (this.pool?.runningLongerThan(2000) ?? false)) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
     this.stopping = true;
     for (const inst of this.instances.values()) {
       if (inst.onCreated && inst.outbox.length === 0) {
@@ -247,6 +290,7 @@ export class DurableEngine {
     while (this.inflight.size && Date.now() < deadline) {
       await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => setTimeout(r, 100))]);
     }
+    await this.pool?.stop();
   }
 
   /** Activities running, episodes running, or commits pending. */
@@ -566,6 +610,29 @@ export class DurableEngine {
     return t;
   }
 
+  /**
+   * Runs the episode on a worker thread (episode-pool.ts). Resolves like `ctx.invoke` (the state as
+   * `returnValue`) or rejects with the orchestrator's error, whose state rides along as the library's
+   * `$OutOfProcData$` text would.
+   */
+  private async inWorker(
+    inst: Instance,
+    binding: Record<string, unknown>,
+    isReplaying: boolean,
+  ): Promise<{ returnValue: unknown }> {
+    const out = await this.pool!.run({
+      id: inst.rec.id,
+      name: inst.rec.name,
+      replay: inst.replay,
+      input: binding.input,
+      parentInstanceId: inst.rec.parentId ?? undefined,
+      isReplaying,
+    });
+    if (this.stopping) throw new Error('the host is stopping');
+    if (out.error === undefined) return { returnValue: out.state };
+    throw new Error(`${out.error}\n\n$OutOfProcData$:${JSON.stringify(out.state ?? { error: out.error })}`);
+  }
+
   private async runEpisode(inst: Instance): Promise<void> {
     // Take events up to and including the first saga trigger (reference §3.4).
     const batch: HistoryEvent[] = [];
@@ -632,7 +699,9 @@ export class DurableEngine {
     await this.orchestratorSlots.acquire();
     const t0 = performance.now();
     try {
-      const res = await this.ctx.invoke(inst.rec.name, binding);
+      const res = this.pool
+        ? await this.inWorker(inst, binding, wasReplaying)
+        : await this.ctx.invoke(inst.rec.name, binding);
       state = res.returnValue;
       if (!state || typeof state !== 'object' || !('isDone' in state)) {
         error = `the orchestrator did not return an orchestration state (is '${inst.rec.name}' registered with df.app.orchestration?)`;
@@ -673,7 +742,8 @@ export class DurableEngine {
       sagaOp,
     );
 
-    const rec: InstanceRecord = { ...inst.rec, updatedMs: nowMs };
+    // When the episode ended (a long or stopped one ends well after its OrchestratorStarted).
+    const rec: InstanceRecord = { ...inst.rec, updatedMs: Math.max(nowMs, this.clock.now()) };
     if (state && state.customStatus !== undefined) rec.customStatus = JSON.stringify(state.customStatus);
     if (rec.status === 'Pending') rec.status = 'Running';
     const appended: HistoryEvent[] = [...input, ...plan.events];
@@ -755,6 +825,7 @@ export class DurableEngine {
       inst.timers.clear();
       inst.history = [];
       inst.replay = [];
+      this.pool?.forget(rec.id);
       inst.exec = newExecState();
       inst.episode = 0;
       // Keep external events raised meanwhile for the new execution; completions belong to the old one.
@@ -934,6 +1005,7 @@ export class DurableEngine {
     inst.loaded = false;
     inst.history = [];
     inst.replay = [];
+    this.pool?.forget(inst.rec.id);
     inst.exec = newExecState();
     for (const w of inst.waiters.splice(0)) w();
     if (inst.rec.parentId) this.notifyParent(inst);
