@@ -17,6 +17,8 @@ import type { HostContext } from '../host/types';
 import { getClock, type ClockTimer } from '../host/clock';
 import {
   Ev,
+  HTTP_ACTIVITY,
+  HTTP_POLL_DEFAULT_MS,
   isTerminal,
   parseJsonText,
   tryJsonParse,
@@ -44,6 +46,7 @@ import {
 } from './store';
 import { Semaphore } from './semaphore';
 import { EpisodePool } from './episode-pool';
+import { performDurableHttp } from './http-activity';
 
 type Msg =
   | { kind: 'start' }
@@ -155,7 +158,7 @@ const BINDING_CONSTANTS = {
   // Every timer is one CreateTimer: no long-timer splitting needed.
   maximumShortTimerDuration: '3650.00:00:00',
   longRunningTimerIntervalDuration: '3.00:00:00',
-  defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
+  defaultHttpAsyncRequestSleepTimeMillseconds: HTTP_POLL_DEFAULT_MS,
 };
 
 export class DurableError extends Error {
@@ -1021,7 +1024,9 @@ export class DurableEngine {
       try {
         if (this.draining) return;
         const fn = this.ctx.functions.get(w.name);
-        if (!fn || fn.trigger.type !== 'activityTrigger') {
+        if (w.name === HTTP_ACTIVITY) {
+          ev = await this.httpCall(w);
+        } else if (!fn || fn.trigger.type !== 'activityTrigger') {
           ev = failedEvent(
             Ev.TaskFailed,
             w.id,
@@ -1055,6 +1060,22 @@ export class DurableEngine {
     this.track(run()).catch((err) =>
       this.ctx.log.error(`durable: activity '${w.name}' dispatch failed: ${err}`),
     );
+  }
+
+  /** A callHttp request (the extension's built-in HTTP activity). */
+  private async httpCall(w: Extract<Work, { kind: 'activity' }>): Promise<HistoryEvent> {
+    try {
+      const result = await performDurableHttp(w.input);
+      return {
+        EventType: Ev.TaskCompleted,
+        EventId: -1,
+        Timestamp: new Date(this.clock.now()).toISOString(),
+        TaskScheduledId: w.id,
+        Result: result,
+      };
+    } catch (err: any) {
+      return activityFailure(w.name, w.id, err, this.clock.now());
+    }
   }
 
   private armTimer(inst: Instance, id: number, fireAt: string): void {

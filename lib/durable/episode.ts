@@ -6,7 +6,17 @@
  * The same `applyEvent` rebuilds an execution's state from stored history after a restart, so the
  * in-memory and recovered states cannot drift apart.
  */
-import { Act, Ev, retryDelayMs, type HistoryEvent, type RetryPolicy, type RetryTag } from './history';
+import {
+  Act,
+  Ev,
+  HTTP_ACTIVITY,
+  HTTP_POLL_DEFAULT_MS,
+  retryDelayMs,
+  type HistoryEvent,
+  type HttpTag,
+  type RetryPolicy,
+  type RetryTag,
+} from './history';
 
 /** What a handled action looked like, to detect code that no longer matches its history. */
 export interface LeafSig {
@@ -26,6 +36,7 @@ export interface OpenOp {
   version?: string;
   fireAt?: string;
   retry?: RetryTag;
+  http?: HttpTag;
 }
 
 export interface ExecState {
@@ -34,10 +45,12 @@ export interface ExecState {
   open: Map<number, OpenOp>;
   /** First-attempt scheduling event of each retry saga (name, input, kind). */
   sagas: Map<number, HistoryEvent>;
+  /** callHttp polling timers that fired: their reserved next request is scheduled by the episode. */
+  httpDue: OpenOp[];
 }
 
 export function newExecState(): ExecState {
-  return { nextEventId: 0, leaves: [], open: new Map(), sagas: new Map() };
+  return { nextEventId: 0, leaves: [], open: new Map(), sagas: new Map(), httpDue: [] };
 }
 
 /** Work an episode asks for; dispatched once the episode is committed (activities: right away). */
@@ -77,9 +90,15 @@ export function applyEvent(state: ExecState, ev: HistoryEvent): void {
         version: ev.Version,
         fireAt: ev.FireAt,
         retry: ev.Retry,
+        http: ev.Http,
       };
       state.open.set(ev.EventId, op);
       if (ev.EventId >= state.nextEventId) state.nextEventId = ev.EventId + 1;
+      // A polling timer reserves the id of the request after it (durable-functions takes both at once).
+      if (ev.Http?.call !== undefined && ev.Http.call >= state.nextEventId)
+        state.nextEventId = ev.Http.call + 1;
+      if (ev.EventType === Ev.TaskScheduled && state.httpDue.length)
+        state.httpDue = state.httpDue.filter((o) => o.http?.call !== ev.EventId);
       if (ev.Retry && ev.Retry.saga === ev.EventId) state.sagas.set(ev.EventId, ev);
       break;
     }
@@ -89,12 +108,41 @@ export function applyEvent(state: ExecState, ev: HistoryEvent): void {
     case Ev.SubOrchestrationInstanceFailed:
       state.open.delete(ev.TaskScheduledId!);
       break;
-    case Ev.TimerFired:
+    case Ev.TimerFired: {
+      const op = state.open.get(ev.TimerId!);
+      if (op?.http?.call !== undefined) state.httpDue.push(op);
       state.open.delete(ev.TimerId!);
       break;
+    }
     default:
       break;
   }
+}
+
+/** The 202-with-Location answer of a polled callHttp, or undefined for any other completion. */
+export function acceptedLocation(
+  op: OpenOp | undefined,
+  ev: HistoryEvent,
+): { location: string; delayMs: number } | undefined {
+  if (!op?.http?.poll || ev.EventType !== Ev.TaskCompleted || !ev.Result) return undefined;
+  let res: any;
+  try {
+    res = JSON.parse(ev.Result);
+  } catch {
+    return undefined;
+  }
+  if (res?.statusCode !== 202 || !res.headers || typeof res.headers !== 'object') return undefined;
+  const header = (name: string): string | undefined => {
+    const k = Object.keys(res.headers).find((h) => h.toLowerCase() === name);
+    const v = k === undefined ? undefined : res.headers[k];
+    return Array.isArray(v) ? String(v[0]) : v === undefined || v === null ? undefined : String(v);
+  };
+  const location = header('location');
+  if (!location) return undefined;
+  // durable-functions waits Retry-After seconds (moment.duration), else the configured default.
+  const retryAfter = Number(header('retry-after'));
+  const delayMs = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : HTTP_POLL_DEFAULT_MS;
+  return { location, delayMs };
 }
 
 /** The id a completion event refers to, or undefined for events that complete no numbered task. */
@@ -121,6 +169,7 @@ export function isSagaTrigger(state: ExecState, ev: HistoryEvent): boolean {
   const id = completionId(ev);
   if (id === undefined) return false;
   const op = state.open.get(id);
+  if (acceptedLocation(op, ev)) return true;
   if (!op?.retry) return false;
   if (ev.EventType === Ev.TaskFailed || ev.EventType === Ev.SubOrchestrationInstanceFailed) return true;
   if (ev.EventType === Ev.TimerFired) return op.retry.attempt < op.retry.policy.maxNumberOfAttempts;
@@ -163,6 +212,7 @@ const ACTION_WORDS: Record<number, string> = {
   [Act.ContinueAsNew]: 'continueAsNew',
   [Act.CreateTimer]: 'a durable timer',
   [Act.WaitForExternalEvent]: 'a wait for an external event',
+  [Act.CallHttp]: 'an HTTP call',
 };
 
 function describe(sig: LeafSig): string {
@@ -185,11 +235,6 @@ export function encodeRawInput(input: unknown): string | null {
 
 export function unsupportedMessage(actionType: number): string | undefined {
   switch (actionType) {
-    case Act.CallHttp:
-      return (
-        'callHttp is not supported by the local host (Sluice). Call the HTTP endpoint from an activity ' +
-        'function instead, or run this orchestration on Azure Functions.'
-      );
     case Act.CallEntity:
     case Act.SignalEntity:
     case Act.ScheduledSignalEntity:
@@ -312,6 +357,22 @@ export function planEpisode(state: ExecState, input: PlanInput, sagaOp?: OpenOp)
         plan.work.push({ kind: 'timer', id, fireAt });
         break;
       }
+      case Act.CallHttp: {
+        const id = state.nextEventId;
+        const request = a.httpRequest ?? {};
+        const ev: HistoryEvent = {
+          EventType: Ev.TaskScheduled,
+          EventId: id,
+          Timestamp: ts,
+          Name: HTTP_ACTIVITY,
+          Input: JSON.stringify(request),
+          // Schema V3: durable-functions polls a 202 itself unless polling is off.
+          Http: { poll: request.asynchronousPatternEnabled !== false },
+        };
+        schedule(ev);
+        plan.work.push({ kind: 'activity', id, name: HTTP_ACTIVITY, input: ev.Input ?? null });
+        break;
+      }
       case Act.ContinueAsNew:
         continueAsNew = encodeStringEncodedInput(a.input);
         break;
@@ -321,8 +382,23 @@ export function planEpisode(state: ExecState, input: PlanInput, sagaOp?: OpenOp)
         return fail(`the orchestrator produced an action of unknown type ${a.actionType}.`);
     }
   }
-  if (sagaOp?.retry && input.sagaTrigger && !input.isDone)
+  if (sagaOp?.http && input.sagaTrigger && !input.isDone)
+    reactToAccepted(state, input, sagaOp, ts, plan, schedule);
+  else if (sagaOp?.retry && input.sagaTrigger && !input.isDone)
     reactToSaga(state, input, sagaOp, ts, plan, schedule);
+  // Polling timers that fired: the request durable-functions reserved an id for goes out now.
+  for (const op of state.httpDue.splice(0)) {
+    const ev: HistoryEvent = {
+      EventType: Ev.TaskScheduled,
+      EventId: op.http!.call!,
+      Timestamp: ts,
+      Name: HTTP_ACTIVITY,
+      Input: op.http!.next ?? null,
+      Http: { poll: true },
+    };
+    schedule(ev);
+    plan.work.push({ kind: 'activity', id: ev.EventId, name: HTTP_ACTIVITY, input: ev.Input ?? null });
+  }
   if (continueAsNew !== undefined) plan.outcome = { kind: 'continueAsNew', input: continueAsNew };
   else if (input.isDone) plan.outcome = { kind: 'completed', output: input.output };
   return plan;
@@ -375,6 +451,46 @@ function reactToSaga(
     schedule(ev);
     plan.work.push(subWork(ev));
   }
+}
+
+/**
+ * A polled callHttp answered 202 with a Location: durable-functions takes two ids, a timer (Retry-After,
+ * else the default wait) and the next request, which the extension makes a GET of the Location with the
+ * original headers (`CallHttpAsync`).
+ */
+function reactToAccepted(
+  state: ExecState,
+  input: PlanInput,
+  op: OpenOp,
+  ts: string,
+  plan: EpisodePlan,
+  schedule: (ev: HistoryEvent) => void,
+): void {
+  const accepted = acceptedLocation(op, input.sagaTrigger!);
+  if (!accepted) return;
+  let original: any = {};
+  try {
+    original = JSON.parse(op.input ?? '{}') ?? {};
+  } catch {
+    /* keep the defaults */
+  }
+  let uri = accepted.location;
+  try {
+    uri = new URL(accepted.location, original.uri).toString();
+  } catch {
+    /* an absolute Location, or one the request will reject */
+  }
+  const next = JSON.stringify({ ...original, method: 'GET', uri, content: null });
+  const id = state.nextEventId;
+  const fireAt = new Date(input.nowMs + accepted.delayMs).toISOString();
+  schedule({
+    EventType: Ev.TimerCreated,
+    EventId: id,
+    Timestamp: ts,
+    FireAt: fireAt,
+    Http: { poll: true, call: id + 1, next },
+  });
+  plan.work.push({ kind: 'timer', id, fireAt });
 }
 
 function subWork(ev: HistoryEvent): Work {
