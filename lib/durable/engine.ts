@@ -47,6 +47,7 @@ import {
 import { Semaphore } from './semaphore';
 import { EpisodePool } from './episode-pool';
 import { performDurableHttp } from './http-activity';
+import { EntityHost } from './entities';
 
 type Msg =
   | { kind: 'start' }
@@ -154,7 +155,8 @@ export interface EngineOptions {
 /** Orchestrator trigger value fields this host always sends (reference §2.1, §2.3). */
 const BINDING_CONSTANTS = {
   upperSchemaVersion: 1,
-  upperSchemaVersionNew: 2,
+  // Schema V4: V3 plus entity locks (LockEntities / ReleaseEntities).
+  upperSchemaVersionNew: 3,
   // Every timer is one CreateTimer: no long-timer splitting needed.
   maximumShortTimerDuration: '3650.00:00:00',
   longRunningTimerIntervalDuration: '3.00:00:00',
@@ -197,6 +199,8 @@ export class DurableEngine {
   private readonly clock = getClock();
   /** Worker threads for orchestrator episodes (none when `episodeTimeoutMs` is 0). */
   private pool: EpisodePool | undefined;
+  /** Durable entities (their queues, state and locks). */
+  readonly entities: EntityHost;
   /** Counters for benchmarks: orchestrator invocations, events they replayed, time spent in them. */
   readonly stats = { episodes: 0, replayedEvents: 0, orchestratorMs: 0, commits: 0 };
 
@@ -209,6 +213,23 @@ export class DurableEngine {
       tableName: tableNameFor(opts.hubName),
       log: ctx.log,
       stopped: () => this.stopping,
+    });
+    this.entities = new EntityHost({
+      ctx,
+      store: this.store,
+      alive: (id) => {
+        const inst = this.instances.get(id);
+        return !!inst && !isTerminal(inst.rec.status as RuntimeStatus);
+      },
+      sendEvent: async (id, name, input) => {
+        const inst = this.instances.get(id);
+        // An answer for an orchestration that has ended is not needed any more.
+        if (!inst || isTerminal(inst.rec.status as RuntimeStatus)) return;
+        await this.sendDurable(inst, { k: 'event', name, input, at: this.clock.now() });
+      },
+      now: () => this.clock.now(),
+      track: (p) => this.track(p),
+      stopping: () => this.stopping,
     });
     this.activitySlots = new Semaphore(opts.maxActivities);
     this.orchestratorSlots = new Semaphore(opts.maxOrchestrators);
@@ -243,6 +264,7 @@ export class DurableEngine {
   private async startStore(): Promise<void> {
     await this.store.init();
     const recs = await this.store.loadInstances();
+    await this.entities.load();
     const live: Instance[] = [];
     for (const rec of recs) {
       const inst = newInstance(rec, false);
@@ -258,6 +280,7 @@ export class DurableEngine {
     this.started = true;
     if (live.length) this.ctx.log.info(`durable: resumed ${live.length} unfinished instance(s)`);
     for (const inst of live) this.resumeWork(inst);
+    this.entities.resume();
   }
 
   /**
@@ -298,7 +321,7 @@ export class DurableEngine {
 
   /** Activities running, episodes running, or commits pending. */
   private busy(): boolean {
-    if (this.activitiesRunning > 0) return true;
+    if (this.activitiesRunning > 0 || this.entities.busy()) return true;
     for (const inst of this.instances.values())
       if (inst.running || inst.writing || inst.outbox.length) return true;
     return false;
@@ -741,10 +764,14 @@ export class DurableEngine {
         nowMs,
         orchestratorName: inst.rec.name,
         executionId: inst.rec.executionId,
+        instanceId: inst.rec.id,
       },
       sagaOp,
     );
 
+    // durable-functions reads EventSent (it re-keys entity calls and locks to their request ids).
+    for (const ev of plan.events)
+      if (ev.EventType === Ev.EventSent) inst.replay.push({ ...replayEvent(ev), IsPlayed: true });
     // When the episode ended (a long or stopped one ends well after its OrchestratorStarted).
     const rec: InstanceRecord = { ...inst.rec, updatedMs: Math.max(nowMs, this.clock.now()) };
     if (state && state.customStatus !== undefined) rec.customStatus = JSON.stringify(state.customStatus);
@@ -821,7 +848,7 @@ export class DurableEngine {
         if (this.draining) break; // recorded in history: dispatched after the next start
         if (w.kind === 'activity') this.runActivity(inst, w, execSeq);
         else if (w.kind === 'timer') this.armTimer(inst, w.id, w.fireAt);
-        else this.startChild(inst, w);
+        else if (w.kind === 'sub') this.startChild(inst, w);
       }
     } else if (nextExec) {
       for (const t of inst.timers.values()) t.cancel();
@@ -840,6 +867,10 @@ export class DurableEngine {
     } else {
       item.after = () => this.finished(inst);
     }
+    // Entity requests are saved at their entities before the episode that sends them commits: once
+    // the history says "sent", the request exists (entities.ts recognises one sent again after a crash).
+    const sends = plan.work.filter((w): w is Extract<Work, { kind: 'entity' }> => w.kind === 'entity');
+    if (sends.length) await Promise.all(sends.map((w) => this.entities.enqueue(w.target, w.request)));
     this.afterCreation(inst, item);
     this.enqueueCommit(inst, item);
   }
@@ -1012,6 +1043,7 @@ export class DurableEngine {
     inst.exec = newExecState();
     for (const w of inst.waiters.splice(0)) w();
     if (inst.rec.parentId) this.notifyParent(inst);
+    this.entities.instanceEnded(inst.rec.id);
   }
 
   // ---------------------------------------------------------------- work
@@ -1247,6 +1279,9 @@ function replayEvent(ev: HistoryEvent): any | undefined {
       return { EventType: ev.EventType, TimerId: ev.TimerId, FireAt: ev.FireAt, IsPlayed: false };
     case Ev.EventRaised:
       return { EventType: ev.EventType, Name: ev.Name, Input: ev.Input ?? null, IsPlayed: false };
+    case Ev.EventSent:
+      // Re-keys an entity call or lock from its event id to its request id.
+      return { EventType: ev.EventType, EventId: ev.EventId, Input: ev.Input ?? null, IsPlayed: false };
     default:
       return undefined;
   }

@@ -17,6 +17,7 @@ import {
   type RetryPolicy,
   type RetryTag,
 } from './history';
+import { schedulerId, type EntityRequest } from './entity-scheduler';
 
 /** What a handled action looked like, to detect code that no longer matches its history. */
 export interface LeafSig {
@@ -47,6 +48,8 @@ export interface ExecState {
   sagas: Map<number, HistoryEvent>;
   /** callHttp polling timers that fired: their reserved next request is scheduled by the episode. */
   httpDue: OpenOp[];
+  /** The entities of the critical section the orchestration is in (lock sent, release not yet). */
+  heldLocks?: string[];
 }
 
 export function newExecState(): ExecState {
@@ -57,7 +60,9 @@ export function newExecState(): ExecState {
 export type Work =
   | { kind: 'activity'; id: number; name: string; input: string | null }
   | { kind: 'timer'; id: number; fireAt: string }
-  | { kind: 'sub'; id: number; name: string; instanceId: string; input: string | null; version?: string };
+  | { kind: 'sub'; id: number; name: string; instanceId: string; input: string | null; version?: string }
+  /** A request to an entity: saved at the entity before the episode commits. */
+  | { kind: 'entity'; target: string; request: EntityRequest };
 
 export type Outcome =
   | { kind: 'continue' }
@@ -108,6 +113,13 @@ export function applyEvent(state: ExecState, ev: HistoryEvent): void {
     case Ev.SubOrchestrationInstanceFailed:
       state.open.delete(ev.TaskScheduledId!);
       break;
+    case Ev.EventSent: {
+      if (ev.EventId >= state.nextEventId) state.nextEventId = ev.EventId + 1;
+      const req = entityRequestOf(ev);
+      if (req?.kind === 'lock') state.heldLocks = req.lockSet;
+      else if (req?.kind === 'release') state.heldLocks = undefined;
+      break;
+    }
     case Ev.TimerFired: {
       const op = state.open.get(ev.TimerId!);
       if (op?.http?.call !== undefined) state.httpDue.push(op);
@@ -116,6 +128,16 @@ export function applyEvent(state: ExecState, ev: HistoryEvent): void {
     }
     default:
       break;
+  }
+}
+
+/** The entity request an `EventSent` carries (its Input), if any. */
+export function entityRequestOf(ev: HistoryEvent): EntityRequest | undefined {
+  try {
+    const r = JSON.parse(ev.Input ?? 'null');
+    return r && typeof r === 'object' && typeof r.id === 'string' ? (r as EntityRequest) : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -213,6 +235,10 @@ const ACTION_WORDS: Record<number, string> = {
   [Act.CreateTimer]: 'a durable timer',
   [Act.WaitForExternalEvent]: 'a wait for an external event',
   [Act.CallHttp]: 'an HTTP call',
+  [Act.CallEntity]: 'an entity call',
+  [Act.SignalEntity]: 'an entity signal',
+  [Act.LockEntities]: 'an entity lock',
+  [Act.ReleaseEntities]: 'a lock release',
 };
 
 function describe(sig: LeafSig): string {
@@ -235,14 +261,10 @@ export function encodeRawInput(input: unknown): string | null {
 
 export function unsupportedMessage(actionType: number): string | undefined {
   switch (actionType) {
-    case Act.CallEntity:
-    case Act.SignalEntity:
     case Act.ScheduledSignalEntity:
-    case Act.LockEntities:
-    case Act.ReleaseEntities:
       return (
-        'Durable entities (callEntity, signalEntity, lock) are not supported by the local host (Sluice). ' +
-        'Keep the state in an orchestration or an activity, or run this app on Azure Functions.'
+        'Scheduled entity signals are not supported by the local host (Sluice). Signal the entity from an ' +
+        'orchestration after a durable timer instead, or run this app on Azure Functions.'
       );
     default:
       return undefined;
@@ -263,6 +285,8 @@ export interface PlanInput {
   nowMs: number;
   orchestratorName: string;
   executionId: string;
+  /** The orchestration's instance id (the sender of its entity requests). */
+  instanceId: string;
 }
 
 /**
@@ -305,6 +329,17 @@ export function planEpisode(state: ExecState, input: PlanInput, sagaOp?: OpenOp)
   const schedule = (ev: HistoryEvent): void => {
     plan.events.push(ev);
     applyEvent(state, ev);
+  };
+  const sendToEntity = (target: string, request: EntityRequest, id: number): void => {
+    schedule({
+      EventType: Ev.EventSent,
+      EventId: id,
+      Timestamp: ts,
+      InstanceId: target,
+      Name: request.kind === 'op' ? request.op : request.kind,
+      Input: JSON.stringify(request),
+    });
+    plan.work.push({ kind: 'entity', target, request });
   };
   let continueAsNew: string | null | undefined;
   for (let i = known; i < leaves.length; i++) {
@@ -371,6 +406,48 @@ export function planEpisode(state: ExecState, input: PlanInput, sagaOp?: OpenOp)
         };
         schedule(ev);
         plan.work.push({ kind: 'activity', id, name: HTTP_ACTIVITY, input: ev.Input ?? null });
+        break;
+      }
+      case Act.CallEntity:
+      case Act.SignalEntity: {
+        const id = state.nextEventId;
+        const request: EntityRequest = {
+          id: `${input.executionId}:${id}`,
+          kind: 'op',
+          op: String(a.operation),
+          input: encodeRawInput(a.input),
+          signal: a.actionType === Act.SignalEntity,
+          parent: input.instanceId,
+        };
+        sendToEntity(String(a.instanceId), request, id);
+        break;
+      }
+      case Act.LockEntities: {
+        const lockSet = (Array.isArray(a.lockSet) ? a.lockSet : []).map((e: any) =>
+          schedulerId(String(e.name), String(e.key)),
+        );
+        if (!lockSet.length) return fail('lock() was called without entities.');
+        const request: EntityRequest = {
+          id: String(a.lockRequestId),
+          kind: 'lock',
+          lockSet,
+          position: 0,
+          parent: input.instanceId,
+        };
+        sendToEntity(lockSet[0]!, request, state.nextEventId);
+        break;
+      }
+      case Act.ReleaseEntities: {
+        // durable-functions takes one id per locked entity.
+        for (const target of state.heldLocks ?? []) {
+          const id = state.nextEventId;
+          sendToEntity(
+            target,
+            { id: `${input.executionId}:${id}`, kind: 'release', parent: input.instanceId },
+            id,
+          );
+        }
+        state.heldLocks = undefined;
         break;
       }
       case Act.ContinueAsNew:

@@ -16,6 +16,7 @@ import {
 } from '../../lib/durable/episode';
 
 const base = (over: Partial<PlanInput>): PlanInput => ({
+  instanceId: 'test-instance',
   actions: [[]],
   isDone: false,
   nowMs: Date.parse('2026-01-01T00:00:00Z'),
