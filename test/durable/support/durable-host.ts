@@ -99,7 +99,7 @@ export interface DurableTestHost {
 
 export async function startDurableHost(
   storage: { connectionString: string },
-  opts: { env?: Record<string, string>; port?: number; appDir?: string } = {},
+  opts: { env?: Record<string, string>; port?: number; appDir?: string; hub?: string } = {},
 ): Promise<DurableTestHost> {
   const log = captureLog();
   const extension = createDurableExtension();
@@ -112,7 +112,7 @@ export async function startDurableHost(
     extensions: [extension],
     env: { AzureWebJobsStorage: storage.connectionString, ...(opts.env ?? {}) },
   });
-  const client = durableClient(host.baseUrl, opts.appDir === SAMPLES_APP ? SAMPLES_HUB : HUB);
+  const client = durableClient(host.baseUrl, opts.hub ?? (opts.appDir === SAMPLES_APP ? SAMPLES_HUB : HUB));
   return {
     host,
     extension,
