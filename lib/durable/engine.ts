@@ -228,6 +228,19 @@ export class DurableEngine {
         await this.sendDurable(inst, { k: 'event', name, input, at: this.clock.now() });
       },
       now: () => this.clock.now(),
+      invoke: async (entityId, name, value) => {
+        if (!this.pool) return (await this.ctx.invoke(name, value)).returnValue;
+        const out = await this.pool.run({
+          id: entityId,
+          name,
+          replay: [],
+          input: undefined,
+          isReplaying: false,
+          entityValue: value,
+        });
+        if (out.error !== undefined) throw new Error(out.error);
+        return out.state;
+      },
       track: (p) => this.track(p),
       stopping: () => this.stopping,
     });
@@ -238,8 +251,8 @@ export class DurableEngine {
   // ---------------------------------------------------------------- lifecycle
 
   async start(): Promise<void> {
-    const hasOrchestrators = [...this.ctx.functions.values()].some(
-      (f) => f.trigger.type.toLowerCase() === 'orchestrationtrigger',
+    const hasOrchestrators = [...this.ctx.functions.values()].some((f) =>
+      ['orchestrationtrigger', 'entitytrigger'].includes(f.trigger.type.toLowerCase()),
     );
     if (this.opts.episodeTimeoutMs > 0 && hasOrchestrators) {
       // Workers load the app while storage starts; episodes wait for them.

@@ -65,6 +65,8 @@ export interface EntityHostDeps {
   /** Delivers an event to an orchestration durably (its inbox); ignores finished or unknown instances. */
   sendEvent(instanceId: string, name: string, input: string): Promise<void>;
   now(): number;
+  /** Invokes an entity function (on an episode worker thread when there are any). */
+  invoke(entityId: string, functionName: string, triggerValue: unknown): Promise<unknown>;
   track<T>(p: Promise<T>): Promise<T>;
   stopping(): boolean;
 }
@@ -229,7 +231,7 @@ export class EntityHost {
       failure = `The entity function '${e.name}' doesn't exist or is not an entity function. Register it with df.app.entity('${e.name}', handler).`;
     else {
       try {
-        out = (await this.deps.ctx.invoke(fn.name, binding)).returnValue;
+        out = await this.deps.invoke(e.id, fn.name, binding);
         if (!out || typeof out !== 'object' || !Array.isArray(out.results))
           failure = `the entity function '${fn.name}' did not return an entity state (is it registered with df.app.entity?)`;
       } catch (err: any) {

@@ -25,6 +25,8 @@ export interface EpisodeRun {
   input: unknown;
   parentInstanceId?: string;
   isReplaying: boolean;
+  /** Set for an entity batch: invoke entity function `name` with this trigger value instead. */
+  entityValue?: unknown;
 }
 
 export interface EpisodeOutcome {
@@ -227,7 +229,8 @@ export class EpisodePool {
       cur.job.full = true;
       this.queue.unshift(cur.job);
     } else {
-      this.holder.set(cur.job.run.id, { slot, length: cur.sent, replay: cur.job.run.replay });
+      if (cur.job.run.entityValue === undefined)
+        this.holder.set(cur.job.run.id, { slot, length: cur.sent, replay: cur.job.run.replay });
       cur.job.resolve({ state: m.state, error: m.error });
     }
     this.pump();
@@ -245,7 +248,7 @@ export class EpisodePool {
       const job = this.queue[i]!;
       const free = this.slots.filter((s) => s.ready && !s.current && s.worker);
       if (!free.length) return;
-      let held = job.full ? undefined : this.holder.get(job.run.id);
+      let held = job.full || job.run.entityValue !== undefined ? undefined : this.holder.get(job.run.id);
       if (held && (held.replay !== job.run.replay || held.length > job.run.replay.length)) held = undefined;
       // An instance whose holder is busy waits for it unless another worker is free and the holder
       // has been busy for a while (a long or stuck episode must not hold other instances back).
@@ -266,6 +269,17 @@ export class EpisodePool {
       job.resolve({ error: `the app failed to load in the orchestrator worker thread: ${slot.loadError}` });
       return;
     }
+    if (run.entityValue !== undefined) {
+      this.flushForget(slot);
+      this.arm(slot, job);
+      slot.worker!.postMessage({
+        kind: 'invoke',
+        seq: job.seq,
+        name: run.name,
+        value: run.entityValue,
+      } satisfies ToWorker);
+      return;
+    }
     const prev = this.holder.get(run.id);
     if (prev && prev.slot !== slot) prev.slot.forget.push(run.id);
     this.holder.delete(run.id);
@@ -280,15 +294,31 @@ export class EpisodePool {
       isReplaying: run.isReplaying,
       ...(base === 0 ? { input: run.input, parentInstanceId: run.parentInstanceId } : {}),
     };
+    this.arm(slot, job);
+    slot.worker!.postMessage(msg);
+  }
+
+  /** Marks the job as running on the slot, with its deadline. */
+  private arm(slot: Slot, job: Job): void {
     const timer = setTimeout(() => this.timedOut(slot, job), this.opts.timeoutMs);
     timer.unref();
-    slot.current = { job, timer, sent: run.replay.length, started: performance.now() };
-    slot.worker!.postMessage(msg);
+    slot.current = { job, timer, sent: job.run.replay.length, started: performance.now() };
   }
 
   private timedOut(slot: Slot, job: Job): void {
     if (slot.current?.job !== job) return;
     const limit = span(this.opts.timeoutMs);
+    if (job.run.entityValue !== undefined) {
+      this.opts.log.error(
+        `durable: a batch of entity '${job.run.id}' ran longer than ${limit}; its worker thread was stopped`,
+      );
+      this.lost(
+        slot,
+        `the entity function '${job.run.name}' ran longer than ${limit} (${this.opts.limitSource}) and was ` +
+          `stopped: is there a synchronous loop in it?`,
+      );
+      return;
+    }
     this.opts.log.error(
       `durable: an episode of orchestrator '${job.run.name}' (instance '${job.run.id}') ran longer than ` +
         `${limit}; its worker thread was stopped`,

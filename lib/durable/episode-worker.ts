@@ -40,6 +40,8 @@ export type ToWorker =
       parentInstanceId?: string;
       isReplaying: boolean;
     }
+  /** An entity batch: invoke the entity function with this trigger value. */
+  | { kind: 'invoke'; seq: number; name: string; value: unknown }
   | { kind: 'forget'; ids: string[] }
   | { kind: 'stop' };
 
@@ -136,8 +138,21 @@ async function load(): Promise<Map<string, FunctionEntry>> {
   const entries = new Map<string, FunctionEntry>();
   for (const [id, r] of registry.functions) {
     const found = Object.entries(r.metadata.bindings).find(([, b]) => /trigger$/i.test(b.type));
-    if (!found || found[1].type.toLowerCase() !== 'orchestrationtrigger') continue;
+    const type = found?.[1].type.toLowerCase();
+    if (!found || (type !== 'orchestrationtrigger' && type !== 'entitytrigger')) continue;
     const name = r.metadata.name ?? id;
+    if (type === 'entitytrigger') {
+      entities.set(name, {
+        fn: { name, bindings: r.metadata.bindings, triggerName: found[0], trigger: found[1] },
+        registration: r,
+        triggerType: type,
+        isHttp: false,
+        extensionInputs: [],
+        hostInputs: [],
+        outputBindings: [],
+      });
+      continue;
+    }
     entries.set(name, {
       fn: {
         name,
@@ -162,6 +177,8 @@ async function load(): Promise<Map<string, FunctionEntry>> {
 }
 
 let invokerRef: Invoker | undefined;
+/** Entity functions by name (entity batches run here too). */
+const entities = new Map<string, FunctionEntry>();
 let registryRef: Registry | undefined;
 const cache = new Map<string, Cached>();
 
@@ -218,6 +235,24 @@ async function episode(
   }
 }
 
+async function invokeEntity(m: Extract<ToWorker, { kind: 'invoke' }>): Promise<void> {
+  const entry = entities.get(m.name);
+  if (!entry) {
+    post({
+      kind: 'result',
+      seq: m.seq,
+      error: `the entity function '${m.name}' is not registered in the worker`,
+    });
+    return;
+  }
+  try {
+    const state = (await invokerRef!.invoke(entry, { value: m.value })).returnValue;
+    post({ kind: 'result', seq: m.seq, state: JSON.parse(JSON.stringify(state ?? null)) });
+  } catch (err: any) {
+    post({ kind: 'result', seq: m.seq, error: String(err?.message ?? err) });
+  }
+}
+
 async function main(): Promise<void> {
   let entries: Map<string, FunctionEntry>;
   try {
@@ -245,7 +280,8 @@ async function main(): Promise<void> {
       });
       return;
     }
-    chain = chain.then(() => episode(entries, m)).catch((e) => log.error(String(e?.stack ?? e)));
+    const job = m.kind === 'invoke' ? () => invokeEntity(m) : () => episode(entries, m);
+    chain = chain.then(job).catch((e) => log.error(String(e?.stack ?? e)));
   });
 }
 
