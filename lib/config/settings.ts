@@ -129,7 +129,7 @@ export const SETTINGS: readonly SettingDoc[] = [
     name: 'SLUICE_ORCHESTRATOR_TIMEOUT_SECONDS',
     default: '30',
     description:
-      'Local host: longest one orchestrator episode may run on its worker thread before the instance fails (a shorter host.json functionTimeout wins); 0 runs episodes on the main thread, unbounded.',
+      'Local host: longest one orchestrator episode or entity batch may run on its worker thread before it fails (a shorter host.json functionTimeout wins); 0 runs them on the main thread, unbounded.',
   },
   {
     name: 'SLUICE_HEALTH_TIMEOUT_MS',
