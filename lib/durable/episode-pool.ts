@@ -61,7 +61,7 @@ interface Slot {
   worker?: Worker;
   ready: boolean;
   /** The episode on the worker now, and its deadline timer. */
-  current?: { job: Job; timer: NodeJS.Timeout; sent: number; started: number };
+  current?: { job: Job; timer: NodeJS.Timeout; sent: number; started: number; top: any[] };
   /** Set once the app failed to load in a worker: every episode fails with it. */
   loadError?: string;
   /** Instances whose cached history this worker should drop (sent with its next message). */
@@ -82,7 +82,7 @@ export class EpisodePool {
   private readonly queue: Job[] = [];
   /** Which worker holds an instance's history, and how many events of it. */
   /** `replay` is the array it was sent from: a new array (a new execution, a reload) starts afresh. */
-  private readonly holder = new Map<string, { slot: Slot; length: number; replay: any[] }>();
+  private readonly holder = new Map<string, { slot: Slot; length: number; replay: any[]; top: any[] }>();
   private seq = 0;
   private stopped = false;
 
@@ -229,9 +229,16 @@ export class EpisodePool {
       cur.job.full = true;
       this.queue.unshift(cur.job);
     } else {
+      const state = m.state as any;
+      let top: any[] = [];
+      if (m.actionsFrom !== undefined && state && Array.isArray(state.actions?.[0])) {
+        // The worker sent only the actions after the prefix it had sent before: put them back together.
+        top = cur.top.slice(0, m.actionsFrom).concat(state.actions[0]);
+        state.actions = [top];
+      }
       if (cur.job.run.entityValue === undefined)
-        this.holder.set(cur.job.run.id, { slot, length: cur.sent, replay: cur.job.run.replay });
-      cur.job.resolve({ state: m.state, error: m.error });
+        this.holder.set(cur.job.run.id, { slot, length: cur.sent, replay: cur.job.run.replay, top });
+      cur.job.resolve({ state, error: m.error });
     }
     this.pump();
   }
@@ -294,15 +301,15 @@ export class EpisodePool {
       isReplaying: run.isReplaying,
       ...(base === 0 ? { input: run.input, parentInstanceId: run.parentInstanceId } : {}),
     };
-    this.arm(slot, job);
+    this.arm(slot, job, base > 0 && prev?.slot === slot ? prev.top : []);
     slot.worker!.postMessage(msg);
   }
 
   /** Marks the job as running on the slot, with its deadline. */
-  private arm(slot: Slot, job: Job): void {
+  private arm(slot: Slot, job: Job, top: any[] = []): void {
     const timer = setTimeout(() => this.timedOut(slot, job), this.opts.timeoutMs);
     timer.unref();
-    slot.current = { job, timer, sent: job.run.replay.length, started: performance.now() };
+    slot.current = { job, timer, sent: job.run.replay.length, started: performance.now(), top };
   }
 
   private timedOut(slot: Slot, job: Job): void {

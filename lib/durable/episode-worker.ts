@@ -50,7 +50,18 @@ export type FromWorker =
   | { kind: 'ready'; orchestrators: string[] }
   | { kind: 'loadFailed'; message: string }
   | { kind: 'log'; level: 'info' | 'warn' | 'error'; message: string }
-  | { kind: 'result'; seq: number; state?: unknown; error?: string; resync?: boolean }
+  | {
+      kind: 'result';
+      seq: number;
+      state?: unknown;
+      error?: string;
+      resync?: boolean;
+      /**
+       * Set when `state.actions` holds only the top-level actions from this index on: the ones before
+       * are those of the last result (the main thread keeps them), which the code produced again.
+       */
+      actionsFrom?: number;
+    }
   | { kind: 'stopped' };
 
 interface Cached {
@@ -59,6 +70,36 @@ interface Cached {
   parentInstanceId?: string;
   /** Events before this index are from earlier episodes (IsPlayed). */
   played: number;
+  /** What the planner compares (type, name) of each top-level action sent so far. */
+  sigs?: string[];
+}
+
+/** The action facts the planner's nondeterminism check reads, for a top-level entry and its children. */
+function actionSig(a: any): string {
+  if (!a || typeof a !== 'object') return '';
+  const own = `${a.actionType}|${a.functionName ?? a.externalEventName ?? ''}`;
+  return Array.isArray(a.compoundActions) ? `${own}[${a.compoundActions.map(actionSig).join(',')}]` : own;
+}
+
+/**
+ * The action list grows with the execution, and copying all of it to the main thread after every episode
+ * would make a long sequence quadratic in copies. Send only what changed: the top-level entries after
+ * the longest prefix that matches what was sent before (on a replay of unchanged code, all of them).
+ */
+function trimActions(c: Cached, state: any): number | undefined {
+  const top = state?.actions;
+  if (!Array.isArray(top) || top.length !== 1 || !Array.isArray(top[0])) {
+    c.sigs = undefined;
+    return undefined;
+  }
+  const list: any[] = top[0];
+  const sigs = list.map(actionSig);
+  const prev = c.sigs ?? [];
+  let k = 0;
+  while (k < prev.length && k < sigs.length && prev[k] === sigs[k]) k++;
+  c.sigs = sigs;
+  state.actions = [list.slice(k)];
+  return k;
 }
 
 const port = parentPort!;
@@ -226,12 +267,19 @@ async function episode(
       error = (err.state as any)?.error ?? err.message;
     } else error = String(err?.message ?? err);
   }
+  const actionsFrom = error === undefined ? trimActions(c, state) : ((c.sigs = undefined), undefined);
   try {
-    post({ kind: 'result', seq: m.seq, state, error });
+    post({ kind: 'result', seq: m.seq, state, error, actionsFrom });
   } catch {
     // A value the structured clone cannot carry (a function in the output): send its JSON form,
     // which is what the engine stores anyway.
-    post({ kind: 'result', seq: m.seq, state: JSON.parse(JSON.stringify(state ?? null)), error });
+    post({
+      kind: 'result',
+      seq: m.seq,
+      state: JSON.parse(JSON.stringify(state ?? null)),
+      error,
+      actionsFrom,
+    });
   }
 }
 
