@@ -108,6 +108,11 @@ export class EntityHost {
     if (seen !== undefined) {
       // Sent again (the sender replayed after a crash): answer again, do not run it again.
       if (seen && request.parent) await this.deps.sendEvent(request.parent, request.id, seen);
+      // A lock this entity passed on: pass it on again, the last entity of the set answers again.
+      else if (request.kind === 'lock' && (request.position ?? 0) + 1 < (request.lockSet?.length ?? 0)) {
+        const position = (request.position ?? 0) + 1;
+        await this.enqueue(request.lockSet![position]!, { ...request, position });
+      }
       return;
     }
     if (e.schedule.queue.some((r) => r.id === request.id)) return this.persist(e);
@@ -193,20 +198,22 @@ export class EntityHost {
 
   private applyControl(e: Entity, step: Exclude<Step, { kind: 'batch' } | { kind: 'idle' }>): void {
     const r = step.request;
-    this.remember(e, r.id, '');
-    if (step.kind !== 'lock') return;
     const set = r.lockSet ?? [];
     const pos = r.position ?? 0;
-    if (pos + 1 < set.length)
+    if (step.kind !== 'lock' || !r.parent) {
+      this.remember(e, r.id, '');
+      return;
+    }
+    if (pos + 1 < set.length) {
+      this.remember(e, r.id, '');
       e.outbox.push({ to: 'entity', target: set[pos + 1]!, request: { ...r, position: pos + 1 } });
-    // The last entity of the set answers the orchestration: its lock task completes.
-    else if (r.parent)
-      e.outbox.push({
-        to: 'orchestration',
-        instanceId: r.parent,
-        name: r.id,
-        input: JSON.stringify({ result: 'null' }),
-      });
+      return;
+    }
+    // The last entity of the set answers the orchestration: its lock task completes. The answer is
+    // remembered like a call's, so a lock request sent again after a crash is answered again.
+    const answer = JSON.stringify({ result: 'null' });
+    this.remember(e, r.id, answer);
+    e.outbox.push({ to: 'orchestration', instanceId: r.parent, name: r.id, input: answer });
   }
 
   /** Runs one batch through the app's entity function and records answers and signals. */
