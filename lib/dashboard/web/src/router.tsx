@@ -3,7 +3,7 @@
  * #/compute) and keyboard navigation: j/k or ↓/↑ move through a list, Enter opens, g then r/p/d/s/c
  * jumps to a page, t toggles the theme, / focuses the first filter.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 export interface Route {
   parts: string[];
@@ -42,20 +42,29 @@ const typing = (e: KeyboardEvent) => {
 /** j/k (↓/↑) move a highlight through `count` rows; Enter opens the highlighted one. */
 export function useKeyList(count: number, open: (i: number) => void): number {
   const [focus, setFocus] = useState(-1);
+  // The handler reads the latest values through refs: a key pressed right after another must not see
+  // the state from before the last render.
+  const latest = useRef({ focus, count, open });
+  latest.current = { focus: latest.current.focus, count, open };
   useEffect(() => {
+    const move = (f: number) => {
+      latest.current.focus = f;
+      setFocus(f);
+    };
     const on = (e: KeyboardEvent) => {
       if (typing(e) || e.metaKey || e.ctrlKey || e.altKey) return;
+      const { focus: f, count: n } = latest.current;
       if (e.key === 'j' || e.key === 'ArrowDown') {
-        setFocus((f) => Math.min(count - 1, f + 1));
+        move(Math.min(n - 1, f + 1));
         e.preventDefault();
       } else if (e.key === 'k' || e.key === 'ArrowUp') {
-        setFocus((f) => Math.max(0, f - 1));
+        move(Math.max(0, f - 1));
         e.preventDefault();
-      } else if (e.key === 'Enter' && focus >= 0 && focus < count) open(focus);
+      } else if (e.key === 'Enter' && f >= 0 && f < n) latest.current.open(f);
     };
     window.addEventListener('keydown', on);
     return () => window.removeEventListener('keydown', on);
-  }, [count, focus]);
+  }, []);
   useEffect(() => {
     document.querySelector('tr.focused')?.scrollIntoView({ block: 'nearest' });
   }, [focus]);
