@@ -25,10 +25,32 @@ async function mustReadRun(id: string): Promise<RunDoc> {
   return doc;
 }
 
+/**
+ * A Reused step computed nothing in its run, so it logged no metrics there; the execution it reused did.
+ * Fills them in from that run (one read per source run), so comparisons line up. Mutates `docs`.
+ */
+async function withReusedMetrics(docs: RunDoc[]): Promise<RunDoc[]> {
+  const sources = new Map<string, Promise<RunDoc | undefined>>();
+  for (const d of docs)
+    for (const s of Object.values(d.steps)) {
+      if (s.status !== 'Reused' || !s.reusedFrom || s.metrics?.length) continue;
+      const from = s.reusedFrom;
+      if (!sources.has(from.runId))
+        sources.set(
+          from.runId,
+          readRun(from.runId).catch(() => undefined),
+        );
+      const src = await sources.get(from.runId)!;
+      const m = src?.steps[from.step]?.metrics;
+      if (m?.length) s.metrics = m;
+    }
+  return docs;
+}
+
 /** GET /api/runs/{id}/metrics */
 export const runMetricsHandler = httpHandler(async (req) => {
-  const doc = await mustReadRun(req.params.id ?? '');
-  return json(200, runMetrics(doc));
+  const [doc] = await withReusedMetrics([await mustReadRun(req.params.id ?? '')]);
+  return json(200, runMetrics(doc!));
 });
 
 /** GET /api/runs/compare?ids=a,b[,…] (also ?ids=a&ids=b) */
@@ -55,7 +77,7 @@ export const compareRunsHandler = httpHandler(async (req) => {
     if (!d) problems.push({ pointer: `/query/ids/${i}`, message: `there is no run "${unique[i]}"` });
   });
   if (problems.length) throw invalid(problems);
-  return json(200, compareRuns(docs as RunDoc[]));
+  return json(200, compareRuns(await withReusedMetrics(docs as RunDoc[])));
 });
 
 /** GET /api/pipelines/{name}/metrics?metric=&step=&limit=&continuationToken= */
