@@ -1,4 +1,6 @@
 import { app } from '@azure/functions';
+import * as df from 'durable-functions';
+import { startDraftRunHandler } from '../lib/runs/draft-http';
 import {
   compareRunsHandler,
   computeTargetsHandler,
@@ -37,4 +39,11 @@ app.http('compute-targets', {
   methods: ['GET'],
   authLevel: 'function',
   handler: computeTargetsHandler,
+});
+app.http('runs-start-draft', {
+  route: 'runs/drafts',
+  methods: ['POST'],
+  authLevel: 'function',
+  extraInputs: [df.input.durableClient()],
+  handler: startDraftRunHandler,
 });

@@ -55,6 +55,49 @@ export const schemas: Record<string, JsonSchema> = {
 
 export const routes: RouteSpec[] = [
   {
+    method: 'post',
+    path: '/api/runs/drafts',
+    operationId: 'startDraftRun',
+    summary:
+      'Run a definition without publishing it (a draft of its pipeline; the run records version -N and the ' +
+      'definition hash). Steps reuse what published runs computed, and the reverse.',
+    tags: TAGS,
+    requestBody: {
+      content: {
+        'application/json': {
+          type: 'object',
+          required: ['definition'],
+          additionalProperties: false,
+          properties: {
+            definition: { $ref: '#/components/schemas/PipelineDefinition' },
+            parameters: { type: 'object', additionalProperties: true },
+            inputs: { type: 'object', additionalProperties: { type: 'string' } },
+            tags: { type: 'object', additionalProperties: { type: 'string' } },
+            forceRerun: { type: 'boolean' },
+            continueOnStepFailure: { type: 'boolean' },
+          },
+        },
+      },
+    },
+    responses: {
+      '202': {
+        description: 'Run accepted',
+        schema: {
+          type: 'object',
+          properties: {
+            runId: { type: 'string' },
+            status: { type: 'string' },
+            statusUrl: { type: 'string' },
+            pipeline: { type: 'string' },
+            draft: { type: 'integer', description: 'The draft number N (the run records version -N).' },
+            definitionHash: { type: 'string' },
+          },
+        },
+      },
+      ...problems(400, 404),
+    },
+  },
+  {
     method: 'get',
     path: '/api/runs/{id}/metrics',
     operationId: 'getRunMetrics',
