@@ -8,7 +8,7 @@ import { getPipelineVersion } from '../pipelines/store';
 import { closest } from '../pipelines/suggest';
 import { planTrials } from './automl-plan';
 import { compareRuns, MAX_COMPARED_RUNS } from './compare';
-import { pipelineMetric, runMetrics } from './metrics-query';
+import { pipelineMetric, runMetrics, withReusedMetrics } from './metrics-query';
 import { readRun, type RunDoc } from './store';
 
 /**
@@ -23,28 +23,6 @@ async function mustReadRun(id: string): Promise<RunDoc> {
   const doc = RUN_ID_RE.test(id) ? await readRun(id) : undefined;
   if (!doc) throw notFound(`There is no run "${id}"; list runs with GET /api/runs.`);
   return doc;
-}
-
-/**
- * A Reused step computed nothing in its run, so it logged no metrics there; the execution it reused did.
- * Fills them in from that run (one read per source run), so comparisons line up. Mutates `docs`.
- */
-async function withReusedMetrics(docs: RunDoc[]): Promise<RunDoc[]> {
-  const sources = new Map<string, Promise<RunDoc | undefined>>();
-  for (const d of docs)
-    for (const s of Object.values(d.steps)) {
-      if (s.status !== 'Reused' || !s.reusedFrom || s.metrics?.length) continue;
-      const from = s.reusedFrom;
-      if (!sources.has(from.runId))
-        sources.set(
-          from.runId,
-          readRun(from.runId).catch(() => undefined),
-        );
-      const src = await sources.get(from.runId)!;
-      const m = src?.steps[from.step]?.metrics;
-      if (m?.length) s.metrics = m;
-    }
-  return docs;
 }
 
 /** GET /api/runs/{id}/metrics */

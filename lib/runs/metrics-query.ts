@@ -1,6 +1,6 @@
 import { queryPage, type Page } from '../azure/cosmos-page';
 import type { RunStatus } from './plan';
-import { runsContainer, type RunDoc, type StepRecord } from './store';
+import { readRun, runsContainer, type RunDoc, type StepRecord } from './store';
 
 /**
  * Metrics as series: of one run (every step, every metric name), and of one metric across the runs of a
@@ -52,6 +52,32 @@ export function seriesOfSteps(steps: Array<Pick<StepRecord, 'name' | 'metrics'>>
   return out;
 }
 
+type StepsOnly = Pick<StepRecord, 'name' | 'metrics' | 'status' | 'reusedFrom'>;
+
+/**
+ * A Reused step computed nothing in its run, so it logged no metrics there; the execution it reused did.
+ * Fills them in from that run (one point read per source run), so a reused run still shows its model's
+ * numbers in comparisons and across a pipeline. Mutates and returns `docs`.
+ */
+export async function withReusedMetrics<T extends { steps: Record<string, StepsOnly> }>(
+  docs: T[],
+): Promise<T[]> {
+  const sources = new Map<string, Promise<RunDoc | undefined>>();
+  for (const d of docs)
+    for (const s of Object.values(d.steps ?? {})) {
+      if (s.status !== 'Reused' || !s.reusedFrom || s.metrics?.length) continue;
+      const from = s.reusedFrom;
+      if (!sources.has(from.runId))
+        sources.set(
+          from.runId,
+          readRun(from.runId).catch(() => undefined),
+        );
+      const m = (await sources.get(from.runId)!)?.steps[from.step]?.metrics;
+      if (m?.length) s.metrics = m;
+    }
+  return docs;
+}
+
 /** The metric series of one run (GET /api/runs/{id}/metrics). */
 export function runMetrics(doc: RunDoc): { runId: string; pipeline: string; series: MetricSeries[] } {
   return { runId: doc.runId, pipeline: doc.pipeline, series: seriesOfSteps(Object.values(doc.steps)) };
@@ -73,7 +99,7 @@ interface Row {
   status: RunStatus;
   createdAt: string;
   parameters: Record<string, unknown>;
-  steps: Record<string, Pick<StepRecord, 'name' | 'metrics'>>;
+  steps: Record<string, StepsOnly>;
 }
 
 /**
@@ -100,6 +126,7 @@ export async function pipelineMetric(opts: {
     },
     { limit: opts.limit, ...(opts.continuationToken ? { continuationToken: opts.continuationToken } : {}) },
   );
+  await withReusedMetrics(page.items);
   return {
     ...page,
     items: page.items.map((r) => metricItem(r, opts.metric, opts.step)),

@@ -164,7 +164,10 @@ export function register(program: Command): void {
       const head = ['', ...d.runs.map((r) => r.runId)];
       const rows: string[][] = [head];
       const mark = (differs: boolean, name: string) => `${differs ? '* ' : '  '}${name}`;
-      rows.push(['  pipeline', ...d.runs.map((r) => `${r.pipeline} v${r.version}`)]);
+      rows.push([
+        '  pipeline',
+        ...d.runs.map((r) => `${r.pipeline} ${r.version > 0 ? `v${r.version}` : `draft ${-r.version}`}`),
+      ]);
       rows.push(['  status', ...d.runs.map((r) => r.status)]);
       rows.push([
         '  duration',

@@ -78,7 +78,7 @@ export function ComparePage({ query }: { query: URLSearchParams }) {
             <th>Pipeline</th>
             {d.runs.map((r) => (
               <td>
-                {r.pipeline} {r.version ? `v${r.version}` : 'draft'}
+                {r.pipeline} {r.version > 0 ? `v${r.version}` : `draft ${-r.version}`}
               </td>
             ))}
           </tr>

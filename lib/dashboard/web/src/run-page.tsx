@@ -101,7 +101,13 @@ export function RunPage({ runId, query }: { runId: string; query: URLSearchParam
         <dt>Pipeline</dt>
         <dd>
           <a href={`#/pipelines/${enc(r.pipeline)}`}>{r.pipeline}</a>{' '}
-          {r.version ? `v${r.version}` : <span class="tag">draft {r.definitionHash.slice(7, 19)}</span>}
+          {r.version > 0 ? (
+            `v${r.version}`
+          ) : (
+            <span class="tag" title={r.definitionHash}>
+              draft {-r.version}
+            </span>
+          )}
         </dd>
         <dt>Trigger</dt>
         <dd>{r.trigger.type}</dd>

@@ -184,7 +184,7 @@ export function RunsList({ query }: { query: URLSearchParams }) {
                 </td>
                 <td>
                   {r.pipeline}
-                  <span class="muted">{r.version ? ` v${r.version}` : ' draft'}</span>
+                  <span class="muted">{r.version > 0 ? ` v${r.version}` : ` draft ${-r.version}`}</span>
                 </td>
                 <td>
                   <Pill status={r.status} />
