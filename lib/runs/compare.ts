@@ -91,7 +91,12 @@ export function compareRuns(docs: RunDoc[], now = Date.now()): Comparison {
         ...(s.reusedFrom ? { reusedFrom: s.reusedFrom.runId } : {}),
       };
     });
-    return { name, values, differs: differs(values.map((v) => v?.cacheKey ?? null)) };
+    // Same cache key = same work; a step missing from a run, or not yet keyed, differs by its status.
+    return {
+      name,
+      values,
+      differs: differs(values.map((v) => (v ? (v.cacheKey ?? `status:${v.status}`) : null))),
+    };
   });
   const perRun = docs.map((d) => seriesOfSteps(Object.values(d.steps)));
   const keys = unionOrdered(perRun.map((list) => list.map((s) => `${s.step}\0${s.name}`)));

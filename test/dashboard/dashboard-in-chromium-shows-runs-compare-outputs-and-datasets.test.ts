@@ -166,6 +166,56 @@ test('datasets show versions and the lineage graph of the run that produced one;
   assert.match(await page.locator('[data-test=diff] .del').first().innerText(), /0\.5/);
 });
 
+test('a run of 500 steps is laid out with no two step boxes overlapping', async () => {
+  const { page } = ui;
+  // A synthetic run document (the layout is what is under test): 20 fan-out stages of 25 steps.
+  const steps = Array.from({ length: 500 }, (_, i) => {
+    const stage = Math.floor(i / 25);
+    return {
+      name: `stage-${stage}-step-${i % 25}-with-a-long-descriptive-name`,
+      status: i % 7 === 0 ? 'Reused' : 'Completed',
+      attempts: 1,
+      dependsOn: stage === 0 ? [] : [`stage-${stage - 1}-step-${i % 25}-with-a-long-descriptive-name`],
+    };
+  });
+  const run = {
+    runId: 'r-big',
+    pipeline: 'big',
+    version: 1,
+    definitionHash: 'sha256:' + '0'.repeat(64),
+    status: 'Completed',
+    parameters: {},
+    inputs: {},
+    tags: {},
+    trigger: { type: 'rest' },
+    createdAt: new Date().toISOString(),
+    steps,
+  };
+  await page.route('**/api/runs/r-big', (r) => r.fulfill({ json: run }));
+  const started = Date.now();
+  await go('#/runs/r-big');
+  await page.waitForSelector('svg.graph g.node');
+  const layoutMs = Date.now() - started;
+  const boxes: Array<{ x: number; y: number; w: number; h: number }> = await page.evaluate(() =>
+    [...document.querySelectorAll('svg.graph g.node rect:first-of-type')].map((r: any) => ({
+      x: r.x.baseVal.value,
+      y: r.y.baseVal.value,
+      w: r.width.baseVal.value,
+      h: r.height.baseVal.value,
+    })),
+  );
+  assert.equal(boxes.length, 500);
+  let overlaps = 0;
+  for (let i = 0; i < boxes.length; i++)
+    for (let j = i + 1; j < boxes.length; j++) {
+      const [a, b] = [boxes[i]!, boxes[j]!];
+      if (a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h) overlaps++;
+    }
+  assert.equal(overlaps, 0);
+  await page.unroute('**/api/runs/r-big');
+  console.log(`# 500-step graph shown in ${layoutMs} ms`);
+});
+
 test('keyboard: j and Enter open the first run, t switches the theme; the page called only documented API routes', async () => {
   const { page, requests, errors } = ui;
   await go('#/runs');
