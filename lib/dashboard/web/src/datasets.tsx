@@ -119,7 +119,7 @@ export function DatasetPage({ name, query }: { name: string; query: URLSearchPar
   return (
     <section>
       <h1>{name}</h1>
-      <div class="cols">
+      <div class="cols wide-right">
         <div>
           <h2>Versions</h2>
           <table class="list">

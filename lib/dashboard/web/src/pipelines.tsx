@@ -92,6 +92,32 @@ export function lineDiff(a: string[], b: string[]): Array<[' ' | '-' | '+', stri
 
 const defText = (d: unknown) => JSON.stringify(d, null, 2).split('\n');
 
+/** Folds runs of unchanged lines longer than 2 × `context` into one "… N unchanged lines" marker. */
+export function foldDiff(
+  diff: Array<[' ' | '-' | '+', string]>,
+  context = 3,
+): Array<[' ' | '-' | '+' | '…', string]> {
+  const out: Array<[' ' | '-' | '+' | '…', string]> = [];
+  let i = 0;
+  while (i < diff.length) {
+    if (diff[i]![0] !== ' ') {
+      out.push(diff[i++]!);
+      continue;
+    }
+    let j = i;
+    while (j < diff.length && diff[j]![0] === ' ') j++;
+    const head = i === 0 ? 0 : context;
+    const tail = j === diff.length ? 0 : context;
+    if (j - i > head + tail + 1) {
+      out.push(...diff.slice(i, i + head));
+      out.push(['…', `${j - i - head - tail} unchanged lines`]);
+      out.push(...diff.slice(j - tail, j));
+    } else out.push(...diff.slice(i, j));
+    i = j;
+  }
+  return out;
+}
+
 export function PipelinePage({ name, query }: { name: string; query: URLSearchParams }) {
   const p = useApi<PipelineSummary>(`/pipelines/${enc(name)}`);
   const versions = useApi<{ items: Array<{ version: number; definitionHash: string; createdAt: string }> }>(
@@ -143,7 +169,7 @@ export function PipelinePage({ name, query }: { name: string; query: URLSearchPa
       </div>
       {p.data.description && <p class="muted">{p.data.description}</p>}
       <ErrorBox error={error ?? versions.error} />
-      <div class="cols">
+      <div class="cols wide-right">
         <div>
           <h2>Versions</h2>
           <table class="list">
@@ -198,9 +224,9 @@ export function PipelinePage({ name, query }: { name: string; query: URLSearchPa
           </h2>
           {diff ? (
             <pre class="code diff" data-test="diff">
-              {diff.map(([k, line]) => (
-                <div class={k === '+' ? 'add' : k === '-' ? 'del' : ''}>
-                  {k} {line}
+              {(changed ? foldDiff(diff) : diff).map(([k, line]) => (
+                <div class={k === '+' ? 'add' : k === '-' ? 'del' : k === '…' ? 'fold' : ''}>
+                  {k === '…' ? `  … ${line}` : `${k} ${line}`}
                 </div>
               ))}
             </pre>
