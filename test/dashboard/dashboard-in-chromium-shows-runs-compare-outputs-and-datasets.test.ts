@@ -166,6 +166,32 @@ test('datasets show versions and the lineage graph of the run that produced one;
   assert.match(await page.locator('[data-test=diff] .del').first().innerText(), /0\.5/);
 });
 
+test('a running step’s log streams into the page, and polling of the run stops once it ends', async () => {
+  const { page, requests } = ui;
+  await sluice.json('/api/pipelines', {
+    method: 'POST',
+    body: {
+      name: 'chatty',
+      steps: { talk: { command: 'for i in 1 2 3 4 5 6 7 8 9 10; do echo "line $i"; sleep 0.4; done' } },
+    },
+  });
+  const { runId } = await sluice.json<{ runId: string }>('/api/pipelines/chatty/runs', {
+    method: 'POST',
+    body: {},
+  });
+  await go(`#/runs/${runId}?tab=logs&step=talk`);
+  await page.waitForFunction(() => /line 2\b/.test(document.querySelector('pre.log')?.textContent ?? ''));
+  const statusAtLine2 = (await sluice.json<{ status: string }>(`/api/runs/${runId}`)).status;
+  assert.equal(statusAtLine2, 'Running', 'lines arrive while the step runs');
+  await page.waitForFunction(() => /line 10\b/.test(document.querySelector('pre.log')?.textContent ?? ''));
+  await page.waitForSelector('h1 .pill.s-Completed');
+  const reads = () => requests.filter((r) => r === `GET /api/runs/${runId}`).length;
+  const afterEnd = reads();
+  await page.waitForTimeout(4500);
+  assert.equal(reads(), afterEnd, 'a finished run is no longer polled');
+  assert.ok(requests.some((r) => r === `GET /api/runs/${runId}/steps/talk/logs?follow=true`));
+});
+
 test('a run of 500 steps is laid out with no two step boxes overlapping', async () => {
   const { page } = ui;
   // A synthetic run document (the layout is what is under test): 20 fan-out stages of 25 steps.
