@@ -117,7 +117,7 @@ test('a run shows its graph with the Reused marker and why a step ran, and reads
   assert.equal(runReads.length, 1, 'a finished run is read once, not polled');
 });
 
-test('outputs preview as JSON, as a CSV table from a directory output, and metrics and logs show', async () => {
+test('outputs preview as JSON, as CSV tables (a file in a directory output, an output without extension) and as an image; metrics and logs show', async () => {
   const { page } = ui;
   await go(`#/runs/${runs.first}?tab=outputs`);
   await page.click('button[data-output="evaluate/report"]');
@@ -127,6 +127,37 @@ test('outputs preview as JSON, as a CSV table from a directory output, and metri
   await page.click('button.link:has-text("train.csv")');
   await page.waitForSelector('[data-preview=csv] table.csv tbody tr');
   assert.ok((await page.locator('[data-preview=csv] table.csv tbody tr').count()) >= 10);
+
+  // Outputs without an extension are recognised by their content: a PNG shows as an image, CSV as a table.
+  const png =
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+  await sluice.json('/api/pipelines', {
+    method: 'POST',
+    body: {
+      name: 'plots',
+      steps: {
+        draw: {
+          command:
+            `node -e "require('fs').writeFileSync(process.argv[1], Buffer.from('${png}', 'base64'))" \${{outputs.plot}}` +
+            " && printf 'id,score\\n1,0.5\\n2,0.7\\n' > \${{outputs.table}}",
+          outputs: { plot: { type: 'file' }, table: { type: 'file' } },
+        },
+      },
+    },
+  });
+  const plots = await start('plots', {});
+  await go(`#/runs/${plots}?tab=outputs`);
+  await page.click('button[data-output="draw/plot"]');
+  await page.waitForSelector('[data-preview=image] img');
+  await page.waitForFunction(
+    () => (document.querySelector('[data-preview=image] img') as any)?.naturalWidth === 1,
+  );
+  await page.click('button[data-output="draw/table"]');
+  await page.waitForSelector('[data-preview=csv] table.csv');
+  assert.deepEqual(await page.locator('[data-preview=csv] table.csv tbody tr').allInnerTexts(), [
+    '1\t0.5',
+    '2\t0.7',
+  ]);
 
   await go(`#/runs/${runs.first}?tab=metrics`);
   await page.waitForSelector('.chart[data-chart="train · train_loss"] canvas');

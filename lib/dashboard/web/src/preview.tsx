@@ -50,6 +50,30 @@ export function parseCsv(text: string, maxRows = 101): string[][] {
   return rows;
 }
 
+/** An image's MIME type, by its first bytes (outputs often have no extension) or its name. */
+export function imageType(name: string, head: Uint8Array, text: string): string | undefined {
+  const b = (i: number) => head[i] ?? -1;
+  if (b(0) === 0x89 && b(1) === 0x50 && b(2) === 0x4e && b(3) === 0x47) return 'image/png';
+  if (b(0) === 0xff && b(1) === 0xd8 && b(2) === 0xff) return 'image/jpeg';
+  if (b(0) === 0x47 && b(1) === 0x49 && b(2) === 0x46) return 'image/gif';
+  if (
+    String.fromCharCode(...head.slice(0, 4)) === 'RIFF' &&
+    String.fromCharCode(...head.slice(8, 12)) === 'WEBP'
+  )
+    return 'image/webp';
+  if (/\.svg$/i.test(name) || /^\s*(<\?xml[^>]*>\s*)?<svg[\s>]/.test(text.slice(0, 500)))
+    return 'image/svg+xml';
+  return IMAGE.test(name) ? 'application/octet-stream' : undefined;
+}
+
+/** Comma-separated text whose first lines have the same number of fields (more than one). */
+export function looksLikeCsv(text: string): boolean {
+  const lines = text.split(/\r?\n/, 6).filter((l) => l.length > 0);
+  if (lines.length < 2 || /^[[{]/.test(text.trimStart())) return false;
+  const counts = lines.slice(0, 5).map((l) => parseCsv(l, 1)[0]?.length ?? 0);
+  return counts[0]! > 1 && counts.every((c) => c === counts[0]);
+}
+
 type Shown =
   | { kind: 'csv'; rows: string[][] }
   | { kind: 'json'; text: string }
@@ -67,14 +91,14 @@ export function Preview({ apiPath, name }: { apiPath: string; name: string }) {
     apiBlob(apiPath, PREVIEW_BYTES)
       .then(async ({ blob, size, truncated }) => {
         setMeta({ size, truncated });
-        if (IMAGE.test(name) && !truncated) {
-          url = URL.createObjectURL(
-            name.endsWith('.svg') ? new Blob([blob], { type: 'image/svg+xml' }) : blob,
-          );
+        const head = new Uint8Array(await blob.slice(0, 16).arrayBuffer());
+        const text = await blob.text();
+        const image = imageType(name, head, text);
+        if (image && !truncated) {
+          url = URL.createObjectURL(new Blob([blob], { type: image }));
           return setShown({ kind: 'image', url });
         }
-        const text = await blob.text();
-        if (/\.(csv|tsv)$/i.test(name))
+        if (/\.(csv|tsv)$/i.test(name) || looksLikeCsv(text))
           return setShown({
             kind: 'csv',
             rows: parseCsv(name.endsWith('.tsv') ? text.replace(/\t/g, ',') : text),

@@ -3,7 +3,7 @@
  * already loaded (the API does not index them), and "Load more" fetches the next page. Tick two or more
  * runs to compare them.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, enc } from './api';
 import { navigate, useKeyList } from './router';
 import { ago, duration, Empty, ErrorBox, Pill, short, when } from './ui';
@@ -62,11 +62,14 @@ export function RunsList({ query }: { query: URLSearchParams }) {
     setLoaded(true);
   };
 
+  // Once older pages are loaded the list stays as it is; until then the first page (summaries, not run
+  // documents) is refreshed every 5 s, so new runs and status changes show up.
+  const pagedOn = useRef(false);
   useEffect(() => {
+    pagedOn.current = false;
     void load();
-    // Refresh the first page while something runs; later pages stay as loaded.
     const t = setInterval(() => {
-      if (!token) void load();
+      if (!pagedOn.current) void load();
     }, 5000);
     return () => clearInterval(t);
   }, [serverQuery.toString()]);
@@ -207,7 +210,13 @@ export function RunsList({ query }: { query: URLSearchParams }) {
         </table>
       )}
       {token && (
-        <button onClick={() => void load(token)} data-test="load-more">
+        <button
+          onClick={() => {
+            pagedOn.current = true;
+            void load(token);
+          }}
+          data-test="load-more"
+        >
           Load more
         </button>
       )}
