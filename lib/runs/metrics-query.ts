@@ -105,8 +105,9 @@ interface Row {
 /**
  * One metric across the runs of a pipeline, newest run first, paged with continuation tokens (never
  * OFFSET/LIMIT). A page holds up to `limit` runs; runs that did not log the metric are on it with empty
- * `values`, so a page never reads more than `limit` documents. Cosmos SQL cannot project one property of
- * every entry of an object map, so the steps are read whole and reduced here.
+ * `values`, so a page never reads more than `limit` documents. With `step`, only that step's record is
+ * projected; without, Cosmos SQL cannot project one property of every entry of an object map, so every
+ * step record is read and reduced here (name a step for pipelines with many steps).
  */
 export async function pipelineMetric(opts: {
   pipeline: string;
@@ -116,16 +117,22 @@ export async function pipelineMetric(opts: {
   continuationToken?: string;
 }): Promise<Page<PipelineMetricItem>> {
   const c = await runsContainer();
-  const page = await queryPage<Row>(
+  // With a step, only that step's record is read (c.steps[@step]); without, every step's.
+  const stepsField = opts.step === undefined ? 'c.steps' : 'c.steps[@step] AS one';
+  const page = await queryPage<Row & { one?: StepsOnly }>(
     c,
     {
       query:
-        'SELECT c.runId, c.version, c.status, c.createdAt, c.parameters, c.steps FROM c ' +
+        `SELECT c.runId, c.version, c.status, c.createdAt, c.parameters, ${stepsField} FROM c ` +
         "WHERE c.type = 'run' AND c.pipeline = @pipeline ORDER BY c.createdAt DESC",
-      parameters: [{ name: '@pipeline', value: opts.pipeline }],
+      parameters: [
+        { name: '@pipeline', value: opts.pipeline },
+        ...(opts.step === undefined ? [] : [{ name: '@step', value: opts.step }]),
+      ],
     },
     { limit: opts.limit, ...(opts.continuationToken ? { continuationToken: opts.continuationToken } : {}) },
   );
+  for (const r of page.items) if (opts.step !== undefined) r.steps = r.one ? { [opts.step]: r.one } : {};
   await withReusedMetrics(page.items);
   return {
     ...page,
