@@ -3,6 +3,7 @@ import * as df from 'durable-functions';
 import { startDraftRunHandler } from '../lib/runs/draft-http';
 import {
   compareRunsHandler,
+  computeAgentsHandler,
   computeTargetsHandler,
   pipelineMetricsHandler,
   runMetricsHandler,
@@ -46,4 +47,10 @@ app.http('runs-start-draft', {
   authLevel: 'function',
   extraInputs: [df.input.durableClient()],
   handler: startDraftRunHandler,
+});
+app.http('compute-agents', {
+  route: 'compute/agents',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: computeAgentsHandler,
 });

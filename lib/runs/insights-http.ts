@@ -1,4 +1,4 @@
-import { jobQueue, listJobs } from '../compute/jobs';
+import { jobQueue, jobsTable, listJobs } from '../compute/jobs';
 import { loadComputeTargets } from '../compute/targets';
 import { invalid, notFound, type FieldProblem } from '../errors/problem';
 import { httpHandler, json } from '../http/handler';
@@ -157,4 +157,46 @@ export const computeTargetsHandler = httpHandler(async () => {
     }),
   );
   return json(200, { items });
+});
+
+/** Running jobs the agents view scans at most (a busier store shows the first ones and says so). */
+const MAX_RUNNING_SCANNED = 2000;
+
+/**
+ * GET /api/compute/agents: the agents working now, from the running jobs' rows (claimedBy, heartbeat).
+ * Agents register nowhere else: an idle agent polls its queue and leaves no trace, so it is not listed.
+ */
+export const computeAgentsHandler = httpHandler(async () => {
+  const table = await jobsTable();
+  const agents = new Map<
+    string,
+    {
+      agentId: string;
+      pool: string;
+      runningJobs: number;
+      lastHeartbeatAt?: string;
+      jobs: Array<{ runId: string; step: string }>;
+    }
+  >();
+  let scanned = 0;
+  for await (const e of table.listEntities<Record<string, unknown>>({
+    queryOptions: {
+      filter: "state eq 'running'",
+      select: ['PartitionKey', 'pool', 'claimedBy', 'heartbeatAt', 'stepName'],
+    },
+  })) {
+    if (++scanned > MAX_RUNNING_SCANNED) break;
+    const id = typeof e.claimedBy === 'string' ? e.claimedBy : 'unknown';
+    const a = agents.get(id) ?? { agentId: id, pool: String(e.pool ?? ''), runningJobs: 0, jobs: [] };
+    a.runningJobs++;
+    const hb = typeof e.heartbeatAt === 'string' ? e.heartbeatAt : undefined;
+    if (hb && (!a.lastHeartbeatAt || hb > a.lastHeartbeatAt)) a.lastHeartbeatAt = hb;
+    if (a.jobs.length < 10)
+      a.jobs.push({ runId: String(e.partitionKey ?? ''), step: String(e.stepName ?? '') });
+    agents.set(id, a);
+  }
+  return json(200, {
+    items: [...agents.values()],
+    ...(scanned > MAX_RUNNING_SCANNED ? { truncated: true } : {}),
+  });
 });

@@ -214,6 +214,11 @@ test('a running step’s log streams into the page, and polling of the run stops
   await page.waitForFunction(() => /line 2\b/.test(document.querySelector('pre.log')?.textContent ?? ''));
   const statusAtLine2 = (await sluice.json<{ status: string }>(`/api/runs/${runId}`)).status;
   assert.equal(statusAtLine2, 'Running', 'lines arrive while the step runs');
+  // The agent running it is on the compute page's API while it works.
+  const agents = await sluice.json<{ items: Array<{ pool: string; jobs: Array<{ runId: string }> }> }>(
+    '/api/compute/agents',
+  );
+  assert.ok(agents.items.some((a) => a.pool === 'local' && a.jobs.some((j) => j.runId === runId)));
   await page.waitForFunction(() => /line 10\b/.test(document.querySelector('pre.log')?.textContent ?? ''));
   await page.waitForSelector('h1 .pill.s-Completed');
   const reads = () => requests.filter((r) => r === `GET /api/runs/${runId}`).length;

@@ -180,4 +180,13 @@ export const routes: RouteSpec[] = [
     tags: ['platform'],
     responses: { '200': { description: 'The targets', schema: { type: 'object' } } },
   },
+  {
+    method: 'get',
+    path: '/api/compute/agents',
+    operationId: 'listBusyAgents',
+    summary:
+      'Agents working now (from the running jobs: pool, running jobs, last heartbeat); idle agents leave no trace',
+    tags: ['platform'],
+    responses: { '200': { description: 'The agents', schema: { type: 'object' } } },
+  },
 ];

@@ -113,6 +113,15 @@ export function ComputePage() {
   const t = useApi<{
     items: Array<{ name: string; pool: string; environment: Record<string, string>; queuedJobs: number }>;
   }>('/compute/targets', { pollMs: 5000 });
+  const agents = useApi<{
+    items: Array<{
+      agentId: string;
+      pool: string;
+      runningJobs: number;
+      lastHeartbeatAt?: string;
+      jobs: Array<{ runId: string; step: string }>;
+    }>;
+  }>('/compute/agents', { pollMs: 5000 });
   if (!t.data) return t.error ? <ErrorBox error={t.error} /> : <Loading />;
   return (
     <section>
@@ -144,6 +153,44 @@ export function ComputePage() {
           ))}
         </tbody>
       </table>
+      <h2>Agents working now</h2>
+      {agents.error && <ErrorBox error={agents.error} />}
+      {!agents.data ? (
+        <Loading />
+      ) : !agents.data.items.length ? (
+        <Empty>
+          No agent is running a job right now (idle agents poll their pool's queue and are not listed).
+        </Empty>
+      ) : (
+        <table class="list">
+          <thead>
+            <tr>
+              <th>Agent</th>
+              <th>Pool</th>
+              <th>Running jobs</th>
+              <th>Last heartbeat</th>
+              <th>Working on</th>
+            </tr>
+          </thead>
+          <tbody>
+            {agents.data.items.map((a) => (
+              <tr>
+                <td class="mono">{a.agentId}</td>
+                <td class="mono">{a.pool}</td>
+                <td class="num">{a.runningJobs}</td>
+                <td>{ago(a.lastHeartbeatAt)}</td>
+                <td class="small">
+                  {a.jobs.map((j) => (
+                    <div>
+                      <a href={`#/runs/${j.runId}?step=${enc(j.step)}`}>{j.runId.slice(0, 12)}</a> {j.step}
+                    </div>
+                  ))}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
     </section>
   );
 }
