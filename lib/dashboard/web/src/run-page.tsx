@@ -6,7 +6,8 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, enc, useApi, type Run, type Step } from './api';
 import { Graph, type GraphNode } from './graph';
 import { navigate } from './router';
-import { BatchesTab, LogsView, MetricsTab, OutputsList, Timeline } from './run-tabs';
+import { BatchesTab } from './batches';
+import { LogsView, MetricsTab, OutputsList, Timeline } from './run-tabs';
 import { duration, ErrorBox, KeyValues, Loading, Pill, Tabs, when } from './ui';
 
 type Tab = 'graph' | 'timeline' | 'logs' | 'parameters' | 'outputs' | 'metrics' | 'batches';
