@@ -67,6 +67,14 @@ test('a draft run of an unchanged file reuses every step of the published run; a
   assert.equal(step(draft2, 'train').status, 'Reused');
   assert.equal(step(draft2, 'evaluate').status, 'Completed');
   assert.match(JSON.stringify(step(draft2, 'evaluate').cache), /EVAL_NOTE/);
+  // A rerun of a draft's run reruns the same draft.
+  const rerun = await sluice.json<{ runId: string }>(`/api/runs/${edited}/rerun`, {
+    method: 'POST',
+    body: {},
+  });
+  const rerunDoc = await waitForRun(sluice, rerun.runId);
+  assert.equal((rerunDoc as unknown as { version: number }).version, -2);
+  assert.ok(rerunDoc.steps.every((s) => s.status === 'Reused'));
   // The same file again is the same draft.
   const again = await cli('run', file(), ...params);
   assert.match(again.stdout, /draft 2\)/);
