@@ -48,11 +48,16 @@ export function RunsList({ query }: { query: URLSearchParams }) {
   if (f.status) serverQuery.set('status', f.status);
   serverQuery.set('limit', '50');
 
+  // Answers for filters no longer shown (a refresh in flight when they changed) are dropped.
+  const current = useRef('');
+  current.current = serverQuery.toString();
   const load = async (more?: string) => {
+    const asked = serverQuery.toString();
     try {
       const page = await api<{ items: RunSummary[]; continuationToken?: string }>(
-        `/runs?${serverQuery.toString()}${more ? `&continuationToken=${enc(more)}` : ''}`,
+        `/runs?${asked}${more ? `&continuationToken=${enc(more)}` : ''}`,
       );
+      if (asked !== current.current) return;
       setItems((prev) => (more ? [...prev, ...page.items] : page.items));
       setToken(page.continuationToken);
       setError(undefined);
