@@ -89,7 +89,10 @@ test('the runs list filters by pipeline and tag, and two ticked runs open side b
   assert.match(await page.locator('table[data-test=metrics]').innerText(), /evaluate\.auc/);
   // Two charts: the compared runs' series overlaid, and the metric across every run of the pipeline.
   await page.selectOption('[data-test=metric-pick]', { label: 'train.train_loss' });
-  await page.waitForFunction(() => document.querySelectorAll('.chart canvas').length >= 2);
+  await page.waitForFunction(() => {
+    const titles = [...document.querySelectorAll('.chart .u-title')].map((t: any) => t.textContent);
+    return titles.filter((t) => t.startsWith('train.train_loss')).length === 2;
+  });
   const titles = await page.locator('.chart .u-title').allTextContents();
   assert.ok(
     titles.some((t) => /overlaid/.test(t)) && titles.some((t) => /across 2 runs of churn-train/.test(t)),
@@ -203,7 +206,7 @@ test('a running step’s log streams into the page, and polling of the run stops
     method: 'POST',
     body: {
       name: 'chatty',
-      steps: { talk: { command: 'for i in 1 2 3 4 5 6 7 8 9 10; do echo "line $i"; sleep 0.4; done' } },
+      steps: { talk: { command: 'for i in $(seq 1 25); do echo "line $i"; sleep 0.4; done' } },
     },
   });
   const { runId } = await sluice.json<{ runId: string }>('/api/pipelines/chatty/runs', {
@@ -219,7 +222,7 @@ test('a running step’s log streams into the page, and polling of the run stops
     '/api/compute/agents',
   );
   assert.ok(agents.items.some((a) => a.pool === 'local' && a.jobs.some((j) => j.runId === runId)));
-  await page.waitForFunction(() => /line 10\b/.test(document.querySelector('pre.log')?.textContent ?? ''));
+  await page.waitForFunction(() => /line 25\b/.test(document.querySelector('pre.log')?.textContent ?? ''));
   await page.waitForSelector('h1 .pill.s-Completed');
   const reads = () => requests.filter((r) => r === `GET /api/runs/${runId}`).length;
   const afterEnd = reads();
@@ -284,7 +287,8 @@ test('keyboard: j and Enter open the first run, t switches the theme; the page c
   await page.waitForSelector('tr[data-run]');
   const theme = await page.evaluate(() => document.documentElement.dataset.theme);
   await page.keyboard.press('t');
-  assert.notEqual(await page.evaluate(() => document.documentElement.dataset.theme), theme);
+  await page.waitForFunction((before) => document.documentElement.dataset.theme !== before, theme);
+  assert.match(String(await page.evaluate(() => document.documentElement.dataset.theme)), /^(dark|light)$/);
   await page.keyboard.press('j');
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => /^#\/runs\/r-/.test(location.hash));
