@@ -7,6 +7,7 @@ import * as publish from './commands/publish';
 import * as pipelines from './commands/pipelines';
 import * as run from './commands/run';
 import * as runs from './commands/runs';
+import * as runsData from './commands/runs-data';
 import * as explain from './commands/explain';
 import * as datasets from './commands/datasets';
 import * as agent from './commands/agent';
@@ -14,7 +15,20 @@ import * as schedules from './commands/schedules';
 import * as gc from './commands/gc';
 
 /** Each command module registers its own subcommand; this file only assembles them. */
-const COMMANDS = [start, host, publish, pipelines, run, runs, explain, datasets, agent, schedules, gc];
+const COMMANDS = [
+  start,
+  host,
+  publish,
+  pipelines,
+  run,
+  runs,
+  runsData,
+  explain,
+  datasets,
+  agent,
+  schedules,
+  gc,
+];
 
 export function buildProgram(): Command {
   const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
