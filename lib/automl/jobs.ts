@@ -10,9 +10,7 @@ import { automlInterpreter } from './runtime-code';
  */
 
 /** A family job's batch parameters (BatchState.params); the gather's are `{ role: 'gather' }`. */
-export type AutomlBatchParams =
-  | { role: 'family'; family: string; plan: string }
-  | { role: 'gather' };
+export type AutomlBatchParams = { role: 'family'; family: string; plan: string } | { role: 'gather' };
 
 export const FAMILY_OUTPUT = 'result';
 
@@ -26,7 +24,10 @@ export function automlJob(
   params: Record<string, string | number | boolean> | undefined,
   base: { env?: Record<string, string>; inputs: JobInput[]; timeoutMs: number },
   /** gather only: the family results (name → hash) and how each failed family ended. */
-  gathered?: { results: Array<{ family: string; hash: string }>; failed: Record<string, { status: string; message?: string }> },
+  gathered?: {
+    results: Array<{ family: string; hash: string }>;
+    failed: Record<string, { status: string; message?: string }>;
+  },
 ): Partial<Pick<JobSpec, 'inputs' | 'command' | 'args' | 'env' | 'outputs' | 'timeoutMs'>> {
   const config = automlConfig(def);
   const py = automlInterpreter();
@@ -52,7 +53,10 @@ export function automlJob(
     };
   }
   const results = gathered?.results ?? [];
-  const outputs: JobOutputSpec[] = Object.entries(AUTOML_OUTPUTS).map(([name, o]) => ({ name, type: o.type }));
+  const outputs: JobOutputSpec[] = Object.entries(AUTOML_OUTPUTS).map(([name, o]) => ({
+    name,
+    type: o.type,
+  }));
   return {
     command: '',
     args: [

@@ -13,7 +13,10 @@ export function parseLeaderboard(text: string, limit: number): LeaderboardRow[] 
     if (!line.trim()) continue;
     try {
       const r = JSON.parse(line) as Record<string, unknown>;
-      const row: LeaderboardRow = { rank: Number(r.rank) || out.length + 1, status: String(r.status ?? 'Completed') };
+      const row: LeaderboardRow = {
+        rank: Number(r.rank) || out.length + 1,
+        status: String(r.status ?? 'Completed'),
+      };
       if (typeof r.trial === 'number') row.trial = r.trial;
       if (typeof r.family === 'string') row.family = r.family;
       if (typeof r.model === 'string') row.model = r.model;
@@ -21,7 +24,8 @@ export function parseLeaderboard(text: string, limit: number): LeaderboardRow[] 
         row.hyperparameters = r.hyperparameters as Record<string, unknown>;
       if (r.metrics && typeof r.metrics === 'object') {
         const m: Record<string, number> = {};
-        for (const [k, v] of Object.entries(r.metrics)) if (typeof v === 'number' && Number.isFinite(v)) m[k] = v;
+        for (const [k, v] of Object.entries(r.metrics))
+          if (typeof v === 'number' && Number.isFinite(v)) m[k] = v;
         row.metrics = m;
       }
       if (typeof r.durationS === 'number') row.durationS = r.durationS;

@@ -54,7 +54,8 @@ export function automlConfig(def: AutomlStep): AutomlConfig {
     labelColumn: def.labelColumn,
     metric,
     goal: PRIMARY_METRICS[def.task][metric]?.goal ?? 'maximize',
-    featurization: typeof f === 'string' ? { mode: f } : { mode: f.mode, ...(f.columns ? { columns: f.columns } : {}) },
+    featurization:
+      typeof f === 'string' ? { mode: f } : { mode: f.mode, ...(f.columns ? { columns: f.columns } : {}) },
     ...(def.validationSize !== undefined ? { validationSize: def.validationSize } : {}),
     ...(def.nCrossValidations !== undefined ? { nCrossValidations: def.nCrossValidations } : {}),
     ...(limits?.exitScore !== undefined ? { exitScore: limits.exitScore } : {}),
@@ -71,7 +72,9 @@ export function automlConfig(def: AutomlStep): AutomlConfig {
 /** The model families to search, in a fixed order: allowed (or the task's defaults) minus blocked. */
 export function families(def: AutomlStep): Array<{ family: string; estimators: string[] }> {
   const blocked = new Set(def.blockedModels ?? []);
-  const names = (def.allowedModels ?? DEFAULT_MODELS[def.task]).filter((m) => !blocked.has(m));
+  const names: string[] = (def.allowedModels ?? DEFAULT_MODELS[def.task]).filter(
+    (m) => !blocked.has(m as never),
+  );
   const seen = new Set<string>();
   const out: Array<{ family: string; estimators: string[] }> = [];
   for (const name of names) {
@@ -107,10 +110,7 @@ export function planFamilies(def: AutomlStep, runConcurrency: number): FamilyPla
       : {}),
     ...(maxTrials !== undefined
       ? {
-          maxIter: Math.max(
-            1,
-            Math.floor(maxTrials / fams.length) + (i < maxTrials % fams.length ? 1 : 0),
-          ),
+          maxIter: Math.max(1, Math.floor(maxTrials / fams.length) + (i < maxTrials % fams.length ? 1 : 0)),
         }
       : {}),
   }));

@@ -13,7 +13,8 @@ export function migrateDefinition(input: Record<string, unknown>): {
   warnings: FieldProblem[];
 } {
   const steps = input.steps;
-  if (typeof steps !== 'object' || steps === null || Array.isArray(steps)) return { value: input, warnings: [] };
+  if (typeof steps !== 'object' || steps === null || Array.isArray(steps))
+    return { value: input, warnings: [] };
   const warnings: FieldProblem[] = [];
   let out: Record<string, unknown> | undefined;
   for (const [name, step] of Object.entries(steps as Record<string, unknown>)) {

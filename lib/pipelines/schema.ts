@@ -41,7 +41,8 @@ export function orParameter<T extends z.ZodType>(base: T): T {
     error: 'a parameter placeholder is ${{parameters.NAME}}, the whole value',
   });
   return z.union([base, placeholder]).meta({
-    description: `${String(base.meta()?.description ?? '')} May be \${{parameters.NAME}}, checked when a run starts.`.trim(),
+    description:
+      `${String(base.meta()?.description ?? '')} May be \${{parameters.NAME}}, checked when a run starts.`.trim(),
   }) as unknown as T;
 }
 
@@ -242,7 +243,11 @@ const SearchDimensionSchema = z.discriminatedUnion('type', [
 /** Bandit: stop a trial whose metric falls outside a slack of the best trial's at the same step. */
 const BanditPolicySchema = z.strictObject({
   policy: z.literal('bandit'),
-  slackFactor: z.number().positive().optional().meta({ description: 'Allowed ratio below the best, e.g. 0.1.' }),
+  slackFactor: z
+    .number()
+    .positive()
+    .optional()
+    .meta({ description: 'Allowed ratio below the best, e.g. 0.1.' }),
   slackAmount: z.number().positive().optional().meta({ description: 'Allowed distance from the best.' }),
   evaluationInterval: z.int().min(1).default(1),
   delayEvaluation: z.int().min(0).default(0),
@@ -273,9 +278,18 @@ export const SweepStepSchema = z.strictObject({
     description:
       'grid: every combination of choice dimensions; random: seeded uniform draws; halton: a low-discrepancy sequence (choices walked as a grid). Default halton.',
   }),
-  seed: z.int().min(0).max(2 ** 31 - 1).default(0).meta({ description: 'Seed of the random sampler. Default 0.' }),
+  seed: z
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .default(0)
+    .meta({ description: 'Seed of the random sampler. Default 0.' }),
   maxTotalTrials: orParameter(
-    z.int().min(1).max(1000).meta({ description: 'Trials in all; grid: at most the grid size (its default).' }),
+    z
+      .int()
+      .min(1)
+      .max(1000)
+      .meta({ description: 'Trials in all; grid: at most the grid size (its default).' }),
   ).optional(),
   maxConcurrentTrials: orParameter(z.int().min(1).max(64)).optional(),
   earlyTermination: EarlyTerminationSchema.optional(),
@@ -332,8 +346,15 @@ export const AutomlStepSchema = z.strictObject({
   task: z.enum(['classification', 'regression', 'forecasting']),
   trainingData: binding.meta({ description: 'A CSV or Parquet file, or a folder of them.' }),
   labelColumn: z.string().min(1),
-  validationData: binding.optional().meta({ description: 'Held-out rows (CSV/Parquet), instead of validationSize.' }),
-  validationSize: z.number().gt(0).lt(1).optional().meta({ description: 'Share of rows held out, e.g. 0.2.' }),
+  validationData: binding
+    .optional()
+    .meta({ description: 'Held-out rows (CSV/Parquet), instead of validationSize.' }),
+  validationSize: z
+    .number()
+    .gt(0)
+    .lt(1)
+    .optional()
+    .meta({ description: 'Share of rows held out, e.g. 0.2.' }),
   nCrossValidations: orParameter(z.int().min(2).max(20)).optional(),
   primaryMetric: z.string().min(1).optional().meta({
     description:
@@ -357,8 +378,13 @@ export const AutomlStepSchema = z.strictObject({
         z.string().regex(DURATION_RE, { error: 'a time budget is a duration such as 60s or 15m' }),
       )
         .optional()
-        .meta({ description: 'Search time budget for the whole step, e.g. 60s. Omit with maxTrials for exact reruns.' }),
-      trialTimeout: orParameter(z.string().regex(DURATION_RE, { error: 'a duration such as 20s' })).optional(),
+        .meta({
+          description:
+            'Search time budget for the whole step, e.g. 60s. Omit with maxTrials for exact reruns.',
+        }),
+      trialTimeout: orParameter(
+        z.string().regex(DURATION_RE, { error: 'a duration such as 20s' }),
+      ).optional(),
       maxTrials: orParameter(z.int().min(1).max(10_000)).optional(),
       maxConcurrentTrials: orParameter(z.int().min(1).max(64)).optional(),
       exitScore: z.number().optional(),
@@ -366,11 +392,18 @@ export const AutomlStepSchema = z.strictObject({
     })
     .optional(),
   /** @default false */
-  ensemble: z.boolean().default(false).meta({ description: 'Soft-vote the best model of each family. Default false.' }),
+  ensemble: z
+    .boolean()
+    .default(false)
+    .meta({ description: 'Soft-vote the best model of each family. Default false.' }),
   timeColumn: z.string().min(1).optional(),
   horizon: orParameter(z.int().min(1).max(10_000)).optional(),
   seriesIdColumns: z.array(z.string().min(1)).optional(),
-  seed: z.int().min(0).max(2 ** 31 - 1).default(42),
+  seed: z
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .default(42),
   ...commonStep,
 });
 

@@ -1,9 +1,4 @@
-import {
-  DEFAULT_METRIC,
-  MODEL_ESTIMATORS,
-  PRIMARY_METRICS,
-  type AutomlTask,
-} from '../automl/names';
+import { DEFAULT_METRIC, MODEL_ESTIMATORS, PRIMARY_METRICS, type AutomlTask } from '../automl/names';
 import { didYouMean, listNames } from './suggest';
 
 /**
@@ -33,12 +28,20 @@ export function sweepProblems(step: Obj): StepProblem[] {
     });
   for (const [name, dim] of Object.entries(space))
     if (isObj(dim) && typeof dim.min === 'number' && typeof dim.max === 'number' && dim.min > dim.max)
-      out.push({ path: ['searchSpace', name, 'min'], message: `min ${dim.min} is greater than max ${dim.max}.` });
+      out.push({
+        path: ['searchSpace', name, 'min'],
+        message: `min ${dim.min} is greater than max ${dim.max}.`,
+      });
   const et = step.earlyTermination;
-  if (isObj(et) && et.policy === 'bandit' && (et.slackFactor === undefined) === (et.slackAmount === undefined))
+  if (
+    isObj(et) &&
+    et.policy === 'bandit' &&
+    (et.slackFactor === undefined) === (et.slackAmount === undefined)
+  )
     out.push({
       path: ['earlyTermination'],
-      message: 'A bandit policy takes one of slackFactor (a ratio, e.g. 0.1) or slackAmount (a distance), not both or neither.',
+      message:
+        'A bandit policy takes one of slackFactor (a ratio, e.g. 0.1) or slackAmount (a distance), not both or neither.',
     });
   return out;
 }
@@ -53,39 +56,64 @@ export function automlProblems(step: Obj): StepProblem[] {
       path: ['primaryMetric'],
       message: `"${step.primaryMetric}" is not a primary metric for ${task}.${didYouMean(step.primaryMetric, metrics)} Use one of ${listNames(metrics)} (default ${DEFAULT_METRIC[task]}).`,
     });
-  const given = ['validationData', 'validationSize', 'nCrossValidations'].filter((k) => step[k] !== undefined);
+  const given = ['validationData', 'validationSize', 'nCrossValidations'].filter(
+    (k) => step[k] !== undefined,
+  );
   if (given.length > 1)
     out.push({
       path: [given[1]!],
       message: `Give one way to validate: ${given.join(' and ')} were both given. validationData (held-out rows), validationSize (a share held out) or nCrossValidations (folds).`,
     });
   const models = (field: 'allowedModels' | 'blockedModels'): string[] =>
-    Array.isArray(step[field]) ? (step[field] as unknown[]).filter((m): m is string => typeof m === 'string') : [];
+    Array.isArray(step[field])
+      ? (step[field] as unknown[]).filter((m): m is string => typeof m === 'string')
+      : [];
   models('allowedModels').forEach((m, i) => {
     const spec = MODEL_ESTIMATORS[m];
     if (!spec) return; // the schema lists the names
     if (!spec.flaml.length)
-      out.push({ path: ['allowedModels', i], message: `${m} has no FLAML estimator here; allow LightGBM, XGBoost, RandomForest, ExtremeRandomTrees or another listed model.` });
+      out.push({
+        path: ['allowedModels', i],
+        message: `${m} has no FLAML estimator here; allow LightGBM, XGBoost, RandomForest, ExtremeRandomTrees or another listed model.`,
+      });
     else if (!spec.tasks.includes(task))
-      out.push({ path: ['allowedModels', i], message: `${m} does not do ${task}; it serves ${spec.tasks.join(', ')}.` });
+      out.push({
+        path: ['allowedModels', i],
+        message: `${m} does not do ${task}; it serves ${spec.tasks.join(', ')}.`,
+      });
   });
   const blocked = new Set(models('blockedModels'));
   const allowed = models('allowedModels');
   allowed.forEach((m, i) => {
     if (blocked.has(m))
-      out.push({ path: ['allowedModels', i], message: `${m} is both allowed and blocked; remove it from one list.` });
+      out.push({
+        path: ['allowedModels', i],
+        message: `${m} is both allowed and blocked; remove it from one list.`,
+      });
   });
   if (allowed.length && allowed.every((m) => blocked.has(m) || !MODEL_ESTIMATORS[m]?.flaml.length))
-    out.push({ path: ['allowedModels'], message: 'No model is left to try once blocked and unsupported models are removed.' });
+    out.push({
+      path: ['allowedModels'],
+      message: 'No model is left to try once blocked and unsupported models are removed.',
+    });
   if (task === 'forecasting') {
     if (typeof step.timeColumn !== 'string')
-      out.push({ path: ['timeColumn'], message: 'A forecasting step needs timeColumn: the column holding each row’s time.' });
+      out.push({
+        path: ['timeColumn'],
+        message: 'A forecasting step needs timeColumn: the column holding each row’s time.',
+      });
     if (step.horizon === undefined)
-      out.push({ path: ['horizon'], message: 'A forecasting step needs horizon: how many periods ahead to forecast.' });
+      out.push({
+        path: ['horizon'],
+        message: 'A forecasting step needs horizon: how many periods ahead to forecast.',
+      });
   } else
     for (const k of ['timeColumn', 'horizon', 'seriesIdColumns'])
       if (step[k] !== undefined)
-        out.push({ path: [k], message: `${k} applies to task: forecasting only; remove it or set the task.` });
+        out.push({
+          path: [k],
+          message: `${k} applies to task: forecasting only; remove it or set the task.`,
+        });
   const label = step.labelColumn;
   if (typeof label === 'string') {
     if (label === step.timeColumn)
@@ -104,7 +132,8 @@ export function automlProblems(step: Obj): StepProblem[] {
   if (limits.timeout === undefined && limits.maxTrials === undefined)
     out.push({
       path: ['limits'],
-      message: 'Bound the search: give limits.timeout (a time budget, e.g. 60s) or limits.maxTrials (exactly reproducible), or both.',
+      message:
+        'Bound the search: give limits.timeout (a time budget, e.g. 60s) or limits.maxTrials (exactly reproducible), or both.',
     });
   return out;
 }

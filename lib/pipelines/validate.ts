@@ -422,14 +422,14 @@ function semanticProblems(root: Obj, opts: ValidateOptions): FieldProblem[] {
               [[...base, 'validationData'], step.validationData],
             ]
           : kind === 'parallelRun'
-          ? [
-              [[...base, 'input'], step.input],
-              ...entries(step.inputs).map(([k, v]): [Array<string | number>, unknown] => [
-                [...base, 'inputs', k],
-                v,
-              ]),
-            ]
-          : entries(step.inputs).map(([k, v]) => [[...base, 'inputs', k], v]);
+            ? [
+                [[...base, 'input'], step.input],
+                ...entries(step.inputs).map(([k, v]): [Array<string | number>, unknown] => [
+                  [...base, 'inputs', k],
+                  v,
+                ]),
+              ]
+            : entries(step.inputs).map(([k, v]) => [[...base, 'inputs', k], v]);
     if (kind === 'command' || kind === 'sweep' || kind === 'parallelRun')
       for (const k of keys(step.inputs))
         if (!IDENT_RE.test(k))
@@ -536,11 +536,15 @@ function semanticProblems(root: Obj, opts: ValidateOptions): FieldProblem[] {
         ? ['source']
         : kind === 'automl'
           ? ['trainingData', 'validationData']
-        : kind === 'parallelRun'
-          ? ['input', ...keys(step.inputs)]
-          : keys(step.inputs);
+          : kind === 'parallelRun'
+            ? ['input', ...keys(step.inputs)]
+            : keys(step.inputs);
     const stepOutputNames =
-      kind === 'dataTransfer' ? ['data'] : kind === 'automl' ? Object.keys(AUTOML_OUTPUTS) : keys(step.outputs);
+      kind === 'dataTransfer'
+        ? ['data']
+        : kind === 'automl'
+          ? Object.keys(AUTOML_OUTPUTS)
+          : keys(step.outputs);
     const extraNamespaces = kind === 'sweep' ? ['trial'] : [];
     if (kind === 'sweep') for (const p of sweepProblems(step)) add([...base, ...p.path], p.message);
     if (kind === 'automl') for (const p of automlProblems(step)) add([...base, ...p.path], p.message);

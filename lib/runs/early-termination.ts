@@ -29,7 +29,8 @@ export function curveOf(
 ): Array<{ step: number; value: number }> {
   const byStep = new Map<number, number>();
   for (const m of metrics ?? [])
-    if (m.name === metric && typeof m.step === 'number' && Number.isFinite(m.value)) byStep.set(m.step, m.value);
+    if (m.name === metric && typeof m.step === 'number' && Number.isFinite(m.value))
+      byStep.set(m.step, m.value);
   return [...byStep.entries()].sort((a, b) => a[0] - b[0]).map(([step, value]) => ({ step, value }));
 }
 
@@ -67,8 +68,7 @@ export function trialsToStop(
         let bar: number;
         if (policy.slackFactor !== undefined)
           bar = goal === 'maximize' ? best / (1 + policy.slackFactor) : best * (1 + policy.slackFactor);
-        else
-          bar = goal === 'maximize' ? best - (policy.slackAmount ?? 0) : best + (policy.slackAmount ?? 0);
+        else bar = goal === 'maximize' ? best - (policy.slackAmount ?? 0) : best + (policy.slackAmount ?? 0);
         if (better(bar, mine)) stop.push(c.index);
       }
     } else {
