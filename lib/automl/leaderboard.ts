@@ -73,3 +73,36 @@ export function sweepLeaderboard(
     .slice(0, limit)
     .map((r, i) => ({ rank: i + 1, ...r }));
 }
+
+const num = (v: unknown): string =>
+  typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : String(v ?? '');
+
+/**
+ * The leaderboard as text for the CLI: rank, model (or trial), status, duration, the metrics, and the
+ * hyperparameters, the first `limit` rows.
+ */
+export function formatLeaderboard(rows: readonly LeaderboardRow[], limit = rows.length): string {
+  const metricNames = [...new Set(rows.flatMap((r) => Object.keys(r.metrics ?? {})))];
+  const head = ['#', 'model', 'status', 'seconds', ...metricNames, 'hyperparameters'];
+  const body = rows.slice(0, limit).map((r) => [
+    String(r.rank),
+    r.family ? `${r.family}${r.model ? `/${r.model}` : ''}` : `trial ${r.trial ?? '?'}`,
+    r.status,
+    r.durationS !== undefined ? num(r.durationS) : '',
+    ...metricNames.map((m) => num(r.metrics?.[m] ?? '')),
+    r.error
+      ? r.error.slice(0, 80)
+      : Object.entries(r.hyperparameters ?? {})
+          .map(([k, v]) => `${k}=${num(v)}`)
+          .join(' ')
+          .slice(0, 100),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  const more = rows.length > limit ? `\n… ${rows.length - limit} more` : '';
+  return [line(head), ...body.map(line)].join('\n') + more;
+}

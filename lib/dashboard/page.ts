@@ -130,6 +130,18 @@ function batchErrorList(errors) {
     (errors.length > 5 ? '<div class="muted">… ' + (errors.length - 5) + ' earlier</div>' : '');
 }
 
+// sweep / automl steps: every trial, best first (the first 20 rows).
+function leaderboards(steps) {
+  return steps.filter(s => s.leaderboard && s.leaderboard.length).map(s => {
+    const names = [...new Set(s.leaderboard.flatMap(r => Object.keys(r.metrics || {})))];
+    const rows = s.leaderboard.slice(0, 20).map(r => '<tr><td>' + esc(r.rank) + '</td><td>' + esc(r.family ? r.family + (r.model ? '/' + r.model : '') : 'trial ' + r.trial) + '</td><td>' + pill(r.status) + '</td><td>' + esc(r.durationS ?? '') + '</td>' +
+      names.map(n => '<td>' + esc(r.metrics && r.metrics[n] !== undefined ? Number(r.metrics[n]).toPrecision(4) : '') + '</td>').join('') +
+      '<td class="muted">' + esc(r.error || Object.entries(r.hyperparameters || {}).map(([k, v]) => k + '=' + v).join(' ')) + '</td></tr>').join('');
+    return '<h3>Leaderboard: ' + esc(s.name) + ' <span class="muted">(' + s.leaderboard.length + ' trials)</span></h3><table><tr><th>#</th><th>Model</th><th>Status</th><th>Seconds</th>' +
+      names.map(n => '<th>' + esc(n) + '</th>').join('') + '<th>Hyperparameters</th></tr>' + rows + '</table>';
+  }).join('');
+}
+
 let currentRun = null;
 async function runView(id) {
   const r = await api('/runs/' + encodeURIComponent(id));
@@ -149,6 +161,7 @@ async function runView(id) {
     '<span class="muted">Started</span><span>' + when(r.startedAt || r.createdAt) + ' (' + dur(r.startedAt || r.createdAt, r.finishedAt) + ')</span></div>' +
     dagSvg(steps) +
     '<table><tr><th>Step</th><th>Status</th><th>Attempts</th><th>Cache</th><th>Duration</th><th>Metrics</th><th>Error</th></tr>' + stepRows + '</table>' +
+    leaderboards(steps) +
     '<h3 id="logtitle"></h3><pre id="logs" hidden></pre>';
   if (['Queued', 'Running'].includes(r.status)) timer = setTimeout(route, 2000);
 }

@@ -15,6 +15,7 @@ import { findCycles, parseBinding, scanPlaceholders } from './graph';
 import { describeValue, didYouMean, listNames } from './suggest';
 import { parseDefinitionText, type SourcePosition } from './source';
 import { migrateDefinition } from './migrate';
+import { parameterFieldUses } from './numeric-fields';
 import { automlProblems, sweepProblems } from './search-steps';
 
 /**
@@ -546,6 +547,21 @@ function semanticProblems(root: Obj, opts: ValidateOptions): FieldProblem[] {
           ? Object.keys(AUTOML_OUTPUTS)
           : keys(step.outputs);
     const extraNamespaces = kind === 'sweep' ? ['trial'] : [];
+    for (const u of parameterFieldUses(step)) {
+      const p = isObj(root.parameters) ? root.parameters[u.parameter] : undefined;
+      const t = isObj(p) ? p.type : undefined;
+      const duration = /timeout|Timeout/.test(u.path[u.path.length - 1]!);
+      if (p === undefined)
+        add(
+          [...base, ...u.path],
+          `\${{parameters.${u.parameter}}} names no parameter.${didYouMean(u.parameter, params)} Declare it under the top-level parameters, e.g. ${u.parameter}: { type: integer, default: 10 }.`,
+        );
+      else if (t !== 'integer' && t !== 'number' && !(duration && t === 'string'))
+        add(
+          [...base, ...u.path],
+          `"${u.path.join('.')}" is ${duration ? 'a duration' : 'a number'}, but parameter "${u.parameter}" is of type ${String(t)}; use an integer${duration ? ' (seconds) or a string such as "90s"' : ''} parameter.`,
+        );
+    }
     if (kind === 'sweep') for (const p of sweepProblems(step)) add([...base, ...p.path], p.message);
     if (kind === 'automl') for (const p of automlProblems(step)) add([...base, ...p.path], p.message);
     const templates: Array<[Array<string | number>, unknown]> = [[[...base, 'command'], step.command]];

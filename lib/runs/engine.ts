@@ -20,6 +20,7 @@ import { getClock } from '../host/clock';
 import { parseBinding, stepInputBindings, stepOutputs } from '../pipelines/graph';
 import { parseDuration, type PipelineDefinition, type StepDefinition } from '../pipelines/schema';
 import { getPipelineVersion } from '../pipelines/store';
+import { resolveNumericFields } from '../pipelines/numeric-fields';
 import {
   buildComponents,
   cacheKey,
@@ -122,7 +123,9 @@ async function context(runId: string): Promise<RunContext> {
   const doc = await readRun(runId);
   if (!doc) throw new Error(`run ${runId} has no document`);
   const v = await getPipelineVersion(doc.pipeline, doc.version);
-  const ctx = { doc, definition: v.definition, graph: buildGraph(v.definition) };
+  // Numeric fields given as ${{parameters.X}} take this run's values (checked when the run started).
+  const definition = resolveNumericFields(v.definition, doc.parameters).definition;
+  const ctx = { doc, definition, graph: buildGraph(definition) };
   if (contexts.size > 200) contexts.delete(contexts.keys().next().value!);
   contexts.set(runId, ctx);
   return ctx;
