@@ -14,7 +14,7 @@ import { automlJob, familyBatchParams, FAMILY_OUTPUT } from '../automl/jobs';
 import { automlKeyText, familySlots, planFamilies } from '../automl/plan';
 import { automlInterpreter, runtimeSnapshot } from '../automl/runtime-code';
 import { parseLeaderboard, sweepLeaderboard } from '../automl/leaderboard';
-import { readSmall } from '../data/cas';
+import { readManifest, readSmall } from '../data/cas';
 import { recordConsumed, recordProduced } from '../data/lineage';
 import { getClock } from '../host/clock';
 import { parseBinding, stepInputBindings, stepOutputs } from '../pipelines/graph';
@@ -953,6 +953,19 @@ async function continueParallel(
       const families = gatherAt >= 0 ? batches.slice(0, gatherAt) : batches;
       const gathered =
         verdict.done || gatherAt >= 0 ? await automlGathered(doc.runId, step, families) : undefined;
+      if (gathered && !gathered.results.length) {
+        // No family trained a model: bad input (named by the runtime) or every family failed.
+        if (claimed && key) pending.push(giveUp());
+        const ends = Object.entries(gathered.failed);
+        const bad = ends.find(([, f]) => f.status === 'BadInput');
+        const d = fail(
+          'exit-code',
+          bad
+            ? `step "${step}": ${bad[1].message}`
+            : `step "${step}" trained no model; ${ends.map(([fam, f]) => `${fam}: ${f.status}${f.message ? ` (${f.message})` : ''}`).join('; ')}`,
+        );
+        return { ...d, record: { ...d.record, attempts: prev.attempt, startedAt: rec?.startedAt } };
+      }
       const list: BatchState[] =
         gatherAt < 0 && verdict.done
           ? [...batches, { status: 'NotStarted', attempt: 0, params: { role: 'gather' } }]
@@ -1152,6 +1165,20 @@ async function sweepEarlyStops(
   );
 }
 
+/** A family job's summary.json (its status and error), from its result directory. */
+async function familySummary(hash: string): Promise<{ status?: string; error?: string } | undefined> {
+  const entry = (await readManifest(hash)).find((e) => e.path === 'summary.json');
+  if (!entry) return undefined;
+  try {
+    return JSON.parse((await readSmall(entry.hash, 1024 * 1024)).toString('utf8')) as {
+      status?: string;
+      error?: string;
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 /** The ended families of an automl step: each succeeded one's result directory, each failed one's end. */
 async function automlGathered(
   runId: string,
@@ -1169,8 +1196,13 @@ async function automlGathered(
       if (b.status === 'Succeeded') {
         const row = await readJob(runId, batchJobId(step, i, b.attempt));
         const out = row?.result?.outputs.find((o) => o.name === FAMILY_OUTPUT);
-        if (out) results[i] = { family, hash: out.hash };
-        else failed[family] = { status: 'Failed', message: 'the family job wrote no result' };
+        const summary = out ? await familySummary(out.hash) : undefined;
+        if (out && summary?.status === 'Completed') results[i] = { family, hash: out.hash };
+        else
+          failed[family] = {
+            status: summary?.status ?? 'Failed',
+            message: summary?.error ?? 'the family job wrote no result',
+          };
       } else
         failed[family] = {
           status: b.failure?.code === 'timeout' ? 'TimedOut' : 'Failed',

@@ -348,6 +348,13 @@ def main():
         family(args, cfg) if args.role == "family" else gather(args, cfg)
     except BadInput as e:
         print(f"automl: {e}", file=sys.stderr)
+        if args.role == "family" and args.out:
+            # Reported as the family's result: the step fails with this message, naming the column.
+            out = Path(args.out)
+            out.mkdir(parents=True, exist_ok=True)
+            write_json(out / "summary.json", {"family": cfg.get("family"), "status": "BadInput", "error": str(e)})
+            (out / "trials.jsonl").write_text("")
+            return
         sys.exit(2)
 
 
