@@ -20,7 +20,7 @@ import { getClock } from '../host/clock';
 import { parseBinding, stepInputBindings, stepOutputs } from '../pipelines/graph';
 import { parseDuration, type PipelineDefinition, type StepDefinition } from '../pipelines/schema';
 import { getPipelineVersion } from '../pipelines/store';
-import { resolveNumericFields } from '../pipelines/numeric-fields';
+import { parameterFieldUses, resolveNumericFields } from '../pipelines/numeric-fields';
 import {
   buildComponents,
   cacheKey,
@@ -112,6 +112,8 @@ interface RunContext {
   doc: RunDoc;
   definition: PipelineDefinition;
   graph: StepGraph;
+  /** Per step, the parameters its numeric fields take (resolved in `definition`; part of the key). */
+  fieldParameters: Record<string, string[]>;
 }
 
 // A small per-process cache: definitions are immutable, and this process is the run's only writer.
@@ -125,7 +127,10 @@ async function context(runId: string): Promise<RunContext> {
   const v = await getPipelineVersion(doc.pipeline, doc.version);
   // Numeric fields given as ${{parameters.X}} take this run's values (checked when the run started).
   const definition = resolveNumericFields(v.definition, doc.parameters).definition;
-  const ctx = { doc, definition, graph: buildGraph(definition) };
+  const fieldParameters = Object.fromEntries(
+    Object.entries(v.definition.steps).map(([n, st]) => [n, parameterFieldUses(st).map((u) => u.parameter)]),
+  );
+  const ctx = { doc, definition, graph: buildGraph(definition), fieldParameters };
   if (contexts.size > 200) contexts.delete(contexts.keys().next().value!);
   contexts.set(runId, ctx);
   return ctx;
@@ -536,6 +541,7 @@ async function dispatchStep(
     outputs: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.type])),
     environment: target.environment,
     cacheVersion: loadSettings().cacheVersion,
+    fieldParameters: ctx.fieldParameters[step] ?? [],
   });
   const key = cacheKey(components);
   const canReuse = def.reuse !== false && !doc.forceRerun;

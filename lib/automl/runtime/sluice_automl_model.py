@@ -13,7 +13,7 @@ loader). Nothing here imports FLAML: the estimators are the plain LightGBM / XGB
 import numpy as np
 import pandas as pd
 
-DATE_PARTS = ("year", "month", "day", "dayofweek", "hour")
+DATE_PARTS = ("year", "month", "day", "day_of_week", "hour")
 
 
 class Featurizer:
