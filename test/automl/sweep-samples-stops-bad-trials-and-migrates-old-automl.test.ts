@@ -121,3 +121,44 @@ test('a random sweep draws maxTotalTrials seeded trials; an old `kind: automl` w
     ),
   );
 });
+
+test('a sweep’s numeric fields take parameters: a run value out of the field’s range is a 400 with its pointer', async () => {
+  await sluice.json('/api/pipelines', {
+    method: 'POST',
+    body: {
+      name: 'sweep-params',
+      parameters: { trials: { type: 'integer', default: 2 }, slots: { type: 'integer', default: 1 } },
+      steps: {
+        tune: {
+          kind: 'sweep',
+          metric: 'm',
+          maxTotalTrials: '${{parameters.trials}}',
+          maxConcurrentTrials: '${{parameters.slots}}',
+          searchSpace: { x: { type: 'int', min: 1, max: 9 } },
+          args: [
+            'sh',
+            '-c',
+            'echo "{\\"name\\":\\"m\\",\\"value\\":$1}" > "$SLUICE_METRICS"',
+            'sh',
+            '${{trial.x}}',
+          ],
+        },
+      },
+    },
+  });
+  const res = await sluice.api('/api/pipelines/sweep-params/runs', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ parameters: { slots: 65 } }),
+  });
+  assert.equal(res.status, 400);
+  const problem = (await res.json()) as { errors: Array<{ pointer: string; message: string }> };
+  assert.deepEqual(
+    problem.errors.map((e) => e.pointer),
+    ['/steps/tune/maxConcurrentTrials'],
+  );
+  assert.match(problem.errors[0]!.message, /\$\{\{parameters\.slots\}\} = 65/);
+  const run = await waitForRun(sluice, await startRun(sluice, 'sweep-params', { parameters: { trials: 3 } }));
+  assert.equal(run.status, 'Completed', JSON.stringify(run.steps));
+  assert.equal(step(run, 'tune').batches?.total, 3);
+});
