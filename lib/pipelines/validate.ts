@@ -219,6 +219,16 @@ function fromIssue(issue: core.$ZodIssue, root: Obj): FieldProblem[] {
           },
         ];
       }
+      // A numeric field that also takes ${{parameters.X}} (orParameter): the field's own rule says more.
+      const branches = (issue as typeof issue & { errors?: core.$ZodIssue[][] }).errors;
+      const first = branches?.[0];
+      if (first?.length && branches!.length === 2)
+        return first.flatMap((i) =>
+          fromIssue({ ...i, path: [...issue.path, ...i.path] } as core.$ZodIssue, root).map((p) => ({
+            ...p,
+            message: `${p.message} (Or \${{parameters.NAME}}, checked when a run starts.)`,
+          })),
+        );
       return [{ pointer: pointer(path), message: `Not a valid value here (${describeValue(value)}).` }];
     }
     case 'invalid_type': {
