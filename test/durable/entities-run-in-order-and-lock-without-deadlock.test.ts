@@ -49,7 +49,7 @@ test('clients signal the Counter; readEntityState sees the sum; unknown entities
     'the sum of 40 signals',
   );
   assert.equal(s.entityState, 820);
-  const invocations = h.log.lines.filter((l) => l.includes("Executed 'Counter'")).length;
+  const invocations = h.log.lines.filter((l) => l.includes("Executed 'Functions.Counter'")).length;
   assert.ok(invocations < 40, `signals that queued up ran in batches (${invocations} invocations for 40)`);
   assert.equal((await h.client.readEntityState(counter('never-used'))).entityExists, false);
 });
