@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -271,9 +271,11 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       let processMs: number | undefined;
       let exitCode: number | undefined;
       try {
+        // Sweep trials send the metrics reported so far with each beat (early termination reads them).
+        const progressFile = spec.kind === 'sweep' ? join(jobRoot, 'metrics.jsonl') : undefined;
         const beat = (): void => {
           hbTimer = clock.setTimeout(() => {
-            heartbeat(spec.runId, spec.jobId).then(
+            heartbeat(spec.runId, spec.jobId, progressFields(progressFile)).then(
               (t) => {
                 etag = t;
               },
@@ -693,6 +695,26 @@ async function collectOutputs(
     outputs.push({ name: o.name, type: o.type, hash: r.hash, size: r.size });
   }
   return { outputs };
+}
+
+/** The `progress` heartbeat field: the last 200 metric lines with a step index, at most ~30 KB. */
+function progressFields(file: string | undefined): Record<string, unknown> {
+  if (!file || !existsSync(file)) return {};
+  try {
+    const points: Array<{ name: string; value: number; step: number }> = [];
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      try {
+        const m = JSON.parse(line) as { name?: unknown; value?: unknown; step?: unknown };
+        if (typeof m.name === 'string' && typeof m.value === 'number' && typeof m.step === 'number')
+          points.push({ name: m.name.slice(0, 100), value: m.value, step: m.step });
+      } catch {
+        // a partial last line or a bad one: the result's parse reports it
+      }
+    }
+    return points.length ? { progress: JSON.stringify(points.slice(-200)) } : {};
+  } catch {
+    return {};
+  }
 }
 
 /** Parses `$SLUICE_METRICS` (JSON lines `{name, value, step?, time?}`); bad lines are noted, not fatal. */

@@ -28,6 +28,11 @@ export interface JobRow {
   /** Last heartbeat of the running agent (ISO, from the agent's clock). */
   heartbeatAt?: string;
   cancelRequested?: boolean;
+  /**
+   * Sweep trials: the intermediate metrics reported so far (JSON of the result's `metrics` shape), sent
+   * with the heartbeat, so an early-termination policy can judge a trial while it runs.
+   */
+  progress?: string;
   finishedAt?: string;
   result?: JobResult;
   etag: string;
@@ -80,7 +85,7 @@ function toRow(e: Entity): JobRow {
     createdAt: String(e.createdAt),
     etag: e.etag,
   };
-  for (const k of ['claimedBy', 'claimedAt', 'startedAt', 'heartbeatAt', 'finishedAt'] as const)
+  for (const k of ['claimedBy', 'claimedAt', 'startedAt', 'heartbeatAt', 'finishedAt', 'progress'] as const)
     if (typeof e[k] === 'string') row[k] = e[k] as string;
   if (e.cancelRequested === true) row.cancelRequested = true;
   const result = getChunks<JobResult>(e, 'result');

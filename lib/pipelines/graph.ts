@@ -1,4 +1,5 @@
 import {
+  AUTOML_OUTPUTS,
   DATASET_REF_RE,
   type OutputDefinition,
   type PipelineDefinition,
@@ -74,8 +75,13 @@ export function parseBinding(value: string): Binding {
 export function stepInputBindings(step: StepDefinition): Record<string, string> {
   switch (step.kind) {
     case 'command':
-    case 'automl':
+    case 'sweep':
       return { ...(step.inputs ?? {}) };
+    case 'automl':
+      return {
+        trainingData: step.trainingData,
+        ...(step.validationData ? { validationData: step.validationData } : {}),
+      };
     case 'dataTransfer':
       return { source: step.source };
     case 'parallelRun':
@@ -88,6 +94,8 @@ export function stepOutputs(step: StepDefinition): Record<string, OutputDefiniti
   switch (step.kind) {
     case 'dataTransfer':
       return { data: { type: 'directory', dataset: step.destination } };
+    case 'automl':
+      return Object.fromEntries(Object.entries(AUTOML_OUTPUTS).map(([k, v]) => [k, { type: v.type }]));
     default:
       return { ...(step.outputs ?? {}) };
   }

@@ -131,6 +131,8 @@ async function publish(req: HttpRequest): Promise<HttpResponseInit> {
     enabled: result.enabled,
     url: location,
   };
+  // Accepted, but written in a deprecated form: what to change, with a pointer each.
+  if (r.warnings?.length) payload.warnings = r.warnings;
   if (!result.created) payload.note = `Identical to version ${result.version}; nothing was stored.`;
   if (!result.enabled)
     payload.note = `${payload.note ? payload.note + ' ' : ''}The pipeline is disabled; PATCH /api/pipelines/${result.name} {"enabled": true} to run it.`;

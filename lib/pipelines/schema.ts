@@ -28,6 +28,24 @@ export const SNAPSHOT_REF_RE = /^snapshot:sha256:[0-9a-f]{64}$/;
 /** `30m`, `90s`, `2h`, `1h30m`, `500ms`. */
 export const DURATION_RE = /^(?=\d)(\d+h)?(\d+m(?!s))?(\d+s)?(\d+ms)?$/;
 
+/** A whole-value parameter placeholder, `${{parameters.NAME}}`: accepted by numeric step fields. */
+export const PARAM_PLACEHOLDER_RE = /^\$\{\{\s*parameters\.([A-Za-z_][A-Za-z0-9_-]{0,63})\s*\}\}$/;
+
+/**
+ * A numeric (or duration) step field that may instead hold `${{parameters.NAME}}`. The placeholder is
+ * typed and range-checked against `base` when a run starts (lib/pipelines/numeric-fields.ts), and runs
+ * see the resolved number: the static type stays `base`'s, so code past run start never sees a string.
+ */
+export function orParameter<T extends z.ZodType>(base: T): T {
+  const placeholder = z.string().regex(PARAM_PLACEHOLDER_RE, {
+    error: 'a parameter placeholder is ${{parameters.NAME}}, the whole value',
+  });
+  return z.union([base, placeholder]).meta({
+    description:
+      `${String(base.meta()?.description ?? '')} May be \${{parameters.NAME}}, checked when a run starts.`.trim(),
+  }) as unknown as T;
+}
+
 const description = z.string().max(2000).optional().meta({ description: 'Free text shown in listings.' });
 
 // ---------------------------------------------------------------- parameters
@@ -154,17 +172,15 @@ const commonStep = {
     description: 'Reuse earlier outputs when nothing that goes into the step changed. Default true.',
   }),
   /** @default 0 */
-  retries: z
-    .int()
-    .min(0)
-    .max(10)
-    .default(0)
-    .meta({ description: 'Extra attempts after a failure. Default 0.' }),
-  timeout: z
-    .string()
-    .regex(DURATION_RE, { error: 'a timeout is a duration such as 90s, 30m, 2h or 1h30m' })
-    .optional()
-    .meta({ description: 'Wall-clock limit per attempt, e.g. 30m.' }),
+  retries: orParameter(
+    z.int().min(0).max(10).meta({ description: 'Extra attempts after a failure. Default 0.' }),
+  ).default(0),
+  timeout: orParameter(
+    z
+      .string()
+      .regex(DURATION_RE, { error: 'a timeout is a duration such as 90s, 30m, 2h or 1h30m' })
+      .meta({ description: 'Wall-clock limit per attempt, e.g. 30m.' }),
+  ).optional(),
   after: z.array(z.string()).optional().meta({
     description: 'Steps that must finish first although no data flows from them (order-only edges).',
   }),
@@ -224,16 +240,62 @@ const SearchDimensionSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('int'), min: z.int(), max: z.int() }),
 ]);
 
-export const AutomlStepSchema = z.strictObject({
-  kind: z.literal('automl'),
-  task: z.enum(['classification', 'regression', 'forecasting']),
+/** Bandit: stop a trial whose metric falls outside a slack of the best trial's at the same step. */
+const BanditPolicySchema = z.strictObject({
+  policy: z.literal('bandit'),
+  slackFactor: z
+    .number()
+    .positive()
+    .optional()
+    .meta({ description: 'Allowed ratio below the best, e.g. 0.1.' }),
+  slackAmount: z.number().positive().optional().meta({ description: 'Allowed distance from the best.' }),
+  evaluationInterval: z.int().min(1).default(1),
+  delayEvaluation: z.int().min(0).default(0),
+});
+/** Median stopping: stop a trial whose best so far is worse than the median of the others' running averages. */
+const MedianStoppingPolicySchema = z.strictObject({
+  policy: z.literal('medianStopping'),
+  evaluationInterval: z.int().min(1).default(1),
+  delayEvaluation: z.int().min(0).default(0),
+});
+export const EarlyTerminationSchema = z
+  .discriminatedUnion('policy', [BanditPolicySchema, MedianStoppingPolicySchema])
+  .meta({
+    description:
+      'Stops running trials on the intermediate metrics they write to $SLUICE_METRICS with a `step` index.',
+  });
+
+/** `kind: sweep`: a search over the user's own trial command (Azure ML's HyperDriveStep). */
+export const SweepStepSchema = z.strictObject({
+  kind: z.literal('sweep'),
   metric: z
     .string()
     .min(1)
     .meta({ description: 'Metric name the trial command reports; the best trial wins.' }),
   goal: z.enum(['maximize', 'minimize']).default('maximize'),
-  trials: z.int().min(1).max(1000),
-  maxConcurrentTrials: z.int().min(1).max(64).optional(),
+  /** @default "halton" */
+  sampler: z.enum(['grid', 'random', 'halton']).default('halton').meta({
+    description:
+      'grid: every combination of choice dimensions; random: seeded uniform draws; halton: a low-discrepancy sequence (choices walked as a grid). Default halton.',
+  }),
+  seed: z
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .default(0)
+    .meta({ description: 'Seed of the random sampler. Default 0.' }),
+  maxTotalTrials: orParameter(
+    z
+      .int()
+      .min(1)
+      .max(1000)
+      .meta({ description: 'Trials in all; grid: at most the grid size (its default).' }),
+  ).optional(),
+  maxConcurrentTrials: orParameter(z.int().min(1).max(64)).optional(),
+  earlyTermination: EarlyTerminationSchema.optional(),
+  task: z.string().min(1).optional().meta({
+    description: 'Free text passed to trials as $SLUICE_AUTOML_TASK (kept from the former automl sweep).',
+  }),
   searchSpace: z.record(z.string(), SearchDimensionSchema).meta({
     description: 'Trial parameters; the command uses them as ${{trial.NAME}}.',
   }),
@@ -245,10 +307,112 @@ export const AutomlStepSchema = z.strictObject({
   ...commonStep,
 });
 
+/** Azure ML's AutoML model names (allowedModels / blockedModels). */
+export const AUTOML_MODELS = [
+  'LightGBM',
+  'XGBoostClassifier',
+  'XGBoostRegressor',
+  'XGBoost',
+  'RandomForest',
+  'ExtremeRandomTrees',
+  'LogisticRegression',
+  'ElasticNet',
+  'LassoLars',
+  'KNN',
+  'LinearSVM',
+  'HistGradientBoosting',
+  'SGD',
+] as const;
+
+const ColumnOverrideSchema = z.strictObject({
+  type: z.enum(['numeric', 'categorical', 'datetime', 'text', 'ignore']).optional(),
+  impute: z.enum(['mean', 'median', 'mostFrequent', 'constant']).optional(),
+  fillValue: z.union([z.string(), z.number()]).optional(),
+});
+
+/**
+ * What an automl step writes, under these names so pipelines port from Azure ML: the best model as an
+ * MLflow-format directory, every trial as JSON lines, and what featurization did to each column.
+ */
+export const AUTOML_OUTPUTS = {
+  best_model: { type: 'directory' },
+  leaderboard: { type: 'file' },
+  featurization: { type: 'file' },
+} as const satisfies Record<string, { type: 'file' | 'directory' }>;
+
+/** `kind: automl`: AutoML on FLAML (Azure ML's AutoML job): it chooses models and hyperparameters. */
+export const AutomlStepSchema = z.strictObject({
+  kind: z.literal('automl'),
+  task: z.enum(['classification', 'regression', 'forecasting']),
+  trainingData: binding.meta({ description: 'A CSV or Parquet file, or a folder of them.' }),
+  labelColumn: z.string().min(1),
+  validationData: binding
+    .optional()
+    .meta({ description: 'Held-out rows (CSV/Parquet), instead of validationSize.' }),
+  validationSize: z
+    .number()
+    .gt(0)
+    .lt(1)
+    .optional()
+    .meta({ description: 'Share of rows held out, e.g. 0.2.' }),
+  nCrossValidations: orParameter(z.int().min(2).max(20)).optional(),
+  primaryMetric: z.string().min(1).optional().meta({
+    description:
+      "Azure ML's metric name. Default: accuracy (classification), normalized_root_mean_squared_error (regression, forecasting).",
+  }),
+  /** @default "auto" */
+  featurization: z
+    .union([
+      z.enum(['auto', 'off']),
+      z.strictObject({
+        mode: z.enum(['auto', 'off']).default('auto'),
+        columns: z.record(z.string(), ColumnOverrideSchema).optional(),
+      }),
+    ])
+    .default('auto'),
+  allowedModels: z.array(z.enum(AUTOML_MODELS)).min(1).optional(),
+  blockedModels: z.array(z.enum(AUTOML_MODELS)).optional(),
+  limits: z
+    .strictObject({
+      timeout: orParameter(
+        z.string().regex(DURATION_RE, { error: 'a time budget is a duration such as 60s or 15m' }),
+      )
+        .optional()
+        .meta({
+          description:
+            'Search time budget for the whole step, e.g. 60s. Omit with maxTrials for exact reruns.',
+        }),
+      trialTimeout: orParameter(
+        z.string().regex(DURATION_RE, { error: 'a duration such as 20s' }),
+      ).optional(),
+      maxTrials: orParameter(z.int().min(1).max(10_000)).optional(),
+      maxConcurrentTrials: orParameter(z.int().min(1).max(64)).optional(),
+      exitScore: z.number().optional(),
+      enableEarlyTermination: z.boolean().default(true),
+    })
+    .optional(),
+  /** @default false */
+  ensemble: z
+    .boolean()
+    .default(false)
+    .meta({ description: 'Soft-vote the best model of each family. Default false.' }),
+  timeColumn: z.string().min(1).optional(),
+  horizon: orParameter(z.int().min(1).max(10_000)).optional(),
+  seriesIdColumns: z.array(z.string().min(1)).optional(),
+  seed: z
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .default(42),
+  ...commonStep,
+});
+
 export const ParallelRunStepSchema = z.strictObject({
   kind: z.literal('parallelRun'),
   input: binding.meta({ description: 'A directory whose files are split into mini-batches.' }),
-  miniBatchSize: z.int().min(1).default(10).meta({ description: 'Files per mini-batch. Default 10.' }),
+  miniBatchSize: orParameter(
+    z.int().min(1).max(1_000_000).meta({ description: 'Files per mini-batch. Default 10.' }),
+  ).default(10),
   command: z.string().min(1).optional().meta({
     description: 'Run once per mini-batch; ${{minibatch}} is a file listing the batch paths.',
   }),
@@ -259,21 +423,20 @@ export const ParallelRunStepSchema = z.strictObject({
       'Side inputs every mini-batch job receives whole (a model, a lookup table); not split. `input` is reserved.',
   }),
   outputAction: z.enum(['appendRow', 'summaryOnly']).default('appendRow'),
-  errorThreshold: z
-    .int()
-    .min(-1)
-    .default(-1)
-    .meta({ description: 'Failed mini-batches tolerated; -1 = any.' }),
+  errorThreshold: orParameter(
+    z.int().min(-1).max(1_000_000).meta({ description: 'Failed mini-batches tolerated; -1 = any.' }),
+  ).default(-1),
   outputs: z.record(z.string(), OutputSchema).optional(),
   ...commonStep,
 });
 
-export const STEP_KINDS = ['command', 'dataTransfer', 'automl', 'parallelRun'] as const;
+export const STEP_KINDS = ['command', 'dataTransfer', 'sweep', 'automl', 'parallelRun'] as const;
 
 export const StepSchema = z
   .discriminatedUnion('kind', [
     CommandStepSchema,
     DataTransferStepSchema,
+    SweepStepSchema,
     AutomlStepSchema,
     ParallelRunStepSchema,
   ])
@@ -301,6 +464,7 @@ export type StepDefinition = z.output<typeof StepSchema>;
 export type StepKind = StepDefinition['kind'];
 export type CommandStep = z.output<typeof CommandStepSchema>;
 export type DataTransferStep = z.output<typeof DataTransferStepSchema>;
+export type SweepStep = z.output<typeof SweepStepSchema>;
 export type AutomlStep = z.output<typeof AutomlStepSchema>;
 export type ParallelRunStep = z.output<typeof ParallelRunStepSchema>;
 export type ParameterDefinition = z.output<typeof ParameterSchema>;
@@ -324,6 +488,7 @@ export const KNOWN_KEYS = {
   step: {
     command: Object.keys(CommandStepSchema.shape),
     dataTransfer: Object.keys(DataTransferStepSchema.shape),
+    sweep: Object.keys(SweepStepSchema.shape),
     automl: Object.keys(AutomlStepSchema.shape),
     parallelRun: Object.keys(ParallelRunStepSchema.shape),
   } as Record<string, string[]>,

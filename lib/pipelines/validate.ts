@@ -8,11 +8,15 @@ import {
   PipelineDefinitionSchema,
   SNAPSHOT_REF_RE,
   STEP_KINDS,
+  AUTOML_OUTPUTS,
   type PipelineDefinition,
 } from './schema';
 import { findCycles, parseBinding, scanPlaceholders } from './graph';
 import { describeValue, didYouMean, listNames } from './suggest';
 import { parseDefinitionText, type SourcePosition } from './source';
+import { migrateDefinition } from './migrate';
+import { parameterFieldUses } from './numeric-fields';
+import { automlProblems, sweepProblems } from './search-steps';
 
 /**
  * Validation that teaches: every problem in a definition, at once, each with a JSON pointer and a
@@ -28,9 +32,10 @@ export interface ValidateOptions {
   requireSnapshotRefs?: boolean;
 }
 
+/** `warnings`: the definition is accepted, but something in it should change (a deprecated form). */
 export type ValidationResult =
-  | { ok: true; definition: PipelineDefinition; errors: [] }
-  | { ok: false; definition?: undefined; errors: FieldProblem[] };
+  | { ok: true; definition: PipelineDefinition; errors: []; warnings?: FieldProblem[] }
+  | { ok: false; definition?: undefined; errors: FieldProblem[]; warnings?: FieldProblem[] };
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -63,6 +68,7 @@ export function computeTargetProblems(def: PipelineDefinition, targets: readonly
 /** Validates a parsed definition (from JSON or YAML). */
 export function validateDefinition(input: unknown, opts: ValidateOptions = {}): ValidationResult {
   let errors: FieldProblem[];
+  let warnings: FieldProblem[] = [];
   let parsed: PipelineDefinition | undefined;
   try {
     if (!isObj(input)) {
@@ -78,17 +84,21 @@ export function validateDefinition(input: unknown, opts: ValidateOptions = {}): 
         ],
       };
     }
+    const migrated = migrateDefinition(input);
+    warnings = migrated.warnings;
+    input = migrated.value;
     const result = PipelineDefinitionSchema.safeParse(input);
-    errors = result.success ? [] : result.error.issues.flatMap((i) => fromIssue(i, input));
-    errors.push(...semanticProblems(input, opts));
+    errors = result.success ? [] : result.error.issues.flatMap((i) => fromIssue(i, input as Obj));
+    errors.push(...semanticProblems(input as Obj, opts));
     if (result.success) parsed = result.data;
   } catch (e) {
     // A validator bug must still not become a 500 for the caller's document.
     errors = [{ pointer: '', message: `The definition could not be validated: ${(e as Error).message}` }];
   }
   errors = dedupe(errors);
-  if (errors.length === 0 && parsed) return { ok: true, definition: parsed, errors: [] };
-  return { ok: false, errors };
+  const w = warnings.length ? { warnings } : {};
+  if (errors.length === 0 && parsed) return { ok: true, definition: parsed, errors: [], ...w };
+  return { ok: false, errors, ...w };
 }
 
 /** Parses YAML or JSON text and validates it; positions map each pointer to its line and column. */
@@ -209,6 +219,16 @@ function fromIssue(issue: core.$ZodIssue, root: Obj): FieldProblem[] {
           },
         ];
       }
+      // A numeric field that also takes ${{parameters.X}} (orParameter): the field's own rule says more.
+      const branches = (issue as typeof issue & { errors?: core.$ZodIssue[][] }).errors;
+      const first = branches?.[0];
+      if (first?.length && branches!.length === 2)
+        return first.flatMap((i) =>
+          fromIssue({ ...i, path: [...issue.path, ...i.path] } as core.$ZodIssue, root).map((p) => ({
+            ...p,
+            message: `${p.message} (Or \${{parameters.NAME}}, checked when a run starts.)`,
+          })),
+        );
       return [{ pointer: pointer(path), message: `Not a valid value here (${describeValue(value)}).` }];
     }
     case 'invalid_type': {
@@ -388,6 +408,7 @@ function semanticProblems(root: Obj, opts: ValidateOptions): FieldProblem[] {
     const st = isObj(steps) ? (steps as Obj)[s] : undefined;
     if (!isObj(st)) return [];
     if (st.kind === 'dataTransfer') return ['data'];
+    if (st.kind === 'automl') return Object.keys(AUTOML_OUTPUTS);
     return keys(st.outputs);
   };
 
@@ -406,16 +427,21 @@ function semanticProblems(root: Obj, opts: ValidateOptions): FieldProblem[] {
     const bindings: Array<[Array<string | number>, unknown]> =
       kind === 'dataTransfer'
         ? [[[...base, 'source'], step.source]]
-        : kind === 'parallelRun'
+        : kind === 'automl'
           ? [
-              [[...base, 'input'], step.input],
-              ...entries(step.inputs).map(([k, v]): [Array<string | number>, unknown] => [
-                [...base, 'inputs', k],
-                v,
-              ]),
+              [[...base, 'trainingData'], step.trainingData],
+              [[...base, 'validationData'], step.validationData],
             ]
-          : entries(step.inputs).map(([k, v]) => [[...base, 'inputs', k], v]);
-    if (kind === 'command' || kind === 'automl' || kind === 'parallelRun')
+          : kind === 'parallelRun'
+            ? [
+                [[...base, 'input'], step.input],
+                ...entries(step.inputs).map(([k, v]): [Array<string | number>, unknown] => [
+                  [...base, 'inputs', k],
+                  v,
+                ]),
+              ]
+            : entries(step.inputs).map(([k, v]) => [[...base, 'inputs', k], v]);
+    if (kind === 'command' || kind === 'sweep' || kind === 'parallelRun')
       for (const k of keys(step.inputs))
         if (!IDENT_RE.test(k))
           add([...base, 'inputs', k], `The input name "${k}" is not valid: use ${IDENT_RULE}.`);
@@ -519,15 +545,39 @@ function semanticProblems(root: Obj, opts: ValidateOptions): FieldProblem[] {
     const stepInputs =
       kind === 'dataTransfer'
         ? ['source']
-        : kind === 'parallelRun'
-          ? ['input', ...keys(step.inputs)]
-          : keys(step.inputs);
-    const stepOutputNames = kind === 'dataTransfer' ? ['data'] : keys(step.outputs);
-    const extraNamespaces = kind === 'automl' ? ['trial'] : [];
+        : kind === 'automl'
+          ? ['trainingData', 'validationData']
+          : kind === 'parallelRun'
+            ? ['input', ...keys(step.inputs)]
+            : keys(step.inputs);
+    const stepOutputNames =
+      kind === 'dataTransfer'
+        ? ['data']
+        : kind === 'automl'
+          ? Object.keys(AUTOML_OUTPUTS)
+          : keys(step.outputs);
+    const extraNamespaces = kind === 'sweep' ? ['trial'] : [];
+    for (const u of parameterFieldUses(step)) {
+      const p = isObj(root.parameters) ? root.parameters[u.parameter] : undefined;
+      const t = isObj(p) ? p.type : undefined;
+      const duration = /timeout|Timeout/.test(u.path[u.path.length - 1]!);
+      if (p === undefined)
+        add(
+          [...base, ...u.path],
+          `\${{parameters.${u.parameter}}} names no parameter.${didYouMean(u.parameter, params)} Declare it under the top-level parameters, e.g. ${u.parameter}: { type: integer, default: 10 }.`,
+        );
+      else if (t !== 'integer' && t !== 'number' && !(duration && t === 'string'))
+        add(
+          [...base, ...u.path],
+          `"${u.path.join('.')}" is ${duration ? 'a duration' : 'a number'}, but parameter "${u.parameter}" is of type ${String(t)}; use an integer${duration ? ' (seconds) or a string such as "90s"' : ''} parameter.`,
+        );
+    }
+    if (kind === 'sweep') for (const p of sweepProblems(step)) add([...base, ...p.path], p.message);
+    if (kind === 'automl') for (const p of automlProblems(step)) add([...base, ...p.path], p.message);
     const templates: Array<[Array<string | number>, unknown]> = [[[...base, 'command'], step.command]];
     if (Array.isArray(step.args)) step.args.forEach((a, i) => templates.push([[...base, 'args', i], a]));
     for (const [k, v] of entries(step.env)) templates.push([[...base, 'env', k], v]);
-    if (kind !== 'dataTransfer') {
+    if (kind !== 'dataTransfer' && kind !== 'automl') {
       if (step.command !== undefined && step.args !== undefined)
         add(
           [...base, 'args'],

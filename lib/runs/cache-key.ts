@@ -101,11 +101,18 @@ export interface StepFacts {
   outputs: Record<string, string>;
   environment: unknown;
   cacheVersion: string;
+  /** Parameters the step's numeric fields take (`maxTotalTrials: ${{parameters.n}}`): keyed like the rest. */
+  fieldParameters?: readonly string[];
 }
 
 export function buildComponents(f: StepFacts): CacheComponents {
   const envTemplates = Object.values(f.env);
-  const used = referencedParameters([f.command, ...(f.args ?? []), ...envTemplates]);
+  const used = [
+    ...new Set([
+      ...referencedParameters([f.command, ...(f.args ?? []), ...envTemplates]),
+      ...(f.fieldParameters ?? []),
+    ]),
+  ];
   const parameters: Record<string, unknown> = {};
   for (const p of used) if (p in f.parameters) parameters[p] = f.parameters[p];
   const env: Record<string, string> = {};

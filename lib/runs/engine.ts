@@ -8,12 +8,19 @@ import { DataError } from '../data/errors';
 import { registerOutputDatasets, transferToDataset, transferTemplate } from './transfer';
 import { enqueueBatches, gatherOutputs, makeBatches } from './parallel';
 import { batchJobId, stepVerdict, type BatchState } from './parallel-plan';
-import { bestTrial, planTrials, substituteTrial } from './automl-plan';
+import { bestTrial, substituteTrial, sweepTrials } from './sweep-plan';
+import { automlJob, familyBatchParams } from '../automl/jobs';
+import { automlGathered, sweepEarlyStops } from '../automl/step-io';
+import { automlKeyText, familySlots, planFamilies } from '../automl/plan';
+import { automlInterpreter, runtimeSnapshot } from '../automl/runtime-code';
+import { parseLeaderboard, sweepLeaderboard } from '../automl/leaderboard';
+import { readSmall } from '../data/cas';
 import { recordConsumed, recordProduced } from '../data/lineage';
 import { getClock } from '../host/clock';
 import { parseBinding, stepInputBindings, stepOutputs } from '../pipelines/graph';
 import { parseDuration, type PipelineDefinition, type StepDefinition } from '../pipelines/schema';
 import { getPipelineVersion } from '../pipelines/store';
+import { parameterFieldUses, resolveNumericFields } from '../pipelines/numeric-fields';
 import {
   buildComponents,
   cacheKey,
@@ -70,6 +77,7 @@ import {
 } from './plan';
 import {
   MAX_BATCH_ERRORS,
+  MAX_LEADERBOARD_ROWS,
   MAX_METRICS_PER_STEP,
   readRun,
   updateRun,
@@ -105,6 +113,8 @@ interface RunContext {
   doc: RunDoc;
   definition: PipelineDefinition;
   graph: StepGraph;
+  /** Per step, the parameters its numeric fields take (resolved in `definition`; part of the key). */
+  fieldParameters: Record<string, string[]>;
 }
 
 // A small per-process cache: definitions are immutable, and this process is the run's only writer.
@@ -116,7 +126,12 @@ async function context(runId: string): Promise<RunContext> {
   const doc = await readRun(runId);
   if (!doc) throw new Error(`run ${runId} has no document`);
   const v = await getPipelineVersion(doc.pipeline, doc.version);
-  const ctx = { doc, definition: v.definition, graph: buildGraph(v.definition) };
+  // Numeric fields given as ${{parameters.X}} take this run's values (checked when the run started).
+  const definition = resolveNumericFields(v.definition, doc.parameters).definition;
+  const fieldParameters = Object.fromEntries(
+    Object.entries(v.definition.steps).map(([n, st]) => [n, parameterFieldUses(st).map((u) => u.parameter)]),
+  );
+  const ctx = { doc, definition, graph: buildGraph(definition), fieldParameters };
   if (contexts.size > 200) contexts.delete(contexts.keys().next().value!);
   contexts.set(runId, ctx);
   return ctx;
@@ -485,7 +500,7 @@ async function dispatchStep(
     record: { ...base, attempts: attempt, error: { code, message }, finishedAt: iso(now) },
   });
 
-  if ((def.kind === 'parallelRun' || def.kind === 'automl') && prev.batches)
+  if ((def.kind === 'parallelRun' || def.kind === 'sweep' || def.kind === 'automl') && prev.batches)
     return continueParallel(ctx, state, step, prev, base, fail, pending, log, raise);
   const targetName = def.compute ?? definition.settings?.defaultCompute ?? 'local';
   let target;
@@ -507,24 +522,43 @@ async function dispatchStep(
   const outputs = stepOutputs(def);
   // A dataTransfer has no command: its template names the destination, so the key covers kind, source
   // content and destination (and it reads in `sluice explain` as what the step does).
-  const command = def.kind === 'dataTransfer' ? transferTemplate(def.destination) : (def.command ?? '');
+  // An automl step runs Sluice's runtime (lib/automl/runtime) as its code; its settings are its env.
+  let automlCode: string | undefined;
+  if (def.kind === 'automl')
+    try {
+      automlCode = await runtimeSnapshot();
+    } catch (e) {
+      return fail(
+        'platform',
+        `step "${step}": the AutoML runtime could not be stored: ${(e as Error).message}`,
+      );
+    }
+  const command =
+    def.kind === 'dataTransfer'
+      ? transferTemplate(def.destination)
+      : def.kind === 'automl'
+        ? `${automlInterpreter()} automl_runtime.py (FLAML)`
+        : (def.command ?? '');
   const components = buildComponents({
     // How the input is cut and gathered changes the output, so it is part of the key (and of the diff).
     kind:
       def.kind === 'parallelRun'
         ? `parallelRun(miniBatchSize=${def.miniBatchSize}, outputAction=${def.outputAction}, errorThreshold=${def.errorThreshold})`
-        : def.kind === 'automl'
-          ? `automl(${JSON.stringify({ task: def.task, metric: def.metric, goal: def.goal, trials: def.trials, maxConcurrentTrials: def.maxConcurrentTrials ?? null, searchSpace: def.searchSpace })})`
-          : def.kind,
+        : def.kind === 'sweep'
+          ? `sweep(${JSON.stringify({ task: def.task ?? null, metric: def.metric, goal: def.goal, sampler: def.sampler, seed: def.seed, maxTotalTrials: def.maxTotalTrials ?? null, maxConcurrentTrials: def.maxConcurrentTrials ?? null, earlyTermination: def.earlyTermination ?? null, searchSpace: def.searchSpace })})`
+          : def.kind === 'automl'
+            ? automlKeyText(def, doc.maxConcurrency)
+            : def.kind,
     command,
     ...('args' in def && def.args ? { args: def.args } : {}),
     env: def.env ?? {},
     parameters: doc.parameters,
-    code: ('code' in def ? def.code : undefined) ?? null,
+    code: automlCode ?? ('code' in def ? def.code : undefined) ?? null,
     inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.hash])),
     outputs: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.type])),
     environment: target.environment,
     cacheVersion: loadSettings().cacheVersion,
+    fieldParameters: ctx.fieldParameters[step] ?? [],
   });
   const key = cacheKey(components);
   const canReuse = def.reuse !== false && !doc.forceRerun;
@@ -626,7 +660,7 @@ async function dispatchStep(
     command: components.command,
     ...(components.args ? { args: components.args } : {}),
     env: components.env,
-    ...('code' in def && def.code ? { code: def.code } : {}),
+    ...(components.code ? { code: components.code } : {}),
     inputs: Object.entries(inputs).map(([name, v]) => ({ name, hash: v.hash, type: v.type })),
     outputs: Object.entries(outputs).map(([name, v]) => ({ name, type: v.type })),
     timeoutMs: stepTimeoutMs(def),
@@ -643,10 +677,10 @@ async function dispatchStep(
         batchSlots(def, doc),
         now,
       );
-    } else if (def.kind === 'automl') {
+    } else if (def.kind === 'sweep') {
       batches = await enqueueBatches(
         spec,
-        planTrials(def.searchSpace, def.trials).map((params) => ({
+        sweepTrials(def.searchSpace, def.sampler, def.maxTotalTrials, def.seed).map((params) => ({
           status: 'NotStarted' as const,
           attempt: 0,
           params,
@@ -654,6 +688,18 @@ async function dispatchStep(
         batchSlots(def, doc),
         now,
         trialJob(spec, def.task),
+      );
+    } else if (def.kind === 'automl') {
+      batches = await enqueueBatches(
+        spec,
+        planFamilies(def, doc.maxConcurrency).map((plan) => ({
+          status: 'NotStarted' as const,
+          attempt: 0,
+          params: familyBatchParams(plan),
+        })),
+        batchSlots(def, doc),
+        now,
+        (b) => automlJob(def, b.params, spec),
       );
     } else await enqueueJob(spec);
   } catch (e) {
@@ -851,7 +897,9 @@ function noteLatest(
 
 /** How many mini-batch (or trial) jobs of a step run at once. */
 function batchSlots(def: StepDefinition, doc: RunDoc): number {
-  return def.kind === 'automl' ? (def.maxConcurrentTrials ?? doc.maxConcurrency) : doc.maxConcurrency;
+  if (def.kind === 'sweep') return def.maxConcurrentTrials ?? doc.maxConcurrency;
+  if (def.kind === 'automl') return familySlots(def, doc.maxConcurrency);
+  return doc.maxConcurrency;
 }
 
 /**
@@ -871,9 +919,11 @@ async function continueParallel(
 ): Promise<Dispatch> {
   const { doc, definition } = ctx;
   const def = definition.steps[step]!;
-  if (def.kind !== 'parallelRun' && def.kind !== 'automl')
-    return fail('platform', `step "${step}" is not a parallelRun or automl step`);
+  if (def.kind !== 'parallelRun' && def.kind !== 'sweep' && def.kind !== 'automl')
+    return fail('platform', `step "${step}" is not a parallelRun, sweep or automl step`);
+  const sweep = def.kind === 'sweep';
   const automl = def.kind === 'automl';
+  const search = sweep || automl;
   const batches = prev.batches!;
   const rec = doc.steps[step];
   const key = rec?.cache?.key;
@@ -885,14 +935,22 @@ async function continueParallel(
     release(key!, doc.runId, step)
       .catch(() => {})
       .then(() => tellWaiters(key!, doc.runId, claimJobId, notShared(claimJobId), raise, log));
-  // A sweep tolerates failed trials (the best of the others wins); gathering fails if none reported the metric.
-  const verdict = stepVerdict(batches, automl ? -1 : def.errorThreshold);
+  // A sweep tolerates failed trials (the best of the others wins); gathering fails if none reported the
+  // metric. An automl step tolerates failed families: the gather job ranks the others.
+  const verdict = stepVerdict(batches, search ? -1 : def.errorThreshold);
   const keep = {
     status: rec?.status ?? 'Running',
     attempts: prev.attempt,
     startedAt: rec?.startedAt,
   } as const;
-  if (!verdict.done) {
+  // A sweep's early termination: judged whenever one of its trials ends (lib/runs/early-termination.ts).
+  if (sweep && def.earlyTermination && !verdict.done) {
+    const stop = await sweepEarlyStops(doc.runId, step, def, batches).catch(() => []);
+    for (const i of stop)
+      pending.push(requestCancel(doc.runId, batchJobId(step, i, batches[i]!.attempt)).catch(() => undefined));
+  }
+  const gatherAt = automl ? batches.findIndex((b) => b.params?.role === 'gather') : -1;
+  if (!verdict.done || (automl && gatherAt < 0)) {
     const target = getComputeTarget(def.compute ?? definition.settings?.defaultCompute ?? 'local')!;
     // Every job gets the step's inputs: a sweep's whole, a parallelRun's side inputs (its split `input`
     // is replaced per batch).
@@ -906,21 +964,47 @@ async function continueParallel(
       command: rec!.cache!.components.command,
       ...(rec!.cache!.components.args ? { args: rec!.cache!.components.args } : {}),
       env: rec!.cache!.components.env,
-      ...(def.code ? { code: def.code } : {}),
+      ...(rec!.cache!.components.code ? { code: rec!.cache!.components.code } : {}),
       inputs: Object.entries(resolved).map(([name, v]) => ({ name, hash: v.hash, type: v.type })),
-      outputs: Object.entries(def.outputs ?? {}).map(([name, v]) => ({ name, type: v.type })),
+      outputs: Object.entries(stepOutputs(def)).map(([name, v]) => ({ name, type: v.type })),
       timeoutMs: stepTimeoutMs(def),
       createdAt: iso(getClock().now()),
     };
-    const next = automl
-      ? await enqueueBatches(
-          jobBase,
-          batches,
-          batchSlots(def, doc),
-          getClock().now(),
-          trialJob(jobBase, def.task),
-        )
-      : await enqueueBatches(jobBase, batches, batchSlots(def, doc), getClock().now());
+    let next: BatchState[];
+    if (automl) {
+      // Every family has ended: one more job gathers them (best model, leaderboard, featurization).
+      const families = gatherAt >= 0 ? batches.slice(0, gatherAt) : batches;
+      const gathered =
+        verdict.done || gatherAt >= 0 ? await automlGathered(doc.runId, step, families) : undefined;
+      if (gathered && !gathered.results.length) {
+        // No family trained a model: bad input (named by the runtime) or every family failed.
+        if (claimed && key) pending.push(giveUp());
+        const ends = Object.entries(gathered.failed);
+        const bad = ends.find(([, f]) => f.status === 'BadInput');
+        const d = fail(
+          'exit-code',
+          bad
+            ? `step "${step}": ${bad[1].message}`
+            : `step "${step}" trained no model; ${ends.map(([fam, f]) => `${fam}: ${f.status}${f.message ? ` (${f.message})` : ''}`).join('; ')}`,
+        );
+        return { ...d, record: { ...d.record, attempts: prev.attempt, startedAt: rec?.startedAt } };
+      }
+      const list: BatchState[] =
+        gatherAt < 0 && verdict.done
+          ? [...batches, { status: 'NotStarted', attempt: 0, params: { role: 'gather' } }]
+          : batches;
+      next = await enqueueBatches(jobBase, list, batchSlots(def, doc), getClock().now(), (b) =>
+        automlJob(def, b.params, jobBase, gathered),
+      );
+    } else if (sweep)
+      next = await enqueueBatches(
+        jobBase,
+        batches,
+        batchSlots(def, doc),
+        getClock().now(),
+        trialJob(jobBase, def.task),
+      );
+    else next = await enqueueBatches(jobBase, batches, batchSlots(def, doc), getClock().now());
     return {
       kind: 'queued',
       step,
@@ -934,7 +1018,7 @@ async function continueParallel(
     const code = (first?.code ?? 'exit-code') as JobFailureCode;
     const d = fail(
       code,
-      `${verdict.failed.length} of ${batches.length} mini-batches of step "${step}" failed (errorThreshold ${automl ? -1 : def.errorThreshold}); ` +
+      `${verdict.failed.length} of ${batches.length} mini-batches of step "${step}" failed (errorThreshold ${search ? -1 : def.errorThreshold}); ` +
         `batch ${verdict.failed[0]}: ${first?.message ?? 'no message'}`,
     );
     return { ...d, record: { ...d.record, attempts: prev.attempt, startedAt: rec?.startedAt } };
@@ -942,8 +1026,32 @@ async function continueParallel(
   let outputs: Record<string, StepOutputRef>;
   let winner: StepRecord['bestTrial'];
   let winnerMetrics: StepRecord['metrics'];
+  let leaderboard: StepRecord['leaderboard'];
   try {
     if (automl) {
+      const g = batches[gatherAt]!;
+      const row =
+        g.status === 'Succeeded'
+          ? await readJob(doc.runId, batchJobId(step, gatherAt, g.attempt))
+          : undefined;
+      if (!row?.result) {
+        if (claimed && key) pending.push(giveUp());
+        const d = fail(
+          (g.failure?.code ?? 'exit-code') as JobFailureCode,
+          `step "${step}" trained no model: ${g.failure?.message ?? 'the gather job gave no result'}`,
+        );
+        return { ...d, record: { ...d.record, attempts: prev.attempt, startedAt: rec?.startedAt } };
+      }
+      outputs = {};
+      for (const o of row.result.outputs) outputs[o.name] = { type: o.type, hash: o.hash, size: o.size };
+      const lb = outputs.leaderboard;
+      if (lb)
+        leaderboard = parseLeaderboard(
+          (await readSmall(lb.hash, 4 * 1024 * 1024)).toString('utf8'),
+          MAX_LEADERBOARD_ROWS,
+        );
+      winnerMetrics = row.result.metrics.slice(-MAX_METRICS_PER_STEP);
+    } else if (sweep) {
       const rows = await Promise.all(
         batches.map((b, i) =>
           b.status === 'Succeeded' ? readJob(doc.runId, batchJobId(step, i, b.attempt)) : undefined,
@@ -953,6 +1061,21 @@ async function continueParallel(
         rows.map((r) => r?.result?.metrics),
         def.metric,
         def.goal,
+      );
+      leaderboard = sweepLeaderboard(
+        batches.map((b, i) => ({
+          params: b.params,
+          status:
+            b.status === 'Succeeded' ? 'Completed' : b.failure?.code === 'canceled' ? 'Canceled' : 'Failed',
+          metrics: rows[i]?.result?.metrics,
+          ...(rows[i]?.result?.processMs !== undefined
+            ? { durationS: rows[i]!.result!.processMs! / 1000 }
+            : {}),
+          ...(b.failure ? { error: b.failure.message } : {}),
+        })),
+        def.metric,
+        def.goal,
+        MAX_LEADERBOARD_ROWS,
       );
       if (!best) {
         if (claimed && key) pending.push(giveUp());
@@ -997,7 +1120,7 @@ async function continueParallel(
   pending.push(registerOutputDatasets(def, outputs, { runId: doc.runId, step }).catch(() => {}));
   // Batches tolerated as failed (errorThreshold) leave their rows out: such outputs are not reused, so a
   // later run tries those batches again.
-  const partial = !automl && batches.some((b) => b.status === 'Failed');
+  const partial = !search && batches.some((b) => b.status === 'Failed');
   if (partial && claimed && key) pending.push(giveUp());
   if (def.reuse !== false && key && !partial)
     pending.push(
@@ -1037,6 +1160,7 @@ async function continueParallel(
       finishedAt,
       batches: batchCounts(batches),
       ...(winner ? { bestTrial: winner, metrics: winnerMetrics } : {}),
+      ...(leaderboard ? { leaderboard } : {}),
     },
   };
 }
@@ -1046,7 +1170,10 @@ async function continueParallel(
  * One trial's job: the command and env with `${{trial.X}}` substituted, and the sweep's `task` as
  * `SLUICE_AUTOML_TASK` (a trial script may pick its model family or metric by it; `task` is in the key).
  */
-function trialJob(base: { command: string; args?: string[]; env?: Record<string, string> }, task: string) {
+function trialJob(
+  base: { command: string; args?: string[]; env?: Record<string, string> },
+  task: string | undefined,
+) {
   return (b: { params?: Record<string, string | number | boolean> }) => ({
     command: substituteTrial(base.command, b.params ?? {}, true),
     ...(base.args ? { args: base.args.map((a) => substituteTrial(a, b.params ?? {}, false)) } : {}),
@@ -1054,7 +1181,7 @@ function trialJob(base: { command: string; args?: string[]; env?: Record<string,
       ...Object.fromEntries(
         Object.entries(base.env ?? {}).map(([k, v]) => [k, substituteTrial(v, b.params ?? {}, false)]),
       ),
-      SLUICE_AUTOML_TASK: task,
+      ...(task !== undefined ? { SLUICE_AUTOML_TASK: task } : {}),
     },
   });
 }

@@ -6,7 +6,8 @@ import { nextLink, paging } from '../http/paging';
 import { PIPELINE_NAME_RE, PIPELINE_NAME_RULE } from '../pipelines/schema';
 import { getPipelineVersion } from '../pipelines/store';
 import { closest } from '../pipelines/suggest';
-import { planTrials } from './automl-plan';
+import { resolveNumericFields } from '../pipelines/numeric-fields';
+import { sweepTrials } from './sweep-plan';
 import { compareRuns, MAX_COMPARED_RUNS } from './compare';
 import { pipelineMetric, runMetrics, withReusedMetrics } from './metrics-query';
 import { readRun, type RunDoc } from './store';
@@ -113,10 +114,12 @@ export const stepBatchesHandler = httpHandler(async (req) => {
   let trialParams: Array<Record<string, unknown>> | undefined;
   let goal: { metric: string; goal: string } | undefined;
   if (sourceDoc) {
-    const def = (await getPipelineVersion(sourceDoc.pipeline, sourceDoc.version).catch(() => undefined))
-      ?.definition.steps[source.step];
-    if (def && def.kind === 'automl') {
-      trialParams = planTrials(def.searchSpace, def.trials);
+    const version = await getPipelineVersion(sourceDoc.pipeline, sourceDoc.version).catch(() => undefined);
+    // Numeric fields may be parameters: the trials are those of the run's values.
+    const def =
+      version && resolveNumericFields(version.definition, sourceDoc.parameters).definition.steps[source.step];
+    if (def && def.kind === 'sweep') {
+      trialParams = sweepTrials(def.searchSpace, def.sampler, def.maxTotalTrials, def.seed);
       goal = { metric: def.metric, goal: def.goal ?? 'maximize' };
     }
   }

@@ -8,6 +8,7 @@ import { getClock } from '../host/clock';
 import { parseBinding, stepInputBindings } from '../pipelines/graph';
 import { PIPELINE_NAME_RE, PIPELINE_NAME_RULE, type PipelineDefinition } from '../pipelines/schema';
 import { getPipelineVersion } from '../pipelines/store';
+import { resolveNumericFields } from '../pipelines/numeric-fields';
 import type { StartRunRequest, StartRunResult, TriggerInfo } from './contract';
 import { durableClient } from './durable-client';
 import type { OrchestrationInput } from './activity-contract';
@@ -91,6 +92,8 @@ export async function startRun(
     : await getPipelineVersion(req.pipeline, req.version, { requireEnabled: true });
   const def = pv.definition;
   const parameters = resolveParameters(def, req.parameters, problems);
+  // Numeric step fields given as ${{parameters.X}}: typed and range-checked with this run's values.
+  if (!problems.length) problems.push(...resolveNumericFields(def, parameters).problems);
   const inputRefs = resolveInputRefs(def, req.inputs, problems);
   // A target removed since publish: say so now, not when the step is dispatched.
   for (const p of computeTargetProblems(def, Object.keys(loadComputeTargets())))
@@ -155,7 +158,8 @@ export async function startRun(
 }
 
 /** What the orchestration starts with: the graph and the policies it decides by (no I/O needed to plan). */
-export function orchestrationInput(doc: RunDoc, def: Pick<PipelineDefinition, 'steps'>): OrchestrationInput {
+export function orchestrationInput(doc: RunDoc, given: PipelineDefinition): OrchestrationInput {
+  const def = resolveNumericFields(given, doc.parameters).definition;
   const graph = buildGraph(def);
   const retries: Record<string, number> = {};
   for (const [n, s] of Object.entries(def.steps)) if (s.retries) retries[n] = s.retries;

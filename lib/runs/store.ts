@@ -59,7 +59,12 @@ export interface StepRecord {
    * `GET …/steps/{step}/logs?batch={batch}&attempt={attempt}`.
    */
   batchErrors?: Array<{ batch: number; attempt: number; code: string; message: string }>;
-  /** automl: the winning trial (its outputs and metrics are the step's). */
+  /**
+   * sweep and automl: every trial, best first (at most `MAX_LEADERBOARD_ROWS`; an automl step's
+   * `leaderboard` output holds them all): its model or parameters, metrics, duration and status.
+   */
+  leaderboard?: LeaderboardRow[];
+  /** sweep: the winning trial (its outputs and metrics are the step's). */
   bestTrial?: {
     index: number;
     parameters: Record<string, string | number | boolean>;
@@ -67,6 +72,26 @@ export interface StepRecord {
     value: number;
   };
 }
+
+export interface LeaderboardRow {
+  rank: number;
+  /** sweep: the trial's index; automl: FLAML's trial id within its family. */
+  trial?: number;
+  /** automl: the estimator family (Azure ML's name) and FLAML's estimator. */
+  family?: string;
+  model?: string;
+  /** sweep: the trial's search-space values; automl: the estimator's hyperparameters. */
+  hyperparameters?: Record<string, unknown>;
+  /** The last value of each metric. */
+  metrics?: Record<string, number>;
+  durationS?: number;
+  /** Completed, Failed, Canceled (sweep: stopped by early termination), … */
+  status: string;
+  error?: string;
+}
+
+/** Leaderboard rows kept on a step record: the document stays small (Cosmos items ≤ 2 MB). */
+export const MAX_LEADERBOARD_ROWS = 200;
 
 export interface RunDoc {
   id: string;

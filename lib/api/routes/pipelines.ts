@@ -41,6 +41,15 @@ export const schemas: Record<string, JsonSchema> = {
       enabled: { type: 'boolean' },
       url: { type: 'string' },
       note: { type: 'string' },
+      warnings: {
+        type: 'array',
+        description:
+          'Accepted, but in a deprecated form: each {pointer, message} says what to change (e.g. kind: automl with a command is now kind: sweep).',
+        items: {
+          type: 'object',
+          properties: { pointer: { type: 'string' }, message: { type: 'string' } },
+        },
+      },
     },
   },
   PipelineSummary: {

@@ -74,7 +74,7 @@ export const schemas: Record<string, JsonSchema> = {
       batches: {
         type: 'object',
         description:
-          'parallelRun/automl: batch (trial) counts; `failed` failed for good, `retrying` wait for their back-off.',
+          'parallelRun/sweep/automl: batch (trial, family) counts; `failed` failed for good, `retrying` wait for their back-off.',
         properties: {
           total: { type: 'integer' },
           running: { type: 'integer' },
@@ -86,7 +86,7 @@ export const schemas: Record<string, JsonSchema> = {
       batchErrors: {
         type: 'array',
         description:
-          'parallelRun/automl: each failed batch attempt (the latest 100); its log is ?batch=&attempt=.',
+          'parallelRun/sweep/automl: each failed batch attempt (the latest 100); its log is ?batch=&attempt=.',
         items: {
           type: 'object',
           properties: {
@@ -99,7 +99,13 @@ export const schemas: Record<string, JsonSchema> = {
       },
       bestTrial: {
         type: 'object',
-        description: 'automl: the winning trial, its parameters and metric value.',
+        description: 'sweep: the winning trial, its parameters and metric value.',
+      },
+      leaderboard: {
+        type: 'array',
+        description:
+          'sweep/automl: every trial, best first (at most 200): rank, trial or family/model, hyperparameters, metrics, durationS, status, error.',
+        items: { type: 'object' },
       },
     },
   },

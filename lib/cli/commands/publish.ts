@@ -156,7 +156,13 @@ async function run(
   if (packOnly) return { definition: value };
 
   try {
-    const res = await client.post<{ name: string; version: number; created: boolean }>('/pipelines', value);
+    const res = await client.post<{
+      name: string;
+      version: number;
+      created: boolean;
+      warnings?: Problem[];
+    }>('/pipelines', value);
+    for (const line of formatProblems(shown, res.warnings ?? [], local.positions)) io.err(`warning: ${line}`);
     io.log(`${res.name}@${res.version}${res.created ? '' : ' unchanged'}`);
     return { name: res.name, version: res.version, created: res.created };
   } catch (e) {

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { ApiClient } from '../api-client';
 import { describeStep, watchRun, type RunView } from '../../runs/watch';
 import { formatTable as table } from '../table';
+import { formatLeaderboard } from '../../automl/leaderboard';
+import type { LeaderboardRow } from '../../runs/store';
 
 /** `sluice runs list|show|logs [-f]|cancel|rerun`. */
 
@@ -54,7 +56,8 @@ export function register(program: Command): void {
     .description('Show a run and its steps')
     .argument('<run>', 'run id')
     .option('--json', 'print JSON')
-    .action(async (runId: string, opts: { json?: boolean }, c: Command) => {
+    .option('--all', 'every leaderboard row (sweep and automl steps), not the first 10')
+    .action(async (runId: string, opts: { json?: boolean; all?: boolean }, c: Command) => {
       const run = await ApiClient.fromCommand(c).json<RunView & Record<string, unknown>>(
         `/runs/${encodeURIComponent(runId)}`,
       );
@@ -67,6 +70,14 @@ export function register(program: Command): void {
         lines.push(`parameters: ${JSON.stringify(run.parameters)}`);
       const w = Math.max(...run.steps.map((s) => s.name.length), 4);
       for (const s of run.steps) lines.push(`  ${s.name.padEnd(w)}  ${describeStep(s)}`);
+      // sweep and automl steps: every trial's metrics, best first.
+      for (const s of run.steps as Array<{ name: string; leaderboard?: LeaderboardRow[] }>)
+        if (s.leaderboard?.length)
+          lines.push(
+            '',
+            `leaderboard of ${s.name}:`,
+            formatLeaderboard(s.leaderboard, opts.all ? undefined : 10),
+          );
       process.stdout.write(lines.join('\n') + '\n');
     });
 

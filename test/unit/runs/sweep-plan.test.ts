@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bestTrial, planTrials, substituteTrial } from '../../../lib/runs/automl-plan';
+import { bestTrial, planTrials, substituteTrial } from '../../../lib/runs/sweep-plan';
 
 test('choice dimensions are walked as a grid: as many trials as combinations cover each once', () => {
   const trials = planTrials(

@@ -1,0 +1,362 @@
+"""Sluice's AutoML runtime: one estimator family's FLAML search, or the gather that picks the best.
+
+Run by the agent as an ordinary job (lib/automl/jobs.ts writes the argv and $SLUICE_AUTOML_CONFIG):
+
+  python3 automl_runtime.py family --train PATH [--valid PATH] --out DIR
+      FLAML's search over the estimators of one family, within this job's share of the time budget or
+      its share of maxTrials. DIR gets trials.jsonl (every trial), model.pkl (the family's best, as a
+      SluiceModel) and summary.json. A family that fails as a whole records that and exits 0: the
+      search goes on with the other families.
+  python3 automl_runtime.py gather --families DIR... --best-model DIR --leaderboard FILE --featurization FILE
+      The best family model (or a soft-voting ensemble of each family's best) as an MLflow-format
+      model directory, every trial as JSON lines, and the featurization summary.
+
+Bad input (no rows, no label column, one class) exits 2 with a message naming the column or setting.
+"""
+
+import argparse
+import json
+import math
+import os
+import shutil
+import sys
+import time
+import traceback
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+import metrics as M  # noqa: E402
+from sluice_automl_model import Featurizer, SluiceModel  # noqa: E402
+
+
+class BadInput(Exception):
+    pass
+
+
+def read_table(path, what):
+    p = Path(path)
+    files = [p] if p.is_file() else sorted(f for f in p.rglob("*") if f.suffix.lower() in (".csv", ".parquet", ".pq"))
+    if not files:
+        raise BadInput(f"{what} has no CSV or Parquet file (looked in {p.name})")
+    frames = [pd.read_parquet(f) if f.suffix.lower() in (".parquet", ".pq") else pd.read_csv(f) for f in files]
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    if len(frame) == 0:
+        raise BadInput(f"{what} is an empty table: it has no rows")
+    return frame
+
+
+def check_label(frame, cfg, what):
+    label = cfg["labelColumn"]
+    if label not in frame.columns:
+        cols = ", ".join(map(str, list(frame.columns)[:20]))
+        raise BadInput(f'labelColumn "{label}" is not a column of {what}; its columns: {cols}')
+    y = frame[label]
+    if y.isna().all():
+        raise BadInput(f'labelColumn "{label}" has no values in {what}')
+    if cfg["task"] == "classification" and y.nunique(dropna=True) < 2:
+        raise BadInput(
+            f'labelColumn "{label}" has one class ({y.dropna().iloc[0]!r}) in {what}; classification needs at least two'
+        )
+    for c in [cfg.get("timeColumn")] + list(cfg.get("seriesIdColumns") or []):
+        if c and c not in frame.columns:
+            raise BadInput(f'column "{c}" (timeColumn/seriesIdColumns) is not a column of {what}')
+
+
+def write_json(path, value):
+    Path(path).write_text(json.dumps(value, indent=1, default=str))
+
+
+# ---------------------------------------------------------------- one family's search
+
+
+def family(args, cfg):
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    train = read_table(args.train, "trainingData")
+    check_label(train, cfg, "trainingData")
+    train = train[train[cfg["labelColumn"]].notna()].reset_index(drop=True)
+    valid = None
+    if args.valid:
+        valid = read_table(args.valid, "validationData")
+        check_label(valid, cfg, "validationData")
+    task = cfg["task"]
+    label = cfg["labelColumn"]
+    if task == "forecasting":
+        train = train.sort_values(cfg["timeColumn"], kind="stable").reset_index(drop=True)
+        if valid is None:
+            # The last `horizon` times of every series are held out: the model is scored on the future.
+            times = sorted(train[cfg["timeColumn"]].unique())
+            cut = times[-cfg["horizon"]] if len(times) > cfg["horizon"] else times[-1]
+            valid = train[train[cfg["timeColumn"]] >= cut]
+            train = train[train[cfg["timeColumn"]] < cut]
+            if len(train) == 0:
+                raise BadInput(f"trainingData has too few times for horizon {cfg['horizon']}")
+    featurizer = Featurizer(
+        cfg["featurization"]["mode"],
+        cfg["featurization"].get("columns"),
+        cfg.get("timeColumn"),
+        cfg.get("seriesIdColumns"),
+    ).fit(train.drop(columns=[label]))
+    x_train = featurizer.transform(train.drop(columns=[label]))
+    classes = None
+    if task == "classification":
+        classes = sorted(pd.unique(train[label].dropna()).tolist(), key=str)
+        index = {c: i for i, c in enumerate(classes)}
+        y_train = train[label].map(index).astype(int)
+    else:
+        y_train = pd.to_numeric(train[label], errors="coerce").astype(float)
+    y_range = float(y_train.max() - y_train.min()) if task != "classification" else 1.0
+    fit_valid = {}
+    if valid is not None:
+        x_val = featurizer.transform(valid.drop(columns=[label]))
+        if task == "classification":
+            unknown = set(valid[label].dropna().unique()) - set(classes)
+            if unknown:
+                raise BadInput(f'labelColumn "{label}" has classes in validationData that trainingData lacks: {sorted(unknown, key=str)[:5]}')
+            y_val = valid[label].map(index).astype(int)
+        else:
+            y_val = pd.to_numeric(valid[label], errors="coerce").astype(float)
+        fit_valid = {"X_val": x_val, "y_val": y_val, "eval_method": "holdout"}
+    elif cfg.get("nCrossValidations"):
+        fit_valid = {"eval_method": "cv", "n_splits": cfg["nCrossValidations"]}
+    elif cfg.get("validationSize"):
+        fit_valid = {"eval_method": "holdout", "split_ratio": cfg["validationSize"]}
+    write_json(out / "featurization.json", {"mode": featurizer.mode, "columns": featurizer.summary})
+
+    metric = cfg["metric"]
+    n_classes = len(classes) if classes else 0
+    best = {"score": None}
+    exit_score = cfg.get("exitScore")
+    from flaml import AutoML
+
+    automl = AutoML()
+
+    def custom_metric(X_val, y_val, estimator, labels, X_train, y_train, *a, **k):
+        if task == "classification":
+            proba = np.asarray(estimator.predict_proba(X_val))
+            if proba.shape[1] != n_classes:  # a fold without some class
+                full = np.zeros((proba.shape[0], n_classes))
+                for j, c in enumerate(getattr(estimator, "classes_", range(proba.shape[1]))):
+                    full[:, int(c)] = proba[:, j]
+                proba = full
+            scores = M.classification_scores(y_val, proba, n_classes)
+        else:
+            scores = M.regression_scores(y_val, estimator.predict(X_val), y_range)
+        score = scores.get(metric)
+        if M.better(metric, score, best["score"]):
+            best["score"] = score
+        if exit_score is not None and best["score"] is not None and not M.better(metric, exit_score, best["score"]):
+            automl._state.time_budget = 0  # FLAML ends its loop after this trial
+        return M.loss(metric, scores), scores
+
+    budget = cfg.get("timeBudgetS")
+    settings = dict(
+        task="classification" if task == "classification" else "regression",
+        metric=custom_metric,
+        estimator_list=cfg["estimators"],
+        time_budget=budget if budget else -1,
+        max_iter=cfg.get("maxIter"),
+        seed=cfg["seed"],
+        n_jobs=1,
+        log_file_name=str(out / "flaml.log"),
+        log_type="all",
+        verbose=0,
+        early_stop=bool(cfg.get("earlyStop")),
+        retrain_full=True,
+        skip_transform=True,
+        **fit_valid,
+    )
+    if cfg.get("trialTimeoutS"):
+        settings["train_time_limit"] = cfg["trialTimeoutS"]
+    status, message = "Completed", None
+    try:
+        automl.fit(x_train, y_train, **settings)
+    except Exception as e:  # the family failed; its trials so far and the error are recorded
+        status, message = "Failed", f"{type(e).__name__}: {e}"
+        traceback.print_exc()
+    trials = read_trials(out / "flaml.log", cfg)
+    if status == "Completed" and getattr(automl, "model", None) is None:
+        status, message = "Failed", "no trial finished within the time budget"
+    if message and not trials:
+        trials.append({"family": cfg["family"], "model": ",".join(cfg["estimators"]), "status": status, "error": message})
+    summary = {"family": cfg["family"], "status": status, "error": message, "seconds": round(time.time() - t0, 3)}
+    if status == "Completed":
+        import joblib
+
+        estimator = automl.model.estimator
+        model = SluiceModel(featurizer, estimator, task, classes, label)
+        joblib.dump(model, out / "model.pkl")
+        summary.update(
+            model=automl.best_estimator,
+            config=automl.best_config,
+            score=best_score(trials, metric),
+        )
+    with open(out / "trials.jsonl", "w") as f:
+        for t in trials:
+            f.write(json.dumps(t, default=str) + "\n")
+    write_json(out / "summary.json", summary)
+    print(f"family {cfg['family']}: {status}, {len(trials)} trials, best {metric} {summary.get('score')}")
+
+
+def read_trials(log, cfg):
+    rows = []
+    if not log.exists():
+        return rows
+    for line in log.read_text().splitlines():
+        try:
+            r = json.loads(line)
+        except ValueError:
+            continue
+        if "record_id" not in r:
+            continue
+        m = r.get("logged_metric")
+        m = m if isinstance(m, dict) else {}
+        ok = math.isfinite(r.get("validation_loss", math.inf))
+        rows.append(
+            {
+                "family": cfg["family"],
+                "model": r.get("learner"),
+                "trial": r.get("record_id"),
+                "hyperparameters": {k: v for k, v in (r.get("config") or {}).items() if k != "FLAML_sample_size"},
+                "sampleSize": r.get("sample_size"),
+                "metrics": {k: v for k, v in m.items() if k in M.CLASSIFICATION + M.REGRESSION},
+                "durationS": round(float(r.get("trial_time") or 0), 4),
+                "status": "Completed" if ok else "Failed",
+            }
+        )
+    return rows
+
+
+def best_score(trials, metric):
+    best = None
+    for t in trials:
+        v = t.get("metrics", {}).get(metric)
+        if t.get("status") == "Completed" and M.better(metric, v, best):
+            best = v
+    return best
+
+
+# ---------------------------------------------------------------- gather
+
+
+def gather(args, cfg):
+    import joblib
+
+    metric = cfg["metric"]
+    statuses = cfg.get("familyStatus") or {}
+    trials, summaries, models = [], [], []
+    featurization = None
+    for d in args.families:
+        d = Path(d)
+        s = json.loads((d / "summary.json").read_text()) if (d / "summary.json").exists() else None
+        if not s:
+            continue
+        summaries.append(s)
+        if (d / "trials.jsonl").exists():
+            trials += [json.loads(line) for line in (d / "trials.jsonl").read_text().splitlines() if line.strip()]
+        if featurization is None and (d / "featurization.json").exists():
+            featurization = json.loads((d / "featurization.json").read_text())
+        if s.get("status") == "Completed" and (d / "model.pkl").exists():
+            models.append((s.get("score"), s["family"], d / "model.pkl"))
+    for fam, st in statuses.items():  # families whose job failed or timed out: no rows of their own
+        if not any(s["family"] == fam for s in summaries):
+            trials.append({"family": fam, "status": st.get("status", "Failed"), "error": st.get("message")})
+    ranked = sorted(
+        [m for m in models if m[0] is not None],
+        key=lambda m: m[0] if metric in M.MINIMIZE else -m[0],
+    )
+    if not ranked:
+        errs = "; ".join(f"{s['family']}: {s.get('error')}" for s in summaries) or "no family finished"
+        raise SystemExit(f"no model was trained: {errs}")
+    best_score, best_family, best_path = ranked[0]
+    model = joblib.load(best_path)
+    chosen = {"family": best_family, "score": best_score}
+    if cfg.get("ensemble") and len(ranked) > 1:
+        members = [joblib.load(p) for _, _, p in ranked[: min(3, len(ranked))]]
+        model = SluiceModel(model.featurizer, [e for m in members for e in m.estimators], model.task, model.classes, model.label)
+        chosen = {"family": "ensemble", "members": [f for _, f, _ in ranked[: len(members)]], "score": None}
+    write_mlflow_model(Path(args.best_model), model, cfg, chosen)
+    # Leaderboard: best first, failed trials last.
+    def key(t):
+        v = (t.get("metrics") or {}).get(metric)
+        if t.get("status") != "Completed" or v is None or v != v:
+            return (1, 0.0)
+        return (0, v if metric in M.MINIMIZE else -v)
+
+    trials.sort(key=key)
+    with open(args.leaderboard, "w") as f:
+        for rank, t in enumerate(trials, 1):
+            f.write(json.dumps({"rank": rank, **t}, default=str) + "\n")
+    write_json(args.featurization, featurization or {"mode": cfg["featurization"]["mode"], "columns": []})
+    print(f"best: {chosen}")
+
+
+def write_mlflow_model(target, model, cfg, chosen):
+    import joblib
+    import sklearn
+
+    if target.exists():
+        shutil.rmtree(target)
+    (target / "code").mkdir(parents=True)
+    joblib.dump(model, target / "model.pkl")
+    shutil.copy(HERE / "sluice_automl_model.py", target / "code" / "sluice_automl_model.py")
+    reqs = ["pandas", "numpy", f"scikit-learn=={sklearn.__version__}", "joblib"]
+    for mod, pkg in (("lightgbm", "lightgbm"), ("xgboost", "xgboost")):
+        if mod in sys.modules:
+            reqs.append(f"{pkg}=={sys.modules[mod].__version__}")
+    (target / "requirements.txt").write_text("\n".join(reqs) + "\n")
+    py = f"{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro}"
+    (target / "python_env.yaml").write_text(f"python: {py}\nbuild_dependencies:\n- pip\ndependencies:\n- -r requirements.txt\n")
+    (target / "conda.yaml").write_text(
+        "channels: [conda-forge]\ndependencies:\n- python=" + py + "\n- pip\n- pip:\n" + "".join(f"  - {r}\n" for r in reqs) + "name: sluice-automl\n"
+    )
+    (target / "MLmodel").write_text(
+        "artifact_path: best_model\n"
+        "flavors:\n"
+        "  python_function:\n"
+        "    loader_module: sluice_automl_model\n"
+        "    code: code\n"
+        "    data: model.pkl\n"
+        "    env:\n"
+        "      conda: conda.yaml\n"
+        "      virtualenv: python_env.yaml\n"
+        f"    python_version: {py}\n"
+        f"metadata:\n  sluice_task: {cfg['task']}\n  sluice_label: {json.dumps(cfg['labelColumn'])}\n"
+        f"  sluice_primary_metric: {cfg['metric']}\n  sluice_chosen: {json.dumps(json.dumps(chosen, default=str))}\n"
+    )
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("role", choices=["family", "gather"])
+    p.add_argument("--train")
+    p.add_argument("--valid")
+    p.add_argument("--out")
+    p.add_argument("--families", nargs="*", default=[])
+    p.add_argument("--best-model")
+    p.add_argument("--leaderboard")
+    p.add_argument("--featurization")
+    args = p.parse_args()
+    cfg = json.loads(os.environ["SLUICE_AUTOML_CONFIG"])
+    try:
+        family(args, cfg) if args.role == "family" else gather(args, cfg)
+    except BadInput as e:
+        print(f"automl: {e}", file=sys.stderr)
+        if args.role == "family" and args.out:
+            # Reported as the family's result: the step fails with this message, naming the column.
+            out = Path(args.out)
+            out.mkdir(parents=True, exist_ok=True)
+            write_json(out / "summary.json", {"family": cfg.get("family"), "status": "BadInput", "error": str(e)})
+            (out / "trials.jsonl").write_text("")
+            return
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+/**
+ * AutoML benchmark (issue 12): the breast-cancer classification of examples/automl, with the same time
+ * budget, (a) through Sluice (an automl step: one agent job per model family, then the gather) and
+ * (b) FLAML alone in one Python process over the same families. Prints the Sluice leaderboard, both
+ * wall times and best AUC_weighted, and Sluice's overhead. Budget: SLUICE_BENCH_AUTOML_BUDGET seconds
+ * (default 30).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startSluice } from '../support/sluice';
+import { formatLeaderboard } from '../../lib/automl/leaderboard';
+import type { LeaderboardRow } from '../../lib/runs/store';
+
+const PREPARE = `
+import sys
+from sklearn.datasets import load_breast_cancer
+d = load_breast_cancer(as_frame=True).frame
+d["diagnosis"] = d.pop("target").map({0: "malignant", 1: "benign"})
+d.to_csv(sys.argv[1], index=False)
+`;
+
+// FLAML alone: the same families, metric, validation share and seed, in one process (imports included).
+const ALONE = `
+import json, sys, time
+t0 = time.time()
+import pandas as pd
+from flaml import AutoML
+d = pd.read_csv(sys.argv[1])
+y = (d.pop("diagnosis") == "benign").astype(int)
+a = AutoML()
+a.fit(d, y, task="classification", metric="roc_auc", time_budget=float(sys.argv[2]), seed=42, n_jobs=1,
+      estimator_list=["lgbm", "xgboost", "rf", "extra_tree", "lrl1", "lrl2"], eval_method="holdout",
+      split_ratio=0.25, verbose=0)
+print(json.dumps({"seconds": time.time() - t0, "auc": 1 - a.best_loss, "model": a.best_estimator}))
+`;
+
+interface StepView {
+  name: string;
+  status: string;
+  startedAt?: string;
+  finishedAt?: string;
+  leaderboard?: LeaderboardRow[];
+}
+
+export async function run(): Promise<void> {
+  const budget = Number(process.env.SLUICE_BENCH_AUTOML_BUDGET ?? 30);
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-automl-'));
+  const csv = join(dir, 'cancer.csv');
+  await promisify(execFile)('python3', ['-c', PREPARE, csv]);
+
+  const alone = JSON.parse(
+    (await promisify(execFile)('python3', ['-c', ALONE, csv, String(budget)], { maxBuffer: 1 << 24 })).stdout
+      .trim()
+      .split('\n')
+      .at(-1)!,
+  ) as { seconds: number; auc: number; model: string };
+
+  const sluice = await startSluice();
+  try {
+    await sluice.json('/api/pipelines', {
+      method: 'POST',
+      body: {
+        name: 'bench-automl',
+        steps: {
+          data: {
+            args: [
+              'python3',
+              '-c',
+              'import shutil, sys; shutil.copy(sys.argv[1], sys.argv[2])',
+              csv,
+              '${{outputs.table}}',
+            ],
+            outputs: { table: { type: 'file' } },
+          },
+          classify: {
+            kind: 'automl',
+            task: 'classification',
+            trainingData: '${{steps.data.outputs.table}}',
+            labelColumn: 'diagnosis',
+            primaryMetric: 'AUC_weighted',
+            validationSize: 0.25,
+            allowedModels: [
+              'LightGBM',
+              'XGBoost',
+              'RandomForest',
+              'ExtremeRandomTrees',
+              'LogisticRegression',
+            ],
+            limits: { timeout: `${budget}s`, maxConcurrentTrials: 2 },
+          },
+        },
+      },
+    });
+    const t0 = performance.now();
+    const { runId } = await sluice.json<{ runId: string }>('/api/pipelines/bench-automl/runs', {
+      method: 'POST',
+      body: {},
+    });
+    let doc: { status: string; steps: StepView[] };
+    for (;;) {
+      doc = await sluice.json(`/api/runs/${runId}`);
+      if (['Completed', 'Failed', 'Canceled'].includes(doc.status)) break;
+      await sleep(250);
+    }
+    const wall = (performance.now() - t0) / 1000;
+    if (doc.status !== 'Completed') throw new Error(`the automl run ended ${doc.status}`);
+    const step = doc.steps.find((s) => s.name === 'classify')!;
+    const stepS = (Date.parse(step.finishedAt!) - Date.parse(step.startedAt!)) / 1000;
+    const board = step.leaderboard ?? [];
+    console.log(formatLeaderboard(board, 15));
+    console.log(`automl.budget_s ${budget}`);
+    console.log(`automl.trials ${board.length}`);
+    console.log(
+      `automl.sluice.best_auc_weighted ${board[0]?.metrics?.AUC_weighted?.toFixed(4)} (${board[0]?.family})`,
+    );
+    console.log(`automl.sluice.step_wall_s ${stepS.toFixed(1)}`);
+    console.log(`automl.sluice.run_wall_s ${wall.toFixed(1)}`);
+    console.log(`automl.flaml_alone.best_auc ${alone.auc.toFixed(4)} (${alone.model})`);
+    console.log(`automl.flaml_alone.wall_s ${alone.seconds.toFixed(1)}`);
+    console.log(
+      `automl.sluice_overhead_s ${(stepS - alone.seconds).toFixed(1)} (step wall − FLAML alone wall, same budget)`,
+    );
+  } finally {
+    await sluice.stop();
+  }
+}
