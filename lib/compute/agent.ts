@@ -16,11 +16,11 @@ import { materialize, putDirectory, putFile } from '../data/cas';
 import { DataError } from '../data/errors';
 import { extractCode } from './code';
 import { directArgv } from './direct-command';
+import { reconnecting } from './reconnect';
 import { failureFor, type JobOutcome } from './failures';
 import type { JobOutput, JobResult, JobSpec } from './job';
 import { claimJob, completeJob, decodeMessage, heartbeat, jobQueue, readJob, type JobRow } from './jobs';
 import { BlobLogWriter } from './log-stream';
-import { reconnecting } from './reconnect';
 import { substitute, unknownPlaceholderMessage, type PlaceholderPaths } from './placeholders';
 import { onCancel, onReserve, onWake } from './wake';
 
