@@ -59,7 +59,7 @@ export async function enqueueBatches(
   /** Epoch ms: failed batches whose retry back-off ended by then start again. */
   now: number,
   /** What differs per job (automl: the command with the trial's values); default: the batch directory as `input`. */
-  perJob: (b: BatchState) => Partial<Pick<JobSpec, 'inputs' | 'command' | 'env'>> = (b) => ({
+  perJob: (b: BatchState) => Partial<Pick<JobSpec, 'inputs' | 'command' | 'args' | 'env'>> = (b) => ({
     // The batch as `input`; side inputs (a model) whole, as the step declared them.
     inputs: [
       ...(base.inputs ?? []).filter((i) => i.name !== 'input'),
