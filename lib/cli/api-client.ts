@@ -26,6 +26,9 @@ export class ApiError extends Error {
   }
 }
 
+/** The service answered 503 with Retry-After: it is (re)starting. */
+class StillStarting extends Error {}
+
 /** A small client for the Sluice REST API, used by every CLI command. */
 export class ApiClient {
   readonly endpoint: string;
@@ -84,14 +87,22 @@ export class ApiClient {
    * refused) or repeating it is harmless (GET, HEAD, PUT, DELETE, or an Idempotency-Key).
    */
   private send(path: string, init: RequestInit & { headers: Headers }): Promise<Response> {
-    const attempt = (): Promise<Response> => fetch(this.url(path), init);
-    if (!this.reached) return attempt();
+    if (!this.reached) return fetch(this.url(path), init);
     const method = (init.method ?? 'GET').toUpperCase();
     const repeatable =
       ['GET', 'HEAD', 'PUT', 'DELETE'].includes(method) || init.headers.has('idempotency-key');
+    const attempt = async (): Promise<Response> => {
+      const res = await fetch(this.url(path), init);
+      // A host that is still starting answers 503 with Retry-After before it handles anything.
+      if (repeatable && res.status === 503 && res.headers.has('retry-after')) {
+        await res.body?.cancel();
+        throw new StillStarting(`${this.endpoint} answers 503 (starting)`);
+      }
+      return res;
+    };
     return reconnecting(attempt, {
       forMs: this.reconnectMs,
-      retryable: (e) => (repeatable ? isUnreachable(e) : wasNeverSent(e)),
+      retryable: (e) => e instanceof StillStarting || (repeatable ? isUnreachable(e) : wasNeverSent(e)),
       onLost: () =>
         process.stderr.write(`Sluice at ${this.endpoint} does not answer (restarting?); waiting for it …\n`),
       onBack: () => process.stderr.write(`Sluice at ${this.endpoint} answers again\n`),

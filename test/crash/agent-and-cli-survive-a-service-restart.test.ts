@@ -31,17 +31,21 @@ after(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function cli(args: string[], env: Record<string, string>): { child: ChildProcess; output: () => string } {
+function cli(
+  args: string[],
+  env: Record<string, string>,
+): { child: ChildProcess; exited: Promise<unknown[]>; output: () => string } {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: dir,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
+  const exited = once(child, 'exit');
   let out = '';
   child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-  return { child, output: () => out };
+  return { child, exited, output: () => out };
 }
 
 async function until(what: string, fn: () => boolean, timeoutMs = 60_000): Promise<void> {
@@ -98,7 +102,7 @@ test('a remote agent and a waiting CLI reconnect after the service restarts, and
 
   const giveUp = new AbortController();
   const [code] = (await Promise.race([
-    once(wait.child, 'exit'),
+    wait.exited,
     sleep(90_000, undefined, { signal: giveUp.signal }).then(() => ['no exit']),
   ]).finally(() => giveUp.abort())) as [number | string];
   assert.equal(code, 0, `sluice run --wait: ${wait.output()}\n--- agent ---\n${agent.output()}`);
