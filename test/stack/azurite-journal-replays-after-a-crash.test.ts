@@ -152,3 +152,11 @@ test('a torn last journal line is cut off, and a journal of an older generation 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a LokiJS without the hooked methods is refused at start, naming what is missing and the version to pin', () => {
+  const changed = { prototype: { ...Loki.prototype, saveDatabase: undefined }, Collection: Loki.Collection };
+  assert.throws(
+    () => new LokiJournals(changed as unknown as LokiModule),
+    /Loki#saveDatabase missing.*pin azurite to ~3\.37\.0/,
+  );
+});
