@@ -12,6 +12,7 @@
  *
  * Arguments are Azurite's (`--blobHost H --blobPort P … --location D` or `--inMemoryPersistence`).
  */
+import Module from 'node:module';
 import path from 'node:path';
 import { acquireDirLock } from './dir-lock';
 import { LokiJournals, type LokiModule } from './loki-journal';
@@ -82,6 +83,21 @@ function azuriteInternals(): {
   return { root, ServerBase, services, dbFiles };
 }
 
+/**
+ * Azurite loads Application Insights for its telemetry even when `--disableTelemetry` (which we always
+ * pass) turns it off: 2–3 s of every start on a loaded machine, most of Azurite's start-up. An empty
+ * module stands in for it; with telemetry off Azurite never touches it.
+ */
+function skipTelemetryModule(root: string): void {
+  if (!process.argv.includes('--disableTelemetry')) return;
+  const id = require.resolve('applicationinsights', { paths: [path.join(root, 'dist', 'src', 'common')] });
+  const stub = new Module(id);
+  stub.filename = id;
+  stub.loaded = true;
+  stub.exports = {};
+  require.cache[id] = stub;
+}
+
 async function main(): Promise<void> {
   // After the parent died our pipes are broken; an EPIPE must not stop the shutdown that saves data.
   process.stdout.on('error', () => {});
@@ -94,6 +110,7 @@ async function main(): Promise<void> {
   process.on('disconnect', leave);
   if (!inMemory) await acquireDirLock(location!, 'azurite-process');
 
+  skipTelemetryModule(path.dirname(require.resolve('azurite/package.json')));
   const az = azuriteInternals();
   let journals: LokiJournals | undefined;
   if (!inMemory) {
