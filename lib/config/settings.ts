@@ -155,6 +155,12 @@ export const SETTINGS: readonly SettingDoc[] = [
     description: `Embedded stack: port of the Cosmos DB server, ${KEPT_PORTS}`,
   },
   {
+    name: 'SLUICE_ORCHESTRATOR_TIMEOUT_SECONDS',
+    default: '30',
+    description:
+      'Local host: longest one orchestrator episode or entity batch may run on its worker thread before it fails (a shorter host.json functionTimeout wins); 0 runs them on the main thread, unbounded.',
+  },
+  {
     name: 'SLUICE_HEALTH_TIMEOUT_MS',
     default: '2000',
     description: 'GET /api/health: time budget per dependency probe.',
@@ -218,6 +224,12 @@ export const SETTINGS: readonly SettingDoc[] = [
     default: 'from package.json `name`',
     description:
       "Local host: the app's host ID, naming its timer leases and status; hosts of one app share it (as on Azure).",
+  },
+  {
+    name: 'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT',
+    default: '104857600 (100 MB)',
+    description:
+      'Local host: the largest HTTP request body a function gets, in bytes (as on Azure); larger answers 413.',
   },
   {
     name: 'SLUICE_RUN_RETENTION_DAYS',

@@ -56,6 +56,7 @@ export type {
 import {
   applyFailure,
   buildGraph,
+  applyDelta,
   applySuccess,
   expandState,
   isFinished,
@@ -123,6 +124,18 @@ async function context(runId: string): Promise<RunContext> {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+/**
+ * The plan each running run's last advance returned, by run: the next advance gets only what changed
+ * since (its input stays small however large the run). A miss (another process, a restart, eviction)
+ * costs one more call carrying the whole plan.
+ */
+const plans = new Map<string, { seq: number; state: PlanState }>();
+function remember(runId: string, seq: number, state: PlanState): void {
+  plans.delete(runId);
+  if (plans.size >= 500) plans.delete(plans.keys().next().value!);
+  plans.set(runId, { seq, state });
+}
+
 /** Raises a durable event on another run's orchestration (the activity's durable client binding). */
 export type RaiseEvent = (instanceId: string, eventName: string, data: unknown) => Promise<void>;
 
@@ -133,6 +146,10 @@ export async function advance(
 ): Promise<AdvanceOutput> {
   const ctx = await context(input.runId);
   const { doc, definition } = ctx;
+  // The plan: sent whole, or the one this process returned last time plus what changed since.
+  const known = plans.get(input.runId);
+  if (!input.state && known?.seq !== input.seq) return { needState: true };
+  const initial = input.state ? expandState(ctx.graph, input.state) : applyDelta(known!.state, input.changes);
   const now = getClock().now();
   const patches: Array<(d: RunDoc) => void> = [];
   const sideEffects: Array<Promise<unknown>> = [];
@@ -145,7 +162,7 @@ export async function advance(
   // after the next jobs' dispatch has sent its first request: a chain's next step waits for that one.
   const later: Array<() => Promise<unknown>> = [];
   for (const o of input.observations) {
-    const s = input.state.steps[o.step] ?? { status: 'NotStarted' as const, attempt: 0 };
+    const s = initial.steps[o.step] ?? { status: 'NotStarted' as const, attempt: 0 };
     patches.push((d) => recordObservation(d, o, s));
     const rec = doc.steps[o.step];
     // Only a step that could reuse took a single-flight claim (dispatchStep): others have none to release,
@@ -188,13 +205,12 @@ export async function advance(
       );
     }
   }
-  later.push(...releaseEnded(ctx, input.ended ?? [], input.state, {}, raise, log));
+  later.push(...releaseEnded(ctx, input.ended ?? [], initial, {}, raise, log));
   const startLater = (): void => {
     for (const f of later.splice(0)) sideEffects.push(f());
   };
 
   // 3. Dispatch ready steps, cascading through Reused ones.
-  const initial = expandState(ctx.graph, input.state);
   let state = initial;
   let ready = input.dispatch;
   const dispatchedRecords: Record<string, StepRecord> = {};
@@ -274,8 +290,9 @@ export async function advance(
   await Promise.all(sideEffects);
   if (finished) {
     contexts.delete(input.runId);
+    plans.delete(input.runId);
     await replyIfAsked(updated, log);
-  }
+  } else remember(input.runId, input.seq + 1, state);
   return { delta: stateDelta(initial, state), finished };
 }
 

@@ -18,7 +18,9 @@ import {
   onNews,
   onResult,
   onTimer,
+  resumePoint,
   startLoop,
+  timeForNewGeneration,
   type Wait,
 } from './orchestration-loop';
 import type { RunStatus } from './plan';
@@ -75,13 +77,11 @@ function* orchestrate(
   // name, which an earlier `Task.any` already left behind. The cancel event likewise has one task.
   const events = new Map<string, { task: Task; wait: Wait }>();
   let cancelTask: Task | undefined;
-  let canceled = false;
 
   /** Applies everything that has arrived (in a fixed order, so replays agree); true when anything had. */
   const applyArrived = (): boolean => {
     let any = false;
-    if (cancelTask?.isCompleted && !canceled) {
-      canceled = true;
+    if (cancelTask?.isCompleted && !loop.canceled) {
       any = true;
       loop = onCancel(input, loop);
     }
@@ -116,7 +116,7 @@ function* orchestrate(
         activityRetry(),
         move.request,
       )) as AdvanceOutput;
-      finished = out.finished;
+      finished = 'finished' in out && out.finished;
       loop = afterAdvance(input, loop, out, now());
       continue;
     }
@@ -127,6 +127,12 @@ function* orchestrate(
     // Events that arrived while an activity ran are applied without waiting (a completed task would never
     // wake a new Task.any).
     if (applyArrived()) continue;
+    // The history an episode replays stays bounded: after enough advances, go on as a new generation
+    // carrying the plan. Safe here: nothing is pending and every event that arrived has been applied.
+    if (timeForNewGeneration(input, loop)) {
+      context.df.continueAsNew(resumePoint(input, loop));
+      return 'Running';
+    }
     const timer = context.df.createTimer(new Date(move.fireAt));
     const watching = [cancelTask, timer, ...move.waits.map((w) => events.get(w.event)!.task)];
     const winner = (yield context.df.Task.any(watching)) as Task;

@@ -68,7 +68,8 @@ export async function enqueueBatches(
   }),
 ): Promise<BatchState[]> {
   const next = nextBatches(batches, slots, now);
-  const out = batches.map((b) => ({ ...b }));
+  // Batches that do not start keep their objects: the plan's delta compares by reference first.
+  const out = batches.slice();
   await Promise.all(
     next.map(async (i) => {
       const b = out[i]!;

@@ -85,7 +85,8 @@ describe('the run orchestration', () => {
       second.observations.map((o) => o.step),
       ['a'],
     );
-    assert.equal(second.state.steps.a!.status, 'Completed');
+    assert.equal(second.changes.steps.a!.status, 'Completed', 'only what changed crosses over');
+    assert.equal(second.state, undefined, 'the activity holds the rest');
 
     y = gen.next({
       delta: {
@@ -124,7 +125,7 @@ describe('the run orchestration', () => {
     const last = gen.next(y.tasks![0]).value as unknown as FakeTask;
     assert.equal(last.name, ADVANCE_ACTIVITY);
     assert.deepEqual(last.input.cancel, [{ step: 'a', jobId: 'a.1' }]);
-    assert.equal(last.input.state.halted, 'canceled');
+    assert.equal(last.input.changes.halted, 'canceled');
     const end = gen.next({ delta: { steps: {} }, finished: true });
     assert.deepEqual(end, { done: true, value: 'Canceled' });
   });
