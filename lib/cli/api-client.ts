@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { isUnreachable, reconnecting, wasNeverSent } from '../compute/reconnect';
 
 /** Default endpoint: the local host started by `npm start`. */
 export const DEFAULT_ENDPOINT = 'http://localhost:7071';
@@ -6,6 +7,8 @@ export const DEFAULT_ENDPOINT = 'http://localhost:7071';
 export interface ApiClientOptions {
   endpoint?: string;
   key?: string;
+  /** How long a service that answered before may be gone (restarting) before a call fails. @default 120000 */
+  reconnectMs?: number;
 }
 
 /** An RFC 7807 problem returned by the API, kept whole so the CLI can print every field problem. */
@@ -23,12 +26,17 @@ export class ApiError extends Error {
   }
 }
 
+/** The service answered 503 with Retry-After: it is (re)starting. */
+class StillStarting extends Error {}
+
 /** A small client for the Sluice REST API, used by every CLI command. */
 export class ApiClient {
   readonly endpoint: string;
   private readonly key: string | undefined;
+  private readonly reconnectMs: number;
 
   constructor(opts: ApiClientOptions = {}) {
+    this.reconnectMs = opts.reconnectMs ?? 120_000;
     this.endpoint = (opts.endpoint || process.env.SLUICE_ENDPOINT || DEFAULT_ENDPOINT).replace(/\/+$/, '');
     this.key = opts.key || process.env.SLUICE_KEY || undefined;
   }
@@ -49,7 +57,8 @@ export class ApiClient {
     if (this.key) headers.set('x-functions-key', this.key);
     let res: Response;
     try {
-      res = await fetch(this.url(path), { ...init, headers });
+      res = await this.send(path, { ...init, headers });
+      this.reached = true;
     } catch (e) {
       throw new Error(
         `cannot reach Sluice at ${this.endpoint} (${(e as Error).cause ?? (e as Error).message}); ` +
@@ -67,6 +76,37 @@ export class ApiClient {
       throw new ApiError(res.status, problem);
     }
     return res;
+  }
+
+  /** Set once the service answered: from then on a restart of it is waited out (`reconnectMs`). */
+  private reached = false;
+
+  /**
+   * Sends a request. A service that answered before and now does not is taken to be restarting (it keeps
+   * its endpoint): the request is sent again for up to `reconnectMs`, if it cannot have arrived (connection
+   * refused) or repeating it is harmless (GET, HEAD, PUT, DELETE, or an Idempotency-Key).
+   */
+  private send(path: string, init: RequestInit & { headers: Headers }): Promise<Response> {
+    if (!this.reached) return fetch(this.url(path), init);
+    const method = (init.method ?? 'GET').toUpperCase();
+    const repeatable =
+      ['GET', 'HEAD', 'PUT', 'DELETE'].includes(method) || init.headers.has('idempotency-key');
+    const attempt = async (): Promise<Response> => {
+      const res = await fetch(this.url(path), init);
+      // A host that is still starting answers 503 with Retry-After before it handles anything.
+      if (repeatable && res.status === 503 && res.headers.has('retry-after')) {
+        await res.body?.cancel();
+        throw new StillStarting(`${this.endpoint} answers 503 (starting)`);
+      }
+      return res;
+    };
+    return reconnecting(attempt, {
+      forMs: this.reconnectMs,
+      retryable: (e) => e instanceof StillStarting || (repeatable ? isUnreachable(e) : wasNeverSent(e)),
+      onLost: () =>
+        process.stderr.write(`Sluice at ${this.endpoint} does not answer (restarting?); waiting for it …\n`),
+      onBack: () => process.stderr.write(`Sluice at ${this.endpoint} answers again\n`),
+    });
   }
 
   async json<T = any>(path: string, init: RequestInit = {}): Promise<T> {

@@ -16,6 +16,7 @@ import { materialize, putDirectory, putFile } from '../data/cas';
 import { DataError } from '../data/errors';
 import { extractCode } from './code';
 import { directArgv } from './direct-command';
+import { reconnecting } from './reconnect';
 import { failureFor, type JobOutcome } from './failures';
 import type { JobOutput, JobResult, JobSpec } from './job';
 import { claimJob, completeJob, decodeMessage, heartbeat, jobQueue, readJob, type JobRow } from './jobs';
@@ -460,7 +461,16 @@ export function startAgent(opts: AgentOptions): RunningAgent {
         // its metrics rather than left unwritten (which would read as a lost job).
         for (let attempt = 0; attempt < 4; attempt++) {
           try {
-            if (await completeJob(spec.runId, spec.jobId, agentId, result, etag)) return true;
+            // The service may be restarting (same endpoints after): wait for it rather than lose the result.
+            const written = await reconnecting(
+              () => completeJob(spec.runId, spec.jobId, agentId, result, etag),
+              {
+                onLost: (e) =>
+                  log(`job ${spec.jobId}: storage unreachable (${(e as Error).message}); waiting for it`),
+                onBack: () => log(`job ${spec.jobId}: storage reachable again`),
+              },
+            );
+            if (written) return true;
             log(`job ${spec.jobId}: the row is no longer running under this agent; result not written`);
             return false;
           } catch (e) {

@@ -61,6 +61,9 @@ export interface SettingDoc {
  * and a test that fails when code reads a setting missing here. Modules read their own settings where
  * they are used; this list is where they are documented.
  */
+const KEPT_PORTS =
+  'kept across restarts of the same data folder (in <data dir>/ports.json) so agents and CLIs reconnect; 0 picks a free one.';
+
 export const SETTINGS: readonly SettingDoc[] = [
   {
     name: 'AzureWebJobsStorage',
@@ -124,6 +127,32 @@ export const SETTINGS: readonly SettingDoc[] = [
     name: 'SLUICE_COSMOS_FSYNC_MS',
     default: '100',
     description: 'Embedded Cosmos: how often the journal is synced to disk (the most a power loss can lose).',
+  },
+  {
+    name: 'SLUICE_STORAGE_FSYNC_MS',
+    default: '100',
+    description:
+      'Embedded Azurite: how often its metadata journals are synced to disk (the most a power loss can lose).',
+  },
+  {
+    name: 'SLUICE_BLOB_PORT',
+    default: 'the data folder’s last port, else a free one',
+    description: `Embedded stack: port of the storage emulator’s Blob service, ${KEPT_PORTS}`,
+  },
+  {
+    name: 'SLUICE_QUEUE_PORT',
+    default: 'the data folder’s last port, else a free one',
+    description: `Embedded stack: port of the storage emulator’s Queue service, ${KEPT_PORTS}`,
+  },
+  {
+    name: 'SLUICE_TABLE_PORT',
+    default: 'the data folder’s last port, else a free one',
+    description: `Embedded stack: port of the storage emulator’s Table service, ${KEPT_PORTS}`,
+  },
+  {
+    name: 'SLUICE_COSMOS_PORT',
+    default: 'the data folder’s last port, else a free one',
+    description: `Embedded stack: port of the Cosmos DB server, ${KEPT_PORTS}`,
   },
   {
     name: 'SLUICE_ORCHESTRATOR_TIMEOUT_SECONDS',

@@ -102,8 +102,9 @@ async function main(): Promise<void> {
   send({ type: 'ready', port: typeof addr === 'object' && addr ? addr.port : port, restore });
 }
 
-main().catch((err: Error) => {
-  send({ type: 'error', message: err.message });
+main().catch((err: NodeJS.ErrnoException) => {
+  send({ type: 'error', message: err.message, code: err.code, port: Number(arg('--port') ?? 0) });
   process.stderr.write(`cosmos: ${err.message}\n`);
-  process.exit(1);
+  // Let the parent read the message before it sees us exit.
+  setTimeout(() => process.exit(1), 200);
 });

@@ -1,4 +1,5 @@
 /** Starts the Cosmos DB server child process (`cosmos-process.ts`) and waits for its `ready` message. */
+import { PortTakenError } from './ports';
 import { exitedEarly, prefixStderr, siblingEntry, spawnNode, wrapChild, type ChildHandle } from './children';
 
 export interface CosmosOptions {
@@ -34,7 +35,11 @@ export async function startCosmos(opts: CosmosOptions): Promise<RunningCosmos> {
         child.on('message', (m: any) => {
           if (m?.type === 'ready') resolve(m);
           else if (m?.type === 'error')
-            reject(new Error(`The Cosmos DB server could not start: ${m.message}`));
+            reject(
+              m.code === 'EADDRINUSE'
+                ? new PortTakenError('cosmos', m.port, m.message)
+                : new Error(`The Cosmos DB server could not start: ${m.message}`),
+            );
         });
       }),
       exitedEarly(child, 'The Cosmos DB server'),

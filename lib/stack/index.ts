@@ -8,6 +8,14 @@ import path from 'node:path';
 import { isLocalCosmos, isLocalStorage } from '../config/settings';
 import { azuriteLocation, startAzurite, type RunningAzurite } from './azurite';
 import { startCosmos, type RunningCosmos } from './cosmos';
+import {
+  choosePorts,
+  PortInUseError,
+  PortTakenError,
+  portSettings,
+  rememberedPorts,
+  rememberPorts,
+} from './ports';
 
 export interface StackOptions {
   /** Folder for persisted data (Azurite files, Cosmos snapshot/journal). */
@@ -15,8 +23,9 @@ export interface StackOptions {
   /** Throwaway in-memory data (tests). @default false */
   inMemory?: boolean;
   /**
-   * The settings that decide what to start: a service whose setting names a real (non-loopback)
-   * resource is not started. Pass `{}` to always start both. @default process.env
+   * The settings that decide what to start (a service whose setting names a real, non-loopback
+   * resource is not started) and on which ports (`SLUICE_BLOB_PORT`, …; see ports.ts). Pass `{}` to
+   * always start both. @default process.env
    */
   env?: NodeJS.ProcessEnv;
   /** Loopback address to listen on. @default "127.0.0.1" */
@@ -78,20 +87,51 @@ export async function startEmbeddedStack(opts: StackOptions): Promise<RunningSta
   const host = opts.host ?? '127.0.0.1';
   const inMemory = opts.inMemory ?? false;
   const dataDir = path.resolve(opts.dataDir);
-  const plan = planEmbeddedStack(opts.env ?? process.env);
+  const settings = opts.env ?? process.env;
+  const plan = planEmbeddedStack(settings);
   if (!inMemory) fs.mkdirSync(dataDir, { recursive: true });
+  // The same ports as the last start on this folder, so agents and CLIs reach it again (ports.ts).
+  const choice = choosePorts(portSettings(settings), inMemory ? {} : rememberedPorts(dataDir));
 
   // Both start in parallel; a failure of one stops the other.
   const [az, co] = await Promise.allSettled([
-    plan.storage ? startAzurite({ host, inMemory, location: azuriteLocation(dataDir) }) : undefined,
-    plan.cosmos ? startCosmos({ host, dir: inMemory ? undefined : path.join(dataDir, 'cosmos') }) : undefined,
+    plan.storage
+      ? startAzurite({
+          host,
+          inMemory,
+          location: azuriteLocation(dataDir),
+          ports: { blob: choice.blob.port, queue: choice.queue.port, table: choice.table.port },
+        })
+      : undefined,
+    plan.cosmos
+      ? startCosmos({
+          host,
+          port: choice.cosmos.port,
+          dir: inMemory ? undefined : path.join(dataDir, 'cosmos'),
+        })
+      : undefined,
   ]);
   const azurite: RunningAzurite | undefined = az.status === 'fulfilled' ? az.value : undefined;
   const cosmos: RunningCosmos | undefined = co.status === 'fulfilled' ? co.value : undefined;
   if (az.status === 'rejected' || co.status === 'rejected') {
     await Promise.all([azurite?.stop(), cosmos?.stop()]);
-    throw az.status === 'rejected' ? az.reason : (co as PromiseRejectedResult).reason;
+    const reason = az.status === 'rejected' ? az.reason : (co as PromiseRejectedResult).reason;
+    if (reason instanceof PortTakenError) {
+      const c = choice[reason.service];
+      throw new PortInUseError(
+        reason.service,
+        reason.port || c.port,
+        c.source,
+        inMemory ? undefined : dataDir,
+      );
+    }
+    throw reason;
   }
+  if (!inMemory)
+    rememberPorts(dataDir, {
+      ...(azurite && azurite.ports),
+      ...(cosmos && { cosmos: cosmos.port }),
+    });
 
   const env: Record<string, string> = {};
   if (azurite) env.AzureWebJobsStorage = azuriteConnectionString(host, azurite.ports);

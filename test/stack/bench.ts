@@ -1,14 +1,21 @@
 /**
  * Stack figures (`run()` prints `name value` lines, as test/bench/main.ts expects):
  * Cosmos create / point read / replace latency in memory vs with the journal, restore time of a
- * populated store, and time for the embedded stack to answer. Timing lives here, never in tests.
+ * populated store; Azurite table upsert / queue send / small blob upload latency in memory vs with the
+ * metadata journal, and its restart time with a populated table; time for the embedded stack to answer.
+ * Timing lives here, never in tests.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CosmosClient, type Container } from '@azure/cosmos';
+import { TableClient } from '@azure/data-tables';
+import { QueueServiceClient } from '@azure/storage-queue';
+import { BlobServiceClient } from '@azure/storage-blob';
 import { startEmbeddedStack } from '../../lib/stack';
 import { startCosmos } from '../../lib/stack/cosmos';
+import { startAzurite } from '../../lib/stack/azurite';
+import { azuriteConnectionString } from '../../lib/stack';
 
 const N = Number(process.env.SLUICE_BENCH_N || 2000);
 
@@ -51,9 +58,54 @@ const doc = (i: number): Record<string, unknown> => ({
   tags: ['a', 'b'],
 });
 
+/** Azurite write latency with the metadata journal (loki-journal.ts) against the same in memory. */
+async function azurite(dir: string): Promise<void> {
+  const location = path.join(dir, 'azurite');
+  for (const mode of ['journal', 'memory', 'journal'] as const) {
+    const az = await startAzurite({ host: '127.0.0.1', inMemory: mode === 'memory', location });
+    try {
+      const conn = azuriteConnectionString('127.0.0.1', az.ports);
+      const table = TableClient.fromConnectionString(conn, `bench${mode}${Date.now()}`, {
+        allowInsecureConnection: true,
+      });
+      await table.createTable();
+      await timeOps(`azurite_${mode}_table_upsert`, N, (i) =>
+        table.upsertEntity({ partitionKey: `p${Math.abs(i) % 16}`, rowKey: `r${i}`, status: 'done', n: i }),
+      );
+      const queue = QueueServiceClient.fromConnectionString(conn).getQueueClient(`bench-${Date.now()}`);
+      await queue.create();
+      await timeOps(`azurite_${mode}_queue_send`, N, (i) => queue.sendMessage(`job-${i}`));
+      const box = BlobServiceClient.fromConnectionString(conn).getContainerClient(`bench-${Date.now()}`);
+      await box.create();
+      const body = Buffer.alloc(1024, 1);
+      await timeOps(`azurite_${mode}_blob_upload_1k`, Math.min(N, 500), (i) =>
+        box.getBlockBlobClient(`b${i}`).uploadData(body),
+      );
+    } finally {
+      await az.stop();
+    }
+  }
+  // A crash leaves the journal unfolded: SIGKILL, then time the restart that replays it.
+  const az = await startAzurite({ host: '127.0.0.1', inMemory: false, location });
+  const table = TableClient.fromConnectionString(azuriteConnectionString('127.0.0.1', az.ports), 'replay', {
+    allowInsecureConnection: true,
+  });
+  await table.createTable();
+  for (let i = 0; i < N; i++) await table.upsertEntity({ partitionKey: 'p', rowKey: `r${i}`, n: i });
+  az.process.kill('SIGKILL');
+  await new Promise((r) => az.process.once('exit', r));
+  const t0 = performance.now();
+  const again = await startAzurite({ host: '127.0.0.1', inMemory: false, location });
+  console.log(`azurite_restart_replaying_${N}_entities_ms ${(performance.now() - t0).toFixed(0)}`);
+  const table2 = again.restores.find((r) => r.file.endsWith('__azurite_db_table__.json'));
+  console.log(`azurite_replay_${table2?.records ?? 0}_records_ms ${table2?.ms ?? -1}`);
+  await again.stop();
+}
+
 export async function run(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-'));
   try {
+    await azurite(dir);
     for (const mode of ['journal', 'memory', 'journal'] as const) {
       const cosmos = await startCosmos({
         host: '127.0.0.1',

@@ -38,6 +38,11 @@ export interface SluiceProcessOptions {
   port?: number;
   /** How long to wait until ready. @default 60000 */
   startTimeoutMs?: number;
+  /**
+   * Start the child as the leader of its own process group (as a shell starts `sluice host`), so that
+   * `killGroup()` SIGKILLs it and its stack children at once. @default false
+   */
+  processGroup?: boolean;
 }
 
 export interface HostProcessOptions extends SluiceProcessOptions {
@@ -80,6 +85,11 @@ export interface SluiceProcess {
   advanceClock(ms: number): Promise<void>;
   /** Sends a signal (default SIGKILL) and waits for the process to exit. */
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /**
+   * `kill -9 -PGID` (needs `processGroup`): the host, Azurite and the Cosmos server die at once, as in a
+   * container OOM kill; resolves once all three are gone.
+   */
+  killGroup(): Promise<void>;
   /** Stops (gracefully if still running) and starts again on the same port and data folder. */
   restart(): Promise<void>;
   /** Graceful stop (SIGTERM, then SIGKILL after 30 s); removes a temporary data folder. */
@@ -161,6 +171,7 @@ async function launch(
       cwd: ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: opts.processGroup ?? false,
     });
     child = c;
     const onData = (chunk: Buffer): void => {
@@ -257,6 +268,18 @@ async function launch(
     async kill(signal = 'SIGKILL') {
       await exitOf(signal, 30_000);
     },
+    async killGroup() {
+      const c = child;
+      if (!opts.processGroup)
+        throw new Error('killGroup() needs startSluice/startHostProcess({ processGroup: true })');
+      if (!c || c.exitCode !== null || c.signalCode !== null) return;
+      const file = readStackFile(dataDir);
+      const pids = file && file.pid === c.pid ? [file.azurite?.pid, file.cosmos?.pid] : [];
+      const done = once(c, 'exit');
+      process.kill(-c.pid!, 'SIGKILL');
+      await done;
+      for (const pid of pids) if (pid) await waitGone(pid);
+    },
     async restart() {
       await exitOf('SIGTERM', 30_000);
       await spawnChild();
@@ -302,6 +325,19 @@ async function launch(
     throw err;
   }
   return handle;
+}
+
+async function waitGone(pid: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    if (Date.now() > deadline) throw new Error(`process ${pid} is still running`);
+    await sleep(20);
+  }
 }
 
 /** Polls until the server answers (2xx on `path`, or any answer at all without one). */
