@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# uv builds step environments fast (Sluice falls back to venv + pip without it); the environment tests
+# use it when present. Quick when already installed.
+set -euo pipefail
+if command -v uv >/dev/null 2>&1; then exit 0; fi
+python3 -m pip install --quiet --disable-pip-version-check 'uv>=0.4'
+command -v uv >/dev/null 2>&1 || { echo "uv installed but not on PATH" >&2; exit 1; }
