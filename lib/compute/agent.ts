@@ -14,6 +14,8 @@ import type { QueueClient } from '@azure/storage-queue';
 import { getClock, type ClockTimer } from '../host/clock';
 import { materialize, putDirectory, putFile } from '../data/cas';
 import { DataError } from '../data/errors';
+import { prepareStepEnvironment } from '../environments/agent-hook';
+import { removeReport, reportCapabilities } from '../environments/agents';
 import { extractCode } from './code';
 import { directArgv } from './direct-command';
 import { failureFor, type JobOutcome } from './failures';
@@ -158,6 +160,9 @@ export function startAgent(opts: AgentOptions): RunningAgent {
 
   let queue: QueueClient | undefined;
   const ready = (async () => {
+    void reportCapabilities(pool, agentId).catch((e: unknown) =>
+      log(`reporting capabilities: ${(e as Error).message}`),
+    );
     await reapOrphans(workDir, log);
     accepting = true;
     for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
@@ -270,6 +275,8 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       let metrics: JobResult['metrics'] = [];
       let processMs: number | undefined;
       let exitCode: number | undefined;
+      let environment: JobResult['environment'];
+      let releaseEnv: (() => void) | undefined;
       try {
         const beat = (): void => {
           hbTimer = clock.setTimeout(() => {
@@ -311,13 +318,22 @@ export function startAgent(opts: AgentOptions): RunningAgent {
 
         trace('prepare');
         const prepared = await prepare(spec, { codeDir, inputsDir, outputsDir }, logw, () => canceled);
+        const stepEnv =
+          !('outcome' in prepared) && spec.environment
+            ? await prepareStepEnvironment(spec.environment, { codeDir, log: (l) => logw!.note(l) })
+            : undefined;
+        if (stepEnv?.ok) releaseEnv = stepEnv.release;
+        if (stepEnv?.ok) environment = stepEnv.record;
         if ('outcome' in prepared) {
           outcome = prepared.outcome;
+        } else if (stepEnv && !stepEnv.ok) {
+          outcome = { kind: stepEnv.code, message: stepEnv.message };
         } else {
           const metricsFile = join(jobRoot, 'metrics.jsonl');
           const env: NodeJS.ProcessEnv = {
             ...baseEnv(),
             ...prepared.env,
+            ...(stepEnv?.ok ? stepEnv.env : {}),
             SLUICE_METRICS: metricsFile,
             SLUICE_RUN_ID: spec.runId,
             SLUICE_STEP: spec.stepName,
@@ -430,6 +446,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
         hbTimer?.cancel();
         if (cancelPoll) clearInterval(cancelPoll);
         if (killTimer) clearTimeout(killTimer);
+        releaseEnv?.();
       }
       trace('outcome');
       const failure = failureFor(outcome);
@@ -448,6 +465,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
         finishedAt: new Date(clock.now()).toISOString(),
         agentId,
         ...(exitCode !== undefined ? { exitCode } : {}),
+        ...(environment ? { environment } : {}),
         ...(failure ? { failure } : {}),
         ...(processMs !== undefined ? { processMs } : {}),
       };
@@ -522,6 +540,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       offWake();
       offReserve();
       offCancel();
+      void removeReport(pool, agentId);
       wakeSleeper?.();
       for (const j of active.values()) j.kill('lost');
       await Promise.race([
@@ -653,6 +672,10 @@ async function prepare(
     await writeFile(paths.minibatch, files.map((f) => `${f}\n`).join(''));
   }
   if (canceled()) return { outcome: { kind: 'canceled' } };
+  // For the Python helper (sluice.run.input/output/parameter): names → paths, as JSON.
+  env.SLUICE_INPUTS = JSON.stringify(paths.inputs);
+  env.SLUICE_OUTPUTS = JSON.stringify(paths.outputs);
+  env.SLUICE_PARAMETERS = JSON.stringify(spec.parameters ?? {});
   return { command: cmd.text, env };
 }
 

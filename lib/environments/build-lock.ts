@@ -36,7 +36,9 @@ export async function acquireBuildLock(
   for (;;) {
     try {
       const fh = await open(path, 'wx');
-      await fh.writeFile(JSON.stringify({ pid: process.pid, host: os.hostname(), at: new Date().toISOString() }));
+      await fh.writeFile(
+        JSON.stringify({ pid: process.pid, host: os.hostname(), at: new Date().toISOString() }),
+      );
       await fh.close();
       return { release: () => unlink(path).catch(() => undefined) };
     } catch (e) {

@@ -18,7 +18,17 @@ import { existsSync } from 'node:fs';
 import { copyFile, cp, lstat, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { acquireBuildLock } from './build-lock';
-import { commit, defaultCacheDir, defaultCacheMaxBytes, dirSize, ensureCacheDir, prune, readEntry, touch, type EntryMeta } from './cache';
+import {
+  commit,
+  defaultCacheDir,
+  defaultCacheMaxBytes,
+  dirSize,
+  ensureCacheDir,
+  prune,
+  readEntry,
+  touch,
+  type EntryMeta,
+} from './cache';
 import { capabilities, pickPython, platformName, unsatisfiable } from './platform';
 import { canonicalJson, isPython, type NormalizedSpec } from './spec';
 import { EnvironmentError, explainBuildFailure } from './failure';
@@ -85,7 +95,8 @@ export async function prepareEnvironment(
       opts.log(`environment ${dirKey.slice(0, 12)} from the cache (${meta.lock.length} packages)`);
     } else {
       let flight = building.get(dirKey);
-      if (flight) opts.log(`environment ${dirKey.slice(0, 12)} is being built by another job on this agent; waiting`);
+      if (flight)
+        opts.log(`environment ${dirKey.slice(0, 12)} is being built by another job on this agent; waiting`);
       else {
         flight = buildOnce(spec, key, dirKey, cacheDir, opts).finally(() => building.delete(dirKey));
         building.set(dirKey, flight);
@@ -133,7 +144,8 @@ async function buildKey(spec: NormalizedSpec, opts: PrepareOptions): Promise<Bui
   const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
   const read = async (rel: string, what: string): Promise<Buffer> => {
     const p = resolve(opts.codeDir, rel);
-    if (!p.startsWith(resolve(opts.codeDir))) throw new EnvironmentError(`${what} "${rel}" is outside the code snapshot.`);
+    if (!p.startsWith(resolve(opts.codeDir)))
+      throw new EnvironmentError(`${what} "${rel}" is outside the code snapshot.`);
     try {
       return await readFile(p);
     } catch {
@@ -159,7 +171,9 @@ async function buildKey(spec: NormalizedSpec, opts: PrepareOptions): Promise<Bui
       if (!/^[a-z+]+:\/\//i.test(f)) {
         const dir = resolve(opts.codeDir, f);
         const names = await readdir(dir).catch(() => [] as string[]);
-        const parts = await Promise.all(names.sort().map(async (n) => `${n}:${sha(await readFile(join(dir, n)).catch(() => ''))}`));
+        const parts = await Promise.all(
+          names.sort().map(async (n) => `${n}:${sha(await readFile(join(dir, n)).catch(() => ''))}`),
+        );
         files[`findLinks:${f}`] = sha(parts.join('\n'));
       }
   }
@@ -170,7 +184,10 @@ async function buildKey(spec: NormalizedSpec, opts: PrepareOptions): Promise<Bui
     if (spec.npm) {
       files[`${spec.npm}/package.json`] = sha(await read(join(spec.npm, 'package.json'), 'package.json'));
       files[`${spec.npm}/package-lock.json`] = sha(
-        await read(join(spec.npm, 'package-lock.json'), 'package-lock.json (npm ci needs a lockfile: run `npm install` and commit it)'),
+        await read(
+          join(spec.npm, 'package-lock.json'),
+          'package-lock.json (npm ci needs a lockfile: run `npm install` and commit it)',
+        ),
       );
       files.node = caps.node!.split('.')[0]!;
     }
@@ -179,7 +196,17 @@ async function buildKey(spec: NormalizedSpec, opts: PrepareOptions): Promise<Bui
   const index = isPython(spec) && !spec.indexUrl && opts.indexUrl ? opts.indexUrl : null;
   const hash =
     'sha256:' +
-    sha(canonicalJson({ spec, files, platform: platformName(), python: python?.version ?? null, helper, index, format: 1 }));
+    sha(
+      canonicalJson({
+        spec,
+        files,
+        platform: platformName(),
+        python: python?.version ?? null,
+        helper,
+        index,
+        format: 1,
+      }),
+    );
   return { hash, ...(python ? { python } : {}), ...(requirementsFile ? { requirementsFile } : {}) };
 }
 
@@ -221,8 +248,15 @@ async function buildOnce(
         buildMs: Math.round(performance.now() - t0),
       };
       await commit(cacheDir, dirKey, tmp, meta);
-      opts.log(`environment ${dirKey.slice(0, 12)} built in ${meta.buildMs} ms: ${meta.lock.length} packages, ${meta.sizeBytes} bytes`);
-      void prune(cacheDir, opts.maxBytes ?? defaultCacheMaxBytes(), new Set([...inUse.keys(), key.hash].map((k) => k.replace(/^sha256:/, ''))), opts.log).catch(() => undefined);
+      opts.log(
+        `environment ${dirKey.slice(0, 12)} built in ${meta.buildMs} ms: ${meta.lock.length} packages, ${meta.sizeBytes} bytes`,
+      );
+      void prune(
+        cacheDir,
+        opts.maxBytes ?? defaultCacheMaxBytes(),
+        new Set([...inUse.keys(), key.hash].map((k) => k.replace(/^sha256:/, ''))),
+        opts.log,
+      ).catch(() => undefined);
       return meta;
     } catch (e) {
       await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
@@ -276,11 +310,25 @@ async function buildPython(
     if (spec.noIndex) args.push('--no-index');
     else if (index) args.push('--index-url', index);
     for (const u of spec.extraIndexUrls ?? []) args.push('--extra-index-url', u);
-    for (const f of spec.findLinks ?? []) args.push('--find-links', /^[a-z+]+:\/\//i.test(f) ? f : resolve(opts.codeDir, f));
+    for (const f of spec.findLinks ?? [])
+      args.push('--find-links', /^[a-z+]+:\/\//i.test(f) ? f : resolve(opts.codeDir, f));
     try {
       if (useUv) await exec('uv', ['pip', 'install', '--python', venvPython, ...args], log);
       else
-        await exec(venvPython, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off', ...args], log);
+        await exec(
+          venvPython,
+          [
+            '-m',
+            'pip',
+            'install',
+            '--disable-pip-version-check',
+            '--no-input',
+            '--progress-bar',
+            'off',
+            ...args,
+          ],
+          log,
+        );
     } catch (e) {
       throw explainBuildFailure(out.lines(), (e as Error).message);
     }
@@ -360,7 +408,10 @@ async function installHelper(venv: string): Promise<void> {
   const src = join(helperPackageDir(), 'src');
   for (const pkg of await readdir(src))
     if (!pkg.startsWith('.') && !pkg.endsWith('.egg-info'))
-      await cp(join(src, pkg), join(site, pkg), { recursive: true, filter: (s) => !s.includes('__pycache__') });
+      await cp(join(src, pkg), join(site, pkg), {
+        recursive: true,
+        filter: (s) => !s.includes('__pycache__'),
+      });
 }
 
 async function buildNode(dir: string, tmp: string, opts: PrepareOptions): Promise<string[]> {
@@ -371,7 +422,12 @@ async function buildNode(dir: string, tmp: string, opts: PrepareOptions): Promis
   await copyFile(join(from, 'package-lock.json'), join(target, 'package-lock.json'));
   const out = new Tail();
   try {
-    await exec('npm', ['ci', '--no-audit', '--no-fund', '--loglevel', 'warn'], (l) => (out.push(l), opts.log(l)), target);
+    await exec(
+      'npm',
+      ['ci', '--no-audit', '--no-fund', '--loglevel', 'warn'],
+      (l) => (out.push(l), opts.log(l)),
+      target,
+    );
   } catch (e) {
     throw explainBuildFailure(out.lines(), (e as Error).message);
   }
@@ -429,7 +485,9 @@ function exec(cmd: string, args: string[], onLine: (line: string) => void, cwd?:
     lines(child.stderr!, false);
     child.on('error', (e) => reject(new Error(`${cmd} could not be started: ${e.message}`)));
     child.on('close', (code, signal) =>
-      code === 0 ? resolvePromise(stdout) : reject(new Error(`${cmd} ${args[0] ?? ''} exited with ${code ?? signal}`)),
+      code === 0
+        ? resolvePromise(stdout)
+        : reject(new Error(`${cmd} ${args[0] ?? ''} exited with ${code ?? signal}`)),
     );
   });
 }

@@ -65,7 +65,8 @@ export async function dirSize(dir: string): Promise<number> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
   await Promise.all(
     entries.map(async (d) => {
-      if (d.isFile() || d.isSymbolicLink()) total += (await lstat(join(d.parentPath, d.name)).catch(() => ({ size: 0 }))).size;
+      if (d.isFile() || d.isSymbolicLink())
+        total += (await lstat(join(d.parentPath, d.name)).catch(() => ({ size: 0 }))).size;
     }),
   );
   return total;

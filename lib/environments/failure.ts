@@ -45,8 +45,13 @@ export function explainBuildFailure(lines: string[], exitMessage: string): Envir
       break;
     }
   }
-  pkg ??= /(?:no version of|Because|versions? of|package) `?([A-Za-z0-9][A-Za-z0-9_.-]*(?:[=<>!~]=?[^\s`,]+)?)`?/.exec(text)?.[1];
-  pkg ??= /(?:404 Not Found|notarget|No matching version found for) .*?([@A-Za-z0-9][\w./@-]*)/.exec(text)?.[1];
+  pkg ??=
+    /(?:no version of|Because|versions? of|package) `?([A-Za-z0-9][A-Za-z0-9_.-]*(?:[=<>!~]=?[^\s`,]+)?)`?/.exec(
+      text,
+    )?.[1];
+  pkg ??= /(?:404 Not Found|notarget|No matching version found for) .*?([@A-Za-z0-9][\w./@-]*)/.exec(
+    text,
+  )?.[1];
   const short = reason.slice(0, 8).join(' | ').slice(0, 1500);
   return new EnvironmentError(
     `Building the step's environment failed${pkg ? ` at ${pkg}` : ''}: ${short || exitMessage}. ` +

@@ -56,7 +56,10 @@ async function probe(): Promise<Capabilities> {
   const extra = (process.env.SLUICE_PYTHONS ?? '').split(':').filter(Boolean);
   const found = await Promise.all(
     [...extra, ...names].map(async (command) => {
-      const out = await version(command, ['-c', 'import sys; print(sys.executable); print(sys.version.split()[0])']);
+      const out = await version(command, [
+        '-c',
+        'import sys; print(sys.executable); print(sys.version.split()[0])',
+      ]);
       if (!out) return undefined;
       const [exe, v] = out.split('\n');
       const path = await realpath(exe!).catch(() => exe!);
@@ -73,7 +76,10 @@ async function probe(): Promise<Capabilities> {
 }
 
 /** The highest interpreter satisfying `constraint` (`python3` first when there is none). */
-export function pickPython(caps: Capabilities, constraint: string | undefined): PythonInterpreter | undefined {
+export function pickPython(
+  caps: Capabilities,
+  constraint: string | undefined,
+): PythonInterpreter | undefined {
   if (!constraint) return caps.pythons.find((p) => p.command === 'python3') ?? caps.pythons[0];
   return caps.pythons.find((p) => satisfies(p.version, constraint));
 }

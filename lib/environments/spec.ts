@@ -12,14 +12,13 @@ export const ENVIRONMENT_REF_RE = /^([a-z0-9][a-z0-9._-]{0,62})@(latest|[1-9][0-
 export const ENVIRONMENT_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 /** `3.11`, `3.11.7`, `>=3.10,<3.13`, `~=3.11`, `!=3.12.0`: comma-separated clauses, all must hold. */
-const CONSTRAINT_RE = /^\s*(?:(==|>=|<=|>|<|!=|~=)?\s*\d+(?:\.\d+){0,2}(?:\.\*)?\s*)(?:,\s*(?:(==|>=|<=|>|<|!=|~=)?\s*\d+(?:\.\d+){0,2}(?:\.\*)?\s*))*$/;
+const CONSTRAINT_RE =
+  /^\s*(?:(==|>=|<=|>|<|!=|~=)?\s*\d+(?:\.\d+){0,2}(?:\.\*)?\s*)(?:,\s*(?:(==|>=|<=|>|<|!=|~=)?\s*\d+(?:\.\d+){0,2}(?:\.\*)?\s*))*$/;
 
 const constraint = (what: string) =>
-  z
-    .string()
-    .regex(CONSTRAINT_RE, {
-      error: `a ${what} version is a number such as 3.11 or a constraint such as ">=3.10,<3.13"`,
-    });
+  z.string().regex(CONSTRAINT_RE, {
+    error: `a ${what} version is a number such as 3.11 or a constraint such as ">=3.10,<3.13"`,
+  });
 
 /** A requirement line as pip reads it; options (`-e`, `--index-url`) have fields of their own. */
 const requirement = z
@@ -27,7 +26,8 @@ const requirement = z
   .min(1)
   .max(500)
   .refine((s) => !/^\s*-/.test(s) && !/[\r\n]/.test(s), {
-    error: 'a requirement is one package specifier such as "pandas==1.5.3"; pip options have their own fields',
+    error:
+      'a requirement is one package specifier such as "pandas==1.5.3"; pip options have their own fields',
   });
 
 const CondaSchema = z
@@ -48,17 +48,18 @@ export const EnvironmentSpecSchema = z
         description:
           'Packages: a list of pip specifiers, or a requirements.txt / pyproject.toml path in the code snapshot.',
       }),
-    conda: z.union([z.string().min(1).max(300), CondaSchema]).optional().meta({
-      description:
-        'A conda environment.yml (a path in the code, inlined by `sluice publish`): only python and pip: are used.',
-    }),
+    conda: z
+      .union([z.string().min(1).max(300), CondaSchema])
+      .optional()
+      .meta({
+        description:
+          'A conda environment.yml (a path in the code, inlined by `sluice publish`): only python and pip: are used.',
+      }),
     indexUrl: z.url().optional().meta({ description: 'pip --index-url (a mirror of PyPI).' }),
     extraIndexUrls: z.array(z.url()).max(10).optional(),
-    findLinks: z
-      .array(z.string().min(1).max(1000))
-      .max(10)
-      .optional()
-      .meta({ description: 'pip --find-links: URLs or directories (relative ones are in the code snapshot).' }),
+    findLinks: z.array(z.string().min(1).max(1000)).max(10).optional().meta({
+      description: 'pip --find-links: URLs or directories (relative ones are in the code snapshot).',
+    }),
     noIndex: z.boolean().optional().meta({ description: 'pip --no-index: only findLinks are used.' }),
     node: constraint('Node').optional().meta({ description: 'Node version the step needs, e.g. 20.' }),
     npm: z
@@ -172,7 +173,10 @@ export function normalizeSpec(spec: EnvironmentSpec): { spec: NormalizedSpec; pr
       python ??= c.python;
       if (c.pip.length) {
         if (reqs && !Array.isArray(reqs))
-          problems.push({ path: ['conda'], message: 'conda pip: packages and a requirements file: keep one' });
+          problems.push({
+            path: ['conda'],
+            message: 'conda pip: packages and a requirements file: keep one',
+          });
         else reqs = [...(reqs ?? []), ...c.pip];
       }
     }
@@ -186,9 +190,18 @@ export function normalizeSpec(spec: EnvironmentSpec): { spec: NormalizedSpec; pr
   if (spec.node) out.node = spec.node.replace(/\s+/g, '');
   if (spec.npm) out.npm = spec.npm === true ? '.' : spec.npm;
   if (spec.npm && spec.npm !== true && (spec.npm.startsWith('/') || spec.npm.split('/').includes('..')))
-    problems.push({ path: ['npm'], message: 'npm is a directory inside the code snapshot (no "/" start, no "..")' });
-  if (typeof spec.requirements === 'string' && (spec.requirements.startsWith('/') || spec.requirements.split('/').includes('..')))
-    problems.push({ path: ['requirements'], message: 'a requirements file is a path inside the code snapshot' });
+    problems.push({
+      path: ['npm'],
+      message: 'npm is a directory inside the code snapshot (no "/" start, no "..")',
+    });
+  if (
+    typeof spec.requirements === 'string' &&
+    (spec.requirements.startsWith('/') || spec.requirements.split('/').includes('..'))
+  )
+    problems.push({
+      path: ['requirements'],
+      message: 'a requirements file is a path inside the code snapshot',
+    });
   const wantsPython = out.python !== undefined || out.requirements !== undefined;
   if (!wantsPython && !out.node && !out.npm)
     problems.push({ path: [], message: 'an environment names python and/or requirements, or node/npm' });
@@ -196,7 +209,8 @@ export function normalizeSpec(spec: EnvironmentSpec): { spec: NormalizedSpec; pr
 }
 
 /** True when the spec builds a Python virtual environment. */
-export const isPython = (s: NormalizedSpec): boolean => s.python !== undefined || s.requirements !== undefined;
+export const isPython = (s: NormalizedSpec): boolean =>
+  s.python !== undefined || s.requirements !== undefined;
 
 /** JSON with sorted keys: equal specs hash equally whatever order they were written in. */
 export function canonicalJson(value: unknown): string {

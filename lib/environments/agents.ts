@@ -1,0 +1,98 @@
+/**
+ * Agents report what they can build with (platform, Python versions, Node, uv) as a small blob
+ * `agents/<pool>/<agentId>.json`, refreshed while they run; dispatch reads the pool's recent reports and
+ * fails a step whose environment none of them can satisfy, with a clear message, at once.
+ */
+import { getClients } from '../azure/clients';
+import { capabilities, unsatisfiable, type Capabilities } from './platform';
+import { isPython, type NormalizedSpec } from './spec';
+
+export const AGENTS_CONTAINER = 'agents';
+/** Reports older than this are from agents long gone and are ignored. */
+const FRESH_MS = 24 * 60 * 60 * 1000;
+
+export interface AgentReport extends Omit<Capabilities, 'pythons'> {
+  agentId: string;
+  pool: string;
+  pythons: string[];
+  at: string;
+}
+
+/** Writes this agent's report; errors are the caller's to log (dispatch then simply cannot check). */
+export async function reportCapabilities(pool: string, agentId: string): Promise<AgentReport> {
+  const caps = await capabilities();
+  const report: AgentReport = {
+    agentId,
+    pool,
+    platform: caps.platform,
+    pythons: caps.pythons.map((p) => p.version),
+    node: caps.node,
+    uv: caps.uv,
+    at: new Date().toISOString(),
+  };
+  const c = getClients().blob.getContainerClient(AGENTS_CONTAINER);
+  await c.createIfNotExists().catch(() => undefined);
+  const body = JSON.stringify(report);
+  await c.getBlockBlobClient(`${pool}/${agentId}.json`).upload(body, Buffer.byteLength(body), {
+    blobHTTPHeaders: { blobContentType: 'application/json' },
+  });
+  return report;
+}
+
+export async function removeReport(pool: string, agentId: string): Promise<void> {
+  await getClients()
+    .blob.getContainerClient(AGENTS_CONTAINER)
+    .getBlockBlobClient(`${pool}/${agentId}.json`)
+    .deleteIfExists()
+    .catch(() => undefined);
+}
+
+const recent = new Map<string, { at: number; reports: Promise<AgentReport[]> }>();
+
+/** The pool's fresh reports (cached for 10 s per pool: dispatch reads them for every environment step). */
+export function poolReports(pool: string): Promise<AgentReport[]> {
+  const hit = recent.get(pool);
+  if (hit && Date.now() - hit.at < 10_000) return hit.reports;
+  const reports = (async () => {
+    const c = getClients().blob.getContainerClient(AGENTS_CONTAINER);
+    const out: AgentReport[] = [];
+    try {
+      for await (const b of c.listBlobsFlat({ prefix: `${pool}/` })) {
+        if (b.properties.lastModified && Date.now() - b.properties.lastModified.getTime() > FRESH_MS)
+          continue;
+        const buf = await c
+          .getBlockBlobClient(b.name)
+          .downloadToBuffer()
+          .catch(() => undefined);
+        if (buf) out.push(JSON.parse(buf.toString('utf8')) as AgentReport);
+      }
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+    }
+    return out;
+  })();
+  recent.set(pool, { at: Date.now(), reports });
+  reports.catch(() => recent.delete(pool));
+  return reports;
+}
+
+/**
+ * Why no agent of the pool can run the spec, or undefined when one can or when none has reported
+ * yet (an agent that has not started cannot be judged; its build then fails with the same reason).
+ */
+export function poolCannotBuild(
+  reports: AgentReport[],
+  spec: NormalizedSpec,
+  pool: string,
+): string | undefined {
+  if (reports.length === 0) return undefined;
+  const reasons = reports.map((r) =>
+    unsatisfiable(
+      { pythons: r.pythons.map((version) => ({ version, command: '', path: '' })), node: r.node },
+      { python: spec.python, node: spec.node, npm: spec.npm, wantsPython: isPython(spec) },
+    ),
+  );
+  if (reasons.some((r) => r === undefined)) return undefined;
+  const shown = [...new Set(reasons)].slice(0, 3);
+  return `No agent of pool "${pool}" can build this environment: ${reports.length === 1 ? 'its agent' : `its ${reports.length} agents`} ${shown.join('; ')}. Run the step on a compute target whose agents have it, or change the environment.`;
+}
