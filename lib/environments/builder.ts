@@ -67,7 +67,7 @@ export interface PreparedEnvironment {
 /** Keys in use by running jobs of this process: never pruned. */
 const inUse = new Map<string, number>();
 /** Builds in flight in this process, by key. */
-const building = new Map<string, Promise<EntryMeta>>();
+const building = new Map<string, Promise<{ meta: EntryMeta; built: boolean }>>();
 
 /** Call `release` once the step that used the environment has finished. */
 export async function prepareEnvironment(
@@ -95,14 +95,17 @@ export async function prepareEnvironment(
       opts.log(`environment ${dirKey.slice(0, 12)} from the cache (${meta.lock.length} packages)`);
     } else {
       let flight = building.get(dirKey);
+      let mine = false;
       if (flight)
         opts.log(`environment ${dirKey.slice(0, 12)} is being built by another job on this agent; waiting`);
       else {
         flight = buildOnce(spec, key, dirKey, cacheDir, opts).finally(() => building.delete(dirKey));
         building.set(dirKey, flight);
-        built = true;
+        mine = true;
       }
-      meta = await flight;
+      const r = await flight;
+      meta = r.meta;
+      built = mine && r.built;
     }
     const dir = join(cacheDir, dirKey);
     const env: Record<string, string> = { SLUICE_ENVIRONMENT: key.hash };
@@ -216,7 +219,7 @@ async function buildOnce(
   dirKey: string,
   cacheDir: string,
   opts: PrepareOptions,
-): Promise<EntryMeta> {
+): Promise<{ meta: EntryMeta; built: boolean }> {
   await ensureCacheDir(cacheDir);
   const lock = await acquireBuildLock(join(cacheDir, `${dirKey}.lock`), {
     isDone: async () => (await readEntry(cacheDir, dirKey)) !== undefined,
@@ -224,7 +227,10 @@ async function buildOnce(
   });
   try {
     const done = await readEntry(cacheDir, dirKey);
-    if (done) return done;
+    if (done) {
+      opts.log(`environment ${dirKey.slice(0, 12)} was built meanwhile; using it`);
+      return { meta: done, built: false };
+    }
     const t0 = performance.now();
     const tmp = join(cacheDir, `.build-${dirKey.slice(0, 16)}-${randomUUID().slice(0, 8)}`);
     const final = join(cacheDir, dirKey);
@@ -257,7 +263,7 @@ async function buildOnce(
         new Set([...inUse.keys(), key.hash].map((k) => k.replace(/^sha256:/, ''))),
         opts.log,
       ).catch(() => undefined);
-      return meta;
+      return { meta, built: true };
     } catch (e) {
       await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
       throw e;
