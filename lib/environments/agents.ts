@@ -47,12 +47,12 @@ export async function removeReport(pool: string, agentId: string): Promise<void>
     .catch(() => undefined);
 }
 
-const recent = new Map<string, { at: number; reports: Promise<AgentReport[]> }>();
+const recent = new Map<string, { at: number; ttl: number; reports: Promise<AgentReport[]> }>();
 
 /** The pool's fresh reports (cached for 10 s per pool: dispatch reads them for every environment step). */
 export function poolReports(pool: string): Promise<AgentReport[]> {
   const hit = recent.get(pool);
-  if (hit && Date.now() - hit.at < 10_000) return hit.reports;
+  if (hit && Date.now() - hit.at < hit.ttl) return hit.reports;
   const reports = (async () => {
     const c = getClients().blob.getContainerClient(AGENTS_CONTAINER);
     const out: AgentReport[] = [];
@@ -71,8 +71,10 @@ export function poolReports(pool: string): Promise<AgentReport[]> {
     }
     return out;
   })();
-  recent.set(pool, { at: Date.now(), reports });
-  reports.catch(() => recent.delete(pool));
+  const entry = { at: Date.now(), ttl: 10_000, reports };
+  recent.set(pool, entry);
+  // No report yet (agents starting): look again soon rather than in 10 s.
+  reports.then((r) => (entry.ttl = r.length ? 10_000 : 1000)).catch(() => recent.delete(pool));
   return reports;
 }
 
@@ -94,5 +96,5 @@ export function poolCannotBuild(
   );
   if (reasons.some((r) => r === undefined)) return undefined;
   const shown = [...new Set(reasons)].slice(0, 3);
-  return `No agent of pool "${pool}" can build this environment: ${reports.length === 1 ? 'its agent' : `its ${reports.length} agents`} ${shown.join('; ')}. Run the step on a compute target whose agents have it, or change the environment.`;
+  return `No agent of pool "${pool}" can build this environment: ${reports.length === 1 ? 'its agent' : `its ${reports.length} agents`}: ${shown.join('; ')}. Run the step on a compute target whose agents have it, or change the environment.`;
 }

@@ -61,15 +61,18 @@ export async function touch(cacheDir: string, key: string): Promise<void> {
 
 /** Total bytes of the files under `dir` (symlinks counted as links). */
 export async function dirSize(dir: string): Promise<number> {
-  let total = 0;
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  await Promise.all(
-    entries.map(async (d) => {
-      if (d.isFile() || d.isSymbolicLink())
-        total += (await lstat(join(d.parentPath, d.name)).catch(() => ({ size: 0 }))).size;
-    }),
+  const sizes = await Promise.all(
+    entries
+      .filter((d) => d.isFile() || d.isSymbolicLink())
+      .map((d) =>
+        lstat(join(d.parentPath, d.name)).then(
+          (st) => st.size,
+          () => 0,
+        ),
+      ),
   );
-  return total;
+  return sizes.reduce((a, b) => a + b, 0);
 }
 
 /** Moves `tmp` (a complete build with its meta file) into place as `<cacheDir>/<key>`. */
