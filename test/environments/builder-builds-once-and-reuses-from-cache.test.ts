@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -111,7 +111,6 @@ test('two agent processes needing one new environment build it once (the lock fi
         .then((p) => { console.log(JSON.stringify({ built: p.built, hash: p.hash })); });`;
     const run = () =>
       new Promise<{ built: boolean; hash: string }>((resolve, reject) => {
-        const { spawn } = require('node:child_process') as typeof import('node:child_process');
         const c = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
         let out = '';
         c.stdout.on('data', (d: Buffer) => (out += d.toString()));
