@@ -673,9 +673,11 @@ async function prepare(
   }
   if (canceled()) return { outcome: { kind: 'canceled' } };
   // For the Python helper (sluice.run.input/output/parameter): names → paths, as JSON.
-  env.SLUICE_INPUTS = JSON.stringify(paths.inputs);
-  env.SLUICE_OUTPUTS = JSON.stringify(paths.outputs);
-  env.SLUICE_PARAMETERS = JSON.stringify(spec.parameters ?? {});
+  Object.assign(env, {
+    SLUICE_INPUTS: JSON.stringify(paths.inputs),
+    SLUICE_OUTPUTS: JSON.stringify(paths.outputs),
+    SLUICE_PARAMETERS: JSON.stringify(spec.parameters ?? {}),
+  });
   return { command: cmd.text, env };
 }
 
