@@ -30,7 +30,8 @@ import {
   type EntryMeta,
 } from './cache';
 import { capabilities, pickPython, platformName, unsatisfiable } from './platform';
-import { canonicalJson, isPython, type NormalizedSpec } from './spec';
+import { parse as parseYaml } from 'yaml';
+import { canonicalJson, fromConda, isPython, type NormalizedSpec } from './spec';
 import { EnvironmentError, explainBuildFailure } from './failure';
 
 export { EnvironmentError } from './failure';
@@ -76,6 +77,7 @@ export async function prepareEnvironment(
 ): Promise<PreparedEnvironment & { release(): void }> {
   const t0 = performance.now();
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  if (spec.condaFile) spec = await foldCondaFile(spec, opts.codeDir);
   const key = await buildKey(spec, opts);
   inUse.set(key.hash, (inUse.get(key.hash) ?? 0) + 1);
   let released = false;
@@ -133,6 +135,31 @@ export async function prepareEnvironment(
     release();
     throw e;
   }
+}
+
+/** A conda environment.yml in the code: its python and pip parts join the spec; conda packages fail. */
+async function foldCondaFile(spec: NormalizedSpec, codeDir: string): Promise<NormalizedSpec> {
+  const { condaFile, ...rest } = spec;
+  const file = resolve(codeDir, condaFile!);
+  let conda: unknown;
+  try {
+    conda = parseYaml(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw new EnvironmentError(
+      `The environment names conda file "${condaFile}", which ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? "is not in the step's code" : `does not parse: ${(e as Error).message}`}.`,
+    );
+  }
+  const deps = (conda as { dependencies?: unknown } | null)?.dependencies;
+  if (!Array.isArray(deps))
+    throw new EnvironmentError(`The conda file "${condaFile}" has no dependencies: list.`);
+  const c = fromConda({ dependencies: deps as Array<string | { pip?: string[] }> });
+  if (c.problems.length)
+    throw new EnvironmentError(`${condaFile}: ${c.problems.map((p) => p.message).join('; ')}`);
+  const python = rest.python ?? c.python;
+  const reqs = Array.isArray(rest.requirements) ? rest.requirements : [];
+  if (rest.requirements && !Array.isArray(rest.requirements))
+    throw new EnvironmentError('A conda file and a requirements file: keep one.');
+  return { ...rest, ...(python ? { python } : {}), requirements: [...reqs, ...c.pip] };
 }
 
 interface BuildKey {

@@ -100,6 +100,8 @@ export interface NormalizedSpec {
   node?: string;
   /** Directory (relative to the code root) holding package.json and package-lock.json. */
   npm?: string;
+  /** A conda environment.yml in the code snapshot, folded in by the agent (its python and pip parts). */
+  condaFile?: string;
 }
 
 export interface SpecProblem {
@@ -157,12 +159,12 @@ export function normalizeSpec(spec: EnvironmentSpec): { spec: NormalizedSpec; pr
         ? { file: spec.requirements }
         : [...spec.requirements];
   if (spec.conda !== undefined) {
-    if (typeof spec.conda === 'string')
-      problems.push({
-        path: ['conda'],
-        message: `conda "${spec.conda}" is a file: publish with \`sluice publish\`, which inlines it, or give its content as an object`,
-      });
-    else {
+    if (typeof spec.conda === 'string') {
+      // Read by the agent from the code snapshot (`sluice publish` inlines it, so it is checked at publish).
+      if (spec.conda.startsWith('/') || spec.conda.split('/').includes('..'))
+        problems.push({ path: ['conda'], message: 'a conda file is a path inside the code snapshot' });
+      out.condaFile = spec.conda;
+    } else {
       const c = fromConda(spec.conda);
       problems.push(...c.problems);
       if (c.python && python && c.python !== python)
@@ -202,7 +204,7 @@ export function normalizeSpec(spec: EnvironmentSpec): { spec: NormalizedSpec; pr
       path: ['requirements'],
       message: 'a requirements file is a path inside the code snapshot',
     });
-  const wantsPython = out.python !== undefined || out.requirements !== undefined;
+  const wantsPython = isPython(out);
   if (!wantsPython && !out.node && !out.npm)
     problems.push({ path: [], message: 'an environment names python and/or requirements, or node/npm' });
   return { spec: out, problems };
@@ -210,7 +212,7 @@ export function normalizeSpec(spec: EnvironmentSpec): { spec: NormalizedSpec; pr
 
 /** True when the spec builds a Python virtual environment. */
 export const isPython = (s: NormalizedSpec): boolean =>
-  s.python !== undefined || s.requirements !== undefined;
+  s.python !== undefined || s.requirements !== undefined || s.condaFile !== undefined;
 
 /** JSON with sorted keys: equal specs hash equally whatever order they were written in. */
 export function canonicalJson(value: unknown): string {

@@ -69,22 +69,28 @@ async function read<T extends object>(
   }
 }
 
-/** Validates a publish body `{name, description?, spec}`: every problem at once, with pointers. */
-export function parsePublish(body: unknown): { name: string; description?: string; spec: EnvironmentSpec } {
+/**
+ * Validates a publish: the name (from the path) and the body `{spec, description?}` (a bare spec is
+ * accepted too), every problem at once, with pointers.
+ */
+export function parsePublish(
+  name: string,
+  body: unknown,
+): { name: string; description?: string; spec: EnvironmentSpec } {
   const problems: Array<{ pointer: string; message: string }> = [];
-  const b = (body ?? {}) as Record<string, unknown>;
   if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw invalid([{ pointer: '', message: 'the body is a JSON object {name, description?, spec}' }]);
+    throw invalid([{ pointer: '', message: 'the body is a JSON object {spec, description?}' }]);
+  const b = 'spec' in body ? (body as Record<string, unknown>) : { spec: body };
   for (const k of Object.keys(b))
-    if (!['name', 'description', 'spec'].includes(k))
+    if (!['description', 'spec'].includes(k))
       problems.push({
         pointer: `/${k}`,
-        message: `unknown field "${k}"; the fields are name, description, spec`,
+        message: `unknown field "${k}"; the fields are spec and description`,
       });
-  if (typeof b.name !== 'string' || !ENVIRONMENT_NAME_RE.test(b.name))
+  if (!ENVIRONMENT_NAME_RE.test(name))
     problems.push({
       pointer: '/name',
-      message: 'a name is lowercase letters, digits, ".", "_" or "-" (at most 63)',
+      message: `"${name}" is not an environment name: lowercase letters, digits, ".", "_" or "-" (at most 63)`,
     });
   if (b.description !== undefined && (typeof b.description !== 'string' || b.description.length > 2000))
     problems.push({ pointer: '/description', message: 'a description is text of at most 2000 characters' });
@@ -97,7 +103,7 @@ export function parsePublish(body: unknown): { name: string; description?: strin
       problems.push({ pointer: '/spec' + p.path.map((x) => `/${String(x)}`).join(''), message: p.message });
   if (problems.length) throw invalid(problems);
   return {
-    name: b.name as string,
+    name,
     ...(typeof b.description === 'string' ? { description: b.description } : {}),
     spec: r.data!,
   };
