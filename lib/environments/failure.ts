@@ -45,10 +45,12 @@ export function explainBuildFailure(lines: string[], exitMessage: string): Envir
       break;
     }
   }
-  pkg ??=
-    /(?:no version of|Because|versions? of|package) `?([A-Za-z0-9][A-Za-z0-9_.-]*(?:[=<>!~]=?[^\s`,]+)?)`?/.exec(
-      text,
-    )?.[1];
+  for (const re of [
+    /no (?:matching )?versions? of `?([A-Za-z0-9][A-Za-z0-9_.-]*(?:[=<>!~]=?[^\s`,]+)?)/,
+    /Because `?([A-Za-z0-9][A-Za-z0-9_.-]*(?:[=<>!~]=?[^\s`,]+)?)`? (?:depends|was not found|has no)/,
+    /package `?([A-Za-z0-9][A-Za-z0-9_.-]*)/,
+  ])
+    pkg ??= re.exec(text)?.[1];
   pkg ??= /(?:404 Not Found|notarget|No matching version found for) .*?([@A-Za-z0-9][\w./@-]*)/.exec(
     text,
   )?.[1];
