@@ -78,6 +78,21 @@ export async function prepareEnvironment(
   const t0 = performance.now();
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
   if (spec.condaFile) spec = await foldCondaFile(spec, opts.codeDir);
+  if (!isPython(spec) && !spec.npm) {
+    // Only a Node version: nothing to build or cache, a check of the node on PATH.
+    const caps = await capabilities();
+    const why = unsatisfiable(caps, { node: spec.node, wantsPython: false });
+    if (why) throw new EnvironmentError(`This agent cannot run the environment: ${why}.`);
+    const ms = Math.round(performance.now() - t0);
+    return {
+      hash: 'sha256:' + createHash('sha256').update(canonicalJson(spec)).digest('hex'),
+      env: {},
+      lock: [],
+      built: false,
+      ms,
+      release: () => undefined,
+    };
+  }
   const key = await buildKey(spec, opts);
   inUse.set(key.hash, (inUse.get(key.hash) ?? 0) + 1);
   let released = false;
