@@ -127,7 +127,11 @@ async function jobOverhead(dir: string, code: string, spec: ReturnType<typeof no
     };
     const plain: number[] = [];
     const withEnv: number[] = [];
-    for (let i = 0; i < 3; i++) (await agentMs(), await agentMs(absolute)); // warm up
+    // Warm up both paths first.
+    for (let i = 0; i < 3; i++) {
+      await agentMs();
+      await agentMs(absolute);
+    }
     for (let i = 0; i < 20; i++) {
       plain.push(await agentMs());
       withEnv.push(await agentMs(absolute));
