@@ -3,7 +3,8 @@
  * Kept here so the job runner (lib/compute) stays a few lines away from environments.
  */
 import { defaultCacheDir } from './cache';
-import { EnvironmentError, prepareEnvironment } from './builder';
+import { EnvironmentError, prepareEnvironment, type LockStore } from './builder';
+import { blobLockStore } from './lock-store';
 import type { NormalizedSpec } from './spec';
 
 /** What the step record keeps about its environment. */
@@ -31,6 +32,8 @@ export type StepEnvironment =
 export const mirrorSetting = (env: NodeJS.ProcessEnv = process.env): string | undefined =>
   env.SLUICE_PIP_INDEX_URL?.trim() || undefined;
 
+let locks: LockStore | undefined;
+
 export async function prepareStepEnvironment(
   spec: NormalizedSpec,
   opts: { codeDir: string; log: (line: string) => void; cacheDir?: string },
@@ -41,6 +44,7 @@ export async function prepareStepEnvironment(
       codeDir: opts.codeDir,
       log: opts.log,
       cacheDir: opts.cacheDir ?? defaultCacheDir(),
+      lockStore: (locks ??= blobLockStore()),
       ...(mirror ? { indexUrl: mirror } : {}),
     });
     const record: EnvironmentRecord = { hash: p.hash, lock: p.lock, built: p.built, ms: p.ms };

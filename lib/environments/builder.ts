@@ -49,6 +49,19 @@ export interface PrepareOptions {
   tool?: 'uv' | 'pip';
   /** Setting `SLUICE_PIP_INDEX_URL`: a PyPI mirror used when the spec names no index. */
   indexUrl?: string;
+  /**
+   * Where the first build of an environment records its lock, shared by all machines: later builds of
+   * the same key (another agent, or after pruning) install exactly that lock, so one spec means one set
+   * of versions everywhere, and the spec hash in the step's cache key stands for its lock.
+   * @default none (each build resolves afresh)
+   */
+  lockStore?: LockStore;
+}
+
+export interface LockStore {
+  get(key: string): Promise<string[] | undefined>;
+  /** Records a lock unless one is already recorded (the first build wins). */
+  put(key: string, lock: string[]): Promise<void>;
 }
 
 export interface PreparedEnvironment {
@@ -344,7 +357,12 @@ async function buildPython(
   else await exec(py.path, ['-m', 'venv', tmp], log);
 
   const args: string[] = [];
-  if (Array.isArray(spec.requirements)) args.push(...spec.requirements);
+  const dirKey = key.hash.replace(/^sha256:/, '');
+  const recorded = spec.requirements ? await opts.lockStore?.get(dirKey).catch(() => undefined) : undefined;
+  if (recorded?.length) {
+    opts.log(`installing the lock recorded by this environment's first build (${recorded.length} packages)`);
+    args.push('--no-deps', ...recorded);
+  } else if (Array.isArray(spec.requirements)) args.push(...spec.requirements);
   else if (spec.requirements) {
     const file = resolve(opts.codeDir, spec.requirements.file);
     if (file.endsWith('.toml')) {
@@ -390,6 +408,7 @@ async function buildPython(
     .map((l) => l.trim())
     .filter((l) => l && !/^(pip|setuptools|wheel)==/i.test(l))
     .sort();
+  if (!recorded?.length && lock.length) await opts.lockStore?.put(dirKey, lock).catch(() => undefined);
   await relocate(tmp, final);
   return { tool: useUv ? caps.uv! : 'pip', lock };
 }

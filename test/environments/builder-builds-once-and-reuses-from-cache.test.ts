@@ -238,3 +238,40 @@ test('an environment asking for a Python this machine lacks fails clearly, befor
     await rm(s.dir, { recursive: true, force: true });
   }
 });
+
+test("a rebuild elsewhere installs the first build's recorded lock, not a newer resolution", async () => {
+  const s = await scratch();
+  try {
+    const recorded = new Map<string, string[]>();
+    const lockStore = {
+      get: async (k: string) => recorded.get(k),
+      put: async (k: string, lock: string[]) => void (recorded.has(k) || recorded.set(k, lock)),
+    };
+    const spec = norm({ requirements: ['tinya'], findLinks: ['wheels'], noIndex: true });
+    const first = await prepareEnvironment(spec, {
+      codeDir: s.code,
+      cacheDir: s.cache,
+      lockStore,
+      log: () => undefined,
+    });
+    first.release();
+    assert.deepEqual(first.lock, ['tinya==2.0.0'], 'unpinned: the newest in the wheelhouse');
+    assert.deepEqual([...recorded.values()], [['tinya==2.0.0']], 'the first build records its lock');
+
+    // The first build happened when only 1.0.0 existed: another machine must get 1.0.0, not 2.0.0.
+    recorded.set(first.hash.replace('sha256:', ''), ['tinya==1.0.0']);
+    const lines: string[] = [];
+    const other = await prepareEnvironment(spec, {
+      codeDir: s.code,
+      cacheDir: join(s.dir, 'other-machine'),
+      lockStore,
+      log: (l) => lines.push(l),
+    });
+    other.release();
+    assert.equal(other.hash, first.hash);
+    assert.deepEqual(other.lock, ['tinya==1.0.0']);
+    assert.ok(lines.some((l) => /installing the lock recorded/.test(l)));
+  } finally {
+    await rm(s.dir, { recursive: true, force: true });
+  }
+});
