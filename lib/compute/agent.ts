@@ -15,7 +15,7 @@ import { getClock, type ClockTimer } from '../host/clock';
 import { materialize, putDirectory, putFile } from '../data/cas';
 import { DataError } from '../data/errors';
 import { prepareStepEnvironment } from '../environments/agent-hook';
-import { removeReport, reportCapabilities } from '../environments/agents';
+import { removeReport, reportSoon } from '../environments/agents';
 import { extractCode } from './code';
 import { directArgv } from './direct-command';
 import { failureFor, type JobOutcome } from './failures';
@@ -159,10 +159,9 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     });
 
   let queue: QueueClient | undefined;
+  let stopReporting: (() => void) | undefined;
   const ready = (async () => {
-    void reportCapabilities(pool, agentId).catch((e: unknown) =>
-      log(`reporting capabilities: ${(e as Error).message}`),
-    );
+    stopReporting = reportSoon(pool, agentId, log);
     await reapOrphans(workDir, log);
     accepting = true;
     for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
@@ -540,6 +539,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       offWake();
       offReserve();
       offCancel();
+      stopReporting?.();
       void removeReport(pool, agentId);
       wakeSleeper?.();
       for (const j of active.values()) j.kill('lost');

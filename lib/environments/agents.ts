@@ -39,6 +39,33 @@ export async function reportCapabilities(pool: string, agentId: string): Promise
   return report;
 }
 
+/**
+ * Reports a moment after the agent starts (probing the interpreters spawns a few processes, which a
+ * short-lived agent should not pay for), then twice a day so the report stays fresh. Returns a stop.
+ * @default first report after 2 s
+ */
+export function reportSoon(
+  pool: string,
+  agentId: string,
+  log: (line: string) => void,
+  delayMs = 2000,
+): () => void {
+  let stopped = false;
+  const report = (): void => {
+    if (stopped) return;
+    void reportCapabilities(pool, agentId).catch((e: unknown) =>
+      log(`reporting capabilities: ${(e as Error).message}`),
+    );
+  };
+  const first = setTimeout(report, delayMs).unref();
+  const again = setInterval(report, FRESH_MS / 2).unref();
+  return () => {
+    stopped = true;
+    clearTimeout(first);
+    clearInterval(again);
+  };
+}
+
 export async function removeReport(pool: string, agentId: string): Promise<void> {
   await getClients()
     .blob.getContainerClient(AGENTS_CONTAINER)
