@@ -16,6 +16,7 @@ import { materialize, putDirectory, putFile } from '../data/cas';
 import { DataError } from '../data/errors';
 import { prepareStepEnvironment } from '../environments/agent-hook';
 import { removeReport, reportSoon } from '../environments/agents';
+import { collectImages } from '../environments/images';
 import { extractCode } from './code';
 import { directArgv } from './direct-command';
 import { failureFor, type JobOutcome } from './failures';
@@ -275,6 +276,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       let processMs: number | undefined;
       let exitCode: number | undefined;
       let environment: JobResult['environment'];
+      let images: JobResult['images'];
       let releaseEnv: (() => void) | undefined;
       try {
         const beat = (): void => {
@@ -334,6 +336,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
             ...prepared.env,
             ...(stepEnv?.ok ? stepEnv.env : {}),
             SLUICE_METRICS: metricsFile,
+            SLUICE_IMAGES: join(jobRoot, 'images'),
             SLUICE_RUN_ID: spec.runId,
             SLUICE_STEP: spec.stepName,
             SLUICE_JOB_ID: spec.jobId,
@@ -419,6 +422,8 @@ export function startAgent(opts: AgentOptions): RunningAgent {
             trace('metrics');
             // Most steps report no metrics: a synchronous stat (microseconds) spares them an async read.
             metrics = existsSync(metricsFile) ? await readMetrics(metricsFile, logw) : [];
+            if (existsSync(join(jobRoot, 'images')))
+              images = await collectImages(join(jobRoot, 'images'), (l) => logw!.note(l));
             if (stopReason === 'lost')
               outcome = {
                 kind: 'lost',
@@ -465,6 +470,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
         agentId,
         ...(exitCode !== undefined ? { exitCode } : {}),
         ...(environment ? { environment } : {}),
+        ...(images?.length ? { images } : {}),
         ...(failure ? { failure } : {}),
         ...(processMs !== undefined ? { processMs } : {}),
       };

@@ -6,6 +6,7 @@
  * step's orchestration instance (`notify.instanceId`) for low latency.
  */
 import type { EnvironmentRecord } from '../environments/agent-hook';
+import type { StepImage } from '../environments/images';
 import type { NormalizedSpec } from '../environments/spec';
 
 /** Where an input comes from: a content-addressed artifact (file or directory manifest). */
@@ -90,6 +91,8 @@ export interface JobResult {
   finishedAt: string;
   /** The environment the step ran in: build key and the exact versions installed. */
   environment?: EnvironmentRecord;
+  /** Images the step logged (`sluice.run.log_image`), stored by content. */
+  images?: StepImage[];
   /** ms spent in the user's process, for overhead accounting. */
   processMs?: number;
   agentId: string;

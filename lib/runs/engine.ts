@@ -322,6 +322,7 @@ function recordObservation(d: RunDoc, o: StepObservation, s: StepState | undefin
   if (r.exitCode !== undefined) rec.exitCode = r.exitCode;
   if (r.processMs !== undefined) rec.processMs = r.processMs;
   if (r.environment) rec.environment = r.environment;
+  if (r.images) rec.images = r.images;
   if (r.state === 'succeeded') {
     rec.outputs = outputsOf(r);
     delete rec.error;
@@ -444,6 +445,7 @@ async function dispatchStep(
     finishedAt: undefined,
     processMs: undefined,
     environment: undefined,
+    images: undefined,
   };
   const fail = (code: JobFailureCode, message: string): Dispatch => ({
     kind: 'failed',

@@ -50,6 +50,8 @@ export interface StepRecord {
   processMs?: number;
   /** The environment the step ran in (last attempt): build key and the exact package versions (lock). */
   environment?: EnvironmentRecord;
+  /** Images the step logged (`sluice.run.log_image`): `GET /api/artifacts/{hash}` serves each. */
+  images?: Array<{ name: string; hash: string; size: number }>;
   /** Failures of earlier attempts, oldest first. */
   attemptErrors?: Array<{ attempt: number; code: string; message: string }>;
   /**

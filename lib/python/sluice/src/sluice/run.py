@@ -120,8 +120,8 @@ def log_row(name, **columns):
 def log_image(name, path=None, plot=None):
     """Keeps an image (a file path, or a matplotlib figure/pyplot) with the step.
 
-    It is saved to ``$SLUICE_IMAGES/<name>.png`` when the agent provides that directory, and noted as a
-    metric ``image:<name>`` whose value is its size in bytes, so the API and CLI list it.
+    It is saved to ``$SLUICE_IMAGES/<name>.png``; the agent stores it with the step, which lists it under
+    ``images`` (name, content hash) in the API, served by ``GET /api/artifacts/{hash}``.
     """
     target_dir = os.environ.get("SLUICE_IMAGES")
     if not target_dir:
@@ -136,7 +136,6 @@ def log_image(name, path=None, plot=None):
         shutil.copyfile(path, target)
     else:
         raise ValueError("log_image needs a path or a plot")
-    _emit({"name": "image:" + str(name), "value": float(os.path.getsize(target))})
     return target
 
 
