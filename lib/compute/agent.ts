@@ -23,7 +23,7 @@ import { failureFor, type JobOutcome } from './failures';
 import type { JobOutput, JobResult, JobSpec } from './job';
 import { claimJob, completeJob, decodeMessage, heartbeat, jobQueue, readJob, type JobRow } from './jobs';
 import { BlobLogWriter } from './log-stream';
-import { substitute, unknownPlaceholderMessage, type PlaceholderPaths } from './placeholders';
+import { shellQuote, substitute, unknownPlaceholderMessage, type PlaceholderPaths } from './placeholders';
 import { onCancel, onReserve, onWake } from './wake';
 
 export interface AgentOptions {
@@ -343,7 +343,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
             SLUICE_ATTEMPT: String(spec.attempt),
             ...(spec.batch !== undefined ? { SLUICE_BATCH: String(spec.batch) } : {}),
           };
-          logw.note(`$ ${prepared.command}`);
+          logw.note(prepared.argv ? `$ ${prepared.argv.map(shellQuote).join(' ')}` : `$ ${prepared.command}`);
           const t0 = Date.now();
           let timeout: ClockTimer | undefined;
           trace('spawn');
@@ -356,7 +356,9 @@ export function startAgent(opts: AgentOptions): RunningAgent {
                   resolve(v);
                 }
               };
-              const argv = directArgv(prepared.command);
+              // `args:` steps never reach a shell; plain commands skip it when it would change nothing.
+              const listed = prepared.argv;
+              const argv = listed ?? directArgv(prepared.command);
               const launch = (direct: boolean): void => {
                 let started = false;
                 try {
@@ -375,7 +377,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
                         stdio: ['ignore', 'pipe', 'pipe'],
                       });
                 } catch (e) {
-                  if (direct) return launch(false);
+                  if (direct && !listed) return launch(false);
                   return done({ error: e as Error });
                 }
                 const proc = child;
@@ -390,7 +392,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
                 proc.stdout!.on('data', (b: Buffer) => logw!.write(b));
                 proc.stderr!.on('data', (b: Buffer) => logw!.write(b));
                 // Not executable directly (not found, no permission): the shell says why, as before.
-                proc.on('error', (e) => (direct && !started ? launch(false) : done({ error: e })));
+                proc.on('error', (e) => (direct && !started && !listed ? launch(false) : done({ error: e })));
                 proc.on('exit', (code, signal) => done({ code, signal }));
               };
               launch(argv !== undefined);
@@ -600,7 +602,7 @@ function baseEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-type Prepared = { command: string; env: Record<string, string> } | { outcome: JobOutcome };
+type Prepared = { command: string; argv?: string[]; env: Record<string, string> } | { outcome: JobOutcome };
 
 async function prepare(
   spec: JobSpec,
@@ -616,7 +618,9 @@ async function prepare(
 
   // Placeholders first: a typo fails in milliseconds, before any download.
   const cmd = substitute(spec.command, paths, true);
-  const unknown = [...cmd.unknown];
+  // An argument list runs without a shell: each element is one argument, paths put in as they are.
+  const args = spec.args?.map((a) => substitute(a, paths));
+  const unknown = args ? args.flatMap((a) => a.unknown) : [...cmd.unknown];
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(spec.env ?? {})) {
     const s = substitute(String(v), paths);
@@ -684,7 +688,7 @@ async function prepare(
     SLUICE_OUTPUTS: JSON.stringify(paths.outputs),
     SLUICE_PARAMETERS: JSON.stringify(spec.parameters ?? {}),
   });
-  return { command: cmd.text, env };
+  return args ? { command: cmd.text, argv: args.map((a) => a.text), env } : { command: cmd.text, env };
 }
 
 async function collectOutputs(

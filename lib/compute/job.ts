@@ -44,6 +44,11 @@ export interface JobSpec {
    * the agent replaces them with the local paths it materialises.
    */
   command: string;
+  /**
+   * Instead of `command`: the program and its arguments, executed without a shell, one element per
+   * argument. `${{inputs.X}}`/`${{outputs.X}}`/`${{minibatch}}` are replaced inside elements as they are.
+   */
+  args?: string[];
   env: Record<string, string>;
   /** The step's environment (a named one already resolved): built or found by the agent before the command runs. */
   environment?: NormalizedSpec;

@@ -10,7 +10,6 @@ import { registerOutputDatasets, transferToDataset, transferTemplate } from './t
 import { enqueueBatches, gatherOutputs, makeBatches } from './parallel';
 import { batchJobId, stepVerdict, type BatchState } from './parallel-plan';
 import { bestTrial, planTrials, substituteTrial } from './automl-plan';
-import { shellQuote } from '../compute/placeholders';
 import { recordConsumed, recordProduced } from '../data/lineage';
 import { getClock } from '../host/clock';
 import { parseBinding, stepInputBindings, stepOutputs } from '../pipelines/graph';
@@ -30,15 +29,35 @@ import {
   readEntry,
   readLatest,
   release,
+  releaseRunClaims,
+  removeWaiter,
   takeWaiters,
   writeEntry,
   writeLatest,
 } from './cache-store';
 import { codeFileList } from './code-files';
-import { followEventName } from './orchestrator';
+import {
+  followEventName,
+  type AdvanceInput,
+  type AdvanceOutput,
+  type EndedStep,
+  type PollInput,
+  type PollResult,
+  type StepObservation,
+} from './activity-contract';
+
+export type {
+  AdvanceInput,
+  AdvanceOutput,
+  OrchestrationInput,
+  PollInput,
+  PollResult,
+  StepObservation,
+} from './activity-contract';
 import {
   applyFailure,
   buildGraph,
+  applyDelta,
   applySuccess,
   expandState,
   isFinished,
@@ -46,7 +65,6 @@ import {
   runStatus,
   stateDelta,
   type PlanState,
-  type StateDelta,
   type StepGraph,
   type StepOutputRef,
   type StepState,
@@ -84,43 +102,6 @@ export function lostAfterMs(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isFinite(n) && n > 0 ? n : 30_000;
 }
 
-export interface OrchestrationInput {
-  runId: string;
-  graph: StepGraph;
-  maxConcurrency: number;
-  continueOnStepFailure: boolean;
-  /** Step → retries allowed. */
-  retries: Record<string, number>;
-}
-
-/** Something observed about a step's job, to persist with the state it led to. */
-export interface StepObservation {
-  step: string;
-  jobId: string;
-  result: JobResult;
-  /** Single-flight: the result belongs to another run's job this step followed. */
-  followed?: { runId: string; step: string };
-}
-
-export interface AdvanceInput {
-  runId: string;
-  /** The orchestration's deterministic "now" (epoch ms). */
-  now: number;
-  state: PlanState;
-  dispatch: string[];
-  observations: StepObservation[];
-  /** Steps whose jobs must be cancelled (a failure halted the run, or the run was canceled). */
-  cancel: Array<{ step: string; jobId: string }>;
-  /** Set on the first call: the run turns Running. */
-  starting?: boolean;
-}
-
-export interface AdvanceOutput {
-  /** The steps this call changed (the caller applies it with `applyDelta`). */
-  delta: StateDelta;
-  finished: boolean;
-}
-
 interface RunContext {
   doc: RunDoc;
   definition: PipelineDefinition;
@@ -144,6 +125,18 @@ async function context(runId: string): Promise<RunContext> {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+/**
+ * The plan each running run's last advance returned, by run: the next advance gets only what changed
+ * since (its input stays small however large the run). A miss (another process, a restart, eviction)
+ * costs one more call carrying the whole plan.
+ */
+const plans = new Map<string, { seq: number; state: PlanState }>();
+function remember(runId: string, seq: number, state: PlanState): void {
+  plans.delete(runId);
+  if (plans.size >= 500) plans.delete(plans.keys().next().value!);
+  plans.set(runId, { seq, state });
+}
+
 /** Raises a durable event on another run's orchestration (the activity's durable client binding). */
 export type RaiseEvent = (instanceId: string, eventName: string, data: unknown) => Promise<void>;
 
@@ -154,6 +147,10 @@ export async function advance(
 ): Promise<AdvanceOutput> {
   const ctx = await context(input.runId);
   const { doc, definition } = ctx;
+  // The plan: sent whole, or the one this process returned last time plus what changed since.
+  const known = plans.get(input.runId);
+  if (!input.state && known?.seq !== input.seq) return { needState: true };
+  const initial = input.state ? expandState(ctx.graph, input.state) : applyDelta(known!.state, input.changes);
   const now = getClock().now();
   const patches: Array<(d: RunDoc) => void> = [];
   const sideEffects: Array<Promise<unknown>> = [];
@@ -166,7 +163,7 @@ export async function advance(
   // after the next jobs' dispatch has sent its first request: a chain's next step waits for that one.
   const later: Array<() => Promise<unknown>> = [];
   for (const o of input.observations) {
-    const s = input.state.steps[o.step] ?? { status: 'NotStarted' as const, attempt: 0 };
+    const s = initial.steps[o.step] ?? { status: 'NotStarted' as const, attempt: 0 };
     patches.push((d) => recordObservation(d, o, s));
     const rec = doc.steps[o.step];
     // Only a step that could reuse took a single-flight claim (dispatchStep): others have none to release,
@@ -209,12 +206,12 @@ export async function advance(
       );
     }
   }
+  later.push(...releaseEnded(ctx, input.ended ?? [], initial, {}, raise, log));
   const startLater = (): void => {
     for (const f of later.splice(0)) sideEffects.push(f());
   };
 
   // 3. Dispatch ready steps, cascading through Reused ones.
-  const initial = expandState(ctx.graph, input.state);
   let state = initial;
   let ready = input.dispatch;
   const dispatchedRecords: Record<string, StepRecord> = {};
@@ -251,11 +248,16 @@ export async function advance(
             now: input.now,
           },
         );
-        state = eff.state;
         for (const c of eff.cancel) {
           const jobId = state.steps[c]?.jobId;
           if (jobId) sideEffects.push(requestCancel(input.runId, jobId).catch(() => {}));
         }
+        const ended = eff.ended.map((step): EndedStep => ({
+          step,
+          role: state.steps[step]?.follow ? 'follower' : 'holder',
+        }));
+        for (const f of releaseEnded(ctx, ended, state, dispatchedRecords, raise, log)) sideEffects.push(f());
+        state = eff.state;
       }
     }
     ready = readySteps(ctx.graph, state, doc.maxConcurrency, input.now);
@@ -289,9 +291,43 @@ export async function advance(
   await Promise.all(sideEffects);
   if (finished) {
     contexts.delete(input.runId);
+    plans.delete(input.runId);
     await replyIfAsked(updated, log);
-  }
+  } else remember(input.runId, input.seq + 1, state);
   return { delta: stateDelta(initial, state), finished };
+}
+
+/**
+ * Steps that ended without a result of their own (canceled with the run, or halted by another step's
+ * failure) give up what they held at once: a holder its single-flight claim, whose followers are told
+ * there is nothing to share; a follower its waiter registration.
+ */
+function releaseEnded(
+  ctx: RunContext,
+  ended: readonly EndedStep[],
+  state: PlanState,
+  /** Records this advance dispatched and has not written yet. */
+  fresh: Record<string, StepRecord>,
+  raise: RaiseEvent | undefined,
+  log: (m: string) => void,
+): Array<() => Promise<unknown>> {
+  const { doc, definition } = ctx;
+  const out: Array<() => Promise<unknown>> = [];
+  for (const e of ended) {
+    const key = (fresh[e.step] ?? doc.steps[e.step])?.cache?.key;
+    if (!key || definition.steps[e.step]?.reuse === false || doc.forceRerun) continue;
+    if (e.role === 'follower')
+      out.push(() => removeWaiter(key, doc.runId, e.step).catch((err) => log(`waiter ${e.step}: ${err}`)));
+    else {
+      const jobId = `${e.step}.${state.steps[e.step]?.attempt ?? 0}`;
+      out.push(() =>
+        release(key, doc.runId, e.step)
+          .catch((err) => log(`claim ${e.step}: ${err}`))
+          .then(() => tellWaiters(key, doc.runId, jobId, notShared(jobId), raise, log)),
+      );
+    }
+  }
+  return out;
 }
 
 function withStep(state: PlanState, step: string, s: StepState): PlanState {
@@ -482,7 +518,7 @@ async function dispatchStep(
   const outputs = stepOutputs(def);
   // A dataTransfer has no command: its template names the destination, so the key covers kind, source
   // content and destination (and it reads in `sluice explain` as what the step does).
-  const command = def.kind === 'dataTransfer' ? transferTemplate(def.destination) : def.command;
+  const command = def.kind === 'dataTransfer' ? transferTemplate(def.destination) : (def.command ?? '');
   const components = buildComponents({
     // How the input is cut and gathered changes the output, so it is part of the key (and of the diff).
     kind:
@@ -492,6 +528,7 @@ async function dispatchStep(
           ? `automl(${JSON.stringify({ task: def.task, metric: def.metric, goal: def.goal, trials: def.trials, maxConcurrentTrials: def.maxConcurrentTrials ?? null, searchSpace: def.searchSpace })})`
           : def.kind,
     command,
+    ...('args' in def && def.args ? { args: def.args } : {}),
     env: def.env ?? {},
     parameters: doc.parameters,
     code: ('code' in def ? def.code : undefined) ?? null,
@@ -599,6 +636,7 @@ async function dispatchStep(
     pool: target.pool,
     kind: def.kind,
     command: components.command,
+    ...(components.args ? { args: components.args } : {}),
     env: components.env,
     ...(stepEnv.spec ? { environment: stepEnv.spec, parameters: components.parameters } : {}),
     ...('code' in def && def.code ? { code: def.code } : {}),
@@ -879,6 +917,7 @@ async function continueParallel(
       pool: target.pool,
       kind: def.kind,
       command: rec!.cache!.components.command,
+      ...(rec!.cache!.components.args ? { args: rec!.cache!.components.args } : {}),
       env: rec!.cache!.components.env,
       ...(def.code ? { code: def.code } : {}),
       inputs: Object.entries(resolved).map(([name, v]) => ({ name, hash: v.hash, type: v.type })),
@@ -1020,12 +1059,13 @@ async function continueParallel(
  * One trial's job: the command and env with `${{trial.X}}` substituted, and the sweep's `task` as
  * `SLUICE_AUTOML_TASK` (a trial script may pick its model family or metric by it; `task` is in the key).
  */
-function trialJob(base: { command: string; env?: Record<string, string> }, task: string) {
+function trialJob(base: { command: string; args?: string[]; env?: Record<string, string> }, task: string) {
   return (b: { params?: Record<string, string | number | boolean> }) => ({
-    command: substituteTrial(base.command, b.params ?? {}, shellQuote),
+    command: substituteTrial(base.command, b.params ?? {}, true),
+    ...(base.args ? { args: base.args.map((a) => substituteTrial(a, b.params ?? {}, false)) } : {}),
     env: {
       ...Object.fromEntries(
-        Object.entries(base.env ?? {}).map(([k, v]) => [k, substituteTrial(v, b.params ?? {}, (x) => x)]),
+        Object.entries(base.env ?? {}).map(([k, v]) => [k, substituteTrial(v, b.params ?? {}, false)]),
       ),
       SLUICE_AUTOML_TASK: task,
     },
@@ -1056,16 +1096,6 @@ async function explainWhy(
 }
 
 // ---------------------------------------------------------------- polling
-
-export interface PollInput {
-  runId: string;
-  jobs: Array<{ step: string; runId: string; jobId: string; follow?: { runId: string; step: string } }>;
-}
-
-export type PollResult =
-  | { step: string; jobId: string; result: JobResult; followed?: { runId: string; step: string } }
-  /** The followed job ended without outputs to share: run the step here. */
-  | { step: string; jobId: string; followFailed: true };
 
 /** Reads job rows (an event may have been lost) and fails jobs whose agent went silent as `lost`. */
 export async function poll(input: PollInput): Promise<PollResult[]> {
@@ -1203,5 +1233,6 @@ export async function abortRun(input: { runId: string; message: string }): Promi
       .filter((s) => s.status === 'Canceled' && s.jobId)
       .map((s) => requestCancel(doc.runId, s.jobId!).catch(() => undefined)),
   );
+  await releaseRunClaims(input.runId).catch(() => []);
   await replyIfAsked(doc, () => {});
 }

@@ -237,6 +237,8 @@ export interface FailureEffect {
   state: PlanState;
   /** Active steps whose jobs must be cancelled (default policy). */
   cancel: string[];
+  /** Every active step this failure ended (with or without a job): their claims and waiters go too. */
+  ended: string[];
   /** True when the step will be attempted again after its back-off. */
   retrying: boolean;
 }
@@ -269,13 +271,14 @@ export function applyFailure(
       retryAt: policy.now + retryBackoffMs(s.attempt),
       failure,
     };
-    return { state, cancel: [], retrying: true };
+    return { state, cancel: [], ended: [], retrying: true };
   }
   state.steps[step] = { ...s, status: decision.status, failure, retryAt: undefined, follow: undefined };
   const reason = `skipped because \`${step}\` ${decision.status === 'Canceled' ? 'was canceled' : 'failed'}`;
   for (const d of downstreamOf(graph, step))
     if (!TERMINAL.has(state.steps[d]!.status)) state.steps[d] = skipped(state.steps[d]!, reason);
   const cancel: string[] = [];
+  const ended: string[] = [];
   if (!policy.continueOnStepFailure && !state.halted) {
     state.halted = 'failed';
     for (const name of graph.order) {
@@ -286,19 +289,27 @@ export function applyFailure(
           status: 'Canceled',
           failure: { code: 'canceled', message: `canceled because \`${step}\` failed` },
         };
+        ended.push(name);
         if (t.jobId || t.batches) cancel.push(name);
       } else if (t.status === 'NotStarted')
         state.steps[name] = skipped(t, `skipped because \`${step}\` failed`);
     }
   }
-  return { state, cancel, retrying: false };
+  return { state, cancel, ended, retrying: false };
 }
 
-/** The run was canceled: active steps are Canceled, steps not started are Skipped. */
-export function applyCancel(graph: StepGraph, prev: PlanState): { state: PlanState; cancel: string[] } {
+/**
+ * The run was canceled: active steps are Canceled, steps not started are Skipped. `cancel` names the
+ * steps with jobs to stop; `ended` every active step it ended (a follower has no job, but a waiter).
+ */
+export function applyCancel(
+  graph: StepGraph,
+  prev: PlanState,
+): { state: PlanState; cancel: string[]; ended: string[] } {
   const state = clone(prev);
   state.halted = 'canceled';
   const cancel: string[] = [];
+  const ended: string[] = [];
   for (const name of graph.order) {
     const t = state.steps[name]!;
     if (ACTIVE.has(t.status)) {
@@ -307,11 +318,12 @@ export function applyCancel(graph: StepGraph, prev: PlanState): { state: PlanSta
         status: 'Canceled',
         failure: { code: 'canceled', message: 'the run was canceled' },
       };
+      ended.push(name);
       if (t.jobId || t.batches) cancel.push(name);
     } else if (t.status === 'NotStarted')
       state.steps[name] = skipped(t, 'skipped because the run was canceled');
   }
-  return { state, cancel };
+  return { state, cancel, ended };
 }
 
 export function applySuccess(
@@ -364,19 +376,62 @@ export function expandState(graph: StepGraph, compact: PlanState): PlanState {
 
 export interface StateDelta {
   steps: Record<string, StepState>;
+  /**
+   * Batch steps (parallelRun mini-batches, sweep trials) whose only change is some of their batches:
+   * step → batch index → batch. A completion then crosses the activity boundary as one batch, not the
+   * step's whole list (10,000 mini-batches would otherwise make the history grow with their square).
+   */
+  batches?: Record<string, Record<number, BatchState>>;
   halted?: PlanState['halted'];
+}
+
+const same = (a: unknown, b: unknown): boolean => a === b || JSON.stringify(a) === JSON.stringify(b);
+
+/** The step without its batches, to tell "only batches changed" from the rest. */
+function withoutBatches(s: StepState): StepState {
+  const { batches: _batches, ...rest } = s;
+  return rest;
 }
 
 /** The steps whose state differs between `before` and `after` (same step set). */
 export function stateDelta(before: PlanState, after: PlanState): StateDelta {
   const steps: Record<string, StepState> = {};
-  for (const [k, v] of Object.entries(after.steps))
-    if (JSON.stringify(before.steps[k]) !== JSON.stringify(v)) steps[k] = v;
-  return after.halted && after.halted !== before.halted ? { steps, halted: after.halted } : { steps };
+  let batches: StateDelta['batches'];
+  // The planner shares unchanged steps (and batches) between states: most comparisons end at the reference.
+  for (const [k, v] of Object.entries(after.steps)) {
+    const b = before.steps[k];
+    if (b === v) continue;
+    if (
+      b?.batches &&
+      v.batches &&
+      b.batches.length === v.batches.length &&
+      same(withoutBatches(b), withoutBatches(v))
+    ) {
+      const changed: Record<number, BatchState> = {};
+      let n = 0;
+      v.batches.forEach((x, i) => {
+        if (!same(b.batches![i], x)) {
+          changed[i] = x;
+          n++;
+        }
+      });
+      if (n) (batches ??= {})[k] = changed;
+    } else if (!same(b, v)) steps[k] = v;
+  }
+  const delta: StateDelta = { steps };
+  if (batches) delta.batches = batches;
+  if (after.halted && after.halted !== before.halted) delta.halted = after.halted;
+  return delta;
 }
 
 export function applyDelta(state: PlanState, delta: StateDelta): PlanState {
   const next: PlanState = { ...state, steps: { ...state.steps, ...delta.steps } };
+  for (const [k, changed] of Object.entries(delta.batches ?? {})) {
+    const s = next.steps[k]!;
+    const list = s.batches!.slice();
+    for (const [i, b] of Object.entries(changed)) list[Number(i)] = b;
+    next.steps[k] = { ...s, batches: list };
+  }
   if (delta.halted) next.halted = delta.halted;
   return next;
 }

@@ -2,15 +2,17 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
 import type { DurableClient } from 'durable-functions/types/durableClient';
 import { invalid, pointer, type FieldProblem } from '../errors/problem';
+import { loadComputeTargets } from '../compute/targets';
+import { computeTargetProblems } from '../pipelines/validate';
 import { getClock } from '../host/clock';
 import { parseBinding, stepInputBindings } from '../pipelines/graph';
 import { PIPELINE_NAME_RE, PIPELINE_NAME_RULE, type PipelineDefinition } from '../pipelines/schema';
 import { getPipelineVersion } from '../pipelines/store';
 import type { StartRunRequest, StartRunResult, TriggerInfo } from './contract';
 import { durableClient } from './durable-client';
-import type { OrchestrationInput } from './engine';
+import type { OrchestrationInput } from './activity-contract';
 import { resolveInput, type ResolvedInput } from './inputs';
-import { RUN_ORCHESTRATION } from './orchestrator';
+import { RUN_ORCHESTRATION } from './activity-contract';
 import { resolveInputRefs, resolveParameters } from './parameters';
 import { buildGraph } from './plan';
 import { createRun, readRun, type RunDoc } from './store';
@@ -86,6 +88,9 @@ export async function startRun(
   const def = pv.definition;
   const parameters = resolveParameters(def, req.parameters, problems);
   const inputRefs = resolveInputRefs(def, req.inputs, problems);
+  // A target removed since publish: say so now, not when the step is dispatched.
+  for (const p of computeTargetProblems(def, Object.keys(loadComputeTargets())))
+    problems.push({ ...p, message: `${req.pipeline} version ${pv.version}: ${p.message}` });
   if (problems.length) throw invalid(problems);
 
   // Resolve every pipeline input and every step-level dataset binding to content, now.
