@@ -12,11 +12,10 @@
  * - Build output streams into the step's log; a failed build is an EnvironmentError naming the package
  *   and the resolver's reason, which the agent reports as failure code `environment`.
  */
-import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { copyFile, cp, lstat, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { acquireBuildLock } from './build-lock';
 import {
   commit,
@@ -29,40 +28,17 @@ import {
   touch,
   type EntryMeta,
 } from './cache';
+import { EnvironmentError } from './failure';
+import { helperHash } from './helper-package';
+import { buildNode, linkNodeModules } from './node-build';
+import type { PrepareOptions } from './options';
 import { capabilities, pickPython, platformName, unsatisfiable } from './platform';
-import { parse as parseYaml } from 'yaml';
+import { buildPython } from './python-build';
 import { canonicalJson, fromConda, isPython, type NormalizedSpec } from './spec';
-import { EnvironmentError, explainBuildFailure } from './failure';
 
 export { EnvironmentError } from './failure';
 
-export interface PrepareOptions {
-  /** The job's extracted code: requirements files and package.json are read from here. */
-  codeDir: string;
-  /** One line of build output or progress at a time (the step log). */
-  log: (line: string) => void;
-  /** @default setting SLUICE_ENV_CACHE_DIR */
-  cacheDir?: string;
-  /** @default setting SLUICE_ENV_CACHE_MAX_BYTES */
-  maxBytes?: number;
-  /** Force the Python build tool. @default `uv` when on PATH, else `pip` */
-  tool?: 'uv' | 'pip';
-  /** Setting `SLUICE_PIP_INDEX_URL`: a PyPI mirror used when the spec names no index. */
-  indexUrl?: string;
-  /**
-   * Where the first build of an environment records its lock, shared by all machines: later builds of
-   * the same key (another agent, or after pruning) install exactly that lock, so one spec means one set
-   * of versions everywhere, and the spec hash in the step's cache key stands for its lock.
-   * @default none (each build resolves afresh)
-   */
-  lockStore?: LockStore;
-}
-
-export interface LockStore {
-  get(key: string): Promise<string[] | undefined>;
-  /** Records a lock unless one is already recorded (the first build wins). */
-  put(key: string, lock: string[]): Promise<void>;
-}
+export type { LockStore, PrepareOptions } from './options';
 
 export interface PreparedEnvironment {
   /** The build key: `sha256:<hex>`. */
@@ -335,226 +311,4 @@ function describe(spec: NormalizedSpec): string {
   else if (spec.requirements) bits.push(`-r ${spec.requirements.file}`);
   if (spec.npm) bits.push(`npm ci in ${spec.npm}`);
   return bits.join(', ');
-}
-
-async function buildPython(
-  spec: NormalizedSpec,
-  key: BuildKey,
-  tmp: string,
-  final: string,
-  opts: PrepareOptions,
-): Promise<{ tool: string; lock: string[] }> {
-  const caps = await capabilities();
-  const useUv = (opts.tool ?? (caps.uv ? 'uv' : 'pip')) === 'uv' && caps.uv !== null;
-  const py = key.python!;
-  const venvPython = join(tmp, 'bin', 'python');
-  const out = new Tail();
-  const log = (line: string): void => {
-    out.push(line);
-    opts.log(line);
-  };
-  if (useUv) await exec('uv', ['venv', '--quiet', '--python', py.path, tmp], log);
-  else await exec(py.path, ['-m', 'venv', tmp], log);
-
-  const args: string[] = [];
-  const dirKey = key.hash.replace(/^sha256:/, '');
-  const recorded = spec.requirements ? await opts.lockStore?.get(dirKey).catch(() => undefined) : undefined;
-  if (recorded?.length) {
-    opts.log(`installing the lock recorded by this environment's first build (${recorded.length} packages)`);
-    args.push('--no-deps', ...recorded);
-  } else if (Array.isArray(spec.requirements)) args.push(...spec.requirements);
-  else if (spec.requirements) {
-    const file = resolve(opts.codeDir, spec.requirements.file);
-    if (file.endsWith('.toml')) {
-      const deps = await pyprojectDependencies(py.path, file);
-      opts.log(`pyproject.toml dependencies: ${deps.join(' ') || '(none)'}`);
-      args.push(...deps);
-    } else args.push('-r', file);
-  }
-  const index = spec.indexUrl ?? opts.indexUrl;
-  if (args.length) {
-    if (spec.noIndex) args.push('--no-index');
-    else if (index) args.push('--index-url', index);
-    for (const u of spec.extraIndexUrls ?? []) args.push('--extra-index-url', u);
-    for (const f of spec.findLinks ?? [])
-      args.push('--find-links', /^[a-z+]+:\/\//i.test(f) ? f : resolve(opts.codeDir, f));
-    try {
-      if (useUv) await exec('uv', ['pip', 'install', '--python', venvPython, ...args], log);
-      else
-        await exec(
-          venvPython,
-          [
-            '-m',
-            'pip',
-            'install',
-            '--disable-pip-version-check',
-            '--no-input',
-            '--progress-bar',
-            'off',
-            ...args,
-          ],
-          log,
-        );
-    } catch (e) {
-      throw explainBuildFailure(out.lines(), (e as Error).message);
-    }
-  }
-  await installHelper(tmp);
-  const freeze = useUv
-    ? await exec('uv', ['pip', 'freeze', '--python', venvPython], () => undefined)
-    : await exec(venvPython, ['-m', 'pip', 'freeze', '--disable-pip-version-check'], () => undefined);
-  const lock = freeze
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !/^(pip|setuptools|wheel)==/i.test(l))
-    .sort();
-  if (!recorded?.length && lock.length) await opts.lockStore?.put(dirKey, lock).catch(() => undefined);
-  await relocate(tmp, final);
-  return { tool: useUv ? caps.uv! : 'pip', lock };
-}
-
-/** The `[project].dependencies` of a pyproject.toml, read with the interpreter's own tomllib (3.11+). */
-async function pyprojectDependencies(python: string, file: string): Promise<string[]> {
-  const code =
-    'import json,sys\ntry:\n import tomllib\nexcept ImportError:\n sys.exit("reading pyproject.toml needs Python 3.11 or later")\n' +
-    'd=tomllib.load(open(sys.argv[1],"rb"))\nprint(json.dumps(d.get("project",{}).get("dependencies",[])))';
-  try {
-    return JSON.parse(await exec(python, ['-c', code, file], () => undefined)) as string[];
-  } catch (e) {
-    throw new EnvironmentError(`Reading the dependencies of ${file} failed: ${(e as Error).message}`);
-  }
-}
-
-/** Venv scripts name their interpreter by absolute path: point them at where the directory will live. */
-async function relocate(tmp: string, final: string): Promise<void> {
-  const bin = join(tmp, 'bin');
-  for (const name of await readdir(bin)) {
-    const p = join(bin, name);
-    const st = await lstat(p);
-    if (!st.isFile() || st.size > 256 * 1024) continue;
-    const text = await readFile(p, 'utf8').catch(() => undefined);
-    if (text?.includes(tmp)) await writeFile(p, text.split(tmp).join(final));
-  }
-  const cfg = join(tmp, 'pyvenv.cfg');
-  const text = await readFile(cfg, 'utf8').catch(() => undefined);
-  if (text?.includes(tmp)) await writeFile(cfg, text.split(tmp).join(final));
-}
-
-let helperDir: string | undefined;
-/** lib/python/sluice in the repository (the compiled code runs from dist/). */
-export function helperPackageDir(): string {
-  if (helperDir) return helperDir;
-  for (let d = __dirname; d !== dirname(d); d = dirname(d)) {
-    const candidate = join(d, 'lib', 'python', 'sluice');
-    if (existsSync(join(candidate, 'pyproject.toml'))) return (helperDir = candidate);
-  }
-  throw new Error('The Sluice Python helper (lib/python/sluice) was not found beside the installed Sluice.');
-}
-
-let helperDigest: Promise<string> | undefined;
-async function helperHash(): Promise<string> {
-  helperDigest ??= (async () => {
-    const src = join(helperPackageDir(), 'src');
-    const files = (await readdir(src, { recursive: true, withFileTypes: true }))
-      .filter((d) => d.isFile() && d.name.endsWith('.py'))
-      .map((d) => join(d.parentPath, d.name))
-      .sort();
-    const h = createHash('sha256');
-    for (const f of files) h.update(f.slice(src.length)).update(await readFile(f));
-    return h.digest('hex');
-  })();
-  return helperDigest;
-}
-
-/** Copies the helper's packages (`sluice`, `azureml`) into the venv's site-packages: no build backend, no index. */
-async function installHelper(venv: string): Promise<void> {
-  const lib = join(venv, 'lib');
-  const pyDir = (await readdir(lib)).find((n) => n.startsWith('python'));
-  if (!pyDir) throw new Error(`${lib} has no python* directory`);
-  const site = join(lib, pyDir, 'site-packages');
-  const src = join(helperPackageDir(), 'src');
-  for (const pkg of await readdir(src))
-    if (!pkg.startsWith('.') && !pkg.endsWith('.egg-info'))
-      await cp(join(src, pkg), join(site, pkg), {
-        recursive: true,
-        filter: (s) => !s.includes('__pycache__'),
-      });
-}
-
-async function buildNode(dir: string, tmp: string, opts: PrepareOptions): Promise<string[]> {
-  const target = join(tmp, 'node');
-  await mkdir(target, { recursive: true });
-  const from = resolve(opts.codeDir, dir);
-  await copyFile(join(from, 'package.json'), join(target, 'package.json'));
-  await copyFile(join(from, 'package-lock.json'), join(target, 'package-lock.json'));
-  const out = new Tail();
-  try {
-    await exec(
-      'npm',
-      ['ci', '--no-audit', '--no-fund', '--loglevel', 'warn'],
-      (l) => (out.push(l), opts.log(l)),
-      target,
-    );
-  } catch (e) {
-    throw explainBuildFailure(out.lines(), (e as Error).message);
-  }
-  const lock = JSON.parse(await readFile(join(target, 'package-lock.json'), 'utf8')) as {
-    packages?: Record<string, { version?: string }>;
-  };
-  return Object.entries(lock.packages ?? {})
-    .filter(([p, v]) => p.startsWith('node_modules/') && v.version)
-    .map(([p, v]) => `${p.slice(p.lastIndexOf('node_modules/') + 13)}==${v.version}`);
-}
-
-/** The step's `node_modules` is the environment's (a symlink), unless the code ships its own. */
-async function linkNodeModules(modules: string, codePackageDir: string): Promise<void> {
-  const link = join(codePackageDir, 'node_modules');
-  if (existsSync(link)) return;
-  await mkdir(codePackageDir, { recursive: true });
-  await symlink(modules, link, 'dir');
-}
-
-/** The last lines of a build's output, for the failure message. */
-class Tail {
-  private buf: string[] = [];
-  push(line: string): void {
-    this.buf.push(line);
-    if (this.buf.length > 200) this.buf.shift();
-  }
-  lines(): string[] {
-    return this.buf;
-  }
-}
-
-/** Runs a program (no shell), streaming its output line by line; resolves with stdout. */
-function exec(cmd: string, args: string[], onLine: (line: string) => void, cwd?: string): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, {
-      cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, PIP_NO_INPUT: '1', UV_NO_PROGRESS: '1', NO_COLOR: '1' },
-    });
-    let stdout = '';
-    const lines = (stream: NodeJS.ReadableStream, keep: boolean): void => {
-      let rest = '';
-      stream.on('data', (b: Buffer) => {
-        const s = b.toString();
-        if (keep) stdout += s;
-        const parts = (rest + s).split('\n');
-        rest = parts.pop()!;
-        for (const l of parts) if (l.trim()) onLine(l.replace(/\r/g, ''));
-      });
-      stream.on('end', () => {
-        if (rest.trim()) onLine(rest);
-      });
-    };
-    lines(child.stdout!, true);
-    lines(child.stderr!, false);
-    child.on('error', (e) => reject(new Error(`${cmd} could not be started: ${e.message}`)));
-    child.on('close', (code, signal) =>
-      code === 0
-        ? resolvePromise(stdout)
-        : reject(new Error(`${cmd} ${args[0] ?? ''} exited with ${code ?? signal}`)),
-    );
-  });
 }
