@@ -321,7 +321,11 @@ export function startAgent(opts: AgentOptions): RunningAgent {
         const prepared = await prepare(spec, { codeDir, inputsDir, outputsDir }, logw, () => canceled);
         const stepEnv =
           !('outcome' in prepared) && spec.environment
-            ? await prepareStepEnvironment(spec.environment, { codeDir, log: (l) => logw!.note(l) })
+            ? await prepareStepEnvironment(spec.environment, {
+                codeDir,
+                log: (l) => logw!.note(l),
+                timeoutMs: spec.timeoutMs,
+              })
             : undefined;
         if (stepEnv?.ok) releaseEnv = stepEnv.release;
         if (stepEnv?.ok) environment = stepEnv.record;

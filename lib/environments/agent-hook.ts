@@ -36,21 +36,44 @@ let locks: LockStore | undefined;
 
 export async function prepareStepEnvironment(
   spec: NormalizedSpec,
-  opts: { codeDir: string; log: (line: string) => void; cacheDir?: string },
+  opts: {
+    codeDir: string;
+    log: (line: string) => void;
+    cacheDir?: string;
+    /** A build taking longer fails the job as `platform` (retried): a stalled index, not a bad spec. */
+    timeoutMs?: number;
+  },
 ): Promise<StepEnvironment> {
+  const signal = opts.timeoutMs ? AbortSignal.timeout(opts.timeoutMs) : undefined;
   try {
     const mirror = mirrorSetting();
-    const p = await prepareEnvironment(spec, {
+    const preparing = prepareEnvironment(spec, {
       codeDir: opts.codeDir,
       log: opts.log,
       cacheDir: opts.cacheDir ?? defaultCacheDir(),
       lockStore: (locks ??= blobLockStore()),
+      ...(signal ? { signal } : {}),
       ...(mirror ? { indexUrl: mirror } : {}),
     });
+    // A job waiting for another process's build stops waiting at its timeout too.
+    const p = signal
+      ? await Promise.race([
+          preparing,
+          new Promise<never>((_, reject) =>
+            signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }),
+          ),
+        ])
+      : await preparing;
     const record: EnvironmentRecord = { hash: p.hash, lock: p.lock, built: p.built, ms: p.ms };
     if (p.python) record.python = p.python;
     return { ok: true, env: p.env, record, release: p.release };
   } catch (e) {
+    if (signal?.aborted)
+      return {
+        ok: false,
+        code: 'platform',
+        message: `Building the step's environment took longer than the step's timeout (${opts.timeoutMs} ms); its installers were killed. A stalled package index is the usual cause: check access to it (or SLUICE_PIP_INDEX_URL).`,
+      };
     if (e instanceof EnvironmentError) return { ok: false, code: 'environment', message: e.message };
     return {
       ok: false,

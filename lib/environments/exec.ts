@@ -19,10 +19,12 @@ export function exec(
   args: string[],
   onLine: (line: string) => void,
   cwd?: string,
+  signal?: AbortSignal,
 ): Promise<string> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(cmd, args, {
       cwd,
+      ...(signal ? { signal, killSignal: 'SIGKILL' as const } : {}),
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, PIP_NO_INPUT: '1', UV_NO_PROGRESS: '1', NO_COLOR: '1' },
     });

@@ -19,8 +19,10 @@ export async function buildNode(dir: string, tmp: string, opts: PrepareOptions):
       ['ci', '--no-audit', '--no-fund', '--loglevel', 'warn'],
       (l) => (out.push(l), opts.log(l)),
       target,
+      opts.signal,
     );
   } catch (e) {
+    if (opts.signal?.aborted) throw e;
     throw explainBuildFailure(out.lines(), (e as Error).message);
   }
   const lock = JSON.parse(await readFile(join(target, 'package-lock.json'), 'utf8')) as {

@@ -19,6 +19,8 @@ export interface PrepareOptions {
    * @default none (each build resolves afresh)
    */
   lockStore?: LockStore;
+  /** Aborts the build (its installer processes are killed); the job then fails. @default none */
+  signal?: AbortSignal;
 }
 
 export interface LockStore {

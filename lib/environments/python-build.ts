@@ -24,8 +24,8 @@ export async function buildPython(
     out.push(line);
     opts.log(line);
   };
-  if (useUv) await exec('uv', ['venv', '--quiet', '--python', py.path, tmp], log);
-  else await exec(py.path, ['-m', 'venv', tmp], log);
+  if (useUv) await exec('uv', ['venv', '--quiet', '--python', py.path, tmp], log, undefined, opts.signal);
+  else await exec(py.path, ['-m', 'venv', tmp], log, undefined, opts.signal);
 
   const args: string[] = [];
   const dirKey = key.hash.replace(/^sha256:/, '');
@@ -50,7 +50,8 @@ export async function buildPython(
     for (const f of spec.findLinks ?? [])
       args.push('--find-links', /^[a-z+]+:\/\//i.test(f) ? f : resolve(opts.codeDir, f));
     try {
-      if (useUv) await exec('uv', ['pip', 'install', '--python', venvPython, ...args], log);
+      if (useUv)
+        await exec('uv', ['pip', 'install', '--python', venvPython, ...args], log, undefined, opts.signal);
       else
         await exec(
           venvPython,
@@ -65,8 +66,11 @@ export async function buildPython(
             ...args,
           ],
           log,
+          undefined,
+          opts.signal,
         );
     } catch (e) {
+      if (opts.signal?.aborted) throw e;
       throw explainBuildFailure(out.lines(), (e as Error).message);
     }
   }

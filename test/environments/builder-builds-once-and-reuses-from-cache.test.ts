@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { prepareEnvironment, EnvironmentError } from '../../lib/environments/builder';
 import { normalizeSpec, type EnvironmentSpec } from '../../lib/environments/spec';
 import { prune } from '../../lib/environments/cache';
+import { prepareStepEnvironment } from '../../lib/environments/agent-hook';
 import { makeWheelhouse, TINY_WHEELS } from './wheelhouse';
 
 const norm = (s: EnvironmentSpec) => normalizeSpec(s).spec;
@@ -271,6 +272,33 @@ test("a rebuild elsewhere installs the first build's recorded lock, not a newer 
     assert.equal(other.hash, first.hash);
     assert.deepEqual(other.lock, ['tinya==1.0.0']);
     assert.ok(lines.some((l) => /installing the lock recorded/.test(l)));
+  } finally {
+    await rm(s.dir, { recursive: true, force: true });
+  }
+});
+
+test("a build longer than the step's timeout is killed and fails the job as platform (retried), leaving nothing", async () => {
+  const s = await scratch();
+  try {
+    const r = await prepareStepEnvironment(
+      norm({ requirements: ['tinyb'], findLinks: ['wheels'], noIndex: true }),
+      {
+        codeDir: s.code,
+        cacheDir: s.cache,
+        log: () => undefined,
+        timeoutMs: 30,
+      },
+    );
+    assert.equal(r.ok, false);
+    assert.ok(!r.ok && r.code === 'platform' && /longer than the step's timeout \(30 ms\)/.test(r.message));
+    // The killed build cleans up after itself (asynchronously): wait for it, up to 20 s.
+    let left: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      left = (await readdir(s.cache).catch(() => [] as string[])).filter((n) => !n.endsWith('.lock'));
+      if (left.length === 0) break;
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    assert.deepEqual(left, [], 'the half-built environment is removed');
   } finally {
     await rm(s.dir, { recursive: true, force: true });
   }
