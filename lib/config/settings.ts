@@ -126,6 +126,12 @@ export const SETTINGS: readonly SettingDoc[] = [
     description: 'Embedded Cosmos: how often the journal is synced to disk (the most a power loss can lose).',
   },
   {
+    name: 'SLUICE_ORCHESTRATOR_TIMEOUT_SECONDS',
+    default: '30',
+    description:
+      'Local host: longest one orchestrator episode or entity batch may run on its worker thread before it fails (a shorter host.json functionTimeout wins); 0 runs them on the main thread, unbounded.',
+  },
+  {
     name: 'SLUICE_HEALTH_TIMEOUT_MS',
     default: '2000',
     description: 'GET /api/health: time budget per dependency probe.',

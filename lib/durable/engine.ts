@@ -17,6 +17,8 @@ import type { HostContext } from '../host/types';
 import { getClock, type ClockTimer } from '../host/clock';
 import {
   Ev,
+  HTTP_ACTIVITY,
+  HTTP_POLL_DEFAULT_MS,
   isTerminal,
   parseJsonText,
   tryJsonParse,
@@ -43,6 +45,9 @@ import {
   type InstanceRecord,
 } from './store';
 import { Semaphore } from './semaphore';
+import { EpisodePool } from './episode-pool';
+import { performDurableHttp } from './http-activity';
+import { EntityHost } from './entities';
 
 type Msg =
   | { kind: 'start' }
@@ -134,16 +139,28 @@ export interface EngineOptions {
   hubName: string;
   maxActivities: number;
   maxOrchestrators: number;
+  /**
+   * Orchestrator episodes run on worker threads and fail past this many ms (episode-pool.ts);
+   * 0 runs them on the main thread, unbounded.
+   */
+  episodeTimeoutMs: number;
+  /** How the limit is named in a timeout failure. */
+  episodeLimitSource: string;
+  /** Worker threads for episodes. */
+  episodeWorkers: number;
+  /** Whether per-invocation success lines are logged (host.json logging level). */
+  logSuccess: boolean;
 }
 
 /** Orchestrator trigger value fields this host always sends (reference §2.1, §2.3). */
 const BINDING_CONSTANTS = {
   upperSchemaVersion: 1,
-  upperSchemaVersionNew: 2,
+  // Schema V4: V3 plus entity locks (LockEntities / ReleaseEntities).
+  upperSchemaVersionNew: 3,
   // Every timer is one CreateTimer: no long-timer splitting needed.
   maximumShortTimerDuration: '3650.00:00:00',
   longRunningTimerIntervalDuration: '3.00:00:00',
-  defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
+  defaultHttpAsyncRequestSleepTimeMillseconds: HTTP_POLL_DEFAULT_MS,
 };
 
 export class DurableError extends Error {
@@ -180,6 +197,10 @@ export class DurableEngine {
   private started = false;
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly clock = getClock();
+  /** Worker threads for orchestrator episodes (none when `episodeTimeoutMs` is 0). */
+  private pool: EpisodePool | undefined;
+  /** Durable entities (their queues, state and locks). */
+  readonly entities: EntityHost;
   /** Counters for benchmarks: orchestrator invocations, events they replayed, time spent in them. */
   readonly stats = { episodes: 0, replayedEvents: 0, orchestratorMs: 0, commits: 0 };
 
@@ -193,6 +214,36 @@ export class DurableEngine {
       log: ctx.log,
       stopped: () => this.stopping,
     });
+    this.entities = new EntityHost({
+      ctx,
+      store: this.store,
+      alive: (id) => {
+        const inst = this.instances.get(id);
+        return !!inst && !isTerminal(inst.rec.status as RuntimeStatus);
+      },
+      sendEvent: async (id, name, input) => {
+        const inst = this.instances.get(id);
+        // An answer for an orchestration that has ended is not needed any more.
+        if (!inst || isTerminal(inst.rec.status as RuntimeStatus)) return;
+        await this.sendDurable(inst, { k: 'event', name, input, at: this.clock.now() });
+      },
+      now: () => this.clock.now(),
+      invoke: async (entityId, name, value) => {
+        if (!this.pool) return (await this.ctx.invoke(name, value)).returnValue;
+        const out = await this.pool.run({
+          id: entityId,
+          name,
+          replay: [],
+          input: undefined,
+          isReplaying: false,
+          entityValue: value,
+        });
+        if (out.error !== undefined) throw new Error(out.error);
+        return out.state;
+      },
+      track: (p) => this.track(p),
+      stopping: () => this.stopping,
+    });
     this.activitySlots = new Semaphore(opts.maxActivities);
     this.orchestratorSlots = new Semaphore(opts.maxOrchestrators);
   }
@@ -200,8 +251,33 @@ export class DurableEngine {
   // ---------------------------------------------------------------- lifecycle
 
   async start(): Promise<void> {
+    const hasOrchestrators = [...this.ctx.functions.values()].some((f) =>
+      ['orchestrationtrigger', 'entitytrigger'].includes(f.trigger.type.toLowerCase()),
+    );
+    if (this.opts.episodeTimeoutMs > 0 && hasOrchestrators) {
+      // Workers load the app while storage starts; episodes wait for them.
+      this.pool = new EpisodePool({
+        appDir: this.ctx.appDir,
+        size: this.opts.episodeWorkers,
+        timeoutMs: this.opts.episodeTimeoutMs,
+        limitSource: this.opts.episodeLimitSource,
+        bindingConstants: BINDING_CONSTANTS,
+        logSuccess: this.opts.logSuccess,
+        log: this.ctx.log,
+      });
+    }
+    try {
+      await this.startStore();
+    } catch (e) {
+      await this.pool?.stop();
+      throw e;
+    }
+  }
+
+  private async startStore(): Promise<void> {
     await this.store.init();
     const recs = await this.store.loadInstances();
+    await this.entities.load();
     const live: Instance[] = [];
     for (const rec of recs) {
       const inst = newInstance(rec, false);
@@ -217,6 +293,7 @@ export class DurableEngine {
     this.started = true;
     if (live.length) this.ctx.log.info(`durable: resumed ${live.length} unfinished instance(s)`);
     for (const inst of live) this.resumeWork(inst);
+    this.entities.resume();
   }
 
   /**
@@ -231,7 +308,12 @@ export class DurableEngine {
       inst.timers.clear();
     }
     const drainUntil = Date.now() + drainMs;
-    while (Date.now() < drainUntil && this.busy()) await new Promise((r) => setTimeout(r, 20));
+    while (Date.now() < drainUntil && this.busy()) {
+      // An episode stuck in its worker would hold the stop until its limit: give up on it after a
+      // moment (its events are not committed, so the next start replays them).
+      if (this.activitiesRunning === 0 && (this.pool?.runningLongerThan(2000) ?? false)) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
     this.stopping = true;
     for (const inst of this.instances.values()) {
       if (inst.onCreated && inst.outbox.length === 0) {
@@ -247,11 +329,12 @@ export class DurableEngine {
     while (this.inflight.size && Date.now() < deadline) {
       await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => setTimeout(r, 100))]);
     }
+    await this.pool?.stop();
   }
 
   /** Activities running, episodes running, or commits pending. */
   private busy(): boolean {
-    if (this.activitiesRunning > 0) return true;
+    if (this.activitiesRunning > 0 || this.entities.busy()) return true;
     for (const inst of this.instances.values())
       if (inst.running || inst.writing || inst.outbox.length) return true;
     return false;
@@ -566,6 +649,29 @@ export class DurableEngine {
     return t;
   }
 
+  /**
+   * Runs the episode on a worker thread (episode-pool.ts). Resolves like `ctx.invoke` (the state as
+   * `returnValue`) or rejects with the orchestrator's error, whose state rides along as the library's
+   * `$OutOfProcData$` text would.
+   */
+  private async inWorker(
+    inst: Instance,
+    binding: Record<string, unknown>,
+    isReplaying: boolean,
+  ): Promise<{ returnValue: unknown }> {
+    const out = await this.pool!.run({
+      id: inst.rec.id,
+      name: inst.rec.name,
+      replay: inst.replay,
+      input: binding.input,
+      parentInstanceId: inst.rec.parentId ?? undefined,
+      isReplaying,
+    });
+    if (this.stopping) throw new Error('the host is stopping');
+    if (out.error === undefined) return { returnValue: out.state };
+    throw new Error(`${out.error}\n\n$OutOfProcData$:${JSON.stringify(out.state ?? { error: out.error })}`);
+  }
+
   private async runEpisode(inst: Instance): Promise<void> {
     // Take events up to and including the first saga trigger (reference §3.4).
     const batch: HistoryEvent[] = [];
@@ -632,7 +738,9 @@ export class DurableEngine {
     await this.orchestratorSlots.acquire();
     const t0 = performance.now();
     try {
-      const res = await this.ctx.invoke(inst.rec.name, binding);
+      const res = this.pool
+        ? await this.inWorker(inst, binding, wasReplaying)
+        : await this.ctx.invoke(inst.rec.name, binding);
       state = res.returnValue;
       if (!state || typeof state !== 'object' || !('isDone' in state)) {
         error = `the orchestrator did not return an orchestration state (is '${inst.rec.name}' registered with df.app.orchestration?)`;
@@ -669,11 +777,16 @@ export class DurableEngine {
         nowMs,
         orchestratorName: inst.rec.name,
         executionId: inst.rec.executionId,
+        instanceId: inst.rec.id,
       },
       sagaOp,
     );
 
-    const rec: InstanceRecord = { ...inst.rec, updatedMs: nowMs };
+    // durable-functions reads EventSent (it re-keys entity calls and locks to their request ids).
+    for (const ev of plan.events)
+      if (ev.EventType === Ev.EventSent) inst.replay.push({ ...replayEvent(ev), IsPlayed: true });
+    // When the episode ended (a long or stopped one ends well after its OrchestratorStarted).
+    const rec: InstanceRecord = { ...inst.rec, updatedMs: Math.max(nowMs, this.clock.now()) };
     if (state && state.customStatus !== undefined) rec.customStatus = JSON.stringify(state.customStatus);
     if (rec.status === 'Pending') rec.status = 'Running';
     const appended: HistoryEvent[] = [...input, ...plan.events];
@@ -748,13 +861,14 @@ export class DurableEngine {
         if (this.draining) break; // recorded in history: dispatched after the next start
         if (w.kind === 'activity') this.runActivity(inst, w, execSeq);
         else if (w.kind === 'timer') this.armTimer(inst, w.id, w.fireAt);
-        else this.startChild(inst, w);
+        else if (w.kind === 'sub') this.startChild(inst, w);
       }
     } else if (nextExec) {
       for (const t of inst.timers.values()) t.cancel();
       inst.timers.clear();
       inst.history = [];
       inst.replay = [];
+      this.pool?.forget(rec.id);
       inst.exec = newExecState();
       inst.episode = 0;
       // Keep external events raised meanwhile for the new execution; completions belong to the old one.
@@ -766,6 +880,10 @@ export class DurableEngine {
     } else {
       item.after = () => this.finished(inst);
     }
+    // Entity requests are saved at their entities before the episode that sends them commits: once
+    // the history says "sent", the request exists (entities.ts recognises one sent again after a crash).
+    const sends = plan.work.filter((w): w is Extract<Work, { kind: 'entity' }> => w.kind === 'entity');
+    if (sends.length) await Promise.all(sends.map((w) => this.entities.enqueue(w.target, w.request)));
     this.afterCreation(inst, item);
     this.enqueueCommit(inst, item);
   }
@@ -934,9 +1052,11 @@ export class DurableEngine {
     inst.loaded = false;
     inst.history = [];
     inst.replay = [];
+    this.pool?.forget(inst.rec.id);
     inst.exec = newExecState();
     for (const w of inst.waiters.splice(0)) w();
     if (inst.rec.parentId) this.notifyParent(inst);
+    this.entities.instanceEnded(inst.rec.id);
   }
 
   // ---------------------------------------------------------------- work
@@ -949,7 +1069,9 @@ export class DurableEngine {
       try {
         if (this.draining) return;
         const fn = this.ctx.functions.get(w.name);
-        if (!fn || fn.trigger.type !== 'activityTrigger') {
+        if (w.name === HTTP_ACTIVITY) {
+          ev = await this.httpCall(w);
+        } else if (!fn || fn.trigger.type !== 'activityTrigger') {
           ev = failedEvent(
             Ev.TaskFailed,
             w.id,
@@ -983,6 +1105,22 @@ export class DurableEngine {
     this.track(run()).catch((err) =>
       this.ctx.log.error(`durable: activity '${w.name}' dispatch failed: ${err}`),
     );
+  }
+
+  /** A callHttp request (the extension's built-in HTTP activity). */
+  private async httpCall(w: Extract<Work, { kind: 'activity' }>): Promise<HistoryEvent> {
+    try {
+      const result = await performDurableHttp(w.input);
+      return {
+        EventType: Ev.TaskCompleted,
+        EventId: -1,
+        Timestamp: new Date(this.clock.now()).toISOString(),
+        TaskScheduledId: w.id,
+        Result: result,
+      };
+    } catch (err: any) {
+      return activityFailure(w.name, w.id, err, this.clock.now());
+    }
   }
 
   private armTimer(inst: Instance, id: number, fireAt: string): void {
@@ -1154,6 +1292,9 @@ function replayEvent(ev: HistoryEvent): any | undefined {
       return { EventType: ev.EventType, TimerId: ev.TimerId, FireAt: ev.FireAt, IsPlayed: false };
     case Ev.EventRaised:
       return { EventType: ev.EventType, Name: ev.Name, Input: ev.Input ?? null, IsPlayed: false };
+    case Ev.EventSent:
+      // Re-keys an entity call or lock from its event id to its request id.
+      return { EventType: ev.EventType, EventId: ev.EventId, Input: ev.Input ?? null, IsPlayed: false };
     default:
       return undefined;
   }

@@ -6,7 +6,18 @@
  * The same `applyEvent` rebuilds an execution's state from stored history after a restart, so the
  * in-memory and recovered states cannot drift apart.
  */
-import { Act, Ev, retryDelayMs, type HistoryEvent, type RetryPolicy, type RetryTag } from './history';
+import {
+  Act,
+  Ev,
+  HTTP_ACTIVITY,
+  HTTP_POLL_DEFAULT_MS,
+  retryDelayMs,
+  type HistoryEvent,
+  type HttpTag,
+  type RetryPolicy,
+  type RetryTag,
+} from './history';
+import { schedulerId, type EntityRequest } from './entity-scheduler';
 
 /** What a handled action looked like, to detect code that no longer matches its history. */
 export interface LeafSig {
@@ -26,6 +37,7 @@ export interface OpenOp {
   version?: string;
   fireAt?: string;
   retry?: RetryTag;
+  http?: HttpTag;
 }
 
 export interface ExecState {
@@ -34,17 +46,23 @@ export interface ExecState {
   open: Map<number, OpenOp>;
   /** First-attempt scheduling event of each retry saga (name, input, kind). */
   sagas: Map<number, HistoryEvent>;
+  /** callHttp polling timers that fired: their reserved next request is scheduled by the episode. */
+  httpDue: OpenOp[];
+  /** The entities of the critical section the orchestration is in (lock sent, release not yet). */
+  heldLocks?: string[];
 }
 
 export function newExecState(): ExecState {
-  return { nextEventId: 0, leaves: [], open: new Map(), sagas: new Map() };
+  return { nextEventId: 0, leaves: [], open: new Map(), sagas: new Map(), httpDue: [] };
 }
 
 /** Work an episode asks for; dispatched once the episode is committed (activities: right away). */
 export type Work =
   | { kind: 'activity'; id: number; name: string; input: string | null }
   | { kind: 'timer'; id: number; fireAt: string }
-  | { kind: 'sub'; id: number; name: string; instanceId: string; input: string | null; version?: string };
+  | { kind: 'sub'; id: number; name: string; instanceId: string; input: string | null; version?: string }
+  /** A request to an entity: saved at the entity before the episode commits. */
+  | { kind: 'entity'; target: string; request: EntityRequest };
 
 export type Outcome =
   | { kind: 'continue' }
@@ -77,9 +95,15 @@ export function applyEvent(state: ExecState, ev: HistoryEvent): void {
         version: ev.Version,
         fireAt: ev.FireAt,
         retry: ev.Retry,
+        http: ev.Http,
       };
       state.open.set(ev.EventId, op);
       if (ev.EventId >= state.nextEventId) state.nextEventId = ev.EventId + 1;
+      // A polling timer reserves the id of the request after it (durable-functions takes both at once).
+      if (ev.Http?.call !== undefined && ev.Http.call >= state.nextEventId)
+        state.nextEventId = ev.Http.call + 1;
+      if (ev.EventType === Ev.TaskScheduled && state.httpDue.length)
+        state.httpDue = state.httpDue.filter((o) => o.http?.call !== ev.EventId);
       if (ev.Retry && ev.Retry.saga === ev.EventId) state.sagas.set(ev.EventId, ev);
       break;
     }
@@ -89,12 +113,58 @@ export function applyEvent(state: ExecState, ev: HistoryEvent): void {
     case Ev.SubOrchestrationInstanceFailed:
       state.open.delete(ev.TaskScheduledId!);
       break;
-    case Ev.TimerFired:
+    case Ev.EventSent: {
+      if (ev.EventId >= state.nextEventId) state.nextEventId = ev.EventId + 1;
+      const req = entityRequestOf(ev);
+      if (req?.kind === 'lock') state.heldLocks = req.lockSet;
+      else if (req?.kind === 'release') state.heldLocks = undefined;
+      break;
+    }
+    case Ev.TimerFired: {
+      const op = state.open.get(ev.TimerId!);
+      if (op?.http?.call !== undefined) state.httpDue.push(op);
       state.open.delete(ev.TimerId!);
       break;
+    }
     default:
       break;
   }
+}
+
+/** The entity request an `EventSent` carries (its Input), if any. */
+export function entityRequestOf(ev: HistoryEvent): EntityRequest | undefined {
+  try {
+    const r = JSON.parse(ev.Input ?? 'null');
+    return r && typeof r === 'object' && typeof r.id === 'string' ? (r as EntityRequest) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The 202-with-Location answer of a polled callHttp, or undefined for any other completion. */
+export function acceptedLocation(
+  op: OpenOp | undefined,
+  ev: HistoryEvent,
+): { location: string; delayMs: number } | undefined {
+  if (!op?.http?.poll || ev.EventType !== Ev.TaskCompleted || !ev.Result) return undefined;
+  let res: any;
+  try {
+    res = JSON.parse(ev.Result);
+  } catch {
+    return undefined;
+  }
+  if (res?.statusCode !== 202 || !res.headers || typeof res.headers !== 'object') return undefined;
+  const header = (name: string): string | undefined => {
+    const k = Object.keys(res.headers).find((h) => h.toLowerCase() === name);
+    const v = k === undefined ? undefined : res.headers[k];
+    return Array.isArray(v) ? String(v[0]) : v === undefined || v === null ? undefined : String(v);
+  };
+  const location = header('location');
+  if (!location) return undefined;
+  // durable-functions waits Retry-After seconds (moment.duration), else the configured default.
+  const retryAfter = Number(header('retry-after'));
+  const delayMs = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : HTTP_POLL_DEFAULT_MS;
+  return { location, delayMs };
 }
 
 /** The id a completion event refers to, or undefined for events that complete no numbered task. */
@@ -121,6 +191,7 @@ export function isSagaTrigger(state: ExecState, ev: HistoryEvent): boolean {
   const id = completionId(ev);
   if (id === undefined) return false;
   const op = state.open.get(id);
+  if (acceptedLocation(op, ev)) return true;
   if (!op?.retry) return false;
   if (ev.EventType === Ev.TaskFailed || ev.EventType === Ev.SubOrchestrationInstanceFailed) return true;
   if (ev.EventType === Ev.TimerFired) return op.retry.attempt < op.retry.policy.maxNumberOfAttempts;
@@ -163,6 +234,11 @@ const ACTION_WORDS: Record<number, string> = {
   [Act.ContinueAsNew]: 'continueAsNew',
   [Act.CreateTimer]: 'a durable timer',
   [Act.WaitForExternalEvent]: 'a wait for an external event',
+  [Act.CallHttp]: 'an HTTP call',
+  [Act.CallEntity]: 'an entity call',
+  [Act.SignalEntity]: 'an entity signal',
+  [Act.LockEntities]: 'an entity lock',
+  [Act.ReleaseEntities]: 'a lock release',
 };
 
 function describe(sig: LeafSig): string {
@@ -185,19 +261,10 @@ export function encodeRawInput(input: unknown): string | null {
 
 export function unsupportedMessage(actionType: number): string | undefined {
   switch (actionType) {
-    case Act.CallHttp:
-      return (
-        'callHttp is not supported by the local host (Sluice). Call the HTTP endpoint from an activity ' +
-        'function instead, or run this orchestration on Azure Functions.'
-      );
-    case Act.CallEntity:
-    case Act.SignalEntity:
     case Act.ScheduledSignalEntity:
-    case Act.LockEntities:
-    case Act.ReleaseEntities:
       return (
-        'Durable entities (callEntity, signalEntity, lock) are not supported by the local host (Sluice). ' +
-        'Keep the state in an orchestration or an activity, or run this app on Azure Functions.'
+        'Scheduled entity signals are not supported by the local host (Sluice). Signal the entity from an ' +
+        'orchestration after a durable timer instead, or run this app on Azure Functions.'
       );
     default:
       return undefined;
@@ -218,6 +285,8 @@ export interface PlanInput {
   nowMs: number;
   orchestratorName: string;
   executionId: string;
+  /** The orchestration's instance id (the sender of its entity requests). */
+  instanceId: string;
 }
 
 /**
@@ -260,6 +329,17 @@ export function planEpisode(state: ExecState, input: PlanInput, sagaOp?: OpenOp)
   const schedule = (ev: HistoryEvent): void => {
     plan.events.push(ev);
     applyEvent(state, ev);
+  };
+  const sendToEntity = (target: string, request: EntityRequest, id: number): void => {
+    schedule({
+      EventType: Ev.EventSent,
+      EventId: id,
+      Timestamp: ts,
+      InstanceId: target,
+      Name: request.kind === 'op' ? request.op : request.kind,
+      Input: JSON.stringify(request),
+    });
+    plan.work.push({ kind: 'entity', target, request });
   };
   let continueAsNew: string | null | undefined;
   for (let i = known; i < leaves.length; i++) {
@@ -312,6 +392,64 @@ export function planEpisode(state: ExecState, input: PlanInput, sagaOp?: OpenOp)
         plan.work.push({ kind: 'timer', id, fireAt });
         break;
       }
+      case Act.CallHttp: {
+        const id = state.nextEventId;
+        const request = a.httpRequest ?? {};
+        const ev: HistoryEvent = {
+          EventType: Ev.TaskScheduled,
+          EventId: id,
+          Timestamp: ts,
+          Name: HTTP_ACTIVITY,
+          Input: JSON.stringify(request),
+          // Schema V3: durable-functions polls a 202 itself unless polling is off.
+          Http: { poll: request.asynchronousPatternEnabled !== false },
+        };
+        schedule(ev);
+        plan.work.push({ kind: 'activity', id, name: HTTP_ACTIVITY, input: ev.Input ?? null });
+        break;
+      }
+      case Act.CallEntity:
+      case Act.SignalEntity: {
+        const id = state.nextEventId;
+        const request: EntityRequest = {
+          id: `${input.executionId}:${id}`,
+          kind: 'op',
+          op: String(a.operation),
+          input: encodeRawInput(a.input),
+          signal: a.actionType === Act.SignalEntity,
+          parent: input.instanceId,
+        };
+        sendToEntity(String(a.instanceId), request, id);
+        break;
+      }
+      case Act.LockEntities: {
+        const lockSet = (Array.isArray(a.lockSet) ? a.lockSet : []).map((e: any) =>
+          schedulerId(String(e.name), String(e.key)),
+        );
+        if (!lockSet.length) return fail('lock() was called without entities.');
+        const request: EntityRequest = {
+          id: String(a.lockRequestId),
+          kind: 'lock',
+          lockSet,
+          position: 0,
+          parent: input.instanceId,
+        };
+        sendToEntity(lockSet[0]!, request, state.nextEventId);
+        break;
+      }
+      case Act.ReleaseEntities: {
+        // durable-functions takes one id per locked entity.
+        for (const target of state.heldLocks ?? []) {
+          const id = state.nextEventId;
+          sendToEntity(
+            target,
+            { id: `${input.executionId}:${id}`, kind: 'release', parent: input.instanceId },
+            id,
+          );
+        }
+        state.heldLocks = undefined;
+        break;
+      }
       case Act.ContinueAsNew:
         continueAsNew = encodeStringEncodedInput(a.input);
         break;
@@ -321,8 +459,23 @@ export function planEpisode(state: ExecState, input: PlanInput, sagaOp?: OpenOp)
         return fail(`the orchestrator produced an action of unknown type ${a.actionType}.`);
     }
   }
-  if (sagaOp?.retry && input.sagaTrigger && !input.isDone)
+  if (sagaOp?.http && input.sagaTrigger && !input.isDone)
+    reactToAccepted(state, input, sagaOp, ts, plan, schedule);
+  else if (sagaOp?.retry && input.sagaTrigger && !input.isDone)
     reactToSaga(state, input, sagaOp, ts, plan, schedule);
+  // Polling timers that fired: the request durable-functions reserved an id for goes out now.
+  for (const op of state.httpDue.splice(0)) {
+    const ev: HistoryEvent = {
+      EventType: Ev.TaskScheduled,
+      EventId: op.http!.call!,
+      Timestamp: ts,
+      Name: HTTP_ACTIVITY,
+      Input: op.http!.next ?? null,
+      Http: { poll: true },
+    };
+    schedule(ev);
+    plan.work.push({ kind: 'activity', id: ev.EventId, name: HTTP_ACTIVITY, input: ev.Input ?? null });
+  }
   if (continueAsNew !== undefined) plan.outcome = { kind: 'continueAsNew', input: continueAsNew };
   else if (input.isDone) plan.outcome = { kind: 'completed', output: input.output };
   return plan;
@@ -375,6 +528,46 @@ function reactToSaga(
     schedule(ev);
     plan.work.push(subWork(ev));
   }
+}
+
+/**
+ * A polled callHttp answered 202 with a Location: durable-functions takes two ids, a timer (Retry-After,
+ * else the default wait) and the next request, which the extension makes a GET of the Location with the
+ * original headers (`CallHttpAsync`).
+ */
+function reactToAccepted(
+  state: ExecState,
+  input: PlanInput,
+  op: OpenOp,
+  ts: string,
+  plan: EpisodePlan,
+  schedule: (ev: HistoryEvent) => void,
+): void {
+  const accepted = acceptedLocation(op, input.sagaTrigger!);
+  if (!accepted) return;
+  let original: any = {};
+  try {
+    original = JSON.parse(op.input ?? '{}') ?? {};
+  } catch {
+    /* keep the defaults */
+  }
+  let uri = accepted.location;
+  try {
+    uri = new URL(accepted.location, original.uri).toString();
+  } catch {
+    /* an absolute Location, or one the request will reject */
+  }
+  const next = JSON.stringify({ ...original, method: 'GET', uri, content: null });
+  const id = state.nextEventId;
+  const fireAt = new Date(input.nowMs + accepted.delayMs).toISOString();
+  schedule({
+    EventType: Ev.TimerCreated,
+    EventId: id,
+    Timestamp: ts,
+    FireAt: fireAt,
+    Http: { poll: true, call: id + 1, next },
+  });
+  plan.work.push({ kind: 'timer', id, fireAt });
 }
 
 function subWork(ev: HistoryEvent): Work {

@@ -88,6 +88,24 @@ export interface HistoryEvent {
   ParentInstance?: { InstanceId: string; TaskScheduledId: number } | null;
   /** Sluice: which retry saga a scheduling event belongs to. */
   Retry?: RetryTag;
+  /** Sluice: a callHttp request or the polling timer after its 202 (stripped on output). */
+  Http?: HttpTag;
+}
+
+/** The built-in activity name the extension gives callHttp requests. */
+export const HTTP_ACTIVITY = 'BuiltIn::HttpActivity';
+/** `defaultHttpAsyncRequestSleepTimeMillseconds` this host sends (the extension's default). */
+export const HTTP_POLL_DEFAULT_MS = 30_000;
+
+/**
+ * On a callHttp `TaskScheduled`: whether durable-functions polls a 202 (`poll`). On the polling
+ * `TimerCreated` after a 202: the id durable-functions reserved for the next request (`call`) and that
+ * request (`next`, JSON: a GET of the Location).
+ */
+export interface HttpTag {
+  poll: boolean;
+  call?: number;
+  next?: string;
 }
 
 export interface FailureDetails {

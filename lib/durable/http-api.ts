@@ -10,6 +10,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ProblemError, invalid, notFound, conflict } from '../errors/problem';
 import type { ManagementAccess } from './access';
+import { routeEntities } from './entity-api';
 import { DurableError, type DurableEngine, type Instance } from './engine';
 import {
   EV_NAMES,
@@ -272,11 +273,9 @@ export class DurableHttpApi {
           );
       }
     }
-    if (head === 'entities') {
-      throw new ProblemError(
-        'not-implemented',
-        'Durable entities are not supported by the local host (Sluice): signalEntity and readEntityState are unavailable.',
-      );
+    if (head === 'entities' && seg.length <= 3) {
+      const helpers = { send, jsonBody, methodNotAllowed: (m: string) => this.methodNotAllowed(m) };
+      return routeEntities(this.engine.entities, helpers, method, a || undefined, b, req, res, url);
     }
     throw notFound(`No durable management endpoint at '${seg.join('/')}'.`);
   }

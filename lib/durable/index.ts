@@ -3,6 +3,7 @@
  * the durable client's management API, persisted in Azure Table storage. See README.md in this folder.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import os from 'node:os';
 import type { BindingInfo, HostContext, HostExtension } from '../host/types';
 import { DurableEngine, defaultConcurrency } from './engine';
 import { ProblemError } from '../errors/problem';
@@ -38,6 +39,60 @@ export interface DurableEngineOptions {
   maxConcurrentActivityFunctions?: number;
   /** Overrides `maxConcurrentOrchestratorFunctions`. @default host.json value, else 10 × CPU cores */
   maxConcurrentOrchestratorFunctions?: number;
+  /**
+   * Longest an orchestrator episode may run, in seconds; 0 runs episodes on the host's event loop.
+   * @default setting SLUICE_ORCHESTRATOR_TIMEOUT_SECONDS, else 30 (host.json functionTimeout when shorter)
+   */
+  orchestratorTimeoutSeconds?: number;
+}
+
+/** The setting that bounds one orchestrator episode (episode-pool.ts). */
+export const ORCHESTRATOR_TIMEOUT_SETTING = 'SLUICE_ORCHESTRATOR_TIMEOUT_SECONDS';
+const DEFAULT_ORCHESTRATOR_TIMEOUT_SECONDS = 30;
+
+/**
+ * The episode limit in ms and how to name it: the setting (or option), unless host.json
+ * `functionTimeout` is shorter. A bad setting fails the start naming it.
+ */
+export function episodeLimit(
+  hostJson: Record<string, any>,
+  option: number | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): { ms: number; source: string } {
+  let seconds = option;
+  let source = 'orchestratorTimeoutSeconds';
+  if (seconds === undefined) {
+    const raw = env[ORCHESTRATOR_TIMEOUT_SETTING]?.trim();
+    source = ORCHESTRATOR_TIMEOUT_SETTING;
+    seconds = raw ? Number(raw) : DEFAULT_ORCHESTRATOR_TIMEOUT_SECONDS;
+    if (!Number.isFinite(seconds) || seconds < 0)
+      throw new Error(
+        `${ORCHESTRATOR_TIMEOUT_SETTING} must be a number of seconds ≥ 0 (0 runs orchestrators on the ` +
+          `host's event loop, unbounded); got ${JSON.stringify(raw)}.`,
+      );
+  }
+  if (seconds === 0) return { ms: 0, source };
+  const ms = Math.round(seconds * 1000);
+  const ft = functionTimeoutMs(hostJson);
+  if (ft !== undefined && ft < ms) return { ms: ft, source: 'host.json functionTimeout' };
+  return { ms, source };
+}
+
+/** host.json `functionTimeout` ("hh:mm:ss") in ms, or undefined when absent or unbounded. */
+function functionTimeoutMs(hostJson: Record<string, any>): number | undefined {
+  const v = hostJson?.functionTimeout;
+  if (typeof v !== 'string') return undefined;
+  const m = /^(?:(\d+)\.)?(\d+):(\d+):(\d+(?:\.\d+)?)$/.exec(v.trim());
+  if (!m) return undefined;
+  const ms = ((Number(m[1] ?? 0) * 24 + Number(m[2])) * 3600 + Number(m[3]) * 60 + Number(m[4])) * 1000;
+  return ms > 0 ? ms : undefined;
+}
+
+/** Whether host.json's function log level lets per-invocation success lines through. */
+function logsSuccess(hostJson: Record<string, any>): boolean {
+  const levels = (hostJson?.logging?.logLevel ?? {}) as Record<string, unknown>;
+  const level = String(levels.Function ?? levels.default ?? 'Information').toLowerCase();
+  return ['trace', 'debug', 'information'].includes(level);
 }
 
 export interface DurableExtension extends HostExtension {
@@ -75,10 +130,17 @@ export function createDurableExtension(opts: DurableEngineOptions = {}): Durable
       const configured = ctx.hostJson?.extensions?.durableTask?.hubName;
       hub = opts.hubName ?? (typeof configured === 'string' && configured ? configured : 'TestHubName');
       const dflt = defaultConcurrency(ctx.hostJson);
+      const limit = episodeLimit(ctx.hostJson, opts.orchestratorTimeoutSeconds);
+      const maxOrchestrators = opts.maxConcurrentOrchestratorFunctions ?? dflt.orchestrators;
       engine = new DurableEngine(ctx, {
         hubName: hub,
         maxActivities: opts.maxConcurrentActivityFunctions ?? dflt.activities,
-        maxOrchestrators: opts.maxConcurrentOrchestratorFunctions ?? dflt.orchestrators,
+        maxOrchestrators,
+        episodeTimeoutMs: limit.ms,
+        episodeLimitSource: limit.source,
+        // Episodes are CPU work: about one thread per core, at least two (one may be stuck).
+        episodeWorkers: Math.min(maxOrchestrators, Math.max(2, Math.min(4, os.cpus().length))),
+        logSuccess: logsSuccess(ctx.hostJson),
       });
       access = managementAccess();
       const created = new DurableHttpApi(engine, hub, () => ctx.baseUrl, ctx.log, access);

@@ -77,7 +77,7 @@ export function newInboxKey(nowMs: number): string {
   return `M${String(nowMs).padStart(15, '0')}${String(inboxCounter).padStart(6, '0')}`;
 }
 
-function putChunks(entity: Record<string, unknown>, prefix: string, text: string | null): void {
+export function putChunks(entity: Record<string, unknown>, prefix: string, text: string | null): void {
   if (text === null) {
     entity[`${prefix}N`] = -1;
     return;
@@ -87,7 +87,7 @@ function putChunks(entity: Record<string, unknown>, prefix: string, text: string
   for (let i = 0; i < n; i++) entity[`${prefix}${i}`] = text.slice(i * CHUNK, (i + 1) * CHUNK);
 }
 
-function getChunks(entity: Record<string, unknown>, prefix: string): string | null {
+export function getChunks(entity: Record<string, unknown>, prefix: string): string | null {
   const n = entity[`${prefix}N`];
   if (typeof n !== 'number' || n < 0) return null;
   let s = '';

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Act, Ev, retryDelayMs, type HistoryEvent } from '../../lib/durable/history';
+import { Act, Ev, HTTP_ACTIVITY, retryDelayMs, type HistoryEvent } from '../../lib/durable/history';
 import {
   applyEvent,
   isSagaTrigger,
@@ -16,6 +16,7 @@ import {
 } from '../../lib/durable/episode';
 
 const base = (over: Partial<PlanInput>): PlanInput => ({
+  instanceId: 'test-instance',
   actions: [[]],
   isDone: false,
   nowMs: Date.parse('2026-01-01T00:00:00Z'),
@@ -160,12 +161,99 @@ test('a replay that no longer matches the history fails clearly', () => {
   );
 });
 
-test('callHttp and entity actions fail as not supported', () => {
-  for (const t of [Act.CallHttp, Act.CallEntity, Act.SignalEntity, Act.LockEntities]) {
-    const p = planEpisode(newExecState(), base({ actions: [[{ actionType: t }]] }));
-    assert.equal(p.outcome.kind, 'failed');
-    assert.match((p.outcome as { message: string }).message, /not supported by the local host/);
-  }
+test('scheduled entity signals fail as not supported', () => {
+  const p = planEpisode(newExecState(), base({ actions: [[{ actionType: Act.ScheduledSignalEntity }]] }));
+  assert.equal(p.outcome.kind, 'failed');
+  assert.match((p.outcome as { message: string }).message, /not supported by the local host/);
+});
+
+test('callHttp is the built-in HTTP activity; a polled 202 reserves a timer and the next request', () => {
+  const s = newExecState();
+  const http = {
+    actionType: Act.CallHttp,
+    httpRequest: {
+      method: 'POST',
+      uri: 'http://h/api/jobs',
+      headers: { a: 'b' },
+      asynchronousPatternEnabled: true,
+    },
+  };
+  const p = planEpisode(s, base({ actions: [[http]] }));
+  assert.deepEqual(p.work, [
+    { kind: 'activity', id: 0, name: HTTP_ACTIVITY, input: JSON.stringify(http.httpRequest) },
+  ]);
+  const accepted: HistoryEvent = {
+    EventType: Ev.TaskCompleted,
+    EventId: -1,
+    Timestamp: '2026-01-01T00:00:00Z',
+    TaskScheduledId: 0,
+    Result: JSON.stringify({
+      statusCode: 202,
+      headers: { Location: '/api/jobs/1', 'Retry-After': '2' },
+      content: '',
+    }),
+  };
+  assert.ok(isSagaTrigger(s, accepted));
+  const op = s.open.get(0)!;
+  applyEvent(s, accepted);
+  const p2 = planEpisode(s, base({ actions: [[http]], sagaTrigger: accepted, nowMs: 0 }), op);
+  assert.deepEqual(p2.work, [{ kind: 'timer', id: 1, fireAt: '1970-01-01T00:00:02.000Z' }]);
+  assert.equal(s.nextEventId, 3, 'the timer and the next request take two ids');
+  const fired: HistoryEvent = { EventType: Ev.TimerFired, EventId: -1, Timestamp: 'x', TimerId: 1 };
+  applyEvent(s, fired);
+  const p3 = planEpisode(s, base({ actions: [[http]] }));
+  assert.equal(p3.work.length, 1);
+  const next = p3.work[0] as { id: number; input: string };
+  assert.equal(next.id, 2);
+  assert.deepEqual(JSON.parse(next.input), {
+    ...http.httpRequest,
+    method: 'GET',
+    uri: 'http://h/api/jobs/1',
+    content: null,
+  });
+});
+
+test('entity calls, signals, locks and releases are EventSent with their requests', () => {
+  const s = newExecState();
+  const p = planEpisode(
+    s,
+    base({
+      actions: [
+        [
+          {
+            actionType: Act.LockEntities,
+            lockSet: [
+              { name: 'Account', key: 'a' },
+              { name: 'Account', key: 'b' },
+            ],
+            lockRequestId: 'L',
+          },
+          { actionType: Act.CallEntity, instanceId: '@account@a', operation: 'get' },
+          { actionType: Act.SignalEntity, instanceId: '@log@x', operation: 'add', input: 2 },
+          { actionType: Act.ReleaseEntities },
+        ],
+      ],
+    }),
+  );
+  assert.deepEqual(
+    p.events.map((e) => [e.EventType, e.EventId, e.InstanceId, e.Name]),
+    [
+      [Ev.EventSent, 0, '@account@a', 'lock'],
+      [Ev.EventSent, 1, '@account@a', 'get'],
+      [Ev.EventSent, 2, '@log@x', 'add'],
+      [Ev.EventSent, 3, '@account@a', 'release'],
+      [Ev.EventSent, 4, '@account@b', 'release'],
+    ],
+  );
+  assert.deepEqual(JSON.parse(p.events[0]!.Input!), {
+    id: 'L',
+    kind: 'lock',
+    lockSet: ['@account@a', '@account@b'],
+    position: 0,
+    parent: 'test-instance',
+  });
+  assert.equal(s.nextEventId, 5);
+  assert.equal(s.heldLocks, undefined);
 });
 
 test('stored events rebuild the same open work', () => {

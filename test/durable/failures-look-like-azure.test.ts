@@ -2,7 +2,7 @@
  * Behaviour: failures read like Azure's. An orchestrator that throws ends Failed with output
  * "Orchestrator function 'X' failed: …"; activity errors reach the orchestrator both as plain errors
  * (Reason/Details) and as TaskFailedError with FailureDetails when an exception properties provider
- * supplies properties; callHttp and entities fail at once as not supported by the local host.
+ * supplies properties; a refused callHttp fails the orchestration with the reason.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,6 +30,12 @@ test('an orchestrator that throws is Failed with the Azure message', async () =>
   const s = await waitForFinish(h.client, id);
   assert.equal(s.runtimeStatus, 'Failed');
   assert.equal(s.output, "Orchestrator function 'fails' failed: boom");
+  // The invocation line names the error, not the library's `false` prefix (issue 14, D9).
+  // Core Tools' form: `Executed 'Functions.fails' (Failed, Id=…)` and then the whole exception.
+  const line = h.log.lines.find((l) => l.includes("Executed 'Functions.fails' (Failed"));
+  assert.ok(line, 'the failed invocation is logged');
+  assert.match(line, /Orchestrator function 'fails' failed: boom/);
+  assert.ok(!h.log.lines.some((l) => /Failed: (false|true)\b/.test(l)), 'no "Failed: false" line');
 });
 
 test('activity errors arrive with and without FailureDetails; uncaught ones fail the orchestration', async () => {
@@ -58,19 +64,21 @@ test('the orchestrator sees both failure shapes', async () => {
   assert.deepEqual(s.output.detailed.details.properties, { code: 'E_DETAIL' });
 });
 
-test('callHttp and entities fail at once, never hang', async () => {
-  for (const [name, pattern] of [
-    ['usesHttp', /callHttp is not supported by the local host/],
-    ['usesEntity', /Durable entities .* are not supported by the local host/],
-  ] as const) {
-    const id = await h.client.startNew(name);
-    const s = await waitForFinish(h.client, id, 10_000);
-    assert.equal(s.runtimeStatus, 'Failed');
-    assert.match(s.output, new RegExp(`^Orchestrator function '${name}' failed: `));
-    assert.match(s.output, pattern);
-  }
-  const res = await fetch(`${h.baseUrl}/durabletask/entities/tally/a?op=add`, { method: 'POST', body: '1' });
-  assert.equal(res.status, 501);
+test('a refused callHttp fails the orchestration with the reason, at once', async () => {
+  const id = await h.client.startNew('usesHttp');
+  const s = await waitForFinish(h.client, id, 10_000);
+  assert.equal(s.runtimeStatus, 'Failed');
+  assert.match(s.output, /^Orchestrator function 'usesHttp' failed: /);
+  assert.match(s.output, /callHttp GET http:\/\/127\.0\.0\.1:9\/nowhere failed/);
+});
+
+test('an entity registered by the app answers calls (entities are supported)', async () => {
+  const id = await h.client.startNew('usesEntity');
+  const s = await waitForFinish(h.client, id, 10_000);
+  assert.equal(s.runtimeStatus, 'Completed', JSON.stringify(s));
+  const res = await fetch(`${h.baseUrl}/durabletask/entities/tally/a`);
+  assert.equal(res.status, 200);
+  assert.equal(await res.json(), 1);
 });
 
 test('values beyond the storage limits fail clearly instead of breaking storage', async () => {

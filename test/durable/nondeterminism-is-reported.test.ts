@@ -16,22 +16,22 @@ import {
 
 let storage: TestAzurite;
 let h: DurableTestHost;
-const g = globalThis as { __durableFixtureVariant?: string };
 before(async () => {
   storage = await startTestAzurite();
   h = await startDurableHost(storage);
 });
 after(async () => {
-  delete g.__durableFixtureVariant;
+  delete process.env.DURABLE_FIXTURE_VARIANT;
   await h?.stop();
   await storage?.stop();
 });
 
 test('a changed activity name is reported as nondeterminism', async () => {
-  g.__durableFixtureVariant = 'A';
+  process.env.DURABLE_FIXTURE_VARIANT = 'A';
   const id = await h.client.startNew('drifting');
   await waitForStatus(h.client, id, (s) => s.history?.some((e: any) => e.EventType === 'TaskCompleted'));
-  g.__durableFixtureVariant = 'B'; // "deploy" different code
+  // "deploy" different code (episodes run on worker threads, which share the environment)
+  process.env.DURABLE_FIXTURE_VARIANT = 'B';
   await h.client.raiseEvent(id, 'go', true);
   const s = await waitForFinish(h.client, id);
   assert.equal(s.runtimeStatus, 'Failed');

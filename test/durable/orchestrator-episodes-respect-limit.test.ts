@@ -1,10 +1,14 @@
 /**
  * Behaviour: orchestrator episodes of different instances run concurrently, but never more than
  * maxConcurrentOrchestratorFunctions (8 in the fixture's host.json), counted by the app's own
- * invocation hooks (which hold each episode for 5 ms so that overlaps happen).
+ * invocation hooks (which hold each episode for 5 ms so that overlaps happen) in a file, since episodes
+ * run on worker threads.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {
   startDurableHost,
   startTestAzurite,
@@ -13,16 +17,20 @@ import {
   type TestAzurite,
 } from './support/durable-host';
 
+const tempDir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-durable-peak-'));
 let storage: TestAzurite;
 let h: DurableTestHost;
-const g = globalThis as { __durableHookDelayMs?: number };
 before(async () => {
-  g.__durableHookDelayMs = 5; // each episode spends 5 ms in the app's preInvocation hook
   storage = await startTestAzurite();
-  h = await startDurableHost(storage);
+  h = await startDurableHost(storage, {
+    env: {
+      // each episode spends 5 ms in the app's preInvocation hook
+      DURABLE_FIXTURE_HOOK_DELAY_MS: '5',
+      DURABLE_FIXTURE_PEAK_FILE: path.join(tempDir(), 'peak.log'),
+    },
+  });
 });
 after(async () => {
-  delete g.__durableHookDelayMs;
   await h?.stop();
   await storage?.stop();
 });

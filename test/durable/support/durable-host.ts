@@ -21,13 +21,16 @@ const { DurableClient: DurableClientImpl } = createRequire(__filename)(
   'durable-functions/lib/src/durableClient/DurableClient',
 ) as { DurableClient: new (data: unknown) => DurableClient };
 
-export function durableClient(baseUrl: string): DurableClient {
-  return new DurableClientImpl(clientInputData(baseUrl, HUB));
+export function durableClient(baseUrl: string, hub = HUB): DurableClient {
+  return new DurableClientImpl(clientInputData(baseUrl, hub));
 }
 
 export const REPO = path.resolve(__dirname, '..', '..', '..', '..');
 export const DURABLE_APP = path.join(REPO, 'test', 'fixtures', 'apps', 'durable');
 export const HUB = 'FixtureHub';
+/** Durable apps written the way Microsoft's samples are (callHttp polling, Counter, bank transfer). */
+export const SAMPLES_APP = path.join(REPO, 'test', 'fixtures', 'apps', 'durable-samples');
+export const SAMPLES_HUB = 'SamplesHub';
 
 export interface TestAzurite {
   connectionString: string;
@@ -96,12 +99,12 @@ export interface DurableTestHost {
 
 export async function startDurableHost(
   storage: { connectionString: string },
-  opts: { env?: Record<string, string>; port?: number } = {},
+  opts: { env?: Record<string, string>; port?: number; appDir?: string; hub?: string } = {},
 ): Promise<DurableTestHost> {
   const log = captureLog();
   const extension = createDurableExtension();
   const host = await startHost({
-    appDir: DURABLE_APP,
+    appDir: opts.appDir ?? DURABLE_APP,
     port: opts.port ?? 0,
     embeddedStack: false,
     logger: log.logger,
@@ -109,7 +112,7 @@ export async function startDurableHost(
     extensions: [extension],
     env: { AzureWebJobsStorage: storage.connectionString, ...(opts.env ?? {}) },
   });
-  const client = durableClient(host.baseUrl);
+  const client = durableClient(host.baseUrl, opts.hub ?? (opts.appDir === SAMPLES_APP ? SAMPLES_HUB : HUB));
   return {
     host,
     extension,

@@ -1,0 +1,100 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startSluice, type SluiceProcess } from '../support/sluice';
+import { publish, startRun } from './helpers';
+
+/**
+ * The cost of a completion must not grow with the run: the history an orchestration episode replays and
+ * the largest document a run writes stay under fixed limits for a 1,000-step chain and a parallelRun of
+ * 2,000 mini-batches. Bounds, never times. `SLUICE_TEST_LARGE_SCALE` (0–1) shrinks both for a quick look.
+ */
+const scale = Number(process.env.SLUICE_TEST_LARGE_SCALE ?? 1);
+const STEPS = Math.max(10, Math.round(1000 * scale));
+const BATCHES = Math.max(20, Math.round(2000 * scale));
+/** History events in one generation: 40 advances with their waits and events, whatever the run's size. */
+const MAX_HISTORY = 600;
+/** Cosmos DB refuses items over 2 MB. */
+const MAX_DOCUMENT = 1_500_000;
+
+let sluice: SluiceProcess;
+before(async () => {
+  sluice = await startSluice();
+});
+after(() => sluice?.stop());
+
+/** Follows a run to its end, sampling its orchestration's history length and its document size. */
+async function watch(
+  runId: string,
+): Promise<{ status: string; maxHistory: number; maxDocument: number; errors: string }> {
+  let maxHistory = 0;
+  let maxDocument = 0;
+  const deadline = Date.now() + 600_000;
+  for (;;) {
+    assert.ok(Date.now() < deadline, `run ${runId} did not end in 10 minutes`);
+    const status = await sluice.api(
+      `/runtime/webhooks/durabletask/instances/${runId}?showHistory=true&showHistoryOutput=true`,
+    );
+    if (status.ok) {
+      const s = (await status.json()) as { historyEvents?: unknown[] };
+      maxHistory = Math.max(maxHistory, s.historyEvents?.length ?? 0);
+    }
+    const doc = await (await sluice.api(`/api/runs/${runId}`)).text();
+    maxDocument = Math.max(maxDocument, Buffer.byteLength(doc));
+    const run = JSON.parse(doc) as { status: string; steps: Array<{ name: string; error?: unknown }> };
+    if (['Completed', 'Failed', 'Canceled'].includes(run.status))
+      return {
+        status: run.status,
+        maxHistory,
+        maxDocument,
+        errors: JSON.stringify(run.steps.filter((x) => x.error).map((x) => [x.name, x.error])),
+      };
+    await sleep(1000);
+  }
+}
+
+test(`a ${STEPS}-step chain: bounded history per episode and a bounded run document`, async () => {
+  const steps: Record<string, unknown> = {};
+  for (let i = 0; i < STEPS; i++)
+    steps[`s${i}`] = { command: `true s${i}`, ...(i ? { after: [`s${i - 1}`] } : {}) };
+  await publish(sluice, { name: 'large-chain', steps });
+  const r = await watch(await startRun(sluice, 'large-chain'));
+  console.log(`# chain of ${STEPS}: history ≤ ${r.maxHistory} events, run document ≤ ${r.maxDocument} bytes`);
+  assert.equal(r.status, 'Completed', r.errors);
+  assert.ok(r.maxHistory > 0, 'the history was sampled');
+  assert.ok(r.maxHistory <= MAX_HISTORY, `history reached ${r.maxHistory} events (limit ${MAX_HISTORY})`);
+  assert.ok(r.maxDocument <= MAX_DOCUMENT, `the run document reached ${r.maxDocument} bytes`);
+});
+
+test(`a parallelRun of ${BATCHES} mini-batches: bounded history per episode and a bounded run document`, async () => {
+  await publish(sluice, {
+    name: 'large-parallel',
+    settings: { maxConcurrency: 8 },
+    steps: {
+      make: {
+        args: [
+          'node',
+          '-e',
+          'const fs=require("fs");const [n,d]=process.argv.slice(1);fs.mkdirSync(d,{recursive:true});for(let i=0;i<+n;i++)fs.writeFileSync(d+"/f"+i,"r"+i+"\\n")',
+          String(BATCHES),
+          '${{outputs.files}}',
+        ],
+        outputs: { files: { type: 'directory' } },
+      },
+      score: {
+        kind: 'parallelRun',
+        input: '${{steps.make.outputs.files}}',
+        miniBatchSize: 1,
+        command: 'cat "$(cat ${{minibatch}})" > ${{outputs.o}}',
+        outputs: { o: { type: 'file' } },
+      },
+    },
+  });
+  const r = await watch(await startRun(sluice, 'large-parallel'));
+  console.log(
+    `# ${BATCHES} batches: history ≤ ${r.maxHistory} events, run document ≤ ${r.maxDocument} bytes`,
+  );
+  assert.equal(r.status, 'Completed', r.errors);
+  assert.ok(r.maxHistory <= MAX_HISTORY, `history reached ${r.maxHistory} events (limit ${MAX_HISTORY})`);
+  assert.ok(r.maxDocument <= MAX_DOCUMENT, `the run document reached ${r.maxDocument} bytes`);
+});
