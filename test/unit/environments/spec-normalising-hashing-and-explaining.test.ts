@@ -12,6 +12,8 @@ import { environmentChanges } from '../../../lib/environments/explain';
 import { explainBuildFailure } from '../../../lib/environments/failure';
 import { specFromFileText } from '../../../lib/environments/file';
 import { poolCannotBuild } from '../../../lib/environments/agents';
+import { failureDecision } from '../../../lib/runs/failure-policy';
+import { failureFor } from '../../../lib/compute/failures';
 
 test('version constraints read as pip reads them', () => {
   assert.ok(satisfies('3.11.7', '3.11'));
@@ -153,4 +155,9 @@ test('normalising is idempotent and hashing is stable under key order (property)
       },
     ),
   );
+});
+
+test('an environment failure is not retried and fails the step', () => {
+  assert.deepEqual(failureDecision('environment'), { retryable: false, status: 'Failed' });
+  assert.deepEqual(failureFor({ kind: 'environment', message: 'm' }), { code: 'environment', message: 'm' });
 });
