@@ -251,12 +251,14 @@ async function buildOnce(
   cacheDir: string,
   opts: PrepareOptions,
 ): Promise<{ meta: EntryMeta; built: boolean }> {
+  opts.signal?.throwIfAborted();
   await ensureCacheDir(cacheDir);
   const lock = await acquireBuildLock(join(cacheDir, `${dirKey}.lock`), {
     isDone: async () => (await readEntry(cacheDir, dirKey)) !== undefined,
     onWait: (holder) => opts.log(`environment ${dirKey.slice(0, 12)} is being built by ${holder}; waiting`),
   });
   try {
+    opts.signal?.throwIfAborted();
     const done = await readEntry(cacheDir, dirKey);
     if (done) {
       opts.log(`environment ${dirKey.slice(0, 12)} was built meanwhile; using it`);

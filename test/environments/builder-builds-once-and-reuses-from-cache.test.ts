@@ -291,15 +291,16 @@ test("a build longer than the step's timeout is killed and fails the job as plat
     );
     assert.equal(r.ok, false);
     assert.ok(!r.ok && r.code === 'platform' && /longer than the step's timeout \(30 ms\)/.test(r.message));
-    // The killed build cleans up after itself (asynchronously): wait for it, up to 20 s.
+    // The killed build cleans up after itself (asynchronously), its lock last: wait for that, up to 20 s.
     let left: string[] = [];
     for (let i = 0; i < 100; i++) {
-      left = (await readdir(s.cache).catch(() => [] as string[])).filter((n) => !n.endsWith('.lock'));
-      if (left.length === 0) break;
       await new Promise((res) => setTimeout(res, 200));
+      const all = await readdir(s.cache).catch(() => [] as string[]);
+      left = all.filter((n) => !n.endsWith('.lock'));
+      if (all.length === 0) break;
     }
     assert.deepEqual(left, [], 'the half-built environment is removed');
   } finally {
-    await rm(s.dir, { recursive: true, force: true });
+    await rm(s.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 });
