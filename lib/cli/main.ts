@@ -7,6 +7,7 @@ import * as publish from './commands/publish';
 import * as pipelines from './commands/pipelines';
 import * as run from './commands/run';
 import * as runs from './commands/runs';
+import * as runsData from './commands/runs-data';
 import * as explain from './commands/explain';
 import * as datasets from './commands/datasets';
 import * as agent from './commands/agent';
@@ -22,6 +23,7 @@ const COMMANDS = [
   pipelines,
   run,
   runs,
+  runsData,
   explain,
   datasets,
   agent,

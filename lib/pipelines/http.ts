@@ -95,7 +95,7 @@ async function readDefinitionBody(req: HttpRequest): Promise<{ value: unknown; p
 }
 
 /** Every `code` reference must name an uploaded snapshot. */
-async function missingSnapshots(def: PipelineDefinition): Promise<FieldProblem[]> {
+export async function missingSnapshots(def: PipelineDefinition): Promise<FieldProblem[]> {
   const out: FieldProblem[] = [];
   const checked = new Map<string, boolean>();
   for (const [name, step] of Object.entries(def.steps)) {

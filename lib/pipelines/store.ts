@@ -4,6 +4,7 @@ import { ProblemError, conflict, invalid, notFound } from '../errors/problem';
 import { canonicalJson, contentHash } from './canonical';
 import type { PipelineDefinition } from './schema';
 import { queryPage, type Page } from '../azure/cosmos-page';
+import { readDraft } from './drafts';
 
 /**
  * Pipeline versions in Cosmos DB. Container `pipelines`, partition key `/name`: everything about one
@@ -316,6 +317,12 @@ export async function getPipelineVersion(
     requireEnabled?: boolean;
   } = {},
 ): Promise<ResolvedPipelineVersion> {
+  // A negative version is a draft (lib/pipelines/drafts.ts): a definition run without publishing.
+  if (version !== undefined && version < 0) {
+    const d = await readDraft(await pipelinesContainer(), name, -version);
+    const [hash, definition, createdAt] = [d.definitionHash, d.definition, d.createdAt];
+    return { name, version, definitionHash: hash, definition, createdAt, enabled: true, isDefault: false };
+  }
   const head = await readHead(name);
   if (opts.requireEnabled && !head.enabled)
     throw conflict(

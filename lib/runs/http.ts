@@ -184,14 +184,15 @@ export const rerunHandler = httpHandler(async (req, ctx) => {
   const r = await startRun(
     {
       pipeline: doc.pipeline,
-      version: doc.version,
+      ...(doc.version > 0 ? { version: doc.version } : {}),
       parameters: doc.parameters,
       inputs,
       tags: doc.tags,
       continueOnStepFailure: doc.continueOnStepFailure,
     },
     { type: 'rest' },
-    { context: ctx, rerunOf: doc.runId },
+    // A draft's run (version -N) reruns the same draft.
+    { context: ctx, rerunOf: doc.runId, ...(doc.version < 0 ? { draft: -doc.version } : {}) },
   );
   const url = statusUrl(req, r.runId);
   return json(

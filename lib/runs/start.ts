@@ -23,6 +23,8 @@ export interface StartRunOptions {
   client?: DurableClient;
   /** Internal: the run this one reruns. */
   rerunOf?: string;
+  /** Run draft N (lib/pipelines/drafts.ts) instead of a published version; the run records version -N. */
+  draft?: number;
 }
 
 /**
@@ -84,7 +86,9 @@ export async function startRun(
     }
   }
 
-  const pv = await getPipelineVersion(req.pipeline, req.version, { requireEnabled: true });
+  const pv = opts.draft
+    ? await getPipelineVersion(req.pipeline, -opts.draft)
+    : await getPipelineVersion(req.pipeline, req.version, { requireEnabled: true });
   const def = pv.definition;
   const parameters = resolveParameters(def, req.parameters, problems);
   const inputRefs = resolveInputRefs(def, req.inputs, problems);

@@ -29,9 +29,9 @@ async function watch(
 ): Promise<{ status: string; maxHistory: number; maxDocument: number; errors: string }> {
   let maxHistory = 0;
   let maxDocument = 0;
-  const deadline = Date.now() + 600_000;
+  const deadline = Date.now() + 1_200_000;
   for (;;) {
-    assert.ok(Date.now() < deadline, `run ${runId} did not end in 10 minutes`);
+    assert.ok(Date.now() < deadline, `run ${runId} did not end in 20 minutes`);
     const status = await sluice.api(
       `/runtime/webhooks/durabletask/instances/${runId}?showHistory=true&showHistoryOutput=true`,
     );

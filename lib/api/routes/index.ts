@@ -20,6 +20,7 @@ import * as schedules from './schedules';
 import * as triggers from './triggers';
 import * as gc from './gc';
 import * as environments from './environments';
+import * as compare from './compare';
 
 export interface RouteModule {
   routes: RouteSpec[];
@@ -37,4 +38,5 @@ export const ROUTE_MODULES: RouteModule[] = [
   triggers,
   gc,
   environments,
+  compare,
 ];

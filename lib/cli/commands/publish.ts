@@ -42,7 +42,7 @@ export function formatProblems(
     .map((x) => x.text);
 }
 
-class PublishFailed extends Error {}
+export class PublishFailed extends Error {}
 
 export interface PublishOutcome {
   name: string;
@@ -61,7 +61,19 @@ export async function publishFile(
   client: ApiClient,
   io: { log: (s: string) => void; err: (s: string) => void } = STDIO,
 ): Promise<PublishOutcome> {
-  return (await run(file, client, io, false))!;
+  return (await run(file, client, io, false)) as PublishOutcome;
+}
+
+/**
+ * Validates a file and uploads its code snapshots, publishing nothing: the definition with snapshot
+ * references, for a draft run (`sluice run FILE.yaml`). Problems go to `err` as a publish reports them.
+ */
+export async function packFile(
+  file: string,
+  client: ApiClient,
+  io: { log: (s: string) => void; err: (s: string) => void } = STDIO,
+): Promise<{ definition: Record<string, unknown> }> {
+  return (await run(file, client, io, false, true)) as { definition: Record<string, unknown> };
 }
 
 /** `--dry-run`: validate the file and check its code directories; upload and publish nothing. */
@@ -77,7 +89,8 @@ async function run(
   client: ApiClient,
   io: { log: (s: string) => void; err: (s: string) => void },
   dryRun: boolean,
-): Promise<PublishOutcome | undefined> {
+  packOnly = false,
+): Promise<PublishOutcome | { definition: Record<string, unknown> } | undefined> {
   const shown = relative(process.cwd(), file) || file;
   const text = await readFile(file, 'utf8');
   const local = validateDefinitionText(text);
@@ -142,6 +155,7 @@ async function run(
     io.log(`${value.name}: valid (nothing was uploaded or published)`);
     return undefined;
   }
+  if (packOnly) return { definition: value };
 
   try {
     const res = await client.post<{ name: string; version: number; created: boolean }>('/pipelines', value);

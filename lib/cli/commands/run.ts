@@ -2,8 +2,12 @@ import type { Command } from 'commander';
 import { ApiClient } from '../api-client';
 import { coerceCliParameter } from '../../runs/parameters';
 import { watchRun } from '../../runs/watch';
+import { isDefinitionFile, packDraft } from './run-draft';
 
-/** `sluice run NAME [--param k=v]… [--input k=ref]… [--version N] [--wait]`. */
+/**
+ * `sluice run NAME [--param k=v]… [--input k=ref]… [--version N] [--wait]`; `sluice run FILE.yaml …` runs
+ * a local definition as a draft, without publishing it (lib/cli/commands/run-draft.ts).
+ */
 
 const collect = (v: string, acc: string[]): string[] => [...acc, v];
 
@@ -18,8 +22,8 @@ function pairs(list: string[], flag: string): Array<[string, string]> {
 export function register(program: Command): void {
   program
     .command('run')
-    .description('Start a run of a published pipeline')
-    .argument('<name>', 'pipeline name')
+    .description('Start a run of a published pipeline, or of a definition file without publishing it')
+    .argument('<name>', 'pipeline name, or a definition file (.yaml, .yml, .json) to run as a draft')
     .option('-p, --param <name=value>', 'a parameter value (repeatable)', collect, [])
     .option(
       '-i, --input <name=ref>',
@@ -39,8 +43,10 @@ export function register(program: Command): void {
       if (version !== undefined && (!Number.isInteger(version) || version < 1))
         throw new Error(`--version ${opts.version}: expected a positive integer`);
       // Type each --param by the definition, so `--param epochs=5` is the integer 5 and `--param id=007` stays a string.
-      let types: Record<string, string> = {};
-      if (opts.param.length) {
+      const draft = isDefinitionFile(name) ? await packDraft(name, client, version) : undefined;
+      if (draft === null) return void (process.exitCode = 1);
+      let types: Record<string, string> = draft?.types ?? {};
+      if (opts.param.length && !draft) {
         try {
           const v =
             version ??
@@ -69,12 +75,18 @@ export function register(program: Command): void {
       const headers: Record<string, string> = opts.idempotencyKey
         ? { 'idempotency-key': opts.idempotencyKey }
         : {};
-      const r = await client.post<{ runId: string; status: string }>(
-        `/pipelines/${encodeURIComponent(name)}/runs`,
-        body,
-        headers,
-      );
-      process.stdout.write(`run ${r.runId} started (${name}${version ? ` v${version}` : ''})\n`);
+      const r = draft
+        ? await client.post<{ runId: string; status: string; draft: number }>(`/runs/drafts`, {
+            ...body,
+            definition: draft.definition,
+          })
+        : await client.post<{ runId: string; status: string }>(
+            `/pipelines/${encodeURIComponent(name)}/runs`,
+            body,
+            headers,
+          );
+      const what = draft ? `${draft.name} draft ${(r as { draft?: number }).draft}` : name;
+      process.stdout.write(`run ${r.runId} started (${what}${version ? ` v${version}` : ''})\n`);
       if (!opts.wait) {
         process.stdout.write(`follow it with: sluice runs show ${r.runId}\n`);
         return;
