@@ -13,6 +13,7 @@ import * as datasets from './commands/datasets';
 import * as agent from './commands/agent';
 import * as schedules from './commands/schedules';
 import * as gc from './commands/gc';
+import * as environments from './commands/environments';
 
 /** Each command module registers its own subcommand; this file only assembles them. */
 const COMMANDS = [
@@ -28,6 +29,7 @@ const COMMANDS = [
   agent,
   schedules,
   gc,
+  environments,
 ];
 
 export function buildProgram(): Command {

@@ -14,6 +14,9 @@ import type { QueueClient } from '@azure/storage-queue';
 import { getClock, type ClockTimer } from '../host/clock';
 import { materialize, putDirectory, putFile } from '../data/cas';
 import { DataError } from '../data/errors';
+import { prepareStepEnvironment } from '../environments/agent-hook';
+import { removeReport, reportSoon } from '../environments/agents';
+import { collectImages } from '../environments/images';
 import { extractCode } from './code';
 import { directArgv } from './direct-command';
 import { reconnecting } from './reconnect';
@@ -158,7 +161,9 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     });
 
   let queue: QueueClient | undefined;
+  let stopReporting: (() => void) | undefined;
   const ready = (async () => {
+    stopReporting = reportSoon(pool, agentId, log);
     await reapOrphans(workDir, log);
     accepting = true;
     for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
@@ -271,6 +276,9 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       let metrics: JobResult['metrics'] = [];
       let processMs: number | undefined;
       let exitCode: number | undefined;
+      let environment: JobResult['environment'];
+      let images: JobResult['images'];
+      let releaseEnv: (() => void) | undefined;
       try {
         // Sweep trials send the metrics reported so far with each beat (early termination reads them).
         const progressFile = spec.kind === 'sweep' ? join(jobRoot, 'metrics.jsonl') : undefined;
@@ -314,14 +322,28 @@ export function startAgent(opts: AgentOptions): RunningAgent {
 
         trace('prepare');
         const prepared = await prepare(spec, { codeDir, inputsDir, outputsDir }, logw, () => canceled);
+        const stepEnv =
+          !('outcome' in prepared) && spec.environment
+            ? await prepareStepEnvironment(spec.environment, {
+                codeDir,
+                log: (l) => logw!.note(l),
+                timeoutMs: spec.timeoutMs,
+              })
+            : undefined;
+        if (stepEnv?.ok) releaseEnv = stepEnv.release;
+        if (stepEnv?.ok) environment = stepEnv.record;
         if ('outcome' in prepared) {
           outcome = prepared.outcome;
+        } else if (stepEnv && !stepEnv.ok) {
+          outcome = { kind: stepEnv.code, message: stepEnv.message };
         } else {
           const metricsFile = join(jobRoot, 'metrics.jsonl');
           const env: NodeJS.ProcessEnv = {
             ...baseEnv(),
             ...prepared.env,
+            ...(stepEnv?.ok ? stepEnv.env : {}),
             SLUICE_METRICS: metricsFile,
+            SLUICE_IMAGES: join(jobRoot, 'images'),
             SLUICE_RUN_ID: spec.runId,
             SLUICE_STEP: spec.stepName,
             SLUICE_JOB_ID: spec.jobId,
@@ -409,6 +431,8 @@ export function startAgent(opts: AgentOptions): RunningAgent {
             trace('metrics');
             // Most steps report no metrics: a synchronous stat (microseconds) spares them an async read.
             metrics = existsSync(metricsFile) ? await readMetrics(metricsFile, logw) : [];
+            if (existsSync(join(jobRoot, 'images')))
+              images = await collectImages(join(jobRoot, 'images'), (l) => logw!.note(l));
             if (stopReason === 'lost')
               outcome = {
                 kind: 'lost',
@@ -435,6 +459,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
         hbTimer?.cancel();
         if (cancelPoll) clearInterval(cancelPoll);
         if (killTimer) clearTimeout(killTimer);
+        releaseEnv?.();
       }
       trace('outcome');
       const failure = failureFor(outcome);
@@ -453,6 +478,8 @@ export function startAgent(opts: AgentOptions): RunningAgent {
         finishedAt: new Date(clock.now()).toISOString(),
         agentId,
         ...(exitCode !== undefined ? { exitCode } : {}),
+        ...(environment ? { environment } : {}),
+        ...(images?.length ? { images } : {}),
         ...(failure ? { failure } : {}),
         ...(processMs !== undefined ? { processMs } : {}),
       };
@@ -536,6 +563,8 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       offWake();
       offReserve();
       offCancel();
+      stopReporting?.();
+      void removeReport(pool, agentId);
       wakeSleeper?.();
       for (const j of active.values()) j.kill('lost');
       await Promise.race([
@@ -669,6 +698,12 @@ async function prepare(
     await writeFile(paths.minibatch, files.map((f) => `${f}\n`).join(''));
   }
   if (canceled()) return { outcome: { kind: 'canceled' } };
+  // For the Python helper (sluice.run.input/output/parameter): names → paths, as JSON.
+  Object.assign(env, {
+    SLUICE_INPUTS: JSON.stringify(paths.inputs),
+    SLUICE_OUTPUTS: JSON.stringify(paths.outputs),
+    SLUICE_PARAMETERS: JSON.stringify(spec.parameters ?? {}),
+  });
   return args ? { command: cmd.text, argv: args.map((a) => a.text), env } : { command: cmd.text, env };
 }
 

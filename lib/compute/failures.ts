@@ -11,6 +11,7 @@ export type JobOutcome =
   | { kind: 'lost'; message: string }
   | { kind: 'missing-input'; message: string }
   | { kind: 'missing-output'; message: string }
+  | { kind: 'environment'; message: string }
   | { kind: 'platform'; message: string };
 
 /** The failure for an outcome, or undefined when the job succeeded (exit code 0). */
@@ -40,6 +41,8 @@ export function failureFor(o: JobOutcome): { code: JobFailureCode; message: stri
       // Its own code: the process reported success, so "exit-code" would send users to a log that
       // shows none, and lib/runs does not retry it (see failureDecision).
       return { code: 'missing-output', message: o.message };
+    case 'environment':
+      return { code: 'environment', message: o.message };
     case 'platform':
       return { code: 'platform', message: o.message };
   }

@@ -5,6 +5,9 @@
  * the orchestration polls. On completion the agent also raises the durable event `job:<jobId>` on the
  * step's orchestration instance (`notify.instanceId`) for low latency.
  */
+import type { EnvironmentRecord } from '../environments/agent-hook';
+import type { StepImage } from '../environments/images';
+import type { NormalizedSpec } from '../environments/spec';
 
 /** Where an input comes from: a content-addressed artifact (file or directory manifest). */
 export interface JobInput {
@@ -47,6 +50,10 @@ export interface JobSpec {
    */
   args?: string[];
   env: Record<string, string>;
+  /** The step's environment (a named one already resolved): built or found by the agent before the command runs. */
+  environment?: NormalizedSpec;
+  /** The run parameters the step references, for the Python helper (`sluice.run.parameter`). */
+  parameters?: Record<string, unknown>;
   /** `snapshot:sha256:<hex>` of the step's code, extracted as the working directory; absent for none. */
   code?: string;
   inputs: JobInput[];
@@ -68,6 +75,7 @@ export type JobFailureCode =
   | 'missing-input' // an input artifact no longer exists
   | 'missing-output' // the process exited 0 without writing a declared output (or wrote the wrong type)
   | 'canceled' // the run was canceled
+  | 'environment' // the step's environment cannot be built (a package or Python version that does not resolve)
   | 'platform'; // anything else outside the user's code (storage, spawn failure)
 
 export interface JobOutput {
@@ -86,6 +94,10 @@ export interface JobResult {
   metrics: Array<{ name: string; value: number; step?: number; time?: string }>;
   startedAt?: string;
   finishedAt: string;
+  /** The environment the step ran in: build key and the exact versions installed. */
+  environment?: EnvironmentRecord;
+  /** Images the step logged (`sluice.run.log_image`), stored by content. */
+  images?: StepImage[];
   /** ms spent in the user's process, for overhead accounting. */
   processMs?: number;
   agentId: string;

@@ -220,6 +220,27 @@ export const SETTINGS: readonly SettingDoc[] = [
   },
   { name: 'SLUICE_AGENT_TRACE', default: 'off', description: 'Agents: 1 prints the time of each job phase.' },
   {
+    name: 'SLUICE_ENV_CACHE_DIR',
+    default: '<os tmpdir>/sluice-envs',
+    description: 'Agents: where built step environments (Python venvs, node_modules) are cached.',
+  },
+  {
+    name: 'SLUICE_ENV_CACHE_MAX_BYTES',
+    default: '21474836480 (20 GiB)',
+    description: 'Agents: the environment cache is pruned to this size, least recently used first.',
+  },
+  {
+    name: 'SLUICE_PIP_INDEX_URL',
+    default: 'unset (PyPI)',
+    description: 'Agents: a PyPI mirror for environments whose spec names no indexUrl.',
+  },
+  {
+    name: 'SLUICE_PYTHONS',
+    default: 'unset',
+    description:
+      'Agents: extra Python interpreters (colon-separated paths) besides python3 and python3.N on PATH.',
+  },
+  {
     name: 'AzureFunctionsWebHost__hostid',
     default: 'from package.json `name`',
     description:

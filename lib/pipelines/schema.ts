@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EnvironmentFieldSchema } from '../environments/spec';
 
 /**
  * The pipeline definition format: ONE set of zod schemas drives validation (lib/pipelines/validate.ts),
@@ -167,6 +168,7 @@ const commonStep = {
   env: z.record(z.string(), z.string()).optional().meta({
     description: 'Environment variables; values may use ${{parameters.X}}, ${{inputs.X}}, ${{outputs.X}}.',
   }),
+  environment: EnvironmentFieldSchema.optional(),
   /** @default true */
   reuse: z.boolean().default(true).meta({
     description: 'Reuse earlier outputs when nothing that goes into the step changed. Default true.',
@@ -452,6 +454,9 @@ export const PipelineDefinitionSchema = z
     parameters: z.record(z.string(), ParameterSchema).optional(),
     inputs: z.record(z.string(), PipelineInputSchema).optional(),
     settings: SettingsSchema.optional(),
+    environment: EnvironmentFieldSchema.optional().meta({
+      description: 'The default environment of steps that declare none (lib/environments/README.md).',
+    }),
     steps: z
       .record(z.string(), StepSchema)
       .meta({ description: 'Steps by name; the DAG comes from their data and after.' }),

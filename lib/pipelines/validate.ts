@@ -1,3 +1,4 @@
+import { definitionEnvironmentProblems } from '../environments/validate';
 import type { core } from 'zod';
 import { invalid, pointer, type FieldProblem } from '../errors/problem';
 import {
@@ -90,6 +91,7 @@ export function validateDefinition(input: unknown, opts: ValidateOptions = {}): 
     const result = PipelineDefinitionSchema.safeParse(input);
     errors = result.success ? [] : result.error.issues.flatMap((i) => fromIssue(i, input as Obj));
     errors.push(...semanticProblems(input as Obj, opts));
+    if (result.success) errors.push(...definitionEnvironmentProblems(result.data));
     if (result.success) parsed = result.data;
   } catch (e) {
     // A validator bug must still not become a 500 for the caller's document.

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { environmentChanges, type EnvironmentComponent } from '../environments/explain';
 import { substitutePlain, substituteShell } from '../compute/shell-words';
 import { scanPlaceholders } from '../pipelines/graph';
 
@@ -36,6 +37,8 @@ export interface CacheComponents {
   outputs: Record<string, string>;
   /** What the compute pool declares about its environment (image, node version, GPU…). */
   environment: unknown;
+  /** The step's `environment:` (Python/Node packages); absent for steps without one. */
+  packages?: EnvironmentComponent;
   /** Salt: `SLUICE_CACHE_VERSION`. */
   cacheVersion: string;
 }
@@ -100,6 +103,7 @@ export interface StepFacts {
   inputs: Record<string, string>;
   outputs: Record<string, string>;
   environment: unknown;
+  packages?: EnvironmentComponent;
   cacheVersion: string;
   /** Parameters the step's numeric fields take (`maxTotalTrials: ${{parameters.n}}`): keyed like the rest. */
   fieldParameters?: readonly string[];
@@ -129,6 +133,7 @@ export function buildComponents(f: StepFacts): CacheComponents {
     inputs: { ...f.inputs },
     outputs: { ...f.outputs },
     environment: f.environment ?? null,
+    ...(f.packages ? { packages: f.packages } : {}),
     cacheVersion: f.cacheVersion,
   };
 }
@@ -143,7 +148,16 @@ export interface CodeFileEntry {
 /** One changed component, in words: `parameter epochs: 3 → 5`. */
 export interface ComponentChange {
   component:
-    'kind' | 'command' | 'parameter' | 'env' | 'code' | 'input' | 'outputs' | 'environment' | 'cacheVersion';
+    | 'kind'
+    | 'command'
+    | 'parameter'
+    | 'env'
+    | 'code'
+    | 'input'
+    | 'outputs'
+    | 'environment'
+    | 'packages'
+    | 'cacheVersion';
   name?: string;
   from?: string;
   to?: string;
@@ -252,6 +266,8 @@ export function diffComponents(
       to: canonicalJson(after.environment),
       message: `compute environment: ${canonicalJson(before.environment)} → ${canonicalJson(after.environment)}`,
     });
+  if (canonicalJson(before.packages ?? null) !== canonicalJson(after.packages ?? null))
+    out.push(...environmentChanges(before.packages, after.packages));
   if (before.cacheVersion !== after.cacheVersion)
     out.push({
       component: 'cacheVersion',

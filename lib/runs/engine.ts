@@ -2,6 +2,7 @@ import { getClients } from '../azure/clients';
 import { loadSettings } from '../config/settings';
 import type { JobFailureCode, JobResult, JobSpec } from '../compute/job';
 import { enqueueJob, markLost, readJob, requestCancel } from '../compute/jobs';
+import { environmentForDispatch } from '../environments/dispatch';
 import { getComputeTarget } from '../compute/targets';
 import { reuseIfStored } from '../data/cas';
 import { DataError } from '../data/errors';
@@ -371,6 +372,8 @@ function recordObservation(d: RunDoc, o: StepObservation, s: StepState | undefin
   rec.finishedAt = r.finishedAt;
   if (r.exitCode !== undefined) rec.exitCode = r.exitCode;
   if (r.processMs !== undefined) rec.processMs = r.processMs;
+  if (r.environment) rec.environment = r.environment;
+  if (r.images) rec.images = r.images;
   if (r.state === 'succeeded') {
     rec.outputs = outputsOf(r);
     delete rec.error;
@@ -492,6 +495,8 @@ async function dispatchStep(
     startedAt: undefined,
     finishedAt: undefined,
     processMs: undefined,
+    environment: undefined,
+    images: undefined,
   };
   const fail = (code: JobFailureCode, message: string): Dispatch => ({
     kind: 'failed',
@@ -514,6 +519,12 @@ async function dispatchStep(
       'platform',
       `step "${step}" uses compute target "${targetName}", which is not configured; add it to SLUICE_COMPUTE_TARGETS`,
     );
+
+  const stepEnv = await environmentForDispatch(
+    def.kind === 'dataTransfer' ? undefined : (def.environment ?? definition.environment),
+    target.pool,
+  );
+  if (!stepEnv.ok) return fail('environment', stepEnv.message);
 
   // Inputs by content hash.
   const resolved = resolveInputs(doc, state, def, step);
@@ -557,6 +568,7 @@ async function dispatchStep(
     inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.hash])),
     outputs: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.type])),
     environment: target.environment,
+    ...(stepEnv.component ? { packages: stepEnv.component } : {}),
     cacheVersion: loadSettings().cacheVersion,
     fieldParameters: ctx.fieldParameters[step] ?? [],
   });
@@ -660,6 +672,7 @@ async function dispatchStep(
     command: components.command,
     ...(components.args ? { args: components.args } : {}),
     env: components.env,
+    ...(stepEnv.spec ? { environment: stepEnv.spec, parameters: components.parameters } : {}),
     ...(components.code ? { code: components.code } : {}),
     inputs: Object.entries(inputs).map(([name, v]) => ({ name, hash: v.hash, type: v.type })),
     outputs: Object.entries(outputs).map(([name, v]) => ({ name, type: v.type })),

@@ -27,6 +27,10 @@ export function failureDecision(code: JobFailureCode): FailureDecision {
       // The command exited 0, so it saw no transient error: the same code on the same inputs writes
       // the same (missing) outputs again. A retry would only delay the message that names the output.
       return { retryable: false, status: 'Failed' };
+    case 'environment':
+      // The packages do not resolve (or the agent lacks the Python): the same spec fails the same way
+      // on a retry. The fix is the user's: the message names the package and the resolver's reason.
+      return { retryable: false, status: 'Failed' };
     case 'canceled':
       return { retryable: false, status: 'Canceled' };
     default:

@@ -1,3 +1,4 @@
+import type { EnvironmentRecord } from '../environments/agent-hook';
 import type { Container } from '@azure/cosmos';
 import { getClients } from '../azure/clients';
 import type { TriggerInfo } from './contract';
@@ -47,6 +48,10 @@ export interface StepRecord {
   metrics?: Array<{ name: string; value: number; step?: number; time?: string }>;
   /** ms spent in the step's own process (last attempt). */
   processMs?: number;
+  /** The environment the step ran in (last attempt): build key and the exact package versions (lock). */
+  environment?: EnvironmentRecord;
+  /** Images the step logged (`sluice.run.log_image`): `GET /api/artifacts/{hash}` serves each. */
+  images?: Array<{ name: string; hash: string; size: number }>;
   /** Failures of earlier attempts, oldest first. */
   attemptErrors?: Array<{ attempt: number; code: string; message: string }>;
   /**

@@ -19,6 +19,7 @@ import * as data from './data';
 import * as schedules from './schedules';
 import * as triggers from './triggers';
 import * as gc from './gc';
+import * as environments from './environments';
 import * as compare from './compare';
 
 export interface RouteModule {
@@ -36,5 +37,6 @@ export const ROUTE_MODULES: RouteModule[] = [
   schedules,
   triggers,
   gc,
+  environments,
   compare,
 ];

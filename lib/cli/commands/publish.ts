@@ -1,3 +1,4 @@
+import { inlineCondaFiles } from '../../environments/file';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -120,8 +121,9 @@ async function run(
         message: `code "${code}" is not a directory (looked for ${dir}); code is a directory relative to ${shown}.`,
       });
   }
-  if (problems.length) fail(problems);
   const value = structuredClone(local.value) as { name: string; steps: Record<string, { code?: string }> };
+  if (local.ok) problems.push(...(await inlineCondaFiles(value, base)));
+  if (problems.length) fail(problems);
 
   // Pack and upload each distinct code directory once, then point the steps at the snapshots.
   const refs = new Map<string, string>();
