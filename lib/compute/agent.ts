@@ -4,23 +4,14 @@
  * durable external event, for latency). It needs only the storage account, so it runs anywhere:
  * in-process in the local host (pool `local`) or as `sluice agent --pool NAME` on another machine.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { QueueClient } from '@azure/storage-queue';
 import { getClock, type ClockTimer } from '../host/clock';
-import { materialize, putDirectory, putFile } from '../data/cas';
-import { DataError } from '../data/errors';
-import { extractCode } from './code';
-import { directArgv } from './direct-command';
-import { failureFor, type JobOutcome } from './failures';
-import type { JobOutput, JobResult, JobSpec } from './job';
-import { claimJob, completeJob, decodeMessage, heartbeat, jobQueue, readJob, type JobRow } from './jobs';
-import { BlobLogWriter } from './log-stream';
-import { substitute, unknownPlaceholderMessage, type PlaceholderPaths } from './placeholders';
+import { claimJob, decodeMessage, jobQueue, type JobRow } from './jobs';
+import { runJob, signalGroup, type ActiveJob, type RunnerContext } from './runner';
 import { onCancel, onReserve, onWake } from './wake';
 
 export interface AgentOptions {
@@ -62,22 +53,6 @@ export interface RunningAgent {
 }
 
 /** Environment variables never passed to user commands: the agent's own credentials. */
-const SECRET_ENV =
-  /^(AzureWebJobsStorage|COSMOS_KEY|SLUICE_KEY|.*(_KEY|SECRET|PASSWORD|CONNECTION_STRING|_TOKEN))$/i;
-
-const MAX_METRICS = 2000;
-/** Setting `SLUICE_AGENT_TRACE=1`: log each job's phase timings (for overhead work). @default off */
-const TRACE = process.env.SLUICE_AGENT_TRACE === '1';
-const MAX_METRIC_NAME = 200;
-
-interface ActiveJob {
-  runId: string;
-  jobId: string;
-  cancel(): void;
-  kill(reason: 'lost'): void;
-  done: Promise<void>;
-}
-
 export function startAgent(opts: AgentOptions): RunningAgent {
   const pool = opts.pool;
   const agentId = opts.agentId ?? `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`;
@@ -89,6 +64,18 @@ export function startAgent(opts: AgentOptions): RunningAgent {
   const log = opts.log ?? ((line: string) => console.log(`[agent ${agentId}] ${line}`));
   const clock = getClock();
   const active = new Map<string, ActiveJob>();
+  const runner: RunnerContext = {
+    agentId,
+    workDir,
+    log,
+    heartbeatMs,
+    ...(opts.cancelPollMs !== undefined ? { cancelPollMs: opts.cancelPollMs } : {}),
+    ...(opts.killGraceMs !== undefined ? { killGraceMs: opts.killGraceMs } : {}),
+    ...((opts.endpoint ?? process.env.SLUICE_ENDPOINT)
+      ? { endpoint: (opts.endpoint ?? process.env.SLUICE_ENDPOINT)! }
+      : {}),
+    ...((opts.key ?? process.env.SLUICE_KEY) ? { key: (opts.key ?? process.env.SLUICE_KEY)! } : {}),
+  };
   let stopped = false;
   let woken = false;
   let wakeSleeper: (() => void) | undefined;
@@ -127,7 +114,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
 
   function start(row: JobRow): void {
     const key = `${row.runId}/${row.jobId}`;
-    const job = runJob(row.spec, row.etag, row.startedAt!);
+    const job = runJob(row.spec, row.etag, row.startedAt!, runner);
     active.set(key, job);
     void job.done.finally(() => {
       active.delete(key);
@@ -223,294 +210,6 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     }
   })().catch((e: unknown) => log(`agent loop stopped: ${(e as Error).stack ?? e}`));
 
-  function runJob(spec: JobSpec, claimEtag: string, startedAt: string): ActiveJob {
-    let child: ChildProcess | undefined;
-    let canceled = false;
-    let stopReason: 'lost' | undefined;
-    let timedOut = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    const killGroup = (): void => {
-      if (!child?.pid) return;
-      signalGroup(child.pid, 'SIGTERM');
-      const pid = child.pid;
-      killTimer ??= setTimeout(() => signalGroup(pid, 'SIGKILL'), opts.killGraceMs ?? 2000);
-    };
-    const job: ActiveJob = {
-      runId: spec.runId,
-      jobId: spec.jobId,
-      cancel: () => {
-        if (canceled) return;
-        canceled = true;
-        killGroup();
-      },
-      kill: (reason) => {
-        stopReason = reason;
-        killGroup();
-      },
-      done: Promise.resolve(),
-    };
-    job.done = (async () => {
-      const t0 = performance.now();
-      let last = t0;
-      const marks: string[] = [];
-      const trace = TRACE
-        ? (phase: string): void => {
-            const now = performance.now();
-            marks.push(`${phase}+${(now - last).toFixed(1)}`);
-            last = now;
-          }
-        : (): void => {};
-      let etag: string | undefined = claimEtag;
-      const jobRoot = join(workDir, `${safeName(spec.jobId)}-${randomUUID().slice(0, 8)}`);
-      let logw: BlobLogWriter | undefined;
-      let hbTimer: ClockTimer | undefined;
-      let cancelPoll: NodeJS.Timeout | undefined;
-      let outcome: JobOutcome = { kind: 'platform', message: 'The job did not start.' };
-      let outputs: JobOutput[] = [];
-      let metrics: JobResult['metrics'] = [];
-      let processMs: number | undefined;
-      let exitCode: number | undefined;
-      try {
-        const beat = (): void => {
-          hbTimer = clock.setTimeout(() => {
-            heartbeat(spec.runId, spec.jobId).then(
-              (t) => {
-                etag = t;
-              },
-              (e: unknown) => log(`heartbeat ${spec.jobId}: ${(e as Error).message}`),
-            );
-            beat();
-          }, heartbeatMs);
-        };
-        beat();
-        cancelPoll = setInterval(() => {
-          readJob(spec.runId, spec.jobId)
-            .then((row) => {
-              if (row?.cancelRequested) job.cancel();
-              // Failed as lost (or otherwise taken away) by the orchestration: a retry may be running
-              // elsewhere, so this copy must stop now.
-              else if (row && (row.state !== 'running' || row.claimedBy !== agentId)) job.kill('lost');
-            })
-            .catch(() => undefined);
-        }, opts.cancelPollMs ?? 500);
-        trace('setup');
-        logw = BlobLogWriter.open(spec.runId, spec.stepName, spec.attempt, { batch: spec.batch });
-
-        const codeDir = join(jobRoot, 'code');
-        const inputsDir = join(jobRoot, 'inputs');
-        const outputsDir = join(jobRoot, 'outputs');
-        // Synchronous on purpose: three local mkdirs take microseconds, while each await would hand the
-        // event loop (shared with the host and the orchestration in `sluice start`) to whatever is
-        // queued, and the process would start milliseconds later.
-        mkdirSync(codeDir, { recursive: true });
-        if (spec.inputs.length) mkdirSync(inputsDir);
-        if (spec.outputs.length) mkdirSync(outputsDir);
-        logw.note(
-          `job ${spec.jobId} (run ${spec.runId}, step ${spec.stepName}, attempt ${spec.attempt}) on agent ${agentId}`,
-        );
-
-        trace('prepare');
-        const prepared = await prepare(spec, { codeDir, inputsDir, outputsDir }, logw, () => canceled);
-        if ('outcome' in prepared) {
-          outcome = prepared.outcome;
-        } else {
-          const metricsFile = join(jobRoot, 'metrics.jsonl');
-          const env: NodeJS.ProcessEnv = {
-            ...baseEnv(),
-            ...prepared.env,
-            SLUICE_METRICS: metricsFile,
-            SLUICE_RUN_ID: spec.runId,
-            SLUICE_STEP: spec.stepName,
-            SLUICE_JOB_ID: spec.jobId,
-            SLUICE_ATTEMPT: String(spec.attempt),
-            ...(spec.batch !== undefined ? { SLUICE_BATCH: String(spec.batch) } : {}),
-          };
-          logw.note(`$ ${prepared.command}`);
-          const t0 = Date.now();
-          let timeout: ClockTimer | undefined;
-          trace('spawn');
-          const exit = await new Promise<{ code: number | null; signal: string | null } | { error: Error }>(
-            (resolve) => {
-              let settled = false;
-              const done = (v: { code: number | null; signal: string | null } | { error: Error }): void => {
-                if (!settled) {
-                  settled = true;
-                  resolve(v);
-                }
-              };
-              const argv = directArgv(prepared.command);
-              const launch = (direct: boolean): void => {
-                let started = false;
-                try {
-                  child = direct
-                    ? spawn(argv![0]!, argv!.slice(1), {
-                        cwd: codeDir,
-                        // What the shell would set: the working directory, not the agent's.
-                        env: { ...env, PWD: codeDir },
-                        detached: true,
-                        stdio: ['ignore', 'pipe', 'pipe'],
-                      })
-                    : spawn('/bin/sh', ['-c', prepared.command], {
-                        cwd: codeDir,
-                        env,
-                        detached: true,
-                        stdio: ['ignore', 'pipe', 'pipe'],
-                      });
-                } catch (e) {
-                  if (direct) return launch(false);
-                  return done({ error: e as Error });
-                }
-                const proc = child;
-                proc.once('spawn', () => {
-                  started = true;
-                  writeFile(
-                    join(jobRoot, '.sluice-agent.json'),
-                    JSON.stringify({ agentPid: process.pid, pgid: proc.pid }),
-                  ).catch(() => undefined);
-                  if (canceled || stopReason) killGroup();
-                });
-                proc.stdout!.on('data', (b: Buffer) => logw!.write(b));
-                proc.stderr!.on('data', (b: Buffer) => logw!.write(b));
-                // Not executable directly (not found, no permission): the shell says why, as before.
-                proc.on('error', (e) => (direct && !started ? launch(false) : done({ error: e })));
-                proc.on('exit', (code, signal) => done({ code, signal }));
-              };
-              launch(argv !== undefined);
-              timeout = clock.setTimeout(() => {
-                timedOut = true;
-                killGroup();
-              }, spec.timeoutMs);
-              if (canceled || stopReason) killGroup();
-            },
-          );
-          timeout?.cancel();
-          processMs = Date.now() - t0;
-          if ('error' in exit) {
-            outcome = {
-              kind: 'platform',
-              message: `The command could not be started: ${exit.error.message}.`,
-            };
-          } else {
-            // Nothing of the job may outlive it: kill stragglers left in its group (background children).
-            if (child?.pid) signalGroup(child.pid, 'SIGKILL');
-            trace('wait-closed');
-            await waitClosed(child!, 2000);
-            exitCode = exit.code ?? undefined;
-            logw.note(
-              exit.code !== null
-                ? `exited with code ${exit.code} after ${processMs} ms`
-                : `killed by ${exit.signal} after ${processMs} ms`,
-            );
-            trace('metrics');
-            // Most steps report no metrics: a synchronous stat (microseconds) spares them an async read.
-            metrics = existsSync(metricsFile) ? await readMetrics(metricsFile, logw) : [];
-            if (stopReason === 'lost')
-              outcome = {
-                kind: 'lost',
-                message: `Agent ${agentId} was stopped while the job ran; the job was killed.`,
-              };
-            else if (canceled) outcome = { kind: 'canceled' };
-            else if (timedOut) outcome = { kind: 'timeout', timeoutMs: spec.timeoutMs };
-            else outcome = { kind: 'exit', exitCode: exit.code, signal: exit.signal };
-            if (outcome.kind === 'exit' && exit.code === 0) {
-              const collected = await collectOutputs(spec, outputsDir, logw);
-              if ('outcome' in collected) outcome = collected.outcome;
-              else outputs = collected.outputs;
-            }
-          }
-        }
-      } catch (e) {
-        const msg = (e as Error).message;
-        outcome =
-          e instanceof DataError && e.code === 'artifact-not-found'
-            ? { kind: 'missing-input', message: msg }
-            : { kind: 'platform', message: `The agent failed to run the job: ${msg}` };
-        log(`job ${spec.jobId}: ${msg}`);
-      } finally {
-        hbTimer?.cancel();
-        if (cancelPoll) clearInterval(cancelPoll);
-        if (killTimer) clearTimeout(killTimer);
-      }
-      trace('outcome');
-      const failure = failureFor(outcome);
-      if (failure) logw?.note(`failed (${failure.code}): ${failure.message}`);
-      else logw?.note(`succeeded; outputs ${outputs.map((o) => `${o.name}=${o.hash}`).join(', ') || 'none'}`);
-      trace('close+result');
-      // The log's last bytes and the result row are written at once, and the completion event goes out
-      // once the log is whole, so whoever learns of the end from the event finds the whole log.
-      const logClosed = logw?.close().catch(() => undefined);
-      const result: JobResult = {
-        jobId: spec.jobId,
-        state: failure ? (failure.code === 'canceled' ? 'canceled' : 'failed') : 'succeeded',
-        outputs,
-        metrics,
-        startedAt,
-        finishedAt: new Date(clock.now()).toISOString(),
-        agentId,
-        ...(exitCode !== undefined ? { exitCode } : {}),
-        ...(failure ? { failure } : {}),
-        ...(processMs !== undefined ? { processMs } : {}),
-      };
-      const writing = (async (): Promise<boolean> => {
-        // Storage hiccups are retried; a result too large for a table row (1 MiB) is retried without
-        // its metrics rather than left unwritten (which would read as a lost job).
-        for (let attempt = 0; attempt < 4; attempt++) {
-          try {
-            if (await completeJob(spec.runId, spec.jobId, agentId, result, etag)) return true;
-            log(`job ${spec.jobId}: the row is no longer running under this agent; result not written`);
-            return false;
-          } catch (e) {
-            const code = (e as { statusCode?: number }).statusCode;
-            log(`job ${spec.jobId}: writing the result failed: ${(e as Error).message}`);
-            if ((code === 413 || code === 400) && result.metrics.length) result.metrics = [];
-            etag = undefined;
-            await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
-          }
-        }
-        return false;
-      })();
-      trace('notify');
-      if (spec.batch === undefined && !failure) {
-        // A step's orchestration takes the result from the event itself, so the event waits neither for
-        // the row nor for the log's last write (two storage round trips off every step's path). Log
-        // readers wait for the log's completion mark instead. A result that reaches an orchestration
-        // which already decided the job otherwise (lost, canceled) is ignored there as stale.
-        await Promise.all([writing, logClosed, notify(spec, result)]);
-      } else {
-        // A failure's last log lines are what `sluice run --wait` shows: log first. A mini-batch's (trial's)
-        // step gathers the batches' outputs from their rows: row first.
-        await logClosed;
-        if (await writing) await notify(spec, result);
-      }
-      trace('done');
-      void rm(jobRoot, { recursive: true, force: true }).catch(() => undefined);
-      if (TRACE)
-        log(`trace ${spec.jobId}: ${marks.join(' ')} total ${(performance.now() - t0).toFixed(1)} ms`);
-    })().catch((e: unknown) => log(`job ${spec.jobId} crashed: ${(e as Error).stack ?? e}`));
-    return job;
-  }
-
-  async function notify(spec: JobSpec, result: JobResult): Promise<void> {
-    const endpoint = opts.endpoint ?? process.env.SLUICE_ENDPOINT;
-    if (!spec.notify || !endpoint) return;
-    const url =
-      `${endpoint.replace(/\/+$/, '')}/runtime/webhooks/durabletask/instances/` +
-      `${encodeURIComponent(spec.notify.instanceId)}/raiseEvent/${encodeURIComponent(spec.notify.eventName)}`;
-    const key = opts.key ?? process.env.SLUICE_KEY;
-    try {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(key ? { 'x-functions-key': key } : {}) },
-        body: JSON.stringify(result),
-        signal: AbortSignal.timeout(5000),
-      });
-      if (!res.ok && res.status !== 202)
-        log(`notify ${spec.jobId}: HTTP ${res.status} (the orchestration will poll the job row)`);
-    } catch (e) {
-      log(`notify ${spec.jobId}: ${(e as Error).message} (the orchestration will poll the job row)`);
-    }
-  }
-
   return {
     agentId,
     pool,
@@ -545,194 +244,6 @@ export function defaultConcurrency(env: NodeJS.ProcessEnv = process.env, fallbac
 
 /** The local host's agent (pool `local`): `SLUICE_AGENT_CONCURRENCY` when set. @default 8 */
 export const LOCAL_AGENT_CONCURRENCY = 8;
-
-function safeName(s: string): string {
-  return s.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 80);
-}
-
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    /* the group is already gone */
-  }
-}
-
-function waitClosed(child: ChildProcess, ms: number): Promise<void> {
-  if (child.stdout?.closed !== false && child.stderr?.closed !== false) return Promise.resolve();
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    child.once('close', () => {
-      clearTimeout(t);
-      resolve();
-    });
-  });
-}
-
-function baseEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!SECRET_ENV.test(k)) env[k] = v;
-  return env;
-}
-
-type Prepared = { command: string; env: Record<string, string> } | { outcome: JobOutcome };
-
-async function prepare(
-  spec: JobSpec,
-  dirs: { codeDir: string; inputsDir: string; outputsDir: string },
-  logw: BlobLogWriter,
-  canceled: () => boolean,
-): Promise<Prepared> {
-  const paths: PlaceholderPaths = { inputs: {}, outputs: {} };
-  for (const i of spec.inputs) paths.inputs[i.name] = join(dirs.inputsDir, safeName(i.name));
-  const batchInput = spec.kind === 'parallelRun' ? paths.inputs.input : undefined;
-  if (batchInput) paths.minibatch = join(dirs.inputsDir, '..', 'minibatch.txt');
-  for (const o of spec.outputs) paths.outputs[o.name] = join(dirs.outputsDir, safeName(o.name));
-
-  // Placeholders first: a typo fails in milliseconds, before any download.
-  const cmd = substitute(spec.command, paths, true);
-  const unknown = [...cmd.unknown];
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(spec.env ?? {})) {
-    const s = substitute(String(v), paths);
-    env[k] = s.text;
-    unknown.push(...s.unknown);
-  }
-  if (unknown.length)
-    return {
-      outcome: {
-        kind: 'missing-input',
-        message: unknownPlaceholderMessage('command or env', [...new Set(unknown)], paths),
-      },
-    };
-
-  if (spec.code) {
-    logw.note(`extracting code ${spec.code}`);
-    const r = await extractCode(spec.code, dirs.codeDir);
-    if (!r.ok)
-      return {
-        outcome: r.missing
-          ? {
-              kind: 'missing-input',
-              message: `The code snapshot ${spec.code} is not available: ${r.message}`,
-            }
-          : { kind: 'platform', message: `Extracting the code snapshot ${spec.code} failed: ${r.message}` },
-      };
-  }
-  for (const i of spec.inputs) {
-    if (canceled()) return { outcome: { kind: 'canceled' } };
-    logw.note(`materialising input ${i.name} (${i.type} ${i.hash})`);
-    try {
-      const r = await materialize(i.hash, i.type, paths.inputs[i.name]!);
-      logw.note(`input ${i.name}: ${r.files} file(s), ${r.size} bytes`);
-    } catch (e) {
-      if (
-        e instanceof DataError &&
-        (e.code === 'artifact-not-found' || e.code === 'invalid-hash' || e.code === 'not-a-directory')
-      )
-        return {
-          outcome: {
-            kind: 'missing-input',
-            message: `Input "${i.name}" (${i.type} ${i.hash}) cannot be materialised: ${e.message}`,
-          },
-        };
-      throw e;
-    }
-  }
-  for (const o of spec.outputs)
-    if (o.type === 'directory') await mkdir(paths.outputs[o.name]!, { recursive: true });
-  // A parallelRun batch job: ${{minibatch}} is a file of the batch's absolute paths, one a line, in order.
-  if (batchInput && paths.minibatch) {
-    // A batch of lines is one file: the listing names it.
-    const files = spec.inputs.some((i) => i.name === 'input' && i.type === 'file')
-      ? [batchInput]
-      : (await readdir(batchInput, { recursive: true, withFileTypes: true }))
-          .filter((d) => d.isFile())
-          .map((d) => join(d.parentPath, d.name))
-          .sort();
-    await writeFile(paths.minibatch, files.map((f) => `${f}\n`).join(''));
-  }
-  if (canceled()) return { outcome: { kind: 'canceled' } };
-  return { command: cmd.text, env };
-}
-
-async function collectOutputs(
-  spec: JobSpec,
-  outputsDir: string,
-  logw: BlobLogWriter,
-): Promise<{ outputs: JobOutput[] } | { outcome: JobOutcome }> {
-  const outputs: JobOutput[] = [];
-  const problems: string[] = [];
-  for (const o of spec.outputs) {
-    const p = join(outputsDir, safeName(o.name));
-    const st = await stat(p).catch(() => undefined);
-    if (!st)
-      problems.push(
-        `output "${o.name}" (${o.type}) was not written; the command must create ${p} (\${{outputs.${o.name}}})`,
-      );
-    else if (o.type === 'file' && !st.isFile())
-      problems.push(`output "${o.name}" must be a file, but ${p} is a directory`);
-    else if (o.type === 'directory' && !st.isDirectory())
-      problems.push(`output "${o.name}" must be a directory, but ${p} is a file`);
-  }
-  if (problems.length)
-    return {
-      outcome: {
-        kind: 'missing-output',
-        message: `The command exited 0 but broke its output contract: ${problems.join('; ')}.`,
-      },
-    };
-  for (const o of spec.outputs) {
-    const p = join(outputsDir, safeName(o.name));
-    const r = o.type === 'file' ? await putFile(p) : await putDirectory(p);
-    logw.note(`output ${o.name}: ${o.type} ${r.hash} (${r.size} bytes, ${r.uploadedBytes} uploaded)`);
-    outputs.push({ name: o.name, type: o.type, hash: r.hash, size: r.size });
-  }
-  return { outputs };
-}
-
-/** Parses `$SLUICE_METRICS` (JSON lines `{name, value, step?, time?}`); bad lines are noted, not fatal. */
-export async function readMetrics(file: string, logw?: BlobLogWriter): Promise<JobResult['metrics']> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    return [];
-  }
-  const out: JobResult['metrics'] = [];
-  let bad = 0;
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const m = JSON.parse(line) as { name?: unknown; value?: unknown; step?: unknown; time?: unknown };
-      if (
-        typeof m.name !== 'string' ||
-        m.name === '' ||
-        m.name.length > MAX_METRIC_NAME ||
-        typeof m.value !== 'number' ||
-        !Number.isFinite(m.value)
-      ) {
-        bad++;
-        continue;
-      }
-      const metric: JobResult['metrics'][number] = { name: m.name, value: m.value };
-      if (typeof m.step === 'number' && Number.isFinite(m.step)) metric.step = m.step;
-      if (typeof m.time === 'string') metric.time = m.time;
-      out.push(metric);
-    } catch {
-      bad++;
-    }
-  }
-  if (bad)
-    logw?.note(
-      `${bad} metric line(s) ignored: each line must be JSON {"name": string of at most ${MAX_METRIC_NAME} characters, "value": finite number}`,
-    );
-  if (out.length > MAX_METRICS) {
-    logw?.note(`${out.length} metrics reported; keeping the last ${MAX_METRICS}`);
-    return out.slice(-MAX_METRICS);
-  }
-  return out;
-}
 
 /**
  * Kills process groups left by an earlier agent process that died (SIGKILL, crash) with jobs running,
