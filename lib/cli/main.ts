@@ -12,9 +12,23 @@ import * as datasets from './commands/datasets';
 import * as agent from './commands/agent';
 import * as schedules from './commands/schedules';
 import * as gc from './commands/gc';
+import * as compute from './commands/compute';
 
 /** Each command module registers its own subcommand; this file only assembles them. */
-const COMMANDS = [start, host, publish, pipelines, run, runs, explain, datasets, agent, schedules, gc];
+const COMMANDS = [
+  start,
+  host,
+  publish,
+  pipelines,
+  run,
+  runs,
+  explain,
+  datasets,
+  agent,
+  schedules,
+  gc,
+  compute,
+];
 
 export function buildProgram(): Command {
   const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {

@@ -12,6 +12,7 @@ import type { QueueClient } from '@azure/storage-queue';
 import { getClock, type ClockTimer } from '../host/clock';
 import { claimJob, decodeMessage, jobQueue, type JobRow } from './jobs';
 import { runJob, signalGroup, type ActiveJob, type RunnerContext } from './runner';
+import { noteServiceEndpoint } from './service-endpoint';
 import { onCancel, onReserve, onWake } from './wake';
 
 export interface AgentOptions {
@@ -64,6 +65,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
   const log = opts.log ?? ((line: string) => console.log(`[agent ${agentId}] ${line}`));
   const clock = getClock();
   const active = new Map<string, ActiveJob>();
+  if (opts.endpoint) noteServiceEndpoint(opts.endpoint, opts.key);
   const runner: RunnerContext = {
     agentId,
     workDir,
