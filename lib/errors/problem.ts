@@ -50,6 +50,9 @@ const TITLE: Record<ProblemKind, string> = {
   internal: 'Internal error',
 };
 
+/** RFC 7807's members and ours (`errors`): an extension named like one would change its meaning. */
+const RESERVED = new Set(['type', 'title', 'status', 'detail', 'instance', 'errors']);
+
 export interface ProblemDocument {
   type: string;
   title: string;
@@ -77,16 +80,22 @@ export class ProblemError extends Error {
     this.kind = kind;
     this.status = STATUS[kind];
     this.errors = errors && errors.length > 0 ? errors : undefined;
+    const reserved = Object.keys(extensions).filter((k) => RESERVED.has(k));
+    if (reserved.length)
+      throw new TypeError(
+        `problem extensions may not use RFC 7807's own members (${reserved.join(', ')}); name them for what they are, e.g. runStatus`,
+      );
     this.extensions = extensions;
   }
 
   toDocument(instance?: string): ProblemDocument {
+    // Extensions come first: RFC 7807's own members (a numeric `status` above all) cannot be replaced.
     const doc: ProblemDocument = {
+      ...this.extensions,
       type: `https://sluice.dev/problems/${this.kind}`,
       title: TITLE[this.kind],
       status: this.status,
       detail: this.message,
-      ...this.extensions,
     };
     if (instance) doc.instance = instance;
     if (this.errors) doc.errors = this.errors;

@@ -171,3 +171,44 @@ export async function takeWaiters(key: string): Promise<CacheWaiter[]> {
 // Cosmos ids may not contain '/', '\\', '?', '#'.
 const waiterId = (runId: string, step: string): string =>
   `waiter:${encodeURIComponent(runId)}:${encodeURIComponent(step)}`;
+
+/** Drops `runId`'s `step` from the runs following `key`'s claim (the follower ended first). */
+export async function removeWaiter(key: string, runId: string, step: string): Promise<void> {
+  try {
+    await (await cacheContainer()).item(waiterId(runId, step), key).delete();
+  } catch (e) {
+    if (!isStatus(e, 404)) throw e;
+  }
+}
+
+/**
+ * Every claim and waiter registration `runId` still has, removed: a run that ends or is deleted holds
+ * none. Returns the claims it removed (their followers may be told).
+ */
+export async function releaseRunClaims(runId: string): Promise<CacheClaim[]> {
+  const c = await cacheContainer();
+  const { resources } = await c.items
+    .query<CacheClaim | CacheWaiter>({
+      query: 'SELECT * FROM c WHERE c.runId = @run AND (c.id = "claim" OR STARTSWITH(c.id, "waiter:"))',
+      parameters: [{ name: '@run', value: runId }],
+    })
+    .fetchAll();
+  const claims: CacheClaim[] = [];
+  await Promise.all(
+    resources.map(async (d) => {
+      try {
+        await c
+          .item(d.id, d.key)
+          .delete(
+            d.id === 'claim' && '_etag' in d && d._etag
+              ? { accessCondition: { type: 'IfMatch', condition: d._etag } }
+              : {},
+          );
+        if (d.id === 'claim') claims.push(d as CacheClaim);
+      } catch (e) {
+        if (!isStatus(e, 404) && !isStatus(e, 412)) throw e;
+      }
+    }),
+  );
+  return claims;
+}

@@ -2,7 +2,7 @@ import type { InvocationContext } from '@azure/functions';
 import { conflict, notFound } from '../errors/problem';
 import { getClock } from '../host/clock';
 import { durableClient } from './durable-client';
-import { CANCEL_EVENT } from './orchestrator';
+import { CANCEL_EVENT } from './activity-contract';
 import { readRun, type RunDoc } from './store';
 
 const ENDED = ['Completed', 'Failed', 'Canceled'];
@@ -22,7 +22,7 @@ export async function cancelRun(
   if (!doc) throw notFound(`There is no run "${runId}"; list runs with GET /api/runs.`);
   if (ENDED.includes(doc.status))
     throw conflict(`Run ${doc.runId} already ended (${doc.status}); there is nothing to cancel.`, {
-      status: doc.status,
+      runStatus: doc.status,
     });
   await durableClient(context).raiseEvent(doc.runId, CANCEL_EVENT, {
     at: new Date(getClock().now()).toISOString(),

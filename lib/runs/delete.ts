@@ -4,7 +4,7 @@ import { jobsTable, listJobs, tableKey } from '../compute/jobs';
 import { LOGS_CONTAINER } from '../compute/log-stream';
 import { deleteRunLineage } from '../data/lineage';
 import { conflict, notFound } from '../errors/problem';
-import { cacheContainer } from './cache-store';
+import { cacheContainer, releaseRunClaims } from './cache-store';
 import { durableClient } from './durable-client';
 import { isStatus, readRun, runsContainer } from './store';
 
@@ -41,7 +41,7 @@ export async function deleteRun(runId: string, context?: InvocationContext): Pro
   if (!ENDED.includes(doc.status))
     throw conflict(
       `Run ${runId} is ${doc.status}; cancel it first (POST /api/runs/${runId}/cancel), then delete it once it has ended.`,
-      { status: doc.status },
+      { runStatus: doc.status },
     );
 
   const [cacheEntries, lineage, jobs, logs] = await Promise.all([
@@ -49,6 +49,8 @@ export async function deleteRun(runId: string, context?: InvocationContext): Pro
     deleteRunLineage(runId),
     deleteJobRows(runId),
     deleteLogs(runId),
+    // A finished run holds no claim or waiter; one left by a crash goes with the run.
+    releaseRunClaims(runId),
   ]);
   // The orchestration's history (instance, events): purge answers 404 when it is already gone.
   await durableClient(context)

@@ -30,12 +30,31 @@ import {
   readEntry,
   readLatest,
   release,
+  releaseRunClaims,
+  removeWaiter,
   takeWaiters,
   writeEntry,
   writeLatest,
 } from './cache-store';
 import { codeFileList } from './code-files';
-import { followEventName } from './orchestrator';
+import {
+  followEventName,
+  type AdvanceInput,
+  type AdvanceOutput,
+  type EndedStep,
+  type PollInput,
+  type PollResult,
+  type StepObservation,
+} from './activity-contract';
+
+export type {
+  AdvanceInput,
+  AdvanceOutput,
+  OrchestrationInput,
+  PollInput,
+  PollResult,
+  StepObservation,
+} from './activity-contract';
 import {
   applyFailure,
   buildGraph,
@@ -46,7 +65,6 @@ import {
   runStatus,
   stateDelta,
   type PlanState,
-  type StateDelta,
   type StepGraph,
   type StepOutputRef,
   type StepState,
@@ -82,43 +100,6 @@ function stepTimeoutMs(def: StepDefinition): number {
 export function lostAfterMs(env: NodeJS.ProcessEnv = process.env): number {
   const n = Number(env.SLUICE_LOST_AFTER_MS);
   return Number.isFinite(n) && n > 0 ? n : 30_000;
-}
-
-export interface OrchestrationInput {
-  runId: string;
-  graph: StepGraph;
-  maxConcurrency: number;
-  continueOnStepFailure: boolean;
-  /** Step → retries allowed. */
-  retries: Record<string, number>;
-}
-
-/** Something observed about a step's job, to persist with the state it led to. */
-export interface StepObservation {
-  step: string;
-  jobId: string;
-  result: JobResult;
-  /** Single-flight: the result belongs to another run's job this step followed. */
-  followed?: { runId: string; step: string };
-}
-
-export interface AdvanceInput {
-  runId: string;
-  /** The orchestration's deterministic "now" (epoch ms). */
-  now: number;
-  state: PlanState;
-  dispatch: string[];
-  observations: StepObservation[];
-  /** Steps whose jobs must be cancelled (a failure halted the run, or the run was canceled). */
-  cancel: Array<{ step: string; jobId: string }>;
-  /** Set on the first call: the run turns Running. */
-  starting?: boolean;
-}
-
-export interface AdvanceOutput {
-  /** The steps this call changed (the caller applies it with `applyDelta`). */
-  delta: StateDelta;
-  finished: boolean;
 }
 
 interface RunContext {
@@ -209,6 +190,7 @@ export async function advance(
       );
     }
   }
+  later.push(...releaseEnded(ctx, input.ended ?? [], input.state, {}, raise, log));
   const startLater = (): void => {
     for (const f of later.splice(0)) sideEffects.push(f());
   };
@@ -251,11 +233,16 @@ export async function advance(
             now: input.now,
           },
         );
-        state = eff.state;
         for (const c of eff.cancel) {
           const jobId = state.steps[c]?.jobId;
           if (jobId) sideEffects.push(requestCancel(input.runId, jobId).catch(() => {}));
         }
+        const ended = eff.ended.map((step): EndedStep => ({
+          step,
+          role: state.steps[step]?.follow ? 'follower' : 'holder',
+        }));
+        for (const f of releaseEnded(ctx, ended, state, dispatchedRecords, raise, log)) sideEffects.push(f());
+        state = eff.state;
       }
     }
     ready = readySteps(ctx.graph, state, doc.maxConcurrency, input.now);
@@ -292,6 +279,39 @@ export async function advance(
     await replyIfAsked(updated, log);
   }
   return { delta: stateDelta(initial, state), finished };
+}
+
+/**
+ * Steps that ended without a result of their own (canceled with the run, or halted by another step's
+ * failure) give up what they held at once: a holder its single-flight claim, whose followers are told
+ * there is nothing to share; a follower its waiter registration.
+ */
+function releaseEnded(
+  ctx: RunContext,
+  ended: readonly EndedStep[],
+  state: PlanState,
+  /** Records this advance dispatched and has not written yet. */
+  fresh: Record<string, StepRecord>,
+  raise: RaiseEvent | undefined,
+  log: (m: string) => void,
+): Array<() => Promise<unknown>> {
+  const { doc, definition } = ctx;
+  const out: Array<() => Promise<unknown>> = [];
+  for (const e of ended) {
+    const key = (fresh[e.step] ?? doc.steps[e.step])?.cache?.key;
+    if (!key || definition.steps[e.step]?.reuse === false || doc.forceRerun) continue;
+    if (e.role === 'follower')
+      out.push(() => removeWaiter(key, doc.runId, e.step).catch((err) => log(`waiter ${e.step}: ${err}`)));
+    else {
+      const jobId = `${e.step}.${state.steps[e.step]?.attempt ?? 0}`;
+      out.push(() =>
+        release(key, doc.runId, e.step)
+          .catch((err) => log(`claim ${e.step}: ${err}`))
+          .then(() => tellWaiters(key, doc.runId, jobId, notShared(jobId), raise, log)),
+      );
+    }
+  }
+  return out;
 }
 
 function withStep(state: PlanState, step: string, s: StepState): PlanState {
@@ -1047,16 +1067,6 @@ async function explainWhy(
 
 // ---------------------------------------------------------------- polling
 
-export interface PollInput {
-  runId: string;
-  jobs: Array<{ step: string; runId: string; jobId: string; follow?: { runId: string; step: string } }>;
-}
-
-export type PollResult =
-  | { step: string; jobId: string; result: JobResult; followed?: { runId: string; step: string } }
-  /** The followed job ended without outputs to share: run the step here. */
-  | { step: string; jobId: string; followFailed: true };
-
 /** Reads job rows (an event may have been lost) and fails jobs whose agent went silent as `lost`. */
 export async function poll(input: PollInput): Promise<PollResult[]> {
   const out: PollResult[] = [];
@@ -1193,5 +1203,6 @@ export async function abortRun(input: { runId: string; message: string }): Promi
       .filter((s) => s.status === 'Canceled' && s.jobId)
       .map((s) => requestCancel(doc.runId, s.jobId!).catch(() => undefined)),
   );
+  await releaseRunClaims(input.runId).catch(() => []);
   await replyIfAsked(doc, () => {});
 }

@@ -233,6 +233,8 @@ export interface FailureEffect {
   state: PlanState;
   /** Active steps whose jobs must be cancelled (default policy). */
   cancel: string[];
+  /** Every active step this failure ended (with or without a job): their claims and waiters go too. */
+  ended: string[];
   /** True when the step will be attempted again after its back-off. */
   retrying: boolean;
 }
@@ -265,13 +267,14 @@ export function applyFailure(
       retryAt: policy.now + retryBackoffMs(s.attempt),
       failure,
     };
-    return { state, cancel: [], retrying: true };
+    return { state, cancel: [], ended: [], retrying: true };
   }
   state.steps[step] = { ...s, status: decision.status, failure, retryAt: undefined, follow: undefined };
   const reason = `skipped because \`${step}\` ${decision.status === 'Canceled' ? 'was canceled' : 'failed'}`;
   for (const d of downstreamOf(graph, step))
     if (!TERMINAL.has(state.steps[d]!.status)) state.steps[d] = skipped(state.steps[d]!, reason);
   const cancel: string[] = [];
+  const ended: string[] = [];
   if (!policy.continueOnStepFailure && !state.halted) {
     state.halted = 'failed';
     for (const name of graph.order) {
@@ -282,19 +285,27 @@ export function applyFailure(
           status: 'Canceled',
           failure: { code: 'canceled', message: `canceled because \`${step}\` failed` },
         };
+        ended.push(name);
         if (t.jobId || t.batches) cancel.push(name);
       } else if (t.status === 'NotStarted')
         state.steps[name] = skipped(t, `skipped because \`${step}\` failed`);
     }
   }
-  return { state, cancel, retrying: false };
+  return { state, cancel, ended, retrying: false };
 }
 
-/** The run was canceled: active steps are Canceled, steps not started are Skipped. */
-export function applyCancel(graph: StepGraph, prev: PlanState): { state: PlanState; cancel: string[] } {
+/**
+ * The run was canceled: active steps are Canceled, steps not started are Skipped. `cancel` names the
+ * steps with jobs to stop; `ended` every active step it ended (a follower has no job, but a waiter).
+ */
+export function applyCancel(
+  graph: StepGraph,
+  prev: PlanState,
+): { state: PlanState; cancel: string[]; ended: string[] } {
   const state = clone(prev);
   state.halted = 'canceled';
   const cancel: string[] = [];
+  const ended: string[] = [];
   for (const name of graph.order) {
     const t = state.steps[name]!;
     if (ACTIVE.has(t.status)) {
@@ -303,11 +314,12 @@ export function applyCancel(graph: StepGraph, prev: PlanState): { state: PlanSta
         status: 'Canceled',
         failure: { code: 'canceled', message: 'the run was canceled' },
       };
+      ended.push(name);
       if (t.jobId || t.batches) cancel.push(name);
     } else if (t.status === 'NotStarted')
       state.steps[name] = skipped(t, 'skipped because the run was canceled');
   }
-  return { state, cancel };
+  return { state, cancel, ended };
 }
 
 export function applySuccess(

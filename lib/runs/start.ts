@@ -8,9 +8,9 @@ import { PIPELINE_NAME_RE, PIPELINE_NAME_RULE, type PipelineDefinition } from '.
 import { getPipelineVersion } from '../pipelines/store';
 import type { StartRunRequest, StartRunResult, TriggerInfo } from './contract';
 import { durableClient } from './durable-client';
-import type { OrchestrationInput } from './engine';
+import type { OrchestrationInput } from './activity-contract';
 import { resolveInput, type ResolvedInput } from './inputs';
-import { RUN_ORCHESTRATION } from './orchestrator';
+import { RUN_ORCHESTRATION } from './activity-contract';
 import { resolveInputRefs, resolveParameters } from './parameters';
 import { buildGraph } from './plan';
 import { createRun, readRun, type RunDoc } from './store';

@@ -1,0 +1,295 @@
+import type { JobFailureCode, JobResult } from '../compute/job';
+import {
+  followEventName as followEvent,
+  jobEventName as jobEvent,
+  type AdvanceInput,
+  type AdvanceOutput,
+  type EndedStep,
+  type OrchestrationInput,
+  type PollInput,
+  type PollResult,
+  type StepObservation,
+} from './activity-contract';
+import { batchFailed, batchJobId, parseBatchJobId } from './parallel-plan';
+import {
+  ACTIVE,
+  applyCancel,
+  applyDelta,
+  applyFailure,
+  applySuccess,
+  compactState,
+  dueBatchRetries,
+  isFinished,
+  initialState,
+  nextRetryAt,
+  pollDelayMs,
+  readySteps,
+  runStatus,
+  type PlanState,
+  type RunStatus,
+  type StepOutputRef,
+} from './plan';
+
+/**
+ * The run orchestration's decisions, as pure functions over one value (`Loop`): what to do with a job's
+ * result, a cancel or a quiet timer, and what to yield next. The orchestrator (orchestrator.ts) only
+ * yields what `nextMove` says and feeds back what came in, so:
+ * - **liveness holds by construction**: `nextMove` returns a task to yield or the end, never "go round
+ *   again"; any change of the plan (`dirty`) is persisted by an advance before the next wait;
+ * - **a replay reaches the same decisions**: nothing here reads a clock or does I/O;
+ * - the model-based test (test/unit/runs/orchestration-model.test.ts) drives these functions with the
+ *   real orchestrator through random event sequences.
+ */
+
+export interface Loop {
+  state: PlanState;
+  /** Steps to dispatch (or continue: a batch step whose batch ended) in the next advance. */
+  dispatch: string[];
+  observations: StepObservation[];
+  cancel: Array<{ step: string; jobId: string }>;
+  ended: EndedStep[];
+  /** The first advance has not run yet. */
+  starting: boolean;
+  /** The plan changed since the last advance (which must persist it before anything waits). */
+  dirty: boolean;
+  /** Polls in a row that found nothing new (the safety-net poll slows down). */
+  idlePolls: number;
+}
+
+/** What one wait listens for besides the cancel event and the timer. */
+export interface Wait {
+  /** The durable event's name. */
+  event: string;
+  step: string;
+  jobId: string;
+  followed?: { runId: string; step: string };
+}
+
+export type Move =
+  | { kind: 'advance'; request: AdvanceInput }
+  | { kind: 'wait'; waits: Wait[]; fireAt: number; poll: PollInput['jobs'] }
+  | { kind: 'finish'; status: RunStatus };
+
+export function startLoop(input: OrchestrationInput, now: number): Loop {
+  const state = initialState(input.graph);
+  return {
+    state,
+    dispatch: readySteps(input.graph, state, input.maxConcurrency, now),
+    observations: [],
+    cancel: [],
+    ended: [],
+    starting: true,
+    dirty: true,
+    idlePolls: 0,
+  };
+}
+
+/** The jobs a step has running: its own, or one per running mini-batch (trial). */
+export function jobsOf(state: PlanState, step: string): string[] {
+  const s = state.steps[step];
+  if (!s) return [];
+  if (s.batches)
+    return s.batches.flatMap((b, i) => (b.status === 'Running' ? [batchJobId(step, i, b.attempt)] : []));
+  return s.jobId ? [s.jobId] : [];
+}
+
+function outputsOf(r: JobResult): Record<string, StepOutputRef> {
+  const out: Record<string, StepOutputRef> = {};
+  for (const o of r.outputs ?? []) out[o.name] = { type: o.type, hash: o.hash, size: o.size };
+  return out;
+}
+
+function failureOf(r: JobResult): { code: JobFailureCode; message: string } {
+  if (r.failure) return r.failure;
+  if (r.state === 'canceled') return { code: 'canceled', message: 'the job was canceled' };
+  return { code: 'platform', message: `the job ended ${r.state} without a failure record` };
+}
+
+/** Steps a halt ended, with the jobs to stop and the claim or waiter each held. */
+function endSteps(loop: Loop, before: PlanState, steps: string[]): void {
+  for (const step of steps) {
+    for (const jobId of jobsOf(before, step)) loop.cancel.push({ step, jobId });
+    loop.ended.push({ step, role: before.steps[step]?.follow ? 'follower' : 'holder' });
+  }
+}
+
+/** Steps that became ready, and batch steps whose failed batch is due again, join the next dispatch. */
+function replan(input: OrchestrationInput, loop: Loop, now: number): void {
+  const add = (s: string): void => {
+    if (!loop.dispatch.includes(s)) loop.dispatch.push(s);
+  };
+  for (const s of readySteps(input.graph, loop.state, input.maxConcurrency, now)) add(s);
+  for (const s of dueBatchRetries(loop.state, now)) add(s);
+  if (loop.dispatch.length) loop.dirty = true;
+}
+
+/** A job's result (event or poll), a followed holder's outcome, or a batch's end. */
+export function onResult(input: OrchestrationInput, prev: Loop, r: PollResult, now: number): Loop {
+  const loop = copy(prev);
+  const s = loop.state.steps[r.step];
+  if (!s || !ACTIVE.has(s.status)) return prev; // already decided (canceled, or a duplicate report)
+  if ('followFailed' in r || (r.followed && r.result.state !== 'succeeded')) {
+    if (!s.follow || s.follow.jobId !== r.jobId) return prev;
+    // The run we waited for did not produce the outputs: compute them here (a fresh claim). Its waiter
+    // registration was consumed when the holder told us (or is dropped with the claim's partition).
+    loop.state = withStep(loop.state, r.step, { status: 'NotStarted', attempt: s.attempt });
+    loop.dirty = true;
+  } else if (s.batches) {
+    const id = parseBatchJobId(r.step, r.jobId);
+    const b = id && s.batches[id.index];
+    if (!id || !b || b.status !== 'Running' || b.attempt !== id.attempt) return prev;
+    const batches = s.batches.slice();
+    batches[id.index] =
+      r.result.state === 'succeeded'
+        ? { ...b, status: 'Succeeded' }
+        : batchFailed(b, failureOf(r.result), input.retries[r.step] ?? 0, now);
+    loop.state = withStep(loop.state, r.step, { ...s, batches });
+    // The advance starts the next batches or gathers the step's outputs.
+    if (!loop.dispatch.includes(r.step)) loop.dispatch.push(r.step);
+    loop.dirty = true;
+  } else {
+    if (!r.followed && s.jobId !== r.jobId) return prev; // a stale attempt
+    if (r.followed && (!s.follow || s.follow.jobId !== r.jobId)) return prev; // not (or no longer) this holder
+    loop.observations.push({
+      step: r.step,
+      jobId: r.jobId,
+      result: r.result,
+      ...(r.followed ? { followed: r.followed } : {}),
+    });
+    loop.dirty = true;
+    if (r.result.state === 'succeeded')
+      loop.state = applySuccess(loop.state, r.step, r.followed ? 'Reused' : 'Completed', outputsOf(r.result));
+    else {
+      const before = loop.state;
+      const eff = applyFailure(input.graph, before, r.step, failureOf(r.result), {
+        retries: input.retries[r.step] ?? 0,
+        continueOnStepFailure: input.continueOnStepFailure,
+        now,
+      });
+      loop.state = eff.state;
+      endSteps(loop, before, eff.ended);
+    }
+  }
+  replan(input, loop, now);
+  return loop;
+}
+
+/** The run's cancel event: everything active is Canceled (and stopped), nothing new starts. */
+export function onCancel(input: OrchestrationInput, prev: Loop): Loop {
+  const loop = copy(prev);
+  const c = applyCancel(input.graph, loop.state);
+  endSteps(loop, loop.state, c.ended);
+  loop.state = c.state;
+  loop.dispatch = [];
+  loop.dirty = true;
+  return loop;
+}
+
+/** The timer fired (a poll, or a retry's back-off ended): the poll's results follow through `onResult`. */
+export function onTimer(input: OrchestrationInput, prev: Loop, now: number): Loop {
+  const loop = { ...copy(prev), idlePolls: prev.idlePolls + 1 };
+  replan(input, loop, now);
+  return loop;
+}
+
+/** An event or a poll brought news: the next poll is soon again. */
+export function onNews(prev: Loop): Loop {
+  return prev.idlePolls === 0 ? prev : { ...prev, idlePolls: 0 };
+}
+
+/** The advance persisted everything pending and dispatched: apply what it changed. */
+export function afterAdvance(input: OrchestrationInput, prev: Loop, out: AdvanceOutput, now: number): Loop {
+  const loop: Loop = {
+    ...prev,
+    state: applyDelta(prev.state, out.delta),
+    dispatch: [],
+    observations: [],
+    cancel: [],
+    ended: [],
+    starting: false,
+    dirty: false,
+  };
+  if (!out.finished) replan(input, loop, now);
+  return loop;
+}
+
+/**
+ * What to yield next. Never "nothing": pending work is an advance; a plan with nothing active and no
+ * retry to wait for is closed (its unreachable steps are skipped) through an advance too, which says the
+ * run finished; otherwise a wait on the active jobs, the cancel event and one timer.
+ */
+export function nextMove(
+  input: OrchestrationInput,
+  prev: Loop,
+  now: number,
+  finished = false,
+): {
+  move: Move;
+  loop: Loop;
+} {
+  if (finished) return { move: { kind: 'finish', status: runStatus(prev.state) }, loop: prev };
+  let loop = prev;
+  const active = input.graph.order.filter((n) => ACTIVE.has(loop.state.steps[n]!.status));
+  if (!loop.dirty && active.length === 0 && nextRetryAt(loop.state) === undefined) {
+    // Nothing runs and nothing waits for a retry. Either every step is final (the advance that follows
+    // says the run finished), or the remaining steps are unreachable: close them rather than hang.
+    loop = copy(loop);
+    if (!isFinished(loop.state)) {
+      const c = applyCancel(input.graph, loop.state);
+      loop.state = { ...c.state, halted: loop.state.halted ?? 'failed' };
+    }
+    loop.dirty = true;
+  }
+  if (loop.dirty || loop.starting) {
+    const request: AdvanceInput = {
+      runId: input.runId,
+      now,
+      state: compactState(loop.state),
+      dispatch: loop.dispatch.filter(
+        (s) => loop.state.steps[s]!.status === 'NotStarted' || ACTIVE.has(loop.state.steps[s]!.status),
+      ),
+      observations: loop.observations,
+      cancel: loop.cancel,
+      ...(loop.ended.length ? { ended: loop.ended } : {}),
+      ...(loop.starting ? { starting: true } : {}),
+    };
+    return { move: { kind: 'advance', request }, loop };
+  }
+  const retryAt = nextRetryAt(loop.state);
+  const waits: Wait[] = [];
+  const poll: PollInput['jobs'] = [];
+  for (const step of active) {
+    const s = loop.state.steps[step]!;
+    if (s.follow) {
+      const followed = { runId: s.follow.runId, step: s.follow.step };
+      waits.push({
+        event: followEvent(s.follow.runId, s.follow.jobId),
+        step,
+        jobId: s.follow.jobId,
+        followed,
+      });
+      poll.push({ step, runId: s.follow.runId, jobId: s.follow.jobId, follow: followed });
+    } else
+      for (const jobId of jobsOf(loop.state, step)) {
+        waits.push({ event: jobEvent(jobId), step, jobId });
+        poll.push({ step, runId: input.runId, jobId });
+      }
+  }
+  let fireAt = now + pollDelayMs(loop.idlePolls);
+  if (retryAt !== undefined) fireAt = Math.min(fireAt, Math.max(retryAt, now));
+  return { move: { kind: 'wait', waits, fireAt, poll }, loop };
+}
+
+function withStep(state: PlanState, step: string, s: PlanState['steps'][string]): PlanState {
+  return { ...state, steps: { ...state.steps, [step]: s } };
+}
+
+function copy(l: Loop): Loop {
+  return {
+    ...l,
+    dispatch: [...l.dispatch],
+    observations: [...l.observations],
+    cancel: [...l.cancel],
+    ended: [...l.ended],
+  };
+}
