@@ -19,6 +19,7 @@ import * as data from './data';
 import * as schedules from './schedules';
 import * as triggers from './triggers';
 import * as gc from './gc';
+import * as compute from './compute';
 
 export interface RouteModule {
   routes: RouteSpec[];
@@ -35,4 +36,5 @@ export const ROUTE_MODULES: RouteModule[] = [
   schedules,
   triggers,
   gc,
+  compute,
 ];
