@@ -8,7 +8,7 @@ import type { ComputeBackend, JobStatus } from './backend';
 import type { JobResult, JobSpec } from './job';
 import { readJob, type JobRow } from './jobs';
 import { slurmBackend } from './slurm/backend';
-import type { BackendKind, ComputeTarget } from './targets';
+import { effectiveResources, type BackendKind, type ComputeTarget } from './targets';
 import { getComputeTarget } from './targets-store';
 
 const BACKENDS: Record<BackendKind, ComputeBackend> = { agent: agentBackend, slurm: slurmBackend };
@@ -27,6 +27,13 @@ export async function submitJob(spec: JobSpec, target?: ComputeTarget): Promise<
     throw new Error(
       `compute target "${spec.target}" does not exist (any more); list the targets with \`sluice compute list\`.`,
     );
+  if (t) {
+    // The target's defaults fill what the step left out; a request bigger than the target can ever
+    // offer fails now, with what to do, instead of waiting in a queue forever.
+    const { resources, problems } = effectiveResources(spec.resources, t);
+    if (problems.length) throw new Error(`step "${spec.stepName}" ${problems.join('; ')}.`);
+    if (Object.keys(resources).length) spec = { ...spec, resources };
+  }
   if (!t || t.backend === 'agent') {
     await agentBackend.submit(
       [spec],

@@ -37,9 +37,11 @@ export async function runOneJob(o: {
   agentId?: string;
   log?: (line: string) => void;
 }): Promise<'ran' | 'not-claimed'> {
-  const slurmId = process.env.SLURM_ARRAY_JOB_ID
-    ? `${process.env.SLURM_ARRAY_JOB_ID}_${process.env.SLURM_ARRAY_TASK_ID}`
-    : process.env.SLURM_JOB_ID;
+  // Set by Slurm in the allocation (not settings of Sluice).
+  const slurm = process.env;
+  const slurmId = slurm.SLURM_ARRAY_JOB_ID
+    ? `${slurm.SLURM_ARRAY_JOB_ID}_${slurm.SLURM_ARRAY_TASK_ID}`
+    : slurm.SLURM_JOB_ID;
   const agentId = o.agentId ?? `${slurmId ? `slurm-${slurmId}` : `run-job-${process.pid}`}@${os.hostname()}`;
   const log = o.log ?? ((line: string) => console.log(`[run-job ${agentId}] ${line}`));
   const claim = await claimJob(o.runId, o.jobId, agentId);

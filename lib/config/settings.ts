@@ -225,6 +225,12 @@ export const SETTINGS: readonly SettingDoc[] = [
     secret: true,
   },
   {
+    name: 'SLURM_CONF',
+    default: "Slurm's default",
+    description:
+      "The slurm.conf of the cluster Slurm compute targets submit to (the service is a Slurm submit host); a target's settings.slurmConf overrides it.",
+  },
+  {
     name: 'SLUICE_SCHEDULE_GRACE_SECONDS',
     default: '60',
     description: 'How late a schedule occurrence may run and still count as on time (not catch-up).',
