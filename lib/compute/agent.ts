@@ -5,12 +5,15 @@
  * in-process in the local host (pool `local`) or as `sluice agent --pool NAME` on another machine.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { QueueClient } from '@azure/storage-queue';
 import { getClock, type ClockTimer } from '../host/clock';
+import { Ledger, machineCapacity, needOf, type Capacity } from './admission';
 import { claimJob, decodeMessage, jobQueue, type JobRow } from './jobs';
+import { removePresence, writePresence } from './presence';
 import { runJob, signalGroup, type ActiveJob, type RunnerContext } from './runner';
 import { noteServiceEndpoint } from './service-endpoint';
 import { onCancel, onReserve, onWake } from './wake';
@@ -26,8 +29,19 @@ export interface AgentOptions {
   endpoint?: string;
   /** Function key for the endpoint (`x-functions-key`). Never logged. */
   key?: string;
-  /** Jobs run at once. @default setting `SLUICE_AGENT_CONCURRENCY`, else 4 */
+  /** A cap on the jobs run at once, besides resources. @default setting `SLUICE_AGENT_CONCURRENCY`, else none */
   concurrency?: number;
+  /**
+   * What this machine offers; jobs are admitted by their resources against what is free.
+   * @default this machine's CPUs and memory, and `gpus` GPUs
+   */
+  capacity?: Capacity;
+  /** GPUs this machine offers (when `capacity` is not given). @default 0 */
+  gpus?: number;
+  /** How often the agent's presence row (live view) is written. @default 5000 */
+  presenceMs?: number;
+  /** Step environments prepared on this machine, for the live view (lib/environments). */
+  cachedEnvironments?: () => string[];
   /** Heartbeat interval. @default 2000 */
   heartbeatMs?: number;
   /** How often a running job's row is read for a cancel request (real time). @default 500 */
@@ -49,6 +63,8 @@ export interface RunningAgent {
   ready: Promise<void>;
   /** Jobs running now. */
   running(): number;
+  /** What the agent offers and what is free now. */
+  resources(): { capacity: Capacity; free: Capacity };
   /** Stops taking jobs; running jobs are killed and reported as `lost` so they are retried elsewhere. */
   stop(): Promise<void>;
 }
@@ -59,6 +75,8 @@ export function startAgent(opts: AgentOptions): RunningAgent {
   const agentId = opts.agentId ?? `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`;
   const workDir = opts.workDir ?? join(os.tmpdir(), 'sluice-agents', pool);
   const concurrency = Math.max(1, opts.concurrency ?? defaultConcurrency());
+  const ledger = new Ledger(opts.capacity ?? machineCapacity(opts.gpus ?? 0), concurrency);
+  const jobKey = (r: { runId: string; jobId: string }): string => `${r.runId}/${r.jobId}`;
   const heartbeatMs = opts.heartbeatMs ?? 2000;
   const pollMin = opts.pollMinMs ?? 200;
   const pollMax = opts.pollMaxMs ?? 2000;
@@ -86,7 +104,6 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     woken = true;
     wakeSleeper?.();
   };
-  let reserved = 0;
   /** Set while the loop sleeps because every slot is taken: a finishing job then wakes it. */
   let waitingForSlot = false;
   /** Set once orphans of an earlier agent process are reaped: only then are job directories made. */
@@ -94,19 +111,12 @@ export function startAgent(opts: AgentOptions): RunningAgent {
   const offWake = onWake(pool, wake);
   // Jobs enqueued in this process come straight to a free slot, created already claimed by this agent
   // (see enqueueJob): no queue message to receive, no row to read, no claim round trip, no loop wake.
-  const offReserve = onReserve(pool, () => {
-    if (stopped || !accepting || active.size + reserved >= concurrency) return undefined;
-    reserved++;
-    let held = true;
-    const free = (): void => {
-      if (held) reserved--;
-      held = false;
-    };
+  const offReserve = onReserve(pool, (spec) => {
+    if (stopped || !accepting || !ledger.take(jobKey(spec), needOf(spec.resources))) return undefined;
     return {
       agentId,
-      release: free,
+      release: () => ledger.give(jobKey(spec)),
       start: (row) => {
-        free();
         start(row);
         // Stopped meanwhile: the job is reported lost (and retried elsewhere), as running jobs are.
         if (stopped) active.get(`${row.runId}/${row.jobId}`)?.kill('lost');
@@ -120,6 +130,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     active.set(key, job);
     void job.done.finally(() => {
       active.delete(key);
+      ledger.give(key);
       if (waitingForSlot) wake(); // a slot is free: look at the queue again now
     });
   }
@@ -165,8 +176,8 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     await ready;
     let idle = pollMin;
     while (!stopped && queue) {
-      const free = concurrency - active.size - reserved;
-      if (free <= 0) {
+      const free = Math.min(32, concurrency - ledger.count);
+      if (free <= 0 || !ledger.hasRoom()) {
         waitingForSlot = true;
         await sleep(pollMax); // a finishing job wakes the loop
         waitingForSlot = false;
@@ -174,9 +185,8 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       }
       let messages: Awaited<ReturnType<QueueClient['receiveMessages']>>['receivedMessageItems'] = [];
       try {
-        messages = (
-          await queue.receiveMessages({ numberOfMessages: Math.min(32, free), visibilityTimeout: 60 })
-        ).receivedMessageItems;
+        messages = (await queue.receiveMessages({ numberOfMessages: free, visibilityTimeout: 60 }))
+          .receivedMessageItems;
       } catch (e) {
         if (stopped) break;
         log(`receiving from ${pool} failed: ${(e as Error).message}`);
@@ -200,11 +210,22 @@ export function startAgent(opts: AgentOptions): RunningAgent {
           await drop();
           continue;
         }
-        const claim = await claimJob(msg.runId, msg.jobId, agentId).catch((e: unknown) => {
+        const key = jobKey(msg);
+        const claim = await claimJob(msg.runId, msg.jobId, agentId, undefined, (row) =>
+          ledger.take(key, needOf(row.spec.resources)),
+        ).catch((e: unknown) => {
           log(`claiming ${msg.runId}/${msg.jobId} failed: ${(e as Error).message}`);
           return undefined;
         });
+        if (!claim?.claimed) ledger.give(key);
         if (!claim) continue; // the message becomes visible again and is retried
+        if (!claim.claimed && claim.reason === 'no-room') {
+          // Not enough free here now: back on the queue in a second, for this agent or another.
+          if (!ledger.canEverFit(needOf(claim.row?.spec.resources)))
+            log(`job ${key} asks for more than this agent offers (${JSON.stringify(ledger.capacity)})`);
+          void queue.updateMessage(m.messageId, m.popReceipt, undefined, 1).catch(() => undefined);
+          continue;
+        }
         void drop(); // off the critical path: the claim already makes the job ours
         if (!claim.claimed) continue;
         start(claim.row);
@@ -212,14 +233,33 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     }
   })().catch((e: unknown) => log(`agent loop stopped: ${(e as Error).stack ?? e}`));
 
+  const presence = (): void => {
+    writePresence({
+      pool,
+      agentId,
+      version: VERSION,
+      heartbeatAt: new Date(clock.now()).toISOString(),
+      running: [...active.keys()],
+      capacity: ledger.capacity,
+      free: ledger.free(),
+      cachedEnvironments: opts.cachedEnvironments?.() ?? [],
+    }).catch(() => undefined);
+  };
+  void ready.then(() => !stopped && presence());
+  const presenceTimer = setInterval(presence, opts.presenceMs ?? 5000);
+  presenceTimer.unref();
+
   return {
     agentId,
     pool,
     ready,
     running: () => active.size,
+    resources: () => ({ capacity: ledger.capacity, free: ledger.free() }),
     async stop() {
       if (stopped) return;
       stopped = true;
+      clearInterval(presenceTimer);
+      await removePresence(pool, agentId).catch(() => undefined);
       offWake();
       offReserve();
       offCancel();
@@ -235,17 +275,28 @@ export function startAgent(opts: AgentOptions): RunningAgent {
 }
 
 /**
- * Setting `SLUICE_AGENT_CONCURRENCY` (jobs an agent runs at once), else `fallback`: 4 for `sluice agent`
- * (a remote machine's size is unknown), 8 for the local host's agent (`sluice start`), whose jobs are
- * mostly short steps waiting on I/O. @default 4
+ * Setting `SLUICE_AGENT_CONCURRENCY` (a cap on the jobs an agent runs at once), else `fallback`: no cap,
+ * since agents admit jobs by their resources against what the machine has free. @default Infinity
  */
-export function defaultConcurrency(env: NodeJS.ProcessEnv = process.env, fallback = 4): number {
+export function defaultConcurrency(env: NodeJS.ProcessEnv = process.env, fallback = Infinity): number {
   const n = Number(env.SLUICE_AGENT_CONCURRENCY);
   return Number.isInteger(n) && n >= 1 ? n : fallback;
 }
 
-/** The local host's agent (pool `local`): `SLUICE_AGENT_CONCURRENCY` when set. @default 8 */
-export const LOCAL_AGENT_CONCURRENCY = 8;
+/** The local host's agent (pool `local`): no job-count cap, admission by free resources. @default Infinity */
+export const LOCAL_AGENT_CONCURRENCY = Infinity;
+
+const VERSION = ((): string => {
+  try {
+    return (
+      JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+        version: string;
+      }
+    ).version;
+  } catch {
+    return 'unknown';
+  }
+})();
 
 /**
  * Kills process groups left by an earlier agent process that died (SIGKILL, crash) with jobs running,

@@ -175,7 +175,7 @@ export async function enqueueJob(spec: JobSpec): Promise<JobRow> {
   const entity = queuedEntity(spec);
   // An in-process agent with a free slot gets the job in the row's creation: created running under it,
   // no queue message, no claim round trip before the process starts.
-  let reservation = reserveInProcess(spec.pool);
+  let reservation = reserveInProcess(spec.pool, spec);
   const claim = reservation ? claimFields(reservation.agentId) : undefined;
   if (claim) Object.assign(entity, claim);
   let row: JobRow;
@@ -376,7 +376,8 @@ export async function markLost(
 // ---- agent side -------------------------------------------------------------------------------
 
 export type ClaimOutcome =
-  { claimed: true; row: JobRow } | { claimed: false; reason: 'missing' | 'taken' | 'finished'; row?: JobRow };
+  | { claimed: true; row: JobRow }
+  | { claimed: false; reason: 'missing' | 'taken' | 'finished' | 'no-room'; row?: JobRow };
 
 /** queued → running for `agentId`, conditionally on the row's ETag. */
 export async function claimJob(
@@ -385,6 +386,8 @@ export async function claimJob(
   agentId: string,
   /** The row as enqueued (in-process hand-off): claimed on its ETag without reading it first. */
   known?: JobRow,
+  /** Whether the agent has room for the job (its resources); false leaves the job queued. */
+  admit?: (row: JobRow) => boolean,
 ): Promise<ClaimOutcome> {
   if (known) {
     const fast = await claimRow(known, agentId);
@@ -394,6 +397,7 @@ export async function claimJob(
   if (!row) return { claimed: false, reason: 'missing' };
   if (row.state !== 'queued')
     return { claimed: false, reason: row.state === 'running' ? 'taken' : 'finished', row };
+  if (admit && !admit(row)) return { claimed: false, reason: 'no-room', row };
   return claimRow(row, agentId);
 }
 

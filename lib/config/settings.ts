@@ -180,8 +180,9 @@ export const SETTINGS: readonly SettingDoc[] = [
   },
   {
     name: 'SLUICE_AGENT_CONCURRENCY',
-    default: '8 in the local host, 4 for sluice agent',
-    description: 'Jobs one agent runs at once.',
+    default: 'no cap',
+    description:
+      "A cap on the jobs one agent runs at once; without it agents admit jobs by free resources (a job's cpu, memoryGb, gpu; a job asking for nothing counts 1/4 CPU).",
   },
   { name: 'SLUICE_AGENT_TRACE', default: 'off', description: 'Agents: 1 prints the time of each job phase.' },
   {
