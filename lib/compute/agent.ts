@@ -14,6 +14,7 @@ import { getClock, type ClockTimer } from '../host/clock';
 import { Ledger, machineCapacity, needOf, type Capacity } from './admission';
 import { claimJob, decodeMessage, jobQueue, type JobRow } from './jobs';
 import { removePresence, writePresence } from './presence';
+import { AgentKeyRefused, type CredentialSource } from './scoped-clients';
 import { runJob, signalGroup, type ActiveJob, type RunnerContext } from './runner';
 import { noteServiceEndpoint } from './service-endpoint';
 import { onCancel, onReserve, onWake } from './wake';
@@ -42,6 +43,11 @@ export interface AgentOptions {
   presenceMs?: number;
   /** Step environments prepared on this machine, for the live view (lib/environments). */
   cachedEnvironments?: () => string[];
+  /**
+   * Scoped credentials (a remote agent with an agent key): each job's row and log credentials are
+   * fetched before the agent reads the row. Without it, the process's own clients are used.
+   */
+  credentials?: CredentialSource;
   /** Heartbeat interval. @default 2000 */
   heartbeatMs?: number;
   /** How often a running job's row is read for a cancel request (real time). @default 500 */
@@ -131,6 +137,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     void job.done.finally(() => {
       active.delete(key);
       ledger.give(key);
+      opts.credentials?.dropJob(row.runId, row.jobId);
       if (waitingForSlot) wake(); // a slot is free: look at the queue again now
     });
   }
@@ -176,6 +183,9 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     await ready;
     let idle = pollMin;
     while (!stopped && queue) {
+      // Cached per client bundle: after a credentials renewal this is a client with the fresh token.
+      const fresh = await jobQueue(pool).catch(() => undefined);
+      if (fresh) queue = fresh;
       const free = Math.min(32, concurrency - ledger.count);
       if (free <= 0 || !ledger.hasRoom()) {
         waitingForSlot = true;
@@ -211,13 +221,34 @@ export function startAgent(opts: AgentOptions): RunningAgent {
           continue;
         }
         const key = jobKey(msg);
+        if (opts.credentials) {
+          const got = await opts.credentials.forJob(msg.runId, msg.jobId).then(
+            () => 'ok' as const,
+            (e: unknown) => {
+              if (e instanceof AgentKeyRefused) throw e;
+              const status = (e as { status?: number }).status;
+              // Not a job of this pool, or already ended: nothing to run.
+              if (status === 404 || status === 409) return 'drop' as const;
+              log(`credentials for ${key}: ${(e as Error).message}`);
+              return 'retry' as const;
+            },
+          );
+          if (got === 'drop') {
+            await drop();
+            continue;
+          }
+          if (got === 'retry') continue;
+        }
         const claim = await claimJob(msg.runId, msg.jobId, agentId, undefined, (row) =>
           ledger.take(key, needOf(row.spec.resources)),
         ).catch((e: unknown) => {
           log(`claiming ${msg.runId}/${msg.jobId} failed: ${(e as Error).message}`);
           return undefined;
         });
-        if (!claim?.claimed) ledger.give(key);
+        if (!claim?.claimed) {
+          ledger.give(key);
+          opts.credentials?.dropJob(msg.runId, msg.jobId);
+        }
         if (!claim) continue; // the message becomes visible again and is retried
         if (!claim.claimed && claim.reason === 'no-room') {
           // Not enough free here now: back on the queue in a second, for this agent or another.
@@ -231,7 +262,13 @@ export function startAgent(opts: AgentOptions): RunningAgent {
         start(claim.row);
       }
     }
-  })().catch((e: unknown) => log(`agent loop stopped: ${(e as Error).stack ?? e}`));
+  })().catch((e: unknown) => {
+    if (e instanceof AgentKeyRefused) {
+      log(`${e.message}; this agent takes no more jobs`);
+      stopped = true;
+      opts.credentials?.refused(e);
+    } else log(`agent loop stopped: ${(e as Error).stack ?? e}`);
+  });
 
   const presence = (): void => {
     writePresence({

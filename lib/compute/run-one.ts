@@ -6,7 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { useClients } from '../azure/clients';
+import type { JobCredentials, PoolCredentials } from './credentials';
 import { claimJob } from './jobs';
+import { CredentialSource, scopedClients } from './scoped-clients';
 import { runJob } from './runner';
 
 export interface JobsFile {
@@ -24,10 +27,28 @@ export function pickJob(file: JobsFile, env: NodeJS.ProcessEnv): { runId: string
   return job;
 }
 
-/** Reads the runner's settings file (JSON of environment variables) into this process's environment. */
+/** What the service hands a runner it launches: scoped credentials, never the connection string. */
+export interface ScopedCredentials {
+  pool: PoolCredentials;
+  jobs: JobCredentials[];
+}
+
+/**
+ * Reads the runner's settings file (JSON of environment variables) into this process's environment; its
+ * scoped credentials become this process's storage clients and are kept out of the step's environment.
+ */
 export function loadEnvFile(path: string): void {
   const env = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   for (const [k, v] of Object.entries(env)) if (typeof v === 'string') process.env[k] = v;
+  const scoped = env.SLUICE_SCOPED_CREDENTIALS;
+  delete process.env.SLUICE_SCOPED_CREDENTIALS;
+  if (typeof scoped === 'string') {
+    const c = JSON.parse(scoped) as ScopedCredentials;
+    const source = new CredentialSource({ endpoint: '', key: '', pool: c.pool.pool, log: () => {} });
+    source.pool = c.pool;
+    for (const j of c.jobs) source.jobs.set(`${j.runId}/${j.jobId}`, j);
+    useClients(scopedClients(source, 1));
+  }
 }
 
 export async function runOneJob(o: {

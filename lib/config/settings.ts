@@ -226,6 +226,12 @@ export const SETTINGS: readonly SettingDoc[] = [
     secret: true,
   },
   {
+    name: 'SLUICE_AGENT_CREDENTIALS_TTL_SECONDS',
+    default: '900',
+    description:
+      'How long the scoped storage credentials a remote agent gets with its agent key live (≥ 10); agents renew them at half-life.',
+  },
+  {
     name: 'SLURM_CONF',
     default: "Slurm's default",
     description:

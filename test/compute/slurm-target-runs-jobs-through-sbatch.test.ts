@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { startTestStack, type TestStack } from '../support/stack';
@@ -88,6 +88,13 @@ test(
     const dest = join(tmp, 'out.txt');
     await materialize(out.hash, 'file', dest);
     assert.equal(await readFile(dest, 'utf8'), 'SLURM SAYS HI');
+    // The allocation got scoped credentials, never the connection string or the account key.
+    const envDir = join(tmp, 'slurm', 'env');
+    for (const f of await readdir(envDir)) {
+      const text = await readFile(join(envDir, f), 'utf8');
+      assert.ok(!text.includes('AccountKey') && !text.includes(stack.env.AzureWebJobsStorage!), f);
+      assert.match(text, /SLUICE_SCOPED_CREDENTIALS/);
+    }
     const log = await readLogText(spec);
     assert.match(log, new RegExp(`job ${row!.external} cpus 2`), 'the step log streams from the allocation');
   },

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { machineCapacity } from '../../compute/admission';
 import { defaultConcurrency, startAgent } from '../../compute/agent';
+import { CredentialSource } from '../../compute/scoped-clients';
 import { isValidPool } from '../../compute/targets';
 
 /**
@@ -62,14 +63,33 @@ export function register(program: Command): void {
         const heartbeatMs = Number(o.heartbeatMs);
         if (!Number.isFinite(heartbeatMs) || heartbeatMs < 50)
           throw new Error(`--heartbeat-ms must be a number ≥ 50, not "${o.heartbeatMs}".`);
-        if (!process.env.AzureWebJobsStorage)
-          console.error(
-            'sluice agent: AzureWebJobsStorage is not set; using the local development storage emulator.',
-          );
         let root: Command = cmd;
         while (root.parent) root = root.parent;
         const g = root.opts() as { endpoint?: string; key?: string };
+        // An agent key (sak.…): no account key here; scoped credentials from the service, renewed.
+        let refusedWith: Error | undefined;
+        let onRefused: () => void = () => {};
+        const credentials =
+          g.key?.startsWith('sak.') && g.endpoint
+            ? new CredentialSource({
+                endpoint: g.endpoint,
+                key: g.key,
+                pool: o.pool,
+                log: (line) => console.error(`sluice agent: ${line}`),
+                onRefused: (e) => {
+                  refusedWith = e;
+                  console.error(`sluice agent: ${e.message}. This agent takes no more jobs and stops.`);
+                  onRefused();
+                },
+              })
+            : undefined;
+        if (credentials) await credentials.start();
+        else if (!process.env.AzureWebJobsStorage)
+          console.error(
+            'sluice agent: AzureWebJobsStorage is not set; using the local development storage emulator.',
+          );
         const agent = startAgent({
+          ...(credentials ? { credentials } : {}),
           pool: o.pool,
           concurrency,
           capacity,
@@ -81,7 +101,7 @@ export function register(program: Command): void {
         });
         await agent.ready;
         console.log(
-          `agent ${agent.agentId} serving pool ${o.pool} (${capacity.cpu} CPUs, ${capacity.memoryGb} GB, ${capacity.gpu} GPUs` +
+          `agent ${agent.agentId} serving pool ${o.pool}${credentials ? ' with scoped credentials' : ''} (${capacity.cpu} CPUs, ${capacity.memoryGb} GB, ${capacity.gpu} GPUs` +
             `${Number.isFinite(concurrency) ? `, at most ${concurrency} jobs` : ''})`,
         );
         await new Promise<void>((resolve) => {
@@ -93,7 +113,9 @@ export function register(program: Command): void {
           };
           process.on('SIGINT', stop);
           process.on('SIGTERM', stop);
+          onRefused = stop;
         });
+        if (refusedWith) process.exitCode = 3;
       },
     );
 }

@@ -147,6 +147,53 @@ export function register(program: Command): void {
       console.log(`compute target ${name} deleted`);
     });
 
+  const keys = c
+    .command('keys')
+    .description('agent keys: what a remote agent needs (no storage account key)');
+  keys
+    .command('create')
+    .description('create a key for one pool; printed once (`sluice agent --endpoint URL --key KEY --pool P`)')
+    .requiredOption('--pool <name>', 'the pool the key serves')
+    .option('--description <text>', 'what the key is for')
+    .action(async (o: { pool: string; description?: string }, cmd: Command) => {
+      const api = ApiClient.fromCommand(cmd);
+      const k = await call(() =>
+        api.post<{ id: string; key: string; pool: string }>('/agent-keys', {
+          pool: o.pool,
+          ...(o.description ? { description: o.description } : {}),
+        }),
+      );
+      console.log(k.key);
+      console.error(
+        `agent key ${k.id} for pool ${k.pool}; it is shown only now. Revoke: sluice compute keys revoke ${k.id}`,
+      );
+    });
+  keys
+    .command('list')
+    .description('agent keys (ids and pools; the keys themselves are never shown again)')
+    .option('--pool <name>', 'only this pool')
+    .action(async (o: { pool?: string }, cmd: Command) => {
+      const api = ApiClient.fromCommand(cmd);
+      const q = o.pool ? `?pool=${encodeURIComponent(o.pool)}` : '';
+      const { items } = await call(() =>
+        api.json<{ items: Array<{ id: string; pool: string; createdAt: string; description?: string }> }>(
+          `/agent-keys${q}`,
+        ),
+      );
+      const rows = [['ID', 'POOL', 'CREATED', 'DESCRIPTION']];
+      for (const k of items) rows.push([k.id, k.pool, k.createdAt, k.description ?? '']);
+      printTable(rows);
+    });
+  keys
+    .command('revoke')
+    .description('revoke a key: its agents are refused at their next renewal or job, and stop')
+    .argument('<id>', 'key id')
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      const api = ApiClient.fromCommand(cmd);
+      await call(() => api.fetch(`/agent-keys/${encodeURIComponent(id)}`, { method: 'DELETE' }));
+      console.log(`agent key ${id} revoked`);
+    });
+
   program
     .command('run-job', { hidden: true })
     .description('run one Sluice job by its row (used inside a Slurm allocation)')

@@ -11,7 +11,6 @@ import { mkdirSync } from 'node:fs';
 import { chmod, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadSettings } from '../../config/settings';
 import { getClock } from '../../host/clock';
 import { logLocation } from '../agent-backend';
 import type { ComputeBackend, JobHandle, JobStatus } from '../backend';
@@ -25,7 +24,9 @@ import {
   writeVerdict,
   type JobRow,
 } from '../jobs';
+import { ensureStorageFor, jobCredentials, poolCredentials } from '../credentials';
 import { LOGS_CONTAINER } from '../log-stream';
+import type { ScopedCredentials } from '../run-one';
 import { serviceEndpoint } from '../service-endpoint';
 import type { ComputeTarget, SlurmSettings } from '../targets';
 import { getComputeTarget } from '../targets-store';
@@ -169,11 +170,20 @@ async function ended(row: JobRow, failure: NonNullable<JobResult['failure']>): P
   return { state: now?.state === 'running' ? 'running' : 'queued' };
 }
 
-/** The settings a runner inside the allocation gets (a file only the submitting user can read). */
-function runnerEnv(): Record<string, string> {
+/**
+ * The settings a runner inside the allocation gets (a file only the submitting user can read): scoped
+ * credentials for its jobs' rows and logs and the artifact store, never the connection string. They
+ * last the step's timeout plus a day of queueing.
+ */
+function runnerEnv(target: ComputeTarget, rows: JobRow[]): Record<string, string> {
   const ep = serviceEndpoint();
+  const ttl = Math.max(...rows.map((r) => r.spec.timeoutMs)) + 24 * 3600_000;
+  const scoped: ScopedCredentials = {
+    pool: poolCredentials(target.pool, ttl),
+    jobs: rows.map((r) => jobCredentials(r, ttl)),
+  };
   return {
-    AzureWebJobsStorage: loadSettings().storageConnectionString,
+    SLUICE_SCOPED_CREDENTIALS: JSON.stringify(scoped),
     ...(ep ? { SLUICE_ENDPOINT: ep.url } : {}),
     ...(ep?.key ? { SLUICE_KEY: ep.key } : {}),
   };
@@ -191,6 +201,7 @@ async function submitBatch(specs: JobSpec[], target: ComputeTarget): Promise<Job
   }));
   const todo = rows.map((r, i) => ({ r, i })).filter(({ r }) => r.state === 'queued' && !r.external);
   if (!todo.length) return handles;
+  await ensureStorageFor(target.pool);
   const dir = slurmWorkDir(target.slurm);
   const id = randomUUID();
   for (const sub of ['jobs', 'env', 'out', 'work'])
@@ -206,7 +217,16 @@ async function submitBatch(specs: JobSpec[], target: ComputeTarget): Promise<Job
       jobs: todo.map(({ r }) => ({ runId: r.runId, jobId: r.jobId })),
     }),
   );
-  await writeFile(envFile, JSON.stringify(runnerEnv()), { mode: 0o600 });
+  await writeFile(
+    envFile,
+    JSON.stringify(
+      runnerEnv(
+        target,
+        todo.map(({ r }) => r),
+      ),
+    ),
+    { mode: 0o600 },
+  );
   await chmod(envFile, 0o600);
   const first = todo[0]!.r.spec;
   const args = sbatchArgs({
