@@ -22,7 +22,7 @@ function targetName(req: HttpRequest): string {
     throw invalid([
       {
         pointer: '/name',
-        message: `"${name}" is not a compute target name: 1-63 letters, digits, "_", "." and "-", starting with a letter or digit.`,
+        message: `"${name}" is not a compute target name: a letter or "_", then up to 63 letters, digits, "_" or "-" (as in compute:).`,
       },
     ]);
   return name;

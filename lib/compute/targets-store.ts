@@ -6,7 +6,8 @@
  */
 import { getClients } from '../azure/clients';
 import { getClock } from '../host/clock';
-import { loadComputeTargets, type ComputeTarget } from './targets';
+import type { StepResources } from './job';
+import { effectiveResources, loadComputeTargets, type ComputeTarget } from './targets';
 
 export const TARGETS_CONTAINER = 'computeTargets';
 const CACHE_MS = 1000;
@@ -125,4 +126,18 @@ export async function deleteComputeTarget(name: string): Promise<boolean> {
     if (code(e) === 404) return false;
     throw e;
   }
+}
+
+/**
+ * For publish (lib/pipelines): what is wrong with a step's `compute:` and `resources:` against the targets
+ * now, as messages (empty when fine). Run start checks the same again (dispatch.ts), since targets change.
+ */
+export async function stepComputeProblems(compute: string, resources?: StepResources): Promise<string[]> {
+  const targets = await listComputeTargets();
+  const t = targets.get(compute);
+  if (!t)
+    return [
+      `compute target "${compute}" does not exist; the targets are ${[...targets.keys()].map((n) => `"${n}"`).join(', ') || 'none'} (sluice compute list)`,
+    ];
+  return effectiveResources(resources, t).problems;
 }

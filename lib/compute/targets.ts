@@ -44,7 +44,8 @@ export interface ComputeTarget {
 }
 
 const POOL_RE = /^[a-z0-9](?:[a-z0-9]|-(?!-)){0,49}[a-z0-9]$|^[a-z0-9]$/;
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+/** The rule pipeline definitions use for `compute:` (lib/pipelines IDENT_RE). */
+const NAME_RE = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 
 export const ResourcesSchema = z
   .object({
@@ -183,7 +184,10 @@ export function loadComputeTargets(env: NodeJS.ProcessEnv = process.env): Record
     throw new Error(`SLUICE_COMPUTE_TARGETS is not valid JSON (${(e as Error).message}).`);
   }
   const r = z
-    .record(z.string().regex(NAME_RE, 'a target name is 1-63 letters, digits, _ . -'), TargetBodySchema)
+    .record(
+      z.string().regex(NAME_RE, 'a target name is a letter or _, then up to 63 letters, digits, _ or -'),
+      TargetBodySchema,
+    )
     .safeParse(parsed);
   if (!r.success) {
     const problems = r.error.issues.map((i) => `/${i.path.join('/')}: ${i.message}`).join('; ');

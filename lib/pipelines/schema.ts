@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ResourcesSchema } from '../compute/targets';
 
 /**
  * The pipeline definition format: ONE set of zod schemas drives validation (lib/pipelines/validate.ts),
@@ -148,6 +149,10 @@ const commonStep = {
     .meta({ description: 'A compute target name.' }),
   env: z.record(z.string(), z.string()).optional().meta({
     description: 'Environment variables; values may use ${{parameters.X}}, ${{inputs.X}}, ${{outputs.X}}.',
+  }),
+  resources: ResourcesSchema.optional().meta({
+    description:
+      "What one attempt needs: {cpu, memoryGb, gpu}. The target's defaults fill the rest; more than the target offers fails at run start.",
   }),
   /** @default true */
   reuse: z.boolean().default(true).meta({

@@ -58,6 +58,20 @@ test(
     assert.ok(trained, 'train ran');
     assert.ok(step(run, 'train').outputs?.o, 'its output came back by hash');
 
+    // A request bigger than the target offers fails at run start with what to do; nothing is queued.
+    await publish(sluice, {
+      name: 'too-big',
+      steps: {
+        big: { command: stepCommand('big', journal, { out: false }), resources: { cpu: 64 }, compute: 'hpc' },
+      },
+    });
+    const big = await waitForRun(sluice, await startRun(sluice, 'too-big'), 60_000);
+    assert.equal(big.status, 'Failed');
+    assert.match(
+      step(big, 'big').error!.message,
+      /asks for 64 CPU\(s\), but compute target "hpc" offers at most 4/,
+    );
+
     // Cancel mid-step: the Slurm job is cancelled.
     await publish(sluice, {
       name: 'long-on-slurm',
