@@ -48,6 +48,11 @@ export interface JobSpec {
    * the agent replaces them with the local paths it materialises.
    */
   command: string;
+  /**
+   * Instead of `command`: the program and its arguments, executed without a shell, one element per
+   * argument. `${{inputs.X}}`/`${{outputs.X}}`/`${{minibatch}}` are replaced inside elements as they are.
+   */
+  args?: string[];
   env: Record<string, string>;
   /** `snapshot:sha256:<hex>` of the step's code, extracted as the working directory; absent for none. */
   code?: string;

@@ -1,10 +1,9 @@
+import { substitutePlain, substituteShell } from './shell-words';
+
 /**
  * `${{inputs.X}}` / `${{outputs.X}}` in a job's command and env become the local paths the agent made.
  * Any other `${{ … }}` left at this point (parameters were substituted by lib/runs) is an error.
  */
-
-const PLACEHOLDER = /\$\{\{\s*([^}]*?)\s*\}\}/g;
-const SAFE_WORD = /^[A-Za-z0-9_./:@%+=,-]+$/;
 
 export interface PlaceholderPaths {
   inputs: Record<string, string>;
@@ -13,13 +12,11 @@ export interface PlaceholderPaths {
   minibatch?: string;
 }
 
-/** POSIX shell single-quoting, only when needed (paths under a plain work dir need none). */
-export function shellQuote(s: string): string {
-  return SAFE_WORD.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
+export { shellQuote } from './shell-words';
 
 /**
- * Replaces placeholders in `text`. `quote` quotes paths for a shell command (not for env values).
+ * Replaces placeholders in `text`. `quote`: `text` is a shell command, and each path is quoted for where
+ * it stands (shell-words.ts); otherwise (env values, argument lists) paths go in as they are.
  * Returns the text and the placeholders it could not resolve.
  */
 export function substitute(
@@ -27,18 +24,15 @@ export function substitute(
   paths: PlaceholderPaths,
   quote = false,
 ): { text: string; unknown: string[] } {
-  const unknown: string[] = [];
-  const out = text.replace(PLACEHOLDER, (whole, expr: string) => {
+  const resolve = (expr: string): string | undefined => {
     const m = /^(inputs|outputs)\.([A-Za-z0-9_-]+)$/.exec(expr);
-    const p =
-      expr === 'minibatch' ? paths.minibatch : m ? paths[m[1] as 'inputs' | 'outputs'][m[2]!] : undefined;
-    if (p === undefined) {
-      unknown.push(whole);
-      return whole;
-    }
-    return quote ? shellQuote(p) : p;
-  });
-  return { text: out, unknown };
+    return expr === 'minibatch'
+      ? paths.minibatch
+      : m
+        ? paths[m[1] as 'inputs' | 'outputs'][m[2]!]
+        : undefined;
+  };
+  return quote ? substituteShell(text, resolve) : substitutePlain(text, resolve);
 }
 
 /** A message naming every unresolved placeholder and what exists. */

@@ -19,7 +19,7 @@ import { failureFor, type JobOutcome } from './failures';
 import type { JobOutput, JobResult, JobSpec } from './job';
 import { completeJob, heartbeat, readJob } from './jobs';
 import { BlobLogWriter } from './log-stream';
-import { substitute, unknownPlaceholderMessage, type PlaceholderPaths } from './placeholders';
+import { shellQuote, substitute, unknownPlaceholderMessage, type PlaceholderPaths } from './placeholders';
 
 /** What a runner needs from whoever hosts it (an agent, or `sluice run-job` in a Slurm allocation). */
 export interface RunnerContext {
@@ -168,7 +168,7 @@ export function runJob(spec: JobSpec, claimEtag: string, startedAt: string, ctx:
           SLUICE_ATTEMPT: String(spec.attempt),
           ...(spec.batch !== undefined ? { SLUICE_BATCH: String(spec.batch) } : {}),
         };
-        logw.note(`$ ${prepared.command}`);
+        logw.note(prepared.argv ? `$ ${prepared.argv.map(shellQuote).join(' ')}` : `$ ${prepared.command}`);
         const t0 = Date.now();
         let timeout: ClockTimer | undefined;
         trace('spawn');
@@ -181,7 +181,9 @@ export function runJob(spec: JobSpec, claimEtag: string, startedAt: string, ctx:
                 resolve(v);
               }
             };
-            const argv = directArgv(prepared.command);
+            // `args:` steps never reach a shell; plain commands skip it when it would change nothing.
+            const listed = prepared.argv;
+            const argv = listed ?? directArgv(prepared.command);
             const launch = (direct: boolean): void => {
               let started = false;
               try {
@@ -200,7 +202,7 @@ export function runJob(spec: JobSpec, claimEtag: string, startedAt: string, ctx:
                       stdio: ['ignore', 'pipe', 'pipe'],
                     });
               } catch (e) {
-                if (direct) return launch(false);
+                if (direct && !listed) return launch(false);
                 return done({ error: e as Error });
               }
               const proc = child;
@@ -215,7 +217,7 @@ export function runJob(spec: JobSpec, claimEtag: string, startedAt: string, ctx:
               proc.stdout!.on('data', (b: Buffer) => logw!.write(b));
               proc.stderr!.on('data', (b: Buffer) => logw!.write(b));
               // Not executable directly (not found, no permission): the shell says why, as before.
-              proc.on('error', (e) => (direct && !started ? launch(false) : done({ error: e })));
+              proc.on('error', (e) => (direct && !started && !listed ? launch(false) : done({ error: e })));
               proc.on('exit', (code, signal) => done({ code, signal }));
             };
             launch(argv !== undefined);
@@ -389,7 +391,7 @@ function baseEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-type Prepared = { command: string; env: Record<string, string> } | { outcome: JobOutcome };
+type Prepared = { command: string; argv?: string[]; env: Record<string, string> } | { outcome: JobOutcome };
 
 async function prepare(
   spec: JobSpec,
@@ -405,7 +407,9 @@ async function prepare(
 
   // Placeholders first: a typo fails in milliseconds, before any download.
   const cmd = substitute(spec.command, paths, true);
-  const unknown = [...cmd.unknown];
+  // An argument list runs without a shell: each element is one argument, paths put in as they are.
+  const args = spec.args?.map((a) => substitute(a, paths));
+  const unknown = args ? args.flatMap((a) => a.unknown) : [...cmd.unknown];
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(spec.env ?? {})) {
     const s = substitute(String(v), paths);
@@ -467,7 +471,7 @@ async function prepare(
     await writeFile(paths.minibatch, files.map((f) => `${f}\n`).join(''));
   }
   if (canceled()) return { outcome: { kind: 'canceled' } };
-  return { command: cmd.text, env };
+  return args ? { command: cmd.text, argv: args.map((a) => a.text), env } : { command: cmd.text, env };
 }
 
 async function collectOutputs(

@@ -192,6 +192,12 @@ export const SETTINGS: readonly SettingDoc[] = [
       "Local host: the app's host ID, naming its timer leases and status; hosts of one app share it (as on Azure).",
   },
   {
+    name: 'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT',
+    default: '104857600 (100 MB)',
+    description:
+      'Local host: the largest HTTP request body a function gets, in bytes (as on Azure); larger answers 413.',
+  },
+  {
     name: 'SLUICE_RUN_RETENTION_DAYS',
     default: 'off (keep every run)',
     description:

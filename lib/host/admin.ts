@@ -1,5 +1,6 @@
 /**
  * The host's admin API (`/admin/…`), guarded by the master key when one is configured:
+ *   GET|POST /admin/host/ping               200, no body, no key (the Functions host's liveness probe)
  *   GET  /admin/host/status                 state, host ID, functions, invocations in flight, timer leases
  *   GET  /admin/host/clock                  the process clock
  *   POST /admin/host/clock/advance?ms=N|to=ISO[&wait=true]   manual clock only
@@ -136,6 +137,13 @@ export function adminHandler(d: AdminDeps) {
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
     const path = url.pathname.replace(/\/+$/, '');
     if (!path.startsWith('/admin/')) return false;
+    const method = req.method ?? 'GET';
+    if (path === '/admin/host/ping') {
+      // Anonymous, as on Azure: the durable extension's smoke scripts call it before anything else.
+      if (method !== 'GET' && method !== 'POST') return methodNotAllowed(res, url, ['GET', 'POST']);
+      res.writeHead(200, { 'content-length': 0 }).end();
+      return true;
+    }
     if (d.masterKey && !keyMatches(presentedKey(req, url), d.masterKey)) {
       sendProblem(
         res,
@@ -144,7 +152,6 @@ export function adminHandler(d: AdminDeps) {
       );
       return true;
     }
-    const method = req.method ?? 'GET';
     if (path === '/admin/host/status') {
       if (method !== 'GET') return methodNotAllowed(res, url, ['GET']);
       sendJson(res, 200, {

@@ -81,7 +81,7 @@ export interface AppPackage {
   name: string;
   /** The `main` pattern as written. */
   main: string;
-  /** Absolute paths of the entry files, sorted. */
+  /** Absolute paths of the entry files: in the order of `{a,b}` alternatives, each one's matches sorted. */
   entryFiles: string[];
   /** True when the entry files are ES modules (`"type": "module"` or `.mjs`). */
   esm: boolean;
@@ -94,7 +94,7 @@ export async function readAppPackage(appDir: string): Promise<AppPackage> {
   const entryFiles = await expandGlob(appDir, main);
   if (entryFiles.length === 0)
     throw new AppFolderError(
-      `package.json "main" is "${main}" but no file in ${appDir} matches it; build the app first (e.g. npm run build).`,
+      `package.json "main" is "${main}" but no file in ${appDir} matches it; build the app first (e.g. npm run build), or fix "main".`,
     );
   return {
     name: typeof pkg.name === 'string' && pkg.name ? pkg.name : resolve(appDir).split(sep).pop()!,
@@ -127,10 +127,45 @@ function segmentRegExp(segment: string): RegExp {
 const isMagic = (s: string): boolean => /[*?{]/.test(s);
 
 /**
+ * `{a,b}` alternatives expanded into whole patterns first (nested braces too), so an alternative may
+ * hold a `/`: `dist/src/{index.js,functions/*.js}`, the layout Microsoft documents for apps with
+ * setup or hooks, is `dist/src/index.js` and `dist/src/functions/*.js`.
+ */
+export function expandBraces(pattern: string): string[] {
+  const open = pattern.indexOf('{');
+  if (open < 0) return [pattern];
+  let depth = 0;
+  const commas: number[] = [];
+  for (let i = open; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) {
+      if (commas.length === 0)
+        return expandBraces(pattern.slice(i + 1)).map((rest) => pattern.slice(0, i + 1) + rest);
+      const head = pattern.slice(0, open);
+      const tail = pattern.slice(i + 1);
+      const bounds = [open, ...commas, i];
+      const out: string[] = [];
+      for (let k = 0; k < bounds.length - 1; k++)
+        out.push(...expandBraces(head + pattern.slice(bounds[k]! + 1, bounds[k + 1]) + tail));
+      return out;
+    } else if (c === ',' && depth === 1) commas.push(i);
+  }
+  return [pattern]; // an unclosed brace is a literal
+}
+
+/**
  * Expands `pattern` (relative to `baseDir`, `/`-separated, `*`, `?`, `**`, `{a,b}`) to absolute file
- * paths, sorted. Written on node:fs because the host needs nothing more and takes no dependency for it.
+ * paths. Written on node:fs because the host needs nothing more and takes no dependency for it.
  */
 export async function expandGlob(baseDir: string, pattern: string): Promise<string[]> {
+  // Alternatives keep their order (the worker loads `index.js` of `{index.js,functions/*.js}` first, so
+  // its app.setup and hooks come before the registrations); matches of one alternative are sorted.
+  const found = await Promise.all(expandBraces(pattern).map((p) => expandOne(baseDir, p)));
+  return [...new Set(found.flatMap((files) => files.sort()))];
+}
+
+async function expandOne(baseDir: string, pattern: string): Promise<string[]> {
   const segments = pattern
     .replace(/^\.\//, '')
     .split('/')
@@ -175,5 +210,5 @@ export async function expandGlob(baseDir: string, pattern: string): Promise<stri
     }
   };
   await walk(resolve(baseDir), 0);
-  return [...results].sort();
+  return [...results];
 }

@@ -78,8 +78,10 @@ function splitPath(path: string, what: string): [string, string] {
 export class BlobBindings {
   private services = new Map<string, BlobServiceClient>();
   private containers = new Map<string, Promise<unknown>>();
+  /** Told of every blob an output binding wrote (its container's URL): blob triggers scan at once. */
+  onWritten: (containerUrl: string) => void = () => {};
 
-  private service(binding: BindingInfo, what: string): BlobServiceClient {
+  service(binding: BindingInfo, what: string): BlobServiceClient {
     const name = (binding.connection as string | undefined) || 'AzureWebJobsStorage';
     const conn = process.env[name] ?? process.env[`AzureWebJobs${name}`];
     if (!conn)
@@ -138,5 +140,6 @@ export class BlobBindings {
     }
     await ready;
     await client.getBlockBlobClient(blob).upload(body, body.length);
+    this.onWritten(client.url);
   }
 }

@@ -141,8 +141,15 @@ function shim(): Shim {
     log(level: string, category: string, message: string) {
       const reg = state.registry ?? state.logRegistry;
       if (!reg) return;
-      // @azure/functions announces `app.setup({ enableHttpStream: true })` only through this log line.
+      // @azure/functions announces `app.setup({ enableHttpStream: true })` only through a log line:
+      // this one in recent versions, `Setup options: {…}` in older ones (4.3 …).
       if (category === 'system' && message === 'HTTP streaming enabled.') reg.httpStreamRequested = true;
+      if (
+        category === 'system' &&
+        message.startsWith('Setup options: ') &&
+        /"enableHttpStream":true/.test(message)
+      )
+        reg.httpStreamRequested = true;
       if (category === 'system' && (level === 'warning' || level === 'error' || level === 'critical'))
         reg.systemLog(level, message);
     },

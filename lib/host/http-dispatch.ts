@@ -5,20 +5,24 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ProblemError, invalid, notFound } from '../errors/problem';
+import { Readable, Transform } from 'node:stream';
+import { ProblemError, invalid } from '../errors/problem';
 import { bindingData } from './blobs';
 import type { Registry } from './core-api';
+import type { AppLibrary } from './app-library';
 import {
   headerRecord,
-  httpTypedData,
+  httpRequestData,
   keyMatches,
   methodNotAllowed,
   presentedKey,
+  queryMap,
   readBody,
   sendHttpResult,
   sendProblem,
+  tooLarge,
 } from './http-io';
-import type { FunctionEntry, Invoker } from './invoker';
+import { exceptionMessage, type FunctionEntry, type Invoker } from './invoker';
 import type { RouteTable } from './routes';
 import type { HostExtension, HostLogger } from './types';
 
@@ -33,8 +37,10 @@ export interface DispatchDeps {
   masterKey: string | undefined;
   extensions: readonly HostExtension[];
   handleAdmin(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>;
-  /** Builds an HttpRequest with the app's own @azure/functions (apps that enabled HTTP streams). */
-  appHttpRequest(init: unknown): unknown;
+  /** The app's own @azure/functions (what its version reads; HttpRequest for apps with HTTP streams). */
+  library: AppLibrary;
+  /** `FUNCTIONS_REQUEST_BODY_SIZE_LIMIT` in bytes. */
+  bodyLimit: number;
   /** local.settings.json `Host.CORS` / `Host.CORSCredentials`, as Core Tools applies them. */
   cors?: { origins: string[]; credentials: boolean };
   log: HostLogger;
@@ -51,6 +57,11 @@ export function requestUrl(req: IncomingMessage, baseUrl: string): string {
     }
   }
   return `${baseUrl}${req.url ?? '/'}`;
+}
+
+/** A path no function serves: 404 with an empty body, as the Functions host answers. */
+function notFoundEmpty(res: ServerResponse): void {
+  res.writeHead(404, { 'content-length': 0 }).end();
 }
 
 export function requestListener(
@@ -85,11 +96,20 @@ export function requestListener(
           url.pathname,
         );
     }
-    const body = await readBody(req);
+    const limit = d.bodyLimit;
+    // As Kestrel: a declared length over the limit is refused before the function runs.
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) return sendProblem(res, tooLarge(limit), url.pathname, { connection: 'close' });
     const fullUrl = requestUrl(req, d.baseUrl());
+    const query = d.library.readsQueryFromInvocationData ? queryMap(url) : undefined;
+    const method = req.method ?? 'GET';
+    // Apps that enabled HTTP streams on a library that takes a web Request get the body as it arrives.
+    const streamed = d.registry.httpStreamRequested && d.library.streamsRequestBodies();
+    let overLimit = false;
+    const body = streamed ? Buffer.alloc(0) : await readBody(req, limit);
     const invocationId = randomUUID();
     // The path only: a `code` query parameter (a key) must never reach the log.
-    const logDetail = `${req.method} ${url.pathname}`;
+    const logDetail = `${method} ${url.pathname}`;
     // `{name}` in blob binding paths: route parameters, `query`, and a JSON body's top-level properties.
     const data = (): Record<string, unknown> => {
       let json: unknown;
@@ -101,35 +121,60 @@ export function requestListener(
         }
       return { ...bindingData(json, undefined, params), query: Object.fromEntries(url.searchParams) };
     };
+    const streamRequest = (): unknown => {
+      // Counted on the way through; past the limit the stream errors (the handler's read fails) and
+      // the rest of the request is drained, so the 413 reaches the client rather than a reset.
+      let size = 0;
+      const counter = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          size += chunk.length;
+          if (size <= limit) return done(null, chunk);
+          overLimit = true;
+          req.unpipe(counter);
+          req.resume();
+          done(tooLarge(limit));
+        },
+      });
+      const hasBody = method !== 'GET' && method !== 'HEAD';
+      if (hasBody) req.pipe(counter);
+      const nativeRequest = new Request(fullUrl, {
+        method,
+        headers: headerRecord(req),
+        ...(hasBody && { body: Readable.toWeb(counter), duplex: 'half' }),
+      } as RequestInit);
+      return new (d.library.HttpRequest())({ nativeRequest, params });
+    };
     try {
       const result = d.registry.httpStreamRequested
         ? await d.invoker.invoke(entry, {
-            replaceTrigger: () =>
-              d.appHttpRequest({
-                method: req.method,
-                url: fullUrl,
-                headers: headerRecord(req),
-                params,
-                body: body.length ? { bytes: body } : undefined,
-              }),
+            replaceTrigger: streamed
+              ? streamRequest
+              : () => new (d.library.HttpRequest())(httpRequestData(req, fullUrl, params, body, query)),
             logDetail,
             invocationId,
             bindingData: data,
           })
         : await d.invoker.invoke(entry, {
-            triggerData: httpTypedData(req, fullUrl, params, body),
+            triggerData: { http: httpRequestData(req, fullUrl, params, body, query) },
             logDetail,
             invocationId,
             bindingData: data,
           });
-      await sendHttpResult(res, result.returnValue, req.method ?? 'GET');
-    } catch {
-      // The invoker logged the failure with this id; the caller gets the id, never the error.
+      await sendHttpResult(res, result.returnValue, method);
+    } catch (err) {
+      if (overLimit) {
+        if (!req.readableEnded) await new Promise((r) => req.once('end', r).once('close', r));
+        return sendProblem(res, tooLarge(limit), url.pathname);
+      }
+      // The invoker logged the whole failure (message and stack) with this id; the caller gets the
+      // message, which is what a developer running the app locally needs first.
       sendProblem(
         res,
         new ProblemError(
           'internal',
-          `Function "${entry.fn.name}" failed (invocation ${invocationId}); see the host log.`,
+          `Function "${entry.fn.name}" failed (invocation ${invocationId}): ${exceptionMessage(err)}`,
+          undefined,
+          { invocationId },
         ),
         url.pathname,
       );
@@ -191,15 +236,10 @@ export function requestListener(
           methodNotAllowed(res, url, found.allow);
           return;
         }
-        if (prefix !== '')
-          return sendProblem(res, notFound(`No function serves ${url.pathname}.`), url.pathname);
+        if (prefix !== '') return notFoundEmpty(res);
       }
       for (const e of d.extensions) if (e.handleHttp && (await e.handleHttp(req, res, url))) return;
-      sendProblem(
-        res,
-        notFound(`No function serves ${url.pathname}; app routes are under /${d.prefix}.`),
-        url.pathname,
-      );
+      notFoundEmpty(res);
     } catch (e) {
       // A client that went away mid-request is not a host error.
       if (req.destroyed && (e as NodeJS.ErrnoException).code === 'ECONNRESET') return;

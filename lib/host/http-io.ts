@@ -13,8 +13,29 @@ import { ProblemError } from '../errors/problem';
 
 export const PROBLEM_JSON = 'application/problem+json';
 
-/** The largest request body the host buffers for a function (the Functions limit is 100 MB). */
+/** The largest request body a function gets by default (the Functions host's 100 MB). */
 export const MAX_BODY_BYTES = 100 * 1024 * 1024;
+
+/**
+ * `FUNCTIONS_REQUEST_BODY_SIZE_LIMIT` (bytes), as the Functions host reads it; the 100 MB default
+ * when unset. Anything but a positive whole number fails the start, naming the setting.
+ */
+export function requestBodyLimit(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT;
+  if (raw === undefined || raw.trim() === '') return MAX_BODY_BYTES;
+  if (!/^\s*\d{1,15}\s*$/.test(raw) || Number(raw) <= 0)
+    throw new Error(
+      `FUNCTIONS_REQUEST_BODY_SIZE_LIMIT is ${JSON.stringify(raw)}; give the largest request body in bytes, e.g. 209715200 for 200 MB.`,
+    );
+  return Number(raw);
+}
+
+export function tooLarge(limit: number): ProblemError {
+  return new ProblemError(
+    'too-large',
+    `The request body is larger than ${limit} bytes, the limit for a function (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT).`,
+  );
+}
 
 export function sendProblem(
   res: ServerResponse,
@@ -46,11 +67,7 @@ export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit)
-      throw new ProblemError(
-        'too-large',
-        `The request body is larger than ${limit} bytes, the limit for a function.`,
-      );
+    if (size > limit) throw tooLarge(limit);
     chunks.push(chunk as Buffer);
   }
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
@@ -67,35 +84,50 @@ export function headerRecord(req: IncomingMessage): Record<string, string> {
   return out;
 }
 
-/** The `RpcTypedData` the Functions host sends the worker for an HTTP trigger. */
-export function httpTypedData(
+/** The Functions host's query map: one entry a key, repeated values joined by commas (StringValues). */
+export function queryMap(url: URL): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of new Set(url.searchParams.keys())) out[k] = url.searchParams.getAll(k).join(',');
+  return out;
+}
+
+/**
+ * The `RpcHttpData` the Functions host sends the worker for an HTTP trigger. `query` only for apps
+ * whose @azure/functions reads nothing else (4.0–4.3); without it newer versions parse the URL
+ * themselves and keep repeated keys.
+ */
+export function httpRequestData(
   req: IncomingMessage,
   url: string,
   params: Record<string, string>,
   body: Buffer,
+  query?: Record<string, string>,
 ): Record<string, unknown> {
   return {
-    http: {
-      method: req.method ?? 'GET',
-      url,
-      headers: headerRecord(req),
-      params,
-      // No `query`: HttpRequest then parses the URL itself and keeps repeated keys.
-      body: body.length ? { bytes: body } : undefined,
-    },
+    method: req.method ?? 'GET',
+    url,
+    headers: headerRecord(req),
+    params,
+    ...(query && { query }),
+    body: body.length ? { bytes: body } : undefined,
   };
 }
 
-function serializeCookie(c: Cookie): string {
+/**
+ * A cookie as the Functions host writes it: its CookieOptions through ASP.NET Core's
+ * SetCookieHeaderValue — lower-case attributes in the order expires, max-age, domain, path (default
+ * `/`), secure, samesite, httponly.
+ */
+export function serializeCookie(c: Cookie): string {
   let s = `${c.name}=${c.value}`;
-  if (c.domain) s += `; Domain=${c.domain}`;
-  if (c.path) s += `; Path=${c.path}`;
   if (c.expires !== undefined)
-    s += `; Expires=${(typeof c.expires === 'number' ? new Date(c.expires) : c.expires).toUTCString()}`;
-  if (c.maxAge !== undefined) s += `; Max-Age=${Math.trunc(c.maxAge)}`;
-  if (c.secure) s += '; Secure';
-  if (c.httpOnly) s += '; HttpOnly';
-  if (c.sameSite) s += `; SameSite=${c.sameSite}`;
+    s += `; expires=${(typeof c.expires === 'number' ? new Date(c.expires) : c.expires).toUTCString()}`;
+  if (c.maxAge !== undefined) s += `; max-age=${Math.trunc(c.maxAge)}`;
+  if (c.domain) s += `; domain=${c.domain}`;
+  s += `; path=${c.path || '/'}`;
+  if (c.secure) s += '; secure';
+  if (c.sameSite) s += `; samesite=${c.sameSite.toLowerCase()}`;
+  if (c.httpOnly) s += '; httponly';
   return s;
 }
 

@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
-import { join, resolve, sep } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isLocalCosmos, isLocalStorage } from '../config/settings';
 import { startEmbeddedStack, type RunningStack } from '../stack/index';
@@ -18,20 +18,16 @@ import { Invoker, runAppHooks, type FunctionEntry, type OutputValue } from './in
 import { compileRoute, RouteTable } from './routes';
 import { adminHandler } from './admin';
 import { requestListener } from './http-dispatch';
-import { defaultUseMonitor, parseSchedule, resolveSetting, ScheduleMonitor, TimerListener } from './timers';
-import { listenerLockSettings, SingletonListener } from './listener-lock';
+import { consoleLogger, functionLogger } from './host-log';
+import { printTable, stackEndpoints } from './startup-output';
+import { requestBodyLimit } from './http-io';
+import { appLibrary } from './app-library';
+import { listenerLockSettings, type SingletonListener } from './listener-lock';
 import { resolveHostId } from './host-id';
-import { BlobServiceClient } from '@azure/storage-blob';
-import { retryPolicy } from './retry';
 import { BlobBindings } from './blobs';
-import {
-  QueueClients,
-  QueueListener,
-  parseDuration,
-  queueNameOf,
-  queueSettings,
-  writeQueueOutput,
-} from './queues';
+import type { BlobTriggerListener } from './blob-trigger';
+import { createListeners } from './listeners';
+import { QueueClients, type QueueListener, parseDuration, queueSettings, writeQueueOutput } from './queues';
 import type { BindingInfo, HostContext, HostExtension, HostLogger, RegisteredFunction } from './types';
 
 export interface HostOptions {
@@ -68,52 +64,12 @@ export interface RunningHost {
 }
 
 export { HostStartError };
+export { consoleLogger, functionLogger } from './host-log';
+export { stackEndpoints } from './startup-output';
 
 class HostStartError extends Error {
   override name = 'HostStartError';
 }
-
-/**
- * Timestamped host log lines; user and invocation lines on stdout, problems on stderr. Info lines
- * are written once per event-loop turn (one write for many invocations: the durable engine can run
- * thousands per second); warnings and errors flush what is pending first, so order is kept.
- */
-export function consoleLogger(): HostLogger {
-  const ts = (): string => new Date().toISOString();
-  let pending = '';
-  let scheduled = false;
-  const flush = (): void => {
-    scheduled = false;
-    if (!pending) return;
-    const text = pending;
-    pending = '';
-    process.stdout.write(text);
-  };
-  if (!consoleFlushInstalled) {
-    consoleFlushInstalled = true;
-    process.on('exit', () => consoleFlushers.forEach((f) => f()));
-  }
-  consoleFlushers.add(flush);
-  return {
-    info: (m) => {
-      pending += `[${ts()}] ${m}\n`;
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
-    },
-    warn: (m) => {
-      flush();
-      process.stderr.write(`[${ts()}] WARN ${m}\n`);
-    },
-    error: (m) => {
-      flush();
-      process.stderr.write(`[${ts()}] ERROR ${m}\n`);
-    },
-  };
-}
-let consoleFlushInstalled = false;
-const consoleFlushers = new Set<() => void>();
 
 const DURABLE_TYPES = new Set(['orchestrationtrigger', 'activitytrigger', 'entitytrigger']);
 const DURABLE_INPUTS = new Set(['durableclient', 'orchestrationclient']);
@@ -152,23 +108,6 @@ function triggerOf(name: string, bindings: Record<string, BindingInfo>): [string
   return found;
 }
 
-function describe(fn: RegisteredFunction, baseUrl: string, prefix: string): [string, string] {
-  const t = fn.trigger;
-  switch (t.type.toLowerCase()) {
-    case 'httptrigger': {
-      const methods = Array.isArray(t.methods) && t.methods.length ? t.methods.join(',') : 'ALL';
-      const route = [prefix, String(t.route ?? fn.name)].filter(Boolean).join('/');
-      return ['http', `[${methods}] ${baseUrl}/${route} (auth ${String(t.authLevel ?? 'anonymous')})`];
-    }
-    case 'timertrigger':
-      return ['timer', `${String(t.schedule)}${t.runOnStartup ? ' runOnStartup' : ''}`];
-    case 'queuetrigger':
-      return ['queue', `${String(t.queueName)} (${String(t.connection ?? 'AzureWebJobsStorage')})`];
-    default:
-      return [t.type.replace(/Trigger$/, ''), ''];
-  }
-}
-
 /** `AzureWebJobs.<name>.Disabled` (or `AzureWebJobs_<name>_Disabled`) = true turns a function off, as on Azure. */
 export function isDisabled(name: string, env: NodeJS.ProcessEnv = process.env): boolean {
   const keys = [
@@ -178,49 +117,12 @@ export function isDisabled(name: string, env: NodeJS.ProcessEnv = process.env): 
   return keys.some((k) => /^\s*(true|1)\s*$/i.test(env[k] ?? ''));
 }
 
-function printTable(
-  log: HostLogger,
-  fns: Iterable<RegisteredFunction>,
-  baseUrl: string,
-  prefix: string,
-  disabled: ReadonlySet<string>,
-): void {
-  const rows = [...fns].map((f) => {
-    const [trigger, details] = describe(f, baseUrl, prefix);
-    return [f.name, trigger, disabled.has(f.name) ? `(disabled) ${details}` : details] as const;
-  });
-  const w0 = Math.max(8, ...rows.map((r) => r[0].length));
-  const w1 = Math.max(7, ...rows.map((r) => r[1].length));
-  const lines = [`Functions (${rows.length}):`, `  ${'NAME'.padEnd(w0)}  ${'TRIGGER'.padEnd(w1)}  DETAILS`];
-  for (const r of rows) lines.push(`  ${r[0].padEnd(w0)}  ${r[1].padEnd(w1)}  ${r[2]}`);
-  log.info(lines.join('\n'));
-}
-
 /** host.json `functionTimeout` in ms; undefined when absent or -1 (unbounded). */
 export function functionTimeout(hostJson: Record<string, any>): number | undefined {
   const v = hostJson?.functionTimeout;
   if (v === undefined || v === null || v === -1 || v === '-1') return undefined;
   const ms = parseDuration(v, 'functionTimeout');
   return ms && ms > 0 ? ms : undefined;
-}
-
-const LEVELS = ['trace', 'debug', 'information', 'warning', 'error', 'critical', 'none'];
-
-/**
- * The logger for invocations and function logs, honouring host.json `logging.logLevel` (`Function`,
- * else `default`) as the Functions host does: at `Warning` the per-invocation success lines go quiet.
- */
-export function functionLogger(log: HostLogger, hostJson: Record<string, any>): HostLogger {
-  const levels = (hostJson?.logging?.logLevel ?? {}) as Record<string, unknown>;
-  const configured = String(levels.Function ?? levels.default ?? 'Information').toLowerCase();
-  const rank = LEVELS.indexOf(configured);
-  if (rank <= LEVELS.indexOf('information')) return log;
-  const quiet = (): void => {};
-  return {
-    info: quiet,
-    warn: rank <= LEVELS.indexOf('warning') ? log.warn : quiet,
-    error: rank <= LEVELS.indexOf('critical') ? log.error : quiet,
-  };
 }
 
 function needsEmbeddedStack(env: NodeJS.ProcessEnv): boolean {
@@ -276,6 +178,8 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       const dataDir = resolve(appDir, opts.dataDir ?? process.env.SLUICE_DATA_DIR ?? '.sluice');
       log.info(`Starting the embedded Azure stack (data in ${opts.inMemoryStack ? 'memory' : dataDir}) ...`);
       stack = await startEmbeddedStack({ dataDir, inMemory: opts.inMemoryStack ?? false });
+      const where = stackEndpoints(stack.env);
+      if (where) log.info(where);
       for (const [k, v] of Object.entries(stack.env)) if (!opts.env || !(k in opts.env)) setEnv(k, v);
       // Other connection settings that mean "the local emulator" (typical in local.settings.json)
       // must reach the Azurite the stack started, not the emulator's default ports.
@@ -327,8 +231,10 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     const queueClients = new QueueClients();
     const routes = new RouteTable<FunctionEntry>();
     const entries = new Map<string, FunctionEntry>();
+    // Filled once the listeners are built (step 7); the admin API reads the timers' lease states.
     const timers: SingletonListener[] = [];
     const queues: QueueListener[] = [];
+    const blobTriggers: BlobTriggerListener[] = [];
     const startupErrors: string[] = [];
     const functionKey = process.env.SLUICE_FUNCTION_KEY || undefined;
     const masterKey = process.env.SLUICE_MASTER_KEY || undefined;
@@ -347,6 +253,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
         extensionInputs: [],
         hostInputs: [],
         outputBindings: [],
+        httpReturn: String(fn.bindings.$return?.type ?? '').toLowerCase() === 'http',
       };
       for (const [name, b] of Object.entries(fn.bindings)) {
         if (b.direction === 'out' && b.type.toLowerCase() !== 'http')
@@ -430,18 +337,16 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       writeOutputs,
     );
     invoker.timeoutMs = functionTimeout(hostJson);
-    let appFunctionsModule: { HttpRequest: new (init: unknown) => unknown } | undefined;
-    const appHttpRequest = (init: unknown): unknown => {
-      appFunctionsModule ??= createRequire(join(appDir, 'package.json'))('@azure/functions');
-      return new appFunctionsModule!.HttpRequest(init);
-    };
+    const library = appLibrary(appDir);
 
     // The app's identity in storage (timer leases and status), and how timer leases are held.
     let hostId: string;
     let lockSettings: ReturnType<typeof listenerLockSettings>;
+    let bodyLimit: number;
     try {
       hostId = resolveHostId(pkg.name);
       lockSettings = listenerLockSettings(hostJson);
+      bodyLimit = requestBodyLimit();
     } catch (e) {
       throw new HostStartError((e as Error).message);
     }
@@ -476,7 +381,8 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       masterKey,
       extensions,
       handleAdmin,
-      appHttpRequest,
+      library,
+      bodyLimit,
       cors: localSettings.cors
         ? { origins: localSettings.cors, credentials: localSettings.corsCredentials ?? false }
         : undefined,
@@ -552,82 +458,26 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       }
     }
 
-    const storage = process.env.AzureWebJobsStorage;
-    const monitor = storage ? new ScheduleMonitor(storage, hostId) : undefined;
-    const locks = storage
-      ? BlobServiceClient.fromConnectionString(storage).getContainerClient('azure-webjobs-hosts')
-      : undefined;
-    for (const entry of entries.values()) {
-      const t = entry.fn.trigger;
-      if (disabled.has(entry.fn.name)) continue;
-      try {
-        if (entry.triggerType === 'timertrigger') {
-          const schedule = parseSchedule(
-            resolveSetting(String(t.schedule ?? ''), `Timer "${entry.fn.name}" schedule`),
-            entry.fn.name,
-          );
-          const useMonitor =
-            t.useMonitor === undefined ? defaultUseMonitor(schedule, clock.now()) : Boolean(t.useMonitor);
-          if (useMonitor && !monitor)
-            log.warn(
-              `Timer '${entry.fn.name}': AzureWebJobsStorage is not set; missed occurrences will not be detected.`,
-            );
-          const retry = retryPolicy(entry.fn.retryOptions);
-          timers.push(
-            new SingletonListener({
-              functionName: entry.fn.name,
-              container: locks,
-              hostId,
-              settings: lockSettings,
-              log,
-              createListener: () =>
-                new TimerListener({
-                  functionName: entry.fn.name,
-                  schedule,
-                  runOnStartup: Boolean(t.runOnStartup),
-                  useMonitor,
-                  monitor,
-                  invoke: (value, retryContext) =>
-                    invoker.invoke(entry, {
-                      value,
-                      retryContext,
-                      logDetail: retryContext
-                        ? `retry ${retryContext.retryCount}/${retryContext.maxRetryCount}`
-                        : value.isPastDue
-                          ? 'isPastDue'
-                          : undefined,
-                    }),
-                  retry,
-                  hold: () => invoker.hold(),
-                  log,
-                }),
-            }),
-          );
-        } else if (entry.triggerType === 'queuetrigger') {
-          queues.push(
-            new QueueListener({
-              functionName: entry.fn.name,
-              queueName: queueNameOf(t, entry.fn.name),
-              connection: t.connection as string | undefined,
-              settings: qSettings,
-              clients: queueClients,
-              invoke: (value, triggerMetadata, logDetail) =>
-                invoker.invoke(entry, { value, triggerMetadata, logDetail }),
-              log,
-            }),
-          );
-          queueClients.connectionString(t.connection as string | undefined);
-        } else if (!entry.isHttp && !extensionTriggers.has(entry.triggerType)) {
-          log.warn(
-            `Function '${entry.fn.name}': trigger type '${t.type}' has no listener in the local host; start it with POST /admin/functions/${entry.fn.name}.`,
-          );
-        }
-      } catch (e) {
-        startupErrors.push((e as Error).message);
-      }
-    }
+    const listeners = createListeners({
+      entries,
+      disabled,
+      extensionTriggers,
+      invoker,
+      log,
+      clock,
+      hostId,
+      lockSettings,
+      hostJson,
+      queueSettings: qSettings,
+      queueClients,
+      blobs,
+      startupErrors,
+    });
+    timers.push(...listeners.timers);
+    queues.push(...listeners.queues);
+    blobTriggers.push(...listeners.blobTriggers);
     if (startupErrors.length) throw new HostStartError(startupErrors.join('\n'));
-    if (timers.length && !locks)
+    if (timers.length && !listeners.locks)
       log.warn(
         'AzureWebJobsStorage is not set: timer functions run on every host of this app, not on one (no listener leases).',
       );
@@ -639,6 +489,10 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       await t.start();
       cleanups.push(() => t.stop());
     }
+    for (const b of blobTriggers) {
+      b.start();
+      cleanups.push(() => b.stop());
+    }
     state = 'running';
     log.info(`Host started: ${baseUrl} (${functions.size} functions${stack ? ', embedded stack' : ''}).`);
 
@@ -647,7 +501,11 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       (stopping ??= (async () => {
         state = 'stopping';
         log.info('Host stopping: no new work; waiting for running invocations ...');
-        await Promise.all([...timers.map((t) => t.stop()), ...queues.map((q) => q.stop())]);
+        await Promise.all([
+          ...timers.map((t) => t.stop()),
+          ...queues.map((q) => q.stop()),
+          ...blobTriggers.map((b) => b.stop()),
+        ]);
         for (const e of [...started].reverse())
           await e
             .stop()

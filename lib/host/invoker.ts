@@ -26,6 +26,8 @@ export interface FunctionEntry {
   extensionInputs: Array<{ name: string; binding: BindingInfo; extension: HostExtension }>;
   /** Input bindings the host fills itself (blob inputs): read before each invocation. */
   hostInputs: Array<{ name: string; read(data: Record<string, unknown>): Promise<unknown> }>;
+  /** The `$return` binding is an HTTP response (the host writes it itself, never via `getResponse`). */
+  httpReturn: boolean;
   /** Output bindings besides HTTP (`$return` included) — when empty, `getResponse` is skipped. */
   outputBindings: Array<{ name: string; binding: BindingInfo }>;
 }
@@ -80,12 +82,23 @@ export function toTypedData(value: unknown): Record<string, unknown> | undefined
   return { json: JSON.stringify(value) };
 }
 
-const shortMessage = (err: unknown): string => {
-  const msg =
-    err instanceof Error ? `${err.name === 'Error' ? '' : err.name + ': '}${err.message}` : String(err);
-  const line = msg.split('\n')[0]!;
-  return line.length > 200 ? line.slice(0, 197) + '...' : line;
-};
+/** What the Functions host reports as the exception's message: the Error's message, or the thrown value. */
+export function exceptionMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (err && typeof err === 'object')
+    try {
+      return JSON.stringify(err);
+    } catch {
+      /* a cyclic value: fall through */
+    }
+  return String(err);
+}
+
+/** The failure as Core Tools prints it under the `Executed` line: `Result`, `Exception`, `Stack`. */
+function failureDetail(err: unknown): string {
+  const stack = err instanceof Error && err.stack ? `\nStack: ${err.stack}` : '';
+  return `Result: Failure\nException: ${exceptionMessage(err)}${stack}`;
+}
 
 export class Invoker {
   private inFlight = 0;
@@ -192,8 +205,9 @@ export class Invoker {
         callback = hc.functionCallback;
       }
       coreCtx.state = 'invocation';
-      let result: unknown;
-      let error: unknown;
+      // As the Node worker: `result` and `error` start as null, so post hooks see null, not undefined.
+      let result: unknown = null;
+      let error: unknown = null;
       let failed = false;
       try {
         const running = model.invokeFunction(context, inputs, callback);
@@ -224,7 +238,9 @@ export class Invoker {
       if (entry.outputBindings.length) {
         for (const o of entry.outputBindings)
           if (o.name !== '$return') outputs[o.name] = context.extraOutputs.get(o.name);
-        const response = await model.getResponse(context, result);
+        // The HTTP response is written by the host from `result`; handing it to getResponse would send
+        // it through the library's HTTP stream proxy when the app enabled streams, which is not there.
+        const response = await model.getResponse(context, entry.httpReturn ? undefined : result);
         const values: OutputValue[] = [];
         for (const o of entry.outputBindings) {
           const data =
@@ -238,10 +254,10 @@ export class Invoker {
         }
         if (values.length) await this.writeOutputs(entry, values, dataFor);
       }
-      this.logLine(name, invocationId, started, 'Succeeded', opts.logDetail);
+      this.logLine(name, invocationId, started, opts.logDetail);
       return { invocationId, returnValue: result, outputs };
     } catch (err) {
-      this.logLine(name, invocationId, started, `Failed: ${shortMessage(err)}`, opts.logDetail);
+      this.logLine(name, invocationId, started, opts.logDetail, { err });
       throw err;
     } finally {
       this.settled();
@@ -270,11 +286,19 @@ export class Invoker {
     }
   }
 
-  private logLine(name: string, id: string, started: number, outcome: string, detail?: string): void {
+  /** Core Tools' line, `Executed 'Functions.<name>' (Succeeded|Failed, Id=…, Duration=…ms)`; failures add the whole exception. */
+  private logLine(
+    name: string,
+    id: string,
+    started: number,
+    detail: string | undefined,
+    failure?: { err: unknown },
+  ): void {
     const ms = Math.round((performance.now() - started) * 10) / 10;
-    const line = `Executed '${name}' (${outcome}, Id=${id}, Duration=${ms}ms${detail ? ', ' + detail : ''})`;
-    if (outcome === 'Succeeded') this.log.info(line);
-    else this.log.error(line);
+    const outcome = failure ? 'Failed' : 'Succeeded';
+    const line = `Executed 'Functions.${name}' (${outcome}, Id=${id}, Duration=${ms}ms${detail ? ', ' + detail : ''})`;
+    if (!failure) this.log.info(line);
+    else this.log.error(`${line}\n${failureDetail(failure.err)}`);
   }
 }
 

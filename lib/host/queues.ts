@@ -72,6 +72,21 @@ export function queueSettings(hostJson: Record<string, any>): QueueSettings {
 export class QueueClients {
   private services = new Map<string, QueueServiceClient>();
   private created = new Map<string, Promise<unknown>>();
+  private watchers = new Map<string, Array<() => void>>();
+
+  /**
+   * Calls `onMessage` when this host sends a message to the queue at `url` (an output binding), so
+   * its listener polls at once instead of after its back-off — the WebJobs SDK's shared queue watcher.
+   */
+  watch(url: string, onMessage: () => void): void {
+    const list = this.watchers.get(url) ?? [];
+    list.push(onMessage);
+    this.watchers.set(url, list);
+  }
+
+  notify(url: string): void {
+    for (const w of this.watchers.get(url) ?? []) w();
+  }
 
   connectionString(settingName: string | undefined): string {
     const name = settingName || 'AzureWebJobsStorage';
@@ -181,6 +196,10 @@ export class QueueListener {
   constructor(private readonly o: QueueTriggerOptions) {
     this.queue = o.clients.queue(o.connection, o.queueName);
     this.poison = o.clients.queue(o.connection, `${o.queueName}-poison`);
+    o.clients.watch(this.queue.url, () => {
+      this.delay = MIN_POLL_MS;
+      this.wake?.();
+    });
   }
 
   async start(): Promise<void> {
@@ -397,4 +416,5 @@ export async function writeQueueOutput(
   else if (data.collectionString)
     messages.push(...((data.collectionString as { string: string[] }).string ?? []));
   for (const m of messages) await client.sendMessage(encodeMessage(m, settings.messageEncoding));
+  if (messages.length) clients.notify(client.url);
 }

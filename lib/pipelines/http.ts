@@ -14,7 +14,8 @@ import {
   updatePipeline,
   type PipelinePatch,
 } from './store';
-import { summary, validateDefinition } from './validate';
+import { computeTargetProblems, summary, validateDefinition } from './validate';
+import { loadComputeTargets } from '../compute/targets';
 import { nextLink, paging } from '../http/paging';
 
 /** HTTP handlers for /api/pipelines…; registered in functions/pipelines.ts. */
@@ -115,6 +116,7 @@ async function publish(req: HttpRequest): Promise<HttpResponseInit> {
   if (body.value === undefined && body.problems.length) throw invalid(body.problems, summary(body.problems));
   const r = validateDefinition(body.value, { requireSnapshotRefs: true });
   const problems = [...body.problems, ...r.errors];
+  if (r.ok) problems.push(...computeTargetProblems(r.definition, Object.keys(loadComputeTargets())));
   if (problems.length || !r.ok) throw invalid(problems, summary(problems));
   const missing = await missingSnapshots(r.definition);
   if (missing.length) throw invalid(missing, summary(missing));

@@ -185,11 +185,22 @@ const codeField = z
       'On the server: snapshot:sha256:<64 hex>.',
   });
 
+/**
+ * `args:` instead of `command:`: the program and its arguments, run without a shell, one element per
+ * argument after placeholder substitution (Azure ML's `arguments=[...]`). A step gives one of the two.
+ */
+const argsField = z.array(z.string()).min(1).optional().meta({
+  description:
+    'Program and arguments, run without a shell: one element per argument after ${{…}} substitution. Instead of `command`.',
+});
+
 export const CommandStepSchema = z.strictObject({
   kind: z.literal('command').default('command'),
-  command: z.string().min(1).meta({
-    description: 'Shell command; ${{parameters.X}}, ${{inputs.X}} and ${{outputs.X}} are substituted.',
+  command: z.string().min(1).optional().meta({
+    description:
+      'Shell command; ${{parameters.X}}, ${{inputs.X}} and ${{outputs.X}} are substituted, each value as literal text. Or give `args`.',
   }),
+  args: argsField,
   code: codeField,
   inputs: z.record(z.string(), binding).optional(),
   outputs: z.record(z.string(), OutputSchema).optional(),
@@ -231,7 +242,8 @@ export const AutomlStepSchema = z.strictObject({
   searchSpace: z.record(z.string(), SearchDimensionSchema).meta({
     description: 'Trial parameters; the command uses them as ${{trial.NAME}}.',
   }),
-  command: z.string().min(1).meta({ description: 'Command template run once per trial.' }),
+  command: z.string().min(1).optional().meta({ description: 'Command template run once per trial.' }),
+  args: argsField,
   code: codeField,
   inputs: z.record(z.string(), binding).optional(),
   outputs: z.record(z.string(), OutputSchema).optional(),
@@ -242,9 +254,10 @@ export const ParallelRunStepSchema = z.strictObject({
   kind: z.literal('parallelRun'),
   input: binding.meta({ description: 'A directory whose files are split into mini-batches.' }),
   miniBatchSize: z.int().min(1).default(10).meta({ description: 'Files per mini-batch. Default 10.' }),
-  command: z.string().min(1).meta({
+  command: z.string().min(1).optional().meta({
     description: 'Run once per mini-batch; ${{minibatch}} is a file listing the batch paths.',
   }),
+  args: argsField,
   code: codeField,
   inputs: z.record(z.string(), binding).optional().meta({
     description:

@@ -37,6 +37,29 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const entries = (v: unknown): Array<[string, unknown]> => (isObj(v) ? Object.entries(v) : []);
 const keys = (v: unknown): string[] => (isObj(v) ? Object.keys(v) : []);
 
+/**
+ * Steps (and the pipeline default) naming a compute target that does not exist: one problem each, with
+ * the names that do. Publish and run start both check, so a target removed in between is caught too.
+ */
+export function computeTargetProblems(def: PipelineDefinition, targets: readonly string[]): FieldProblem[] {
+  const known = `Configured targets: ${targets.length ? targets.map((t) => `"${t}"`).join(', ') : 'none'}.`;
+  const out: FieldProblem[] = [];
+  const fallback = def.settings?.defaultCompute ?? 'local';
+  const usesDefault = Object.values(def.steps).some((s) => !s.compute);
+  if (usesDefault && !targets.includes(fallback))
+    out.push({
+      pointer: def.settings?.defaultCompute ? '/settings/defaultCompute' : '/settings',
+      message: `Steps without "compute" run on "${fallback}", which is not a compute target.${didYouMean(fallback, targets)} ${known}`,
+    });
+  for (const [name, s] of Object.entries(def.steps))
+    if (s.compute && !targets.includes(s.compute))
+      out.push({
+        pointer: pointer(['steps', name, 'compute']),
+        message: `Step "${name}" names compute target "${s.compute}", which does not exist.${didYouMean(s.compute, targets)} ${known}`,
+      });
+  return out;
+}
+
 /** Validates a parsed definition (from JSON or YAML). */
 export function validateDefinition(input: unknown, opts: ValidateOptions = {}): ValidationResult {
   let errors: FieldProblem[];
@@ -281,7 +304,7 @@ function expectedText(expected: string): string {
 const PLACEHOLDER_NAMESPACES = ['parameters', 'inputs', 'outputs'];
 
 /** Steps per pipeline: a bound on orchestration history size and on the cost of validating. */
-export const MAX_STEPS = 1000;
+export const MAX_STEPS = 2000;
 
 /** Long cycles are shortened in messages: the first steps, then the count. */
 function spellCycle(cycle: string[]): string {
@@ -313,6 +336,15 @@ function semanticProblems(root: Obj, opts: ValidateOptions): FieldProblem[] {
       ['steps'],
       `A pipeline may have at most ${MAX_STEPS} steps; this one has ${stepNames.length}. Split it into pipelines, or use a parallelRun step to fan out over data.`,
     );
+  // No process can receive a NUL (argv and environment strings end at one): refuse it where it is written.
+  const walk = (v: unknown, path: Array<string | number>): void => {
+    if (typeof v === 'string') {
+      if (v.includes('\0'))
+        add(path, 'This text contains a NUL character, which no process can receive; remove it.');
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
+    else if (isObj(v)) for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
+  };
+  walk(root, []);
   if (isObj(steps) && stepNames.length === 0)
     add(['steps'], 'A pipeline needs at least one step, e.g. steps: { hello: { command: "echo hello" } }.');
 
@@ -493,21 +525,38 @@ function semanticProblems(root: Obj, opts: ValidateOptions): FieldProblem[] {
     const stepOutputNames = kind === 'dataTransfer' ? ['data'] : keys(step.outputs);
     const extraNamespaces = kind === 'automl' ? ['trial'] : [];
     const templates: Array<[Array<string | number>, unknown]> = [[[...base, 'command'], step.command]];
+    if (Array.isArray(step.args)) step.args.forEach((a, i) => templates.push([[...base, 'args', i], a]));
     for (const [k, v] of entries(step.env)) templates.push([[...base, 'env', k], v]);
+    if (kind !== 'dataTransfer') {
+      if (step.command !== undefined && step.args !== undefined)
+        add(
+          [...base, 'args'],
+          'Give either "command" (a shell command) or "args" (a program and its arguments, run without a shell), not both.',
+        );
+      else if (step.command === undefined && step.args === undefined)
+        add(
+          [...base, 'command'],
+          'This step runs nothing: give "command" (a shell command) or "args" (a list: program, then one element per argument).',
+        );
+    }
+    if (kind === 'parallelRun' && (typeof step.command === 'string' || Array.isArray(step.args))) {
+      const texts = typeof step.command === 'string' ? [step.command] : (step.args as unknown[]);
+      if (
+        !texts.some(
+          (t) =>
+            typeof t === 'string' && scanPlaceholders(t).placeholders.some((p) => p.expr === 'minibatch'),
+        )
+      )
+        add(
+          [...base, typeof step.command === 'string' ? 'command' : 'args'],
+          'A parallelRun command must use ${{minibatch}}, the file listing the paths of one mini-batch.',
+        );
+    }
     for (const [path, text] of templates) {
       if (typeof text !== 'string') continue;
       const scan = scanPlaceholders(text);
       if (scan.unterminatedAt !== undefined)
         add(path, `"\${{" at offset ${scan.unterminatedAt} is never closed with "}}".`);
-      if (
-        kind === 'parallelRun' &&
-        path[path.length - 1] === 'command' &&
-        !scan.placeholders.some((p) => p.expr === 'minibatch')
-      )
-        add(
-          path,
-          'A parallelRun command must use ${{minibatch}}, the file listing the paths of one mini-batch.',
-        );
       for (const ph of scan.placeholders) {
         const msg = placeholderProblem(ph.expr, {
           params,

@@ -26,6 +26,22 @@ export interface OrchestrationInput {
   continueOnStepFailure: boolean;
   /** Step → retries allowed. */
   retries: Record<string, number>;
+  /** Set when the orchestration continued as new (its history is bounded): where the plan stood. */
+  resume?: ResumePoint;
+  /** Advances per generation before continuing as new. @default 40 (tests set fewer) */
+  generationAdvances?: number;
+}
+
+/** What a new generation of the run orchestration carries over from the one before. */
+export interface ResumePoint {
+  /** Compact plan state (steps at their initial value left out). */
+  state: PlanState;
+  /** Advances so far: the activity's cached copy of the plan is at this sequence number. */
+  seq: number;
+  idlePolls: number;
+  /** The cancel event was seen (a second one changes nothing). */
+  canceled: boolean;
+  generation: number;
 }
 
 /** Something observed about a step's job, to persist with the state it led to. */
@@ -50,7 +66,16 @@ export interface AdvanceInput {
   runId: string;
   /** The orchestration's deterministic "now" (epoch ms). */
   now: number;
-  state: PlanState;
+  /**
+   * The plan crosses the boundary as a delta, so an advance's input does not grow with the run: `seq`
+   * names the plan the previous advance returned, `changes` what happened to it since. The activity
+   * keeps that plan in memory; when it has not (another process, a restart) it answers `needState`
+   * and the orchestration sends the whole plan in `state`.
+   */
+  seq: number;
+  changes: StateDelta;
+  /** The whole plan (compact): on the first call, and when the activity asked for it. */
+  state?: PlanState;
   dispatch: string[];
   observations: StepObservation[];
   /** Jobs to cancel (a failure halted the run, or the run was canceled). */
@@ -61,11 +86,14 @@ export interface AdvanceInput {
   starting?: boolean;
 }
 
-export interface AdvanceOutput {
-  /** The steps this call changed (the caller applies it with `applyDelta`). */
-  delta: StateDelta;
-  finished: boolean;
-}
+export type AdvanceOutput =
+  | {
+      /** The steps this call changed (the caller applies it with `applyDelta`). */
+      delta: StateDelta;
+      finished: boolean;
+    }
+  /** The activity does not hold the plan at `seq`: call again with the whole plan. */
+  | { needState: true };
 
 export interface PollInput {
   runId: string;

@@ -1,3 +1,4 @@
+import { substitutePlain, substituteShell } from '../compute/shell-words';
 /**
  * Pure planning for the `automl` step kind (a sweep): which parameter values each trial gets, and which
  * trial wins. Deterministic: the same search space and trial count always give the same trials, so a
@@ -68,15 +69,16 @@ function round(x: number): number {
   return Number(x.toPrecision(12));
 }
 
-/** Replaces `${{trial.NAME}}` with the trial's values (shell-quoted when `quote`). */
-export function substituteTrial(
-  text: string,
-  params: Record<string, TrialValue>,
-  quote: (s: string) => string,
-): string {
-  return text.replace(/\$\{\{\s*trial\.([A-Za-z0-9_-]+)\s*\}\}/g, (whole, name: string) =>
-    name in params ? quote(String(params[name])) : whole,
-  );
+/**
+ * Replaces `${{trial.NAME}}` with the trial's values. `shell`: the text is a shell command, and each
+ * value becomes literal text wherever it stands (shell-words.ts); otherwise (env, args) as it is.
+ */
+export function substituteTrial(text: string, params: Record<string, TrialValue>, shell: boolean): string {
+  const resolve = (expr: string): string | undefined => {
+    const m = /^trial\.([A-Za-z0-9_-]+)$/.exec(expr);
+    return m && m[1]! in params ? String(params[m[1]!]) : undefined;
+  };
+  return (shell ? substituteShell(text, resolve) : substitutePlain(text, resolve)).text;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { scanPlaceholders, substitute } from '../pipelines/graph';
+import { substitutePlain, substituteShell } from '../compute/shell-words';
+import { scanPlaceholders } from '../pipelines/graph';
 
 /**
  * The step cache key and its explanation. Pure: the dispatch activity gathers the facts (content hashes,
@@ -15,8 +16,14 @@ export interface CacheComponents {
   kind: string;
   /** The command template as written (explains command edits apart from parameter changes). */
   template: string;
-  /** The command after `${{parameters.X}}` substitution; `${{inputs.X}}`/`${{outputs.X}}` stay. */
+  /**
+   * The command after `${{parameters.X}}` substitution, each value quoted for where it stands in the
+   * shell command (shell-words.ts); `${{inputs.X}}`/`${{outputs.X}}` stay. For an `args:` step, the
+   * argument list shown as `args [...]`.
+   */
   command: string;
+  /** An `args:` step's arguments after parameter substitution (run without a shell). */
+  args?: string[];
   /** The values of the parameters the step references, by name. */
   parameters: Record<string, unknown>;
   /** Env after parameter substitution. */
@@ -59,19 +66,34 @@ export function referencedParameters(texts: string[]): string[] {
   return [...names].sort();
 }
 
-/** Replaces `${{parameters.X}}` only; input and output placeholders are the agent's to fill. */
-export function substituteParameters(text: string, parameters: Record<string, unknown>): string {
-  return substitute(text, (expr) => {
+/** The value a parameter placeholder stands for: strings as they are, anything else as JSON. */
+function parameterText(parameters: Record<string, unknown>): (expr: string) => string | undefined {
+  return (expr) => {
     const m = /^parameters\.(.+)$/.exec(expr);
     if (!m || !(m[1]! in parameters)) return undefined;
     const v = parameters[m[1]!];
     return typeof v === 'string' ? v : JSON.stringify(v);
-  });
+  };
+}
+
+/**
+ * Replaces `${{parameters.X}}` only; input and output placeholders are the agent's to fill. `shell`: the
+ * text is a shell command, and each value becomes literal text wherever it stands (never shell syntax).
+ */
+export function substituteParameters(
+  text: string,
+  parameters: Record<string, unknown>,
+  shell = false,
+): string {
+  const resolve = parameterText(parameters);
+  return (shell ? substituteShell(text, resolve) : substitutePlain(text, resolve)).text;
 }
 
 export interface StepFacts {
   kind: string;
   command: string;
+  /** An argument list run without a shell, instead of `command`. */
+  args?: string[];
   env: Record<string, string>;
   parameters: Record<string, unknown>;
   code: string | null;
@@ -83,15 +105,17 @@ export interface StepFacts {
 
 export function buildComponents(f: StepFacts): CacheComponents {
   const envTemplates = Object.values(f.env);
-  const used = referencedParameters([f.command, ...envTemplates]);
+  const used = referencedParameters([f.command, ...(f.args ?? []), ...envTemplates]);
   const parameters: Record<string, unknown> = {};
   for (const p of used) if (p in f.parameters) parameters[p] = f.parameters[p];
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(f.env)) env[k] = substituteParameters(v, f.parameters);
+  const args = f.args?.map((a) => substituteParameters(a, f.parameters));
   return {
     kind: f.kind,
-    template: f.command,
-    command: substituteParameters(f.command, f.parameters),
+    template: f.args ? `args ${JSON.stringify(f.args)}` : f.command,
+    command: args ? `args ${JSON.stringify(args)}` : substituteParameters(f.command, f.parameters, true),
+    ...(args ? { args } : {}),
     parameters,
     env,
     code: f.code,

@@ -10,7 +10,6 @@ import { registerOutputDatasets, transferToDataset, transferTemplate } from './t
 import { enqueueBatches, gatherOutputs, makeBatches } from './parallel';
 import { batchJobId, stepVerdict, type BatchState } from './parallel-plan';
 import { bestTrial, planTrials, substituteTrial } from './automl-plan';
-import { shellQuote } from '../compute/placeholders';
 import { recordConsumed, recordProduced } from '../data/lineage';
 import { getClock } from '../host/clock';
 import { parseBinding, stepInputBindings, stepOutputs } from '../pipelines/graph';
@@ -58,6 +57,7 @@ export type {
 import {
   applyFailure,
   buildGraph,
+  applyDelta,
   applySuccess,
   expandState,
   isFinished,
@@ -125,6 +125,18 @@ async function context(runId: string): Promise<RunContext> {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+/**
+ * The plan each running run's last advance returned, by run: the next advance gets only what changed
+ * since (its input stays small however large the run). A miss (another process, a restart, eviction)
+ * costs one more call carrying the whole plan.
+ */
+const plans = new Map<string, { seq: number; state: PlanState }>();
+function remember(runId: string, seq: number, state: PlanState): void {
+  plans.delete(runId);
+  if (plans.size >= 500) plans.delete(plans.keys().next().value!);
+  plans.set(runId, { seq, state });
+}
+
 /** Raises a durable event on another run's orchestration (the activity's durable client binding). */
 export type RaiseEvent = (instanceId: string, eventName: string, data: unknown) => Promise<void>;
 
@@ -135,6 +147,10 @@ export async function advance(
 ): Promise<AdvanceOutput> {
   const ctx = await context(input.runId);
   const { doc, definition } = ctx;
+  // The plan: sent whole, or the one this process returned last time plus what changed since.
+  const known = plans.get(input.runId);
+  if (!input.state && known?.seq !== input.seq) return { needState: true };
+  const initial = input.state ? expandState(ctx.graph, input.state) : applyDelta(known!.state, input.changes);
   const now = getClock().now();
   const patches: Array<(d: RunDoc) => void> = [];
   const sideEffects: Array<Promise<unknown>> = [];
@@ -147,7 +163,7 @@ export async function advance(
   // after the next jobs' dispatch has sent its first request: a chain's next step waits for that one.
   const later: Array<() => Promise<unknown>> = [];
   for (const o of input.observations) {
-    const s = input.state.steps[o.step] ?? { status: 'NotStarted' as const, attempt: 0 };
+    const s = initial.steps[o.step] ?? { status: 'NotStarted' as const, attempt: 0 };
     patches.push((d) => recordObservation(d, o, s));
     const rec = doc.steps[o.step];
     // Only a step that could reuse took a single-flight claim (dispatchStep): others have none to release,
@@ -190,13 +206,12 @@ export async function advance(
       );
     }
   }
-  later.push(...releaseEnded(ctx, input.ended ?? [], input.state, {}, raise, log));
+  later.push(...releaseEnded(ctx, input.ended ?? [], initial, {}, raise, log));
   const startLater = (): void => {
     for (const f of later.splice(0)) sideEffects.push(f());
   };
 
   // 3. Dispatch ready steps, cascading through Reused ones.
-  const initial = expandState(ctx.graph, input.state);
   let state = initial;
   let ready = input.dispatch;
   const dispatchedRecords: Record<string, StepRecord> = {};
@@ -276,8 +291,9 @@ export async function advance(
   await Promise.all(sideEffects);
   if (finished) {
     contexts.delete(input.runId);
+    plans.delete(input.runId);
     await replyIfAsked(updated, log);
-  }
+  } else remember(input.runId, input.seq + 1, state);
   return { delta: stateDelta(initial, state), finished };
 }
 
@@ -492,7 +508,7 @@ async function dispatchStep(
   const outputs = stepOutputs(def);
   // A dataTransfer has no command: its template names the destination, so the key covers kind, source
   // content and destination (and it reads in `sluice explain` as what the step does).
-  const command = def.kind === 'dataTransfer' ? transferTemplate(def.destination) : def.command;
+  const command = def.kind === 'dataTransfer' ? transferTemplate(def.destination) : (def.command ?? '');
   const components = buildComponents({
     // How the input is cut and gathered changes the output, so it is part of the key (and of the diff).
     kind:
@@ -502,6 +518,7 @@ async function dispatchStep(
           ? `automl(${JSON.stringify({ task: def.task, metric: def.metric, goal: def.goal, trials: def.trials, maxConcurrentTrials: def.maxConcurrentTrials ?? null, searchSpace: def.searchSpace })})`
           : def.kind,
     command,
+    ...('args' in def && def.args ? { args: def.args } : {}),
     env: def.env ?? {},
     parameters: doc.parameters,
     code: ('code' in def ? def.code : undefined) ?? null,
@@ -610,6 +627,7 @@ async function dispatchStep(
     ...(def.resources ? { resources: def.resources } : {}),
     kind: def.kind,
     command: components.command,
+    ...(components.args ? { args: components.args } : {}),
     env: components.env,
     ...('code' in def && def.code ? { code: def.code } : {}),
     inputs: Object.entries(inputs).map(([name, v]) => ({ name, hash: v.hash, type: v.type })),
@@ -891,6 +909,7 @@ async function continueParallel(
       ...(def.resources ? { resources: def.resources } : {}),
       kind: def.kind,
       command: rec!.cache!.components.command,
+      ...(rec!.cache!.components.args ? { args: rec!.cache!.components.args } : {}),
       env: rec!.cache!.components.env,
       ...(def.code ? { code: def.code } : {}),
       inputs: Object.entries(resolved).map(([name, v]) => ({ name, hash: v.hash, type: v.type })),
@@ -1032,12 +1051,13 @@ async function continueParallel(
  * One trial's job: the command and env with `${{trial.X}}` substituted, and the sweep's `task` as
  * `SLUICE_AUTOML_TASK` (a trial script may pick its model family or metric by it; `task` is in the key).
  */
-function trialJob(base: { command: string; env?: Record<string, string> }, task: string) {
+function trialJob(base: { command: string; args?: string[]; env?: Record<string, string> }, task: string) {
   return (b: { params?: Record<string, string | number | boolean> }) => ({
-    command: substituteTrial(base.command, b.params ?? {}, shellQuote),
+    command: substituteTrial(base.command, b.params ?? {}, true),
+    ...(base.args ? { args: base.args.map((a) => substituteTrial(a, b.params ?? {}, false)) } : {}),
     env: {
       ...Object.fromEntries(
-        Object.entries(base.env ?? {}).map(([k, v]) => [k, substituteTrial(v, b.params ?? {}, (x) => x)]),
+        Object.entries(base.env ?? {}).map(([k, v]) => [k, substituteTrial(v, b.params ?? {}, false)]),
       ),
       SLUICE_AUTOML_TASK: task,
     },

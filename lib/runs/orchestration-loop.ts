@@ -19,12 +19,14 @@ import {
   applySuccess,
   compactState,
   dueBatchRetries,
+  expandState,
   isFinished,
   initialState,
   nextRetryAt,
   pollDelayMs,
   readySteps,
   runStatus,
+  stateDelta,
   type PlanState,
   type RunStatus,
   type StepOutputRef,
@@ -54,7 +56,23 @@ export interface Loop {
   dirty: boolean;
   /** Polls in a row that found nothing new (the safety-net poll slows down). */
   idlePolls: number;
+  /** Advances done (the sequence number of the plan the activity holds). */
+  seq: number;
+  /** The plan as the last advance left it: the next one is sent what changed since. */
+  sent: PlanState;
+  /** The activity does not hold `sent`: send the whole plan. */
+  needFull: boolean;
+  /** Advances in this generation of the orchestration (it continues as new after `GENERATION_ADVANCES`). */
+  advances: number;
+  /** The cancel event was applied. */
+  canceled: boolean;
 }
+
+/**
+ * Advances per generation: then the orchestration continues as new, carrying the plan, so the history
+ * an episode replays stays bounded whatever the size of the run.
+ */
+export const GENERATION_ADVANCES = 40;
 
 /** What one wait listens for besides the cancel event and the timer. */
 export interface Wait {
@@ -71,17 +89,44 @@ export type Move =
   | { kind: 'finish'; status: RunStatus };
 
 export function startLoop(input: OrchestrationInput, now: number): Loop {
-  const state = initialState(input.graph);
-  return {
+  const r = input.resume;
+  const state = r ? expandState(input.graph, r.state) : initialState(input.graph);
+  const loop: Loop = {
     state,
-    dispatch: readySteps(input.graph, state, input.maxConcurrency, now),
+    dispatch: [],
     observations: [],
     cancel: [],
     ended: [],
-    starting: true,
-    dirty: true,
-    idlePolls: 0,
+    starting: !r,
+    dirty: !r,
+    idlePolls: r?.idlePolls ?? 0,
+    seq: r?.seq ?? 0,
+    sent: state,
+    needFull: !r,
+    advances: 0,
+    canceled: r?.canceled ?? false,
   };
+  replan(input, loop, now);
+  return loop;
+}
+
+/** Where a new generation picks up (the input of `continueAsNew`). */
+export function resumePoint(input: OrchestrationInput, loop: Loop): OrchestrationInput {
+  return {
+    ...input,
+    resume: {
+      state: compactState(loop.state),
+      seq: loop.seq,
+      idlePolls: loop.idlePolls,
+      canceled: loop.canceled,
+      generation: (input.resume?.generation ?? 0) + 1,
+    },
+  };
+}
+
+/** Time to continue as new: enough advances in this generation, and nothing pending. */
+export function timeForNewGeneration(input: OrchestrationInput, loop: Loop): boolean {
+  return loop.advances >= (input.generationAdvances ?? GENERATION_ADVANCES) && !loop.dirty;
 }
 
 /** The jobs a step has running: its own, or one per running mini-batch (trial). */
@@ -182,6 +227,7 @@ export function onCancel(input: OrchestrationInput, prev: Loop): Loop {
   loop.state = c.state;
   loop.dispatch = [];
   loop.dirty = true;
+  loop.canceled = true;
   return loop;
 }
 
@@ -199,9 +245,16 @@ export function onNews(prev: Loop): Loop {
 
 /** The advance persisted everything pending and dispatched: apply what it changed. */
 export function afterAdvance(input: OrchestrationInput, prev: Loop, out: AdvanceOutput, now: number): Loop {
+  // The activity lost its copy of the plan: the same call again, with the whole plan.
+  if ('needState' in out) return { ...prev, needFull: true };
+  const state = applyDelta(prev.state, out.delta);
   const loop: Loop = {
     ...prev,
-    state: applyDelta(prev.state, out.delta),
+    state,
+    sent: state,
+    seq: prev.seq + 1,
+    needFull: false,
+    advances: prev.advances + 1,
     dispatch: [],
     observations: [],
     cancel: [],
@@ -244,7 +297,9 @@ export function nextMove(
     const request: AdvanceInput = {
       runId: input.runId,
       now,
-      state: compactState(loop.state),
+      seq: loop.seq,
+      changes: stateDelta(loop.sent, loop.state),
+      ...(loop.needFull ? { state: compactState(loop.state) } : {}),
       dispatch: loop.dispatch.filter(
         (s) => loop.state.steps[s]!.status === 'NotStarted' || ACTIVE.has(loop.state.steps[s]!.status),
       ),

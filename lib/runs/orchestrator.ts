@@ -8,6 +8,7 @@ import {
   POLL_ACTIVITY,
   type AdvanceOutput,
   type OrchestrationInput,
+  type PollInput,
   type PollResult,
 } from './activity-contract';
 import {
@@ -17,7 +18,9 @@ import {
   onNews,
   onResult,
   onTimer,
+  resumePoint,
   startLoop,
+  timeForNewGeneration,
   type Wait,
 } from './orchestration-loop';
 import type { RunStatus } from './plan';
@@ -69,6 +72,39 @@ function* orchestrate(
   const now = (): number => context.df.currentUtcDateTime.getTime();
   let loop = startLoop(input, now());
   let finished = false;
+  // One task per awaited event, kept until its event arrives. A new `waitForExternalEvent` each time
+  // round would lose events: one raised while an activity runs goes to the oldest open task of that
+  // name, which an earlier `Task.any` already left behind. The cancel event likewise has one task.
+  const events = new Map<string, { task: Task; wait: Wait }>();
+  let cancelTask: Task | undefined;
+
+  /** Applies everything that has arrived (in a fixed order, so replays agree); true when anything had. */
+  const applyArrived = (): boolean => {
+    let any = false;
+    if (cancelTask?.isCompleted && !loop.canceled) {
+      any = true;
+      loop = onCancel(input, loop);
+    }
+    for (const [name, { task, wait: w }] of events) {
+      if (!task.isCompleted) continue;
+      events.delete(name);
+      any = true;
+      loop = onNews(loop);
+      loop = onResult(
+        input,
+        loop,
+        {
+          step: w.step,
+          jobId: w.jobId,
+          result: task.result as JobResult,
+          ...(w.followed ? { followed: w.followed } : {}),
+        },
+        now(),
+      );
+    }
+    return any;
+  };
+
   for (;;) {
     const next = nextMove(input, loop, now(), finished);
     loop = next.loop;
@@ -80,43 +116,37 @@ function* orchestrate(
         activityRetry(),
         move.request,
       )) as AdvanceOutput;
-      finished = out.finished;
+      finished = 'finished' in out && out.finished;
       loop = afterAdvance(input, loop, out, now());
       continue;
     }
-    const events = new Map<Task, Wait>();
-    for (const w of move.waits) events.set(context.df.waitForExternalEvent(w.event), w);
-    const cancelTask = context.df.waitForExternalEvent(CANCEL_EVENT);
+    cancelTask ??= context.df.waitForExternalEvent(CANCEL_EVENT);
+    for (const w of move.waits)
+      if (!events.has(w.event))
+        events.set(w.event, { task: context.df.waitForExternalEvent(w.event), wait: w });
+    // Events that arrived while an activity ran are applied without waiting (a completed task would never
+    // wake a new Task.any).
+    if (applyArrived()) continue;
+    // The history an episode replays stays bounded: after enough advances, go on as a new generation
+    // carrying the plan. Safe here: nothing is pending and every event that arrived has been applied.
+    if (timeForNewGeneration(input, loop)) {
+      context.df.continueAsNew(resumePoint(input, loop));
+      return 'Running';
+    }
     const timer = context.df.createTimer(new Date(move.fireAt));
-    const winner = (yield context.df.Task.any([cancelTask, timer, ...events.keys()])) as Task;
-    if (winner === cancelTask) {
-      timer.cancel();
-      loop = onCancel(input, loop);
-    } else if (winner === timer) {
+    const watching = [cancelTask, timer, ...move.waits.map((w) => events.get(w.event)!.task)];
+    const winner = (yield context.df.Task.any(watching)) as Task;
+    if (winner === timer) {
       loop = onTimer(input, loop, now());
       if (move.poll.length) {
         const results = (yield context.df.callActivity(POLL_ACTIVITY, {
           runId: input.runId,
           jobs: move.poll,
-        })) as PollResult[];
+        } satisfies PollInput)) as PollResult[];
         if (results.length) loop = onNews(loop);
         for (const r of results) loop = onResult(input, loop, r, now());
       }
-    } else {
-      timer.cancel();
-      const w = events.get(winner)!;
-      loop = onNews(loop);
-      loop = onResult(
-        input,
-        loop,
-        {
-          step: w.step,
-          jobId: w.jobId,
-          result: winner.result as JobResult,
-          ...(w.followed ? { followed: w.followed } : {}),
-        },
-        now(),
-      );
-    }
+    } else timer.cancel();
+    applyArrived();
   }
 }

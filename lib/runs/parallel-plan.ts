@@ -1,6 +1,6 @@
 import type { JobFailureCode } from '../compute/job';
 import type { Manifest, ManifestEntry } from '../data/hash';
-import { failureDecision, retryBackoffMs } from './plan';
+import { failureDecision, retryBackoffMs } from './failure-policy';
 
 /**
  * Pure planning for the `parallelRun` step kind (batch scoring): how an input directory splits into

@@ -60,7 +60,7 @@ export async function enqueueBatches(
   /** Epoch ms: failed batches whose retry back-off ended by then start again. */
   now: number,
   /** What differs per job (automl: the command with the trial's values); default: the batch directory as `input`. */
-  perJob: (b: BatchState) => Partial<Pick<JobSpec, 'inputs' | 'command' | 'env'>> = (b) => ({
+  perJob: (b: BatchState) => Partial<Pick<JobSpec, 'inputs' | 'command' | 'args' | 'env'>> = (b) => ({
     // The batch as `input`; side inputs (a model) whole, as the step declared them.
     inputs: [
       ...(base.inputs ?? []).filter((i) => i.name !== 'input'),
@@ -69,7 +69,8 @@ export async function enqueueBatches(
   }),
 ): Promise<BatchState[]> {
   const next = nextBatches(batches, slots, now);
-  const out = batches.map((b) => ({ ...b }));
+  // Batches that do not start keep their objects: the plan's delta compares by reference first.
+  const out = batches.slice();
   await Promise.all(
     next.map(async (i) => {
       const b = out[i]!;

@@ -42,7 +42,10 @@ export function resolveParameters(
       });
       continue;
     }
-    const err = checkValue(p, value);
+    const err =
+      typeof value === 'string' && value.includes('\0')
+        ? 'contains a NUL character, which no process can receive (arguments and environment end at NUL); remove it'
+        : checkValue(p, value);
     if (err) problems.push({ pointer: at, message: `parameter "${name}" ${err}` });
     else out[name] = value;
   }

@@ -176,43 +176,8 @@ export function runStatus(state: PlanState): RunStatus {
 
 // ---------------------------------------------------------------- failures and retries
 
-export interface FailureDecision {
-  /** Worth another attempt if the step's `retries` allow it. */
-  retryable: boolean;
-  /** The step's status when no attempt is left (or not retryable). */
-  status: 'Failed' | 'Canceled';
-}
-
-/** The one place that maps a job failure to a retry decision and a step status. */
-export function failureDecision(code: JobFailureCode): FailureDecision {
-  switch (code) {
-    case 'exit-code':
-    case 'timeout':
-    case 'lost':
-    case 'platform':
-      return { retryable: true, status: 'Failed' };
-    case 'missing-input':
-      // The artifact is gone; running again reads the same missing hash. A rerun re-resolves inputs.
-      return { retryable: false, status: 'Failed' };
-    case 'missing-output':
-      // The command exited 0, so it saw no transient error: the same code on the same inputs writes
-      // the same (missing) outputs again. A retry would only delay the message that names the output.
-      return { retryable: false, status: 'Failed' };
-    case 'canceled':
-      return { retryable: false, status: 'Canceled' };
-    default:
-      return assertNever(code);
-  }
-}
-
-function assertNever(x: never): never {
-  throw new Error(`unhandled failure code ${String(x)}`);
-}
-
-/** Back-off before attempt `attempt + 1`, after `attempt` failed attempts: 2 s, 4 s, 8 s … capped at 60 s. */
-export function retryBackoffMs(attempt: number, baseMs = 2000, capMs = 60_000): number {
-  return Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
-}
+export { failureDecision, retryBackoffMs, type FailureDecision } from './failure-policy';
+import { failureDecision, retryBackoffMs } from './failure-policy';
 
 /** Idle polls (≈ 5 minutes) after which the safety-net poll slows to `LONG_POLL_MS`. */
 export const LONG_POLL_AFTER = 30;
@@ -372,19 +337,62 @@ export function expandState(graph: StepGraph, compact: PlanState): PlanState {
 
 export interface StateDelta {
   steps: Record<string, StepState>;
+  /**
+   * Batch steps (parallelRun mini-batches, sweep trials) whose only change is some of their batches:
+   * step → batch index → batch. A completion then crosses the activity boundary as one batch, not the
+   * step's whole list (10,000 mini-batches would otherwise make the history grow with their square).
+   */
+  batches?: Record<string, Record<number, BatchState>>;
   halted?: PlanState['halted'];
+}
+
+const same = (a: unknown, b: unknown): boolean => a === b || JSON.stringify(a) === JSON.stringify(b);
+
+/** The step without its batches, to tell "only batches changed" from the rest. */
+function withoutBatches(s: StepState): StepState {
+  const { batches: _batches, ...rest } = s;
+  return rest;
 }
 
 /** The steps whose state differs between `before` and `after` (same step set). */
 export function stateDelta(before: PlanState, after: PlanState): StateDelta {
   const steps: Record<string, StepState> = {};
-  for (const [k, v] of Object.entries(after.steps))
-    if (JSON.stringify(before.steps[k]) !== JSON.stringify(v)) steps[k] = v;
-  return after.halted && after.halted !== before.halted ? { steps, halted: after.halted } : { steps };
+  let batches: StateDelta['batches'];
+  // The planner shares unchanged steps (and batches) between states: most comparisons end at the reference.
+  for (const [k, v] of Object.entries(after.steps)) {
+    const b = before.steps[k];
+    if (b === v) continue;
+    if (
+      b?.batches &&
+      v.batches &&
+      b.batches.length === v.batches.length &&
+      same(withoutBatches(b), withoutBatches(v))
+    ) {
+      const changed: Record<number, BatchState> = {};
+      let n = 0;
+      v.batches.forEach((x, i) => {
+        if (!same(b.batches![i], x)) {
+          changed[i] = x;
+          n++;
+        }
+      });
+      if (n) (batches ??= {})[k] = changed;
+    } else if (!same(b, v)) steps[k] = v;
+  }
+  const delta: StateDelta = { steps };
+  if (batches) delta.batches = batches;
+  if (after.halted && after.halted !== before.halted) delta.halted = after.halted;
+  return delta;
 }
 
 export function applyDelta(state: PlanState, delta: StateDelta): PlanState {
   const next: PlanState = { ...state, steps: { ...state.steps, ...delta.steps } };
+  for (const [k, changed] of Object.entries(delta.batches ?? {})) {
+    const s = next.steps[k]!;
+    const list = s.batches!.slice();
+    for (const [i, b] of Object.entries(changed)) list[Number(i)] = b;
+    next.steps[k] = { ...s, batches: list };
+  }
   if (delta.halted) next.halted = delta.halted;
   return next;
 }

@@ -2,6 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
 import type { DurableClient } from 'durable-functions/types/durableClient';
 import { invalid, pointer, type FieldProblem } from '../errors/problem';
+import { loadComputeTargets } from '../compute/targets';
+import { computeTargetProblems } from '../pipelines/validate';
 import { getClock } from '../host/clock';
 import { parseBinding, stepInputBindings } from '../pipelines/graph';
 import { PIPELINE_NAME_RE, PIPELINE_NAME_RULE, type PipelineDefinition } from '../pipelines/schema';
@@ -86,6 +88,9 @@ export async function startRun(
   const def = pv.definition;
   const parameters = resolveParameters(def, req.parameters, problems);
   const inputRefs = resolveInputRefs(def, req.inputs, problems);
+  // A target removed since publish: say so now, not when the step is dispatched.
+  for (const p of computeTargetProblems(def, Object.keys(loadComputeTargets())))
+    problems.push({ ...p, message: `${req.pipeline} version ${pv.version}: ${p.message}` });
   if (problems.length) throw invalid(problems);
 
   // Resolve every pipeline input and every step-level dataset binding to content, now.

@@ -1,8 +1,14 @@
 /**
- * Run orchestration benchmarks (issue 5): a 50-step chain of trivial steps (end-to-end time and
- * per-step overhead = (total − Σ process time) / 50), 200 independent steps joined by one final step at
- * maxConcurrency 8, and the all-Reused rerun of the 50-step chain. Each against a fresh Sluice process.
+ * Run engine benchmarks: chains of 50, 200 and 1,000 trivial steps (per-step overhead = (total − Σ
+ * process time) / n), 50, 200 and 1,000 independent steps plus a join (8 at a time), and parallelRun
+ * over 100, 1,000 and 10,000 one-file mini-batches (per-batch overhead from the step's span), each with
+ * the same DAG under Snakemake `-c2` (when installed) or the same per-file command under `xargs -P 8`,
+ * and how the per-unit cost grows from the smallest size to the largest.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startSluice, type SluiceProcess } from '../support/sluice';
 
@@ -26,6 +32,7 @@ async function runToEnd(
   sluice: SluiceProcess,
   pipeline: string,
   body: Record<string, unknown> = {},
+  timeoutMs = 1_800_000,
 ): Promise<{ wallMs: number; doc: RunDoc }> {
   const t0 = performance.now();
   const { runId } = await sluice.json<{ runId: string }>(`/api/pipelines/${pipeline}/runs`, {
@@ -33,6 +40,8 @@ async function runToEnd(
     body,
   });
   for (;;) {
+    if (performance.now() - t0 > timeoutMs)
+      throw new Error(`run ${runId} of ${pipeline} took over ${timeoutMs} ms`);
     const doc = await sluice.json<RunDoc>(`/api/runs/${runId}`);
     if (['Completed', 'Failed', 'Canceled'].includes(doc.status)) {
       if (doc.status !== 'Completed') throw new Error(`run ${runId} ended ${doc.status}`);
@@ -71,48 +80,173 @@ function breakdown(doc: RunDoc): { orchestration: number; pickup: number; agent:
 const processMs = (doc: RunDoc): number => doc.steps.reduce((s, x) => s + (x.processMs ?? 0), 0);
 const print = (name: string, value: number): void => console.log(`runs.${name} ${value.toFixed(1)}`);
 
+/** Chain of `n` distinct trivial steps: per-step overhead = (total − Σ process time) / n. */
+async function chain(sluice: SluiceProcess, n: number): Promise<RunDoc> {
+  const steps: Record<string, unknown> = {};
+  for (let i = 0; i < n; i++)
+    steps[`s${i}`] = { command: `true c${n}s${i}`, ...(i ? { after: [`s${i - 1}`] } : {}) };
+  await sluice.json('/api/pipelines', { method: 'POST', body: { name: `bench-chain${n}`, steps } });
+  const c = await runToEnd(sluice, `bench-chain${n}`, { forceRerun: true });
+  const total = docMs(c.doc);
+  print(`chain${n}_total_ms`, total);
+  print(`chain${n}_per_step_overhead_ms`, (total - processMs(c.doc)) / n);
+  return c.doc;
+}
+
+/** `n` independent steps and a join, 8 at a time. */
+async function fanIn(sluice: SluiceProcess, n: number): Promise<number> {
+  const steps: Record<string, unknown> = {};
+  const names: string[] = [];
+  for (let i = 0; i < n; i++) {
+    steps[`p${i}`] = { command: `true f${n}p${i}` };
+    names.push(`p${i}`);
+  }
+  steps.join = { command: `true f${n}join`, after: names };
+  await sluice.json('/api/pipelines', {
+    method: 'POST',
+    body: { name: `bench-fanin${n}`, settings: { maxConcurrency: 8 }, steps },
+  });
+  const f = await runToEnd(sluice, `bench-fanin${n}`, { forceRerun: true });
+  print(`fanin${n}_total_ms`, docMs(f.doc));
+  print(`fanin${n}_ms_per_step`, docMs(f.doc) / (n + 1));
+  return docMs(f.doc);
+}
+
+const PER_FILE = 'head -c 64 "$(cat ${{minibatch}})" > ${{outputs.o}}';
+
+/** parallelRun over `n` one-file mini-batches (8 at a time); per-batch overhead from the step's own span. */
+async function parallel(sluice: SluiceProcess, n: number): Promise<number> {
+  const script = join(tmpdir(), 'sluice-bench-make-files.js');
+  writeFileSync(
+    script,
+    'const fs = require("fs"); const [n, d] = process.argv.slice(2); fs.mkdirSync(d, { recursive: true });\n' +
+      'for (let i = 0; i < Number(n); i++) fs.writeFileSync(`${d}/f${String(i).padStart(6, "0")}`, `row ${i}\\n`);\n',
+  );
+  const make = `node ${script} ${n} \${{outputs.files}}`;
+  await sluice.json('/api/pipelines', {
+    method: 'POST',
+    body: {
+      name: `bench-parallel${n}`,
+      settings: { maxConcurrency: 8 },
+      steps: {
+        make: { command: make, outputs: { files: { type: 'directory' } } },
+        score: {
+          kind: 'parallelRun',
+          input: '${{steps.make.outputs.files}}',
+          miniBatchSize: 1,
+          command: PER_FILE,
+          outputs: { o: { type: 'file' } },
+        },
+      },
+    },
+  });
+  const r = await runToEnd(sluice, `bench-parallel${n}`, { forceRerun: true }, 3_600_000);
+  const s = r.doc.steps.find((x) => x.name === 'score')!;
+  const span = Date.parse(s.finishedAt!) - Date.parse(s.startedAt!);
+  print(`parallel${n}_step_ms`, span);
+  print(`parallel${n}_ms_per_batch`, span / n);
+  return span;
+}
+
+/** The same per-file command under `xargs -P 8`, for scale. */
+function xargsMs(n: number): number {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-xargs-'));
+  try {
+    mkdirSync(join(dir, 'in'));
+    mkdirSync(join(dir, 'out'));
+    for (let i = 0; i < n; i++) writeFileSync(join(dir, 'in', `f${i}`), `row ${i}\n`);
+    const t0 = performance.now();
+    const r = spawnSync(
+      '/bin/sh',
+      ['-c', 'ls in | xargs -P 8 -I{} sh -c \'head -c 64 "in/$1" > "out/$1"\' _ {}'],
+      { cwd: dir },
+    );
+    if (r.status !== 0) throw new Error(`xargs: ${r.stderr}`);
+    return performance.now() - t0;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The same DAG under Snakemake `-c2`, when it is installed (Debian: snakemake). */
+function snakemakeMs(shape: 'chain' | 'fanin', n: number): number | undefined {
+  if (spawnSync('snakemake', ['--version']).status !== 0) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-snake-'));
+  try {
+    const rules: string[] = [];
+    if (shape === 'chain') {
+      rules.push(`rule all:\n    input: "s${n - 1}"\n`);
+      for (let i = 0; i < n; i++)
+        rules.push(
+          `rule s${i}:\n${i ? `    input: "s${i - 1}"\n` : ''}    output: "s${i}"\n    shell: "touch {output}"\n`,
+        );
+    } else {
+      rules.push('rule all:\n    input: "join"\n');
+      rules.push(
+        `rule join:\n    input: [${Array.from({ length: n }, (_, i) => `"p${i}"`).join(', ')}]\n    output: "join"\n    shell: "touch {output}"\n`,
+      );
+      rules.push('rule p:\n    output: "p{i}"\n    shell: "touch {output}"\n');
+    }
+    writeFileSync(join(dir, 'Snakefile'), rules.join('\n'));
+    const t0 = performance.now();
+    const r = spawnSync('snakemake', ['-c2', '--quiet'], { cwd: dir });
+    if (r.status !== 0) throw new Error(`snakemake: ${r.stderr}`);
+    return performance.now() - t0;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Sizes: `SLUICE_BENCH_RUNS_SIZES=small` keeps to the smallest of each shape (a quick look). */
+const SIZES =
+  process.env.SLUICE_BENCH_RUNS_SIZES === 'small'
+    ? { chain: [50], fanin: [50], parallel: [100] }
+    : { chain: [50, 200, 1000], fanin: [50, 200, 1000], parallel: [100, 1000, 10_000] };
+
 export async function run(): Promise<void> {
   const sluice = await startSluice();
   try {
-    // Distinct commands so that the steps have distinct cache keys.
-    const chain: Record<string, unknown> = {};
-    for (let i = 0; i < 50; i++)
-      chain[`s${i}`] = { command: `true s${i}`, ...(i ? { after: [`s${i - 1}`] } : {}) };
-    await sluice.json('/api/pipelines', { method: 'POST', body: { name: 'bench-chain', steps: chain } });
     // Warm-up (JIT, containers, queues), then measure with forceRerun so nothing is reused.
+    const steps: Record<string, unknown> = {};
+    for (let i = 0; i < 50; i++)
+      steps[`s${i}`] = { command: `true s${i}`, ...(i ? { after: [`s${i - 1}`] } : {}) };
+    await sluice.json('/api/pipelines', { method: 'POST', body: { name: 'bench-chain', steps } });
     await runToEnd(sluice, 'bench-chain');
     const c = await runToEnd(sluice, 'bench-chain', { forceRerun: true });
-    const total = docMs(c.doc);
-    print('chain50_total_ms', total);
-    print('chain50_wall_ms', c.wallMs);
-    print('chain50_process_ms', processMs(c.doc));
-    print('chain50_per_step_overhead_ms', (total - processMs(c.doc)) / 50);
     const b = breakdown(c.doc);
     print('chain50_orchestration_ms_per_step', b.orchestration);
     print('chain50_pickup_ms_per_step', b.pickup);
     print('chain50_agent_ms_per_step', b.agent);
-
     const reused = await runToEnd(sluice, 'bench-chain');
     if (!reused.doc.steps.every((s) => s.status === 'Reused'))
       throw new Error('the rerun did not reuse every step');
     print('chain50_all_reused_ms', docMs(reused.doc));
-    print('chain50_all_reused_wall_ms', reused.wallMs);
 
-    const fan: Record<string, unknown> = {};
-    const names: string[] = [];
-    for (let i = 0; i < 200; i++) {
-      fan[`p${i}`] = { command: `true p${i}` };
-      names.push(`p${i}`);
+    const perStep: number[] = [];
+    for (const n of SIZES.chain) {
+      const doc = await chain(sluice, n);
+      perStep.push((docMs(doc) - processMs(doc)) / n);
+      const peer = snakemakeMs('chain', n);
+      if (peer !== undefined) print(`chain${n}_snakemake_ms`, peer);
     }
-    fan.join = { command: 'true join', after: names };
-    await sluice.json('/api/pipelines', {
-      method: 'POST',
-      body: { name: 'bench-fanin', settings: { maxConcurrency: 8 }, steps: fan },
-    });
-    const f = await runToEnd(sluice, 'bench-fanin');
-    print('fanin200_total_ms', docMs(f.doc));
-    print('fanin200_process_ms', processMs(f.doc));
-    print('fanin200_ms_per_step', docMs(f.doc) / 201);
+    if (perStep.length > 1) print('chain_growth_largest_over_smallest', perStep.at(-1)! / perStep[0]!);
+    for (const n of SIZES.fanin) {
+      const ms = await fanIn(sluice, n);
+      const peer = snakemakeMs('fanin', n);
+      if (peer !== undefined) {
+        print(`fanin${n}_snakemake_ms`, peer);
+        print(`fanin${n}_ratio_to_snakemake`, ms / peer);
+      }
+    }
+    const perBatch: number[] = [];
+    for (const n of SIZES.parallel) {
+      const ms = await parallel(sluice, n);
+      perBatch.push(ms / n);
+      const peer = xargsMs(n);
+      print(`parallel${n}_xargs_p8_ms`, peer);
+      print(`parallel${n}_ratio_to_xargs`, ms / peer);
+    }
+    if (perBatch.length > 1) print('parallel_growth_largest_over_smallest', perBatch.at(-1)! / perBatch[0]!);
   } finally {
     await sluice.stop();
   }

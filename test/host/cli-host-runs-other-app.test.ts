@@ -85,5 +85,5 @@ test('the CLI serves another app folder: HTTP, timer and queue', async () => {
   child.kill('SIGTERM');
   assert.equal(await exited, 0, output);
   assert.match(output, /Host stopped\./);
-  assert.match(output, /Executed 'jobs' \(Succeeded/);
+  assert.match(output, /Executed 'Functions\.jobs' \(Succeeded/);
 });

@@ -1,7 +1,7 @@
 /**
  * Behaviour: `sluice host --app DIR` with nothing but the app's usual local.settings.json
  * ("UseDevelopmentStorage=true") starts the embedded stack itself and points every such connection
- * setting at it — as a new user would run it.
+ * setting at it — as a new user would run it — and prints where the emulators listen.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +18,11 @@ after(async () => {
 test('the host starts its own stack and serves the app against it', async () => {
   host = await startHostProcess(OTHER_APP, { readyPath: '/v1/ping' });
   assert.match(host.output(), /Starting the embedded Azure stack/);
+  // The emulators' ports are printed at start, as a Core Tools user finds Azurite's.
+  assert.match(
+    host.output(),
+    /Azure Storage emulator \(Azurite\): blob 127\.0\.0\.1:\d+, queue 127\.0\.0\.1:\d+, table 127\.0\.0\.1:\d+; Cosmos DB emulator: http:\/\/127\.0\.0\.1:\d+/,
+  );
   const conn = host.env.AzureWebJobsStorage;
   assert.ok(conn && /127\.0\.0\.1/.test(conn), 'the stack wrote its settings');
 

@@ -40,7 +40,9 @@ test('an invocation past functionTimeout fails', async () => {
   assert.equal(res.headers.get('content-type'), 'application/problem+json');
   assert.ok(
     log.lines.some((l) =>
-      /Executed 'sleepy' \(Failed: FunctionTimeoutError: Timeout value of 00:00:02 exceeded/.test(l),
+      /Executed 'Functions\.sleepy' \(Failed, [^]*\nException: Timeout value of 00:00:02 exceeded[^]*\nStack: FunctionTimeoutError:/.test(
+        l,
+      ),
     ),
   );
 });

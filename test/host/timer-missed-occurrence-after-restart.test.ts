@@ -53,7 +53,7 @@ test('a missed occurrence runs once, past due, after a restart', async () => {
     assert.equal(after.length, 2, 'exactly one catch-up run');
     assert.equal(ticks[1]!.isPastDue, true);
     assert.equal((ticks[1]!.scheduleStatus as { next: string }).next, '2026-03-01T10:10:00.000Z');
-    assert.ok(log.lines.some((l) => /Executed 'tick' \(Succeeded, .*isPastDue/.test(l)));
+    assert.ok(log.lines.some((l) => /Executed 'Functions\.tick' \(Succeeded, .*isPastDue/.test(l)));
 
     await fetch(`${second.baseUrl}/admin/host/clock/advance?to=2026-03-01T10:20:00Z&wait=true`, {
       method: 'POST',

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expandGlob, readAppPackage, AppFolderError } from '../../../lib/host/app-files';
+import { expandBraces, expandGlob, readAppPackage, AppFolderError } from '../../../lib/host/app-files';
 import { parseDuration, queueSettings } from '../../../lib/host/queues';
 import { defaultUseMonitor, parseSchedule, TimerScheduleError } from '../../../lib/host/timers';
 
@@ -35,6 +35,23 @@ test('globs: *, **, {a,b} and plain paths', async () => {
   assert.deepEqual(await rel('./dist/*.{mjs,cjs}'), ['dist/other.mjs']);
   assert.deepEqual(await rel('dist/functions/a.js'), ['dist/functions/a.js']);
   assert.deepEqual(await rel('missing/*.js'), []);
+});
+
+test('a brace alternative may hold a folder, as in dist/src/{index.js,functions/*.js}', async () => {
+  const rel = async (p: string) => (await expandGlob(dir, p)).map((f) => f.slice(dir.length + 1));
+  // The first alternative loads first (the app's setup and hooks), then the functions.
+  assert.deepEqual(await rel('dist/{other.mjs,functions/*.js}'), [
+    'dist/other.mjs',
+    'dist/functions/a.js',
+    'dist/functions/b.js',
+  ]);
+  assert.deepEqual(await rel('{dist/functions/{a,sub/c}.js,dist/other.mjs}'), [
+    'dist/functions/a.js',
+    'dist/functions/sub/c.js',
+    'dist/other.mjs',
+  ]);
+  assert.deepEqual(expandBraces('a/{b,c/{d,e}}/f'), ['a/b/f', 'a/c/d/f', 'a/c/e/f']);
+  assert.deepEqual(expandBraces('a/{b}.js'), ['a/{b}.js']);
 });
 
 test('a main that matches nothing is an actionable error', async () => {

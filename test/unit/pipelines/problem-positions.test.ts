@@ -26,7 +26,7 @@ test('problems map to file:line:col — values at their value, unknown fields at
     lines.join('\n'),
   );
   assert.ok(
-    lines.some((l) => l.startsWith('p.yaml:6:3: "command" is required')),
+    lines.some((l) => l.startsWith('p.yaml:6:3: This step runs nothing: give "command"')),
     lines.join('\n'),
   );
   assert.deepEqual(

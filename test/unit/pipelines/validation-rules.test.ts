@@ -244,7 +244,7 @@ describe('a definition is checked rule by rule, each problem with its pointer', 
         outputs: { o: { type: 'file' } },
       };
     const p = problemsOf({ name: 'big', steps });
-    expectProblem(p, '/steps', /at most 1000 steps; this one has 3000/);
+    expectProblem(p, '/steps', /at most 2000 steps; this one has 3000/);
     assert.ok(
       p.some((x) => /s0 → s1 → .* → … \(3000 steps\) → s0/.test(x.message)),
       JSON.stringify(p).slice(0, 500),

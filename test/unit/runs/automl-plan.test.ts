@@ -42,9 +42,9 @@ test('the best trial is the best last value of the metric; trials without it are
 });
 
 test('trial placeholders are substituted, quoted for the shell, and unknown ones left alone', () => {
-  const q = (s: string) => `'${s}'`;
   assert.equal(
-    substituteTrial('train --lr ${{trial.lr}} ${{ trial.x }}', { lr: 0.1 }, q),
-    "train --lr '0.1' ${{ trial.x }}",
+    substituteTrial('train --lr ${{trial.lr}} --m ${{trial.m}} ${{ trial.x }}', { lr: 0.1, m: 'a b' }, true),
+    "train --lr 0.1 --m 'a b' ${{ trial.x }}",
   );
+  assert.equal(substituteTrial('--m=${{trial.m}}', { m: 'a b' }, false), '--m=a b', 'args and env: as is');
 });

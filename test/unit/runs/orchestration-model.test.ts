@@ -18,6 +18,7 @@ import {
   ACTIVE,
   SUCCEEDED,
   TERMINAL,
+  applyDelta,
   applyFailure,
   applySuccess,
   expandState,
@@ -59,6 +60,10 @@ interface Scenario {
   retries: number[];
   maxConcurrency: number;
   continueOnStepFailure: boolean;
+  /** Every event arrives and no poll finds anything: the orchestration must never need the safety net. */
+  reliable: boolean;
+  /** Advances per generation (continueAsNew), or the default. */
+  generation: number | undefined;
   seed: number;
 }
 
@@ -80,6 +85,8 @@ const scenario: fc.Arbitrary<Scenario> = fc.integer({ min: 1, max: 7 }).chain((n
     retries: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: n, maxLength: n }),
     maxConcurrency: fc.integer({ min: 1, max: 4 }),
     continueOnStepFailure: fc.boolean(),
+    reliable: fc.boolean(),
+    generation: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
     seed: fc.integer(),
   }),
 );
@@ -103,6 +110,7 @@ interface Yielded {
   at?: number;
   tasks?: Yielded[];
   result?: unknown;
+  isCompleted?: boolean;
   cancel(): void;
 }
 
@@ -126,16 +134,25 @@ class World {
   waiters = new Set<string>(); // steps registered as followers
   stored: PlanState | undefined;
   aborted = false;
+  /** Events still to come: a job's completion, or a followed holder's outcome. */
+  pending = new Set<string>();
   constructor(
     readonly sc: Scenario,
     readonly graph: StepGraph,
     readonly rand: () => number,
   ) {}
 
+  /** The activity's copy of the plan (`plans` in engine.ts), lost now and then (another process). */
+  private copy: { seq: number; state: PlanState } | undefined;
+
   advance(req: AdvanceInput): AdvanceOutput {
+    if (this.rand() < 0.1) this.copy = undefined;
+    if (!req.state && this.copy?.seq !== req.seq) return { needState: true };
+    const initial = req.state
+      ? expandState(this.graph, req.state)
+      : applyDelta(this.copy!.state, req.changes);
     for (const o of req.observations) if (!o.followed) this.claims.delete(o.step);
     for (const e of req.ended ?? []) (e.role === 'holder' ? this.claims : this.waiters).delete(e.step);
-    const initial = expandState(this.graph, req.state);
     let state = initial;
     let ready = req.dispatch;
     while (ready.length) {
@@ -143,6 +160,7 @@ class World {
       ready = readySteps(this.graph, state, this.sc.maxConcurrency, req.now);
     }
     this.stored = state;
+    this.copy = { seq: req.seq + 1, state };
     return { delta: stateDelta(initial, state), finished: isFinished(state) };
   }
 
@@ -162,6 +180,7 @@ class World {
     if (r < 0.15) return applySuccess(state, step, 'Reused', { o: { type: 'file', hash: 'sha256:r' } });
     if (r < 0.3) {
       this.waiters.add(step);
+      this.pending.add(`follow:other:${step}.x${s.attempt}`);
       return withStep(state, step, {
         status: 'Queued',
         attempt: s.attempt,
@@ -183,7 +202,10 @@ class World {
     this.claims.add(step);
     const attempt = s.attempt + 1;
     const n = this.sc.batches[i]!;
-    if (!n) return withStep(state, step, { status: 'Queued', attempt, jobId: `${step}.${attempt}` });
+    if (!n) {
+      this.pending.add(`job:${step}.${attempt}`);
+      return withStep(state, step, { status: 'Queued', attempt, jobId: `${step}.${attempt}` });
+    }
     const batches: BatchState[] = Array.from({ length: n }, () => ({ status: 'NotStarted', attempt: 0 }));
     return this.continueBatches(
       withStep(state, step, { status: 'Running', attempt, batches, batchSlots: 2 }),
@@ -199,8 +221,10 @@ class World {
     const verdict = stepVerdict(s.batches!, this.sc.thresholds[i]!);
     if (!verdict.done) {
       const batches = s.batches!.slice();
-      for (const b of nextBatches(batches, s.batchSlots ?? 2, now))
+      for (const b of nextBatches(batches, s.batchSlots ?? 2, now)) {
         batches[b] = { status: 'Running', attempt: batches[b]!.attempt + 1 };
+        this.pending.add(`job:${step}.b${b}.${batches[b]!.attempt}`);
+      }
       return withStep(state, step, { ...s, batches });
     }
     this.claims.delete(step);
@@ -220,10 +244,13 @@ class World {
     return eff.state;
   }
 
+  /** The poll finds a job's row finished (its event may still come, or may have been lost). */
   poll(req: PollInput): PollResult[] {
     const out: PollResult[] = [];
     for (const j of req.jobs) {
-      if (this.rand() < 0.6) continue;
+      if (this.sc.reliable || this.rand() < 0.6) continue;
+      const name = j.follow ? `follow:${j.runId}:${j.jobId}` : `job:${j.jobId}`;
+      if (this.rand() < 0.5) this.pending.delete(name); // the event was lost
       if (j.follow) {
         this.waiters.delete(j.step); // the holder ended: it told (and removed) its waiters
         if (this.rand() < 0.5)
@@ -232,6 +259,16 @@ class World {
       } else out.push({ step: j.step, jobId: j.jobId, result: this.outcome(j.jobId) });
     }
     return out;
+  }
+
+  /** The payload of an event: a job's result, or a followed holder's (its waiters are told and removed). */
+  eventResult(name: string): JobResult {
+    const jobId = name.slice(name.lastIndexOf(':') + 1);
+    if (name.startsWith('follow:')) {
+      this.waiters.delete(jobId.slice(0, jobId.indexOf('.')));
+      return this.rand() < 0.5 ? jobResult(jobId, true) : jobResult(jobId, false, 'platform');
+    }
+    return this.outcome(jobId);
   }
 
   outcome(jobId: string): JobResult {
@@ -246,24 +283,61 @@ function withStep(state: PlanState, step: string, s: PlanState['steps'][string])
   return { ...state, steps: { ...state.steps, [step]: s } };
 }
 
-/** A durable context whose tasks are plain objects; `now` counts reads so a loop that never yields fails. */
-function context(input: OrchestrationInput, clock: { now: number; reads: number }): OrchestrationContext {
-  const task = (t: Omit<Yielded, 'cancel'>): Yielded => ({ ...t, cancel() {} });
-  const df = {
-    getInput: () => input,
-    get currentUtcDateTime() {
-      if (++clock.reads > 10_000)
-        throw new Error('the orchestrator read the clock 10,000 times without yielding');
-      return new Date(clock.now);
-    },
-    callActivity: (name: string, i: unknown) => task({ kind: 'activity', name, input: i }),
-    callActivityWithRetry: (name: string, _r: unknown, i: unknown) =>
-      task({ kind: 'activity', name, input: i }),
-    waitForExternalEvent: (name: string) => task({ kind: 'event', name }),
-    createTimer: (d: Date) => task({ kind: 'timer', at: d.getTime() }),
-    Task: { any: (tasks: Yielded[]) => task({ kind: 'any', tasks }) },
-  };
-  return { df } as unknown as OrchestrationContext;
+/**
+ * The durable side as the library behaves: an event goes to the newest open task waiting for its name
+ * (LIFO), or is buffered until a task waits for it; a `Task.any` wakes only when a child completes after
+ * it was yielded. Events may arrive while an activity runs. `now` counts reads, so an orchestrator that
+ * loops without yielding fails instead of hanging the test.
+ */
+class Durable {
+  open = new Map<string, Yielded[]>();
+  buffered = new Map<string, unknown[]>();
+  continued: OrchestrationInput | undefined;
+  constructor(
+    readonly input: OrchestrationInput,
+    readonly clock: { now: number; reads: number },
+  ) {}
+
+  raise(name: string, result: unknown): void {
+    const list = this.open.get(name);
+    const t = list?.pop();
+    if (list && !list.length) this.open.delete(name);
+    if (t) {
+      t.isCompleted = true;
+      t.result = result;
+    } else this.buffered.set(name, [...(this.buffered.get(name) ?? []), result]);
+  }
+
+  context(): OrchestrationContext {
+    const clock = this.clock;
+    const task = (t: Omit<Yielded, 'cancel'>): Yielded => ({ ...t, cancel() {} });
+    const df = {
+      getInput: () => this.input,
+      get currentUtcDateTime() {
+        if (++clock.reads > 10_000)
+          throw new Error('the orchestrator read the clock 10,000 times without yielding');
+        return new Date(clock.now);
+      },
+      callActivity: (name: string, i: unknown) => task({ kind: 'activity', name, input: i }),
+      callActivityWithRetry: (name: string, _r: unknown, i: unknown) =>
+        task({ kind: 'activity', name, input: i }),
+      waitForExternalEvent: (name: string) => {
+        const t = task({ kind: 'event', name });
+        const waiting = this.buffered.get(name);
+        if (waiting?.length) {
+          t.isCompleted = true;
+          t.result = waiting.shift();
+        } else this.open.set(name, [...(this.open.get(name) ?? []), t]);
+        return t;
+      },
+      createTimer: (d: Date) => task({ kind: 'timer', at: d.getTime() }),
+      Task: { any: (tasks: Yielded[]) => task({ kind: 'any', tasks }) },
+      continueAsNew: (next: OrchestrationInput) => {
+        this.continued = JSON.parse(JSON.stringify(next)) as OrchestrationInput;
+      },
+    };
+    return { df } as unknown as OrchestrationContext;
+  }
 }
 
 /** What one yield asked for, comparable across replays. */
@@ -276,11 +350,22 @@ const describe = (y: Yielded): string =>
     t: y.tasks?.map((t) => [t.kind, t.name, t.at]),
   });
 
-interface Fed {
+/** What happened at one yield, so a replay can feed the same. */
+interface Step {
   now: number;
-  /** Activity result, or the index of the winning task of an `any` with its result. */
-  value: unknown;
-  winner?: number;
+  /** Events raised before the answer (while the activity ran, or while the orchestration waited). */
+  raised: Array<[string, unknown]>;
+  /** Activity result, or for an `any` the index of the child that woke it. */
+  value?: unknown;
+  woke?: number;
+}
+
+interface Generation {
+  input: OrchestrationInput;
+  /** The clock when it started. */
+  start: number;
+  asked: string[];
+  steps: Step[];
 }
 
 function simulate(sc: Scenario): void {
@@ -291,105 +376,131 @@ function simulate(sc: Scenario): void {
     maxConcurrency: sc.maxConcurrency,
     continueOnStepFailure: sc.continueOnStepFailure,
     retries: Object.fromEntries(graph.order.map((n, i) => [n, sc.retries[i]!])),
+    ...(sc.generation ? { generationAdvances: sc.generation } : {}),
   };
   const rand = rng(sc.seed);
   const world = new World(sc, graph, rand);
   const clock = { now: 1_000_000, reads: 0 };
-  const gen = runOrchestrator(context(input, clock));
-  const asked: string[] = [];
-  const fed: Fed[] = [];
   let attempts = 0;
   graph.order.forEach(
     (_, i) => (attempts += (sc.retries[i]! + 1) * Math.max(1, sc.batches[i]! * (sc.retries[i]! + 1))),
   );
-  const bound = 40 * attempts + 40;
-  let quietTimers = 0;
+  const bound = 80 * attempts + 80;
   let canceled = false;
-  let next = gen.next();
-  while (!next.done) {
-    assert.ok(asked.length < bound, `the run did not end within ${bound} episodes`);
-    clock.reads = 0;
-    const y = next.value as unknown as Yielded;
-    asked.push(describe(y));
-    let f: Fed;
-    if (y.kind === 'activity' && y.name === ADVANCE_ACTIVITY)
-      f = { now: clock.now, value: world.advance(y.input as AdvanceInput) };
-    else if (y.kind === 'activity' && y.name === POLL_ACTIVITY)
-      f = { now: clock.now, value: world.poll(y.input as PollInput) };
-    else if (y.kind === 'activity' && y.name === ABORT_ACTIVITY) {
-      world.aborted = true;
-      f = { now: clock.now, value: undefined };
-    } else {
-      assert.equal(y.kind, 'any');
-      const [cancelTask, timer, ...events] = y.tasks!;
-      const r = rand();
-      let w: number;
-      if (!canceled && r < 0.04) {
-        canceled = true;
-        w = 0;
-      } else if (events.length === 0 || (r < 0.25 && quietTimers < 3)) w = 1;
-      else w = 2 + Math.floor(rand() * events.length);
-      quietTimers = w === 1 ? quietTimers + 1 : 0;
-      if (w === 1) clock.now = Math.max(clock.now, timer!.at!);
-      else clock.now += 1 + Math.floor(rand() * 500);
-      const t = y.tasks![w]!;
-      if (w >= 2) {
-        const name = t.name!;
-        if (name.startsWith('follow:')) {
-          const ok = rand() < 0.5;
-          const jobId = name.slice(name.lastIndexOf(':') + 1);
-          const step = jobId.slice(0, jobId.indexOf('.'));
-          world.waiters.delete(step); // the holder's tellWaiters consumes the registration
-          t.result = ok ? jobResult(jobId, true) : jobResult(jobId, false, 'platform');
-        } else t.result = world.outcome(name.slice(4));
+  let yields = 0;
+  const generations: Generation[] = [];
+  let durable = new Durable(input, clock);
+  /** Raises one pending job's (or followed holder's) event with its outcome. */
+  const raiseOne = (st: Step): boolean => {
+    const names = [...world.pending];
+    if (!names.length) return false;
+    const name = names[Math.floor(rand() * names.length)]!;
+    world.pending.delete(name);
+    const result = world.eventResult(name);
+    st.raised.push([name, result]);
+    durable.raise(name, result);
+    return true;
+  };
+  let result: unknown;
+  for (;;) {
+    const g: Generation = { input: durable.input, start: clock.now, asked: [], steps: [] };
+    generations.push(g);
+    const gen = runOrchestrator(durable.context());
+    let next = gen.next();
+    while (!next.done) {
+      assert.ok(++yields < bound, `the run did not end within ${bound} episodes`);
+      clock.reads = 0;
+      const y = next.value as unknown as Yielded;
+      g.asked.push(describe(y));
+      const st: Step = { now: clock.now, raised: [] };
+      if (y.kind === 'activity') {
+        if (y.name === ADVANCE_ACTIVITY) st.value = world.advance(y.input as AdvanceInput);
+        else if (y.name === POLL_ACTIVITY) st.value = world.poll(y.input as PollInput);
+        else if (y.name === ABORT_ACTIVITY) world.aborted = true;
+        // Jobs finish, and runs are canceled, while activities run too.
+        while (rand() < 0.3 && raiseOne(st));
+        if (!canceled && rand() < 0.02) {
+          canceled = true;
+          st.raised.push(['cancel', {}]);
+          durable.raise('cancel', {});
+        }
+      } else {
+        assert.equal(y.kind, 'any');
+        const timer = y.tasks![1]!;
+        for (let guard = 0; !y.tasks!.some((t) => t.isCompleted) && guard < 100; guard++) {
+          const r = rand();
+          if (!canceled && r < 0.03) {
+            canceled = true;
+            st.raised.push(['cancel', {}]);
+            durable.raise('cancel', {});
+          } else if (r < 0.2 || !raiseOne(st)) {
+            timer.isCompleted = true;
+            clock.now = Math.max(clock.now, timer.at!);
+          }
+          // Completions often arrive together.
+          while (rand() < 0.3 && raiseOne(st));
+        }
+        st.woke = y.tasks!.findIndex((t) => t.isCompleted);
+        assert.ok(st.woke >= 0, 'the wait woke');
+        if (st.woke !== 1) clock.now += 1 + Math.floor(rand() * 500);
+        st.now = clock.now;
       }
-      void cancelTask;
-      f = { now: clock.now, value: t, winner: w };
+      g.steps.push(st);
+      next = gen.next((st.woke !== undefined ? y.tasks![st.woke] : st.value) as never);
     }
-    fed.push({ ...f, value: f.winner === undefined ? f.value : (f.value as Yielded).result });
-    next = gen.next(f.value as never);
+    if (durable.continued === undefined) {
+      result = next.value;
+      break;
+    }
+    // A new generation: events not raised yet go to it (those already in the old history are gone).
+    durable = new Durable(durable.continued, clock);
   }
 
   assert.equal(world.aborted, false, 'no activity failed, so the run must not abort');
   const stored = world.stored!;
   for (const n of graph.order)
     assert.ok(TERMINAL.has(stored.steps[n]!.status), `${n} ended ${stored.steps[n]!.status}`);
-  assert.equal(next.value, runStatus(stored), 'the orchestration returns the status the stored record says');
+  assert.equal(result, runStatus(stored), 'the orchestration returns the status the stored record says');
   assert.deepEqual([...world.claims], [], 'no claim outlives its step');
   assert.deepEqual([...world.waiters], [], 'no waiter outlives its step');
   for (const n of graph.order) {
-    const st = stored.steps[n]!;
-    if (st.batches && (st.status === 'Completed' || st.status === 'Failed'))
+    const s = stored.steps[n]!;
+    if (s.batches && (s.status === 'Completed' || s.status === 'Failed'))
       assert.ok(
-        st.batches.every((b) => b.status !== 'Running'),
+        s.batches.every((b) => b.status !== 'Running'),
         `${n}: no batch left running`,
       );
   }
+  if (sc.generation) assert.ok(generations.length >= 1);
 
-  // Replay: a fresh generator fed the same history up to any prefix asks for the same things.
-  const k = Math.floor(rand() * (asked.length + 1));
-  const clock2 = { now: 1_000_000, reads: 0 };
-  const again = runOrchestrator(context(input, clock2));
+  // Replay: a fresh generator of any generation, fed the same history up to any prefix, asks for the same.
+  const g = generations[Math.floor(rand() * generations.length)]!;
+  const k = Math.floor(rand() * (g.asked.length + 1));
+  const clock2 = { now: g.start, reads: 0 };
+  const durable2 = new Durable(g.input, clock2);
+  const again = runOrchestrator(durable2.context());
   let r = again.next();
   for (let i = 0; i < k; i++) {
-    assert.equal(describe(r.value as unknown as Yielded), asked[i], `replay diverged at yield ${i}`);
+    assert.equal(describe(r.value as unknown as Yielded), g.asked[i], `replay diverged at yield ${i}`);
     clock2.reads = 0;
     const y = r.value as unknown as Yielded;
-    clock2.now = fed[i]!.now;
-    if (fed[i]!.winner !== undefined) {
-      const t = y.tasks![fed[i]!.winner!]!;
-      t.result = fed[i]!.value;
-      r = again.next(t as never);
-    } else r = again.next(fed[i]!.value as never);
+    const st = g.steps[i]!;
+    for (const [name, res] of st.raised) durable2.raise(name, res);
+    if (st.woke === 1) y.tasks![1]!.isCompleted = true;
+    clock2.now = st.now;
+    r = again.next((st.woke !== undefined ? y.tasks![st.woke] : st.value) as never);
   }
-  if (k < asked.length)
-    assert.equal(describe(r.value as unknown as Yielded), asked[k], `replay diverged at yield ${k}`);
+  if (k < g.asked.length)
+    assert.equal(describe(r.value as unknown as Yielded), g.asked[k], `replay diverged at yield ${k}`);
 }
 
 test('random event sequences: every run ends, every step ends final, no claim or waiter outlives its step, replays agree', () => {
   fc.assert(
     fc.property(scenario, (sc) => simulate(sc)),
-    { numRuns: Number(process.env.SLUICE_MODEL_RUNS ?? 3000) },
+    {
+      numRuns: Number(process.env.SLUICE_MODEL_RUNS ?? 3000),
+      ...(process.env.SLUICE_MODEL_SEED ? { seed: Number(process.env.SLUICE_MODEL_SEED) } : {}),
+    },
   );
 });
 
@@ -403,6 +514,8 @@ test('a cancel while the only active step follows another run ends the run (the 
     retries: [0],
     maxConcurrency: 1,
     continueOnStepFailure: false,
+    reliable: true,
+    generation: undefined,
     seed: 1,
   };
   const graph = graphOf(sc);
@@ -413,8 +526,8 @@ test('a cancel while the only active step follows another run ends the run (the 
     continueOnStepFailure: false,
     retries: { s0: 0 },
   };
-  const clock = { now: 0, reads: 0 };
-  const gen = runOrchestrator(context(input, clock));
+  const durable = new Durable(input, { now: 0, reads: 0 });
+  const gen = runOrchestrator(durable.context());
   gen.next();
   const wait = gen.next({
     delta: {
@@ -423,13 +536,16 @@ test('a cancel while the only active step follows another run ends the run (the 
     finished: false,
   } satisfies AdvanceOutput as never).value as unknown as Yielded;
   assert.equal(wait.kind, 'any');
+  durable.raise('cancel', {});
   const last = gen.next(wait.tasks![0] as never).value as unknown as Yielded;
   assert.equal(last.name, ADVANCE_ACTIVITY, 'the cancel is persisted by an advance, not spun on');
   const req = last.input as AdvanceInput;
   assert.deepEqual(req.ended, [{ step: 's0', role: 'follower' }], 'the follower drops its waiter');
-  assert.equal(req.state.steps.s0!.status, 'Canceled');
+  assert.equal(req.changes.steps.s0!.status, 'Canceled');
   assert.deepEqual(gen.next({ delta: { steps: {} }, finished: true } as never), {
     done: true,
     value: 'Canceled',
   });
 });
+
+export { simulate };

@@ -14,6 +14,7 @@ interface FakeTask {
   at?: number;
   tasks?: FakeTask[];
   result?: unknown;
+  isCompleted?: boolean;
   cancel(): void;
 }
 
@@ -67,6 +68,7 @@ describe('the run orchestration', () => {
     assert.equal(y.tasks![1]!.at, 1_000_000 + 2000, 'the first poll is 2 s away');
 
     const event = y.tasks![2]!;
+    event.isCompleted = true;
     event.result = {
       jobId: 'a.1',
       state: 'succeeded',
@@ -83,7 +85,8 @@ describe('the run orchestration', () => {
       second.observations.map((o) => o.step),
       ['a'],
     );
-    assert.equal(second.state.steps.a!.status, 'Completed');
+    assert.equal(second.changes.steps.a!.status, 'Completed', 'only what changed crosses over');
+    assert.equal(second.state, undefined, 'the activity holds the rest');
 
     y = gen.next({
       delta: {
@@ -95,6 +98,7 @@ describe('the run orchestration', () => {
       finished: false,
     }).value as unknown as FakeTask;
     const timer = y.tasks![1]!;
+    timer.isCompleted = true;
     y = gen.next(timer).value as unknown as FakeTask;
     assert.equal(y.name, POLL_ACTIVITY, 'the timer polls the job rows');
     assert.deepEqual(
@@ -117,10 +121,11 @@ describe('the run orchestration', () => {
       delta: { steps: { a: { status: 'Queued', attempt: 1, jobId: 'a.1' } } },
       finished: false,
     }).value as unknown as FakeTask;
+    y.tasks![0]!.isCompleted = true;
     const last = gen.next(y.tasks![0]).value as unknown as FakeTask;
     assert.equal(last.name, ADVANCE_ACTIVITY);
     assert.deepEqual(last.input.cancel, [{ step: 'a', jobId: 'a.1' }]);
-    assert.equal(last.input.state.halted, 'canceled');
+    assert.equal(last.input.changes.halted, 'canceled');
     const end = gen.next({ delta: { steps: {} }, finished: true });
     assert.deepEqual(end, { done: true, value: 'Canceled' });
   });
