@@ -76,6 +76,7 @@ export async function runOneJob(o: {
     agentId,
     workDir: o.workDir,
     log,
+    signalGraceMs: 1000,
     ...(process.env.SLUICE_ENDPOINT ? { endpoint: process.env.SLUICE_ENDPOINT } : {}),
     ...(process.env.SLUICE_KEY ? { key: process.env.SLUICE_KEY } : {}),
   });

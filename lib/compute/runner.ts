@@ -38,6 +38,8 @@ export interface RunnerContext {
   endpoint?: string;
   /** Function key for the endpoint (`x-functions-key`). Never logged. */
   key?: string;
+  /** Inside a scheduler's allocation: how long to wait for its signal after the command died of one. @default 0 */
+  signalGraceMs?: number;
 }
 
 /** A job being run: cancel (the user asked) or kill as lost (the host stops); `done` settles once reported. */
@@ -230,6 +232,11 @@ export function runJob(spec: JobSpec, claimEtag: string, startedAt: string, ctx:
         );
         timeout?.cancel();
         processMs = Date.now() - t0;
+        // A scheduler signals the whole allocation at once: when the command died of a signal, give the
+        // runner's own signal (abandon) a moment to land, so the scheduler's verdict is not mistaken for
+        // the step's failure.
+        if (!('error' in exit) && (exit.signal || (exit.code ?? 0) > 128) && ctx.signalGraceMs)
+          await new Promise((r) => setTimeout(r, ctx.signalGraceMs));
         if ('error' in exit) {
           outcome = {
             kind: 'platform',

@@ -141,3 +141,25 @@ export async function stepComputeProblems(compute: string, resources?: StepResou
     ];
   return effectiveResources(resources, t).problems;
 }
+
+/**
+ * For publish and run start (lib/pipelines, lib/runs): each step's `resources` against its target's
+ * limits, as `{pointer, message}` problems (steps naming an unknown target are left to the name check).
+ */
+export async function stepResourceProblems(
+  steps: Record<string, { compute?: string; resources?: StepResources }>,
+  defaultCompute = 'local',
+): Promise<Array<{ pointer: string; message: string }>> {
+  const targets = await listComputeTargets();
+  const out: Array<{ pointer: string; message: string }> = [];
+  for (const [name, s] of Object.entries(steps)) {
+    const t = targets.get(s.compute ?? defaultCompute);
+    if (!t) continue;
+    for (const p of effectiveResources(s.resources, t).problems)
+      out.push({
+        pointer: `/steps/${name.replace(/~/g, '~0').replace(/\//g, '~1')}/resources`,
+        message: `Step "${name}" ${p}.`,
+      });
+  }
+  return out;
+}

@@ -58,19 +58,37 @@ test(
     assert.ok(trained, 'train ran');
     assert.ok(step(run, 'train').outputs?.o, 'its output came back by hash');
 
-    // A request bigger than the target offers fails at run start with what to do; nothing is queued.
+    // A request bigger than the target offers fails at publish, and at run start once the target shrank.
+    const tooBig = await sluice.api('/api/pipelines', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'too-big',
+        steps: {
+          big: {
+            command: stepCommand('big', journal, { out: false }),
+            resources: { cpu: 64 },
+            compute: 'hpc',
+          },
+        },
+      }),
+    });
+    assert.equal(tooBig.status, 400);
+    assert.match(await tooBig.text(), /asks for 64 CPU\(s\), but compute target \\"hpc\\" offers at most 4/);
     await publish(sluice, {
-      name: 'too-big',
+      name: 'fits',
       steps: {
-        big: { command: stepCommand('big', journal, { out: false }), resources: { cpu: 64 }, compute: 'hpc' },
+        two: { command: stepCommand('two', journal, { out: false }), resources: { cpu: 2 }, compute: 'hpc' },
       },
     });
-    const big = await waitForRun(sluice, await startRun(sluice, 'too-big'), 60_000);
-    assert.equal(big.status, 'Failed');
-    assert.match(
-      step(big, 'big').error!.message,
-      /asks for 64 CPU\(s\), but compute target "hpc" offers at most 4/,
-    );
+    await cli('compute', 'add', 'hpc', '--slurm', '--partition', 'debug', '--max-cpu', '1');
+    const refused = await sluice.api('/api/pipelines/fits/runs', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    assert.equal(refused.status, 400, 'checked at run start, with no restart');
+    assert.match(await refused.text(), /asks for 2 CPU\(s\), but compute target \\"hpc\\" offers at most 1/);
 
     // Cancel mid-step: the Slurm job is cancelled.
     await publish(sluice, {
