@@ -27,6 +27,9 @@ export function pickJob(file: JobsFile, env: NodeJS.ProcessEnv): { runId: string
   return job;
 }
 
+/** The settings file's entry holding the scoped credentials (kept out of the step's environment). */
+export const SCOPED_CREDENTIALS_KEY = 'SLUICE_SCOPED_CREDENTIALS';
+
 /** What the service hands a runner it launches: scoped credentials, never the connection string. */
 export interface ScopedCredentials {
   pool: PoolCredentials;
@@ -39,9 +42,9 @@ export interface ScopedCredentials {
  */
 export function loadEnvFile(path: string): void {
   const env = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  for (const [k, v] of Object.entries(env)) if (typeof v === 'string') process.env[k] = v;
-  const scoped = env.SLUICE_SCOPED_CREDENTIALS;
-  delete process.env.SLUICE_SCOPED_CREDENTIALS;
+  for (const [k, v] of Object.entries(env))
+    if (typeof v === 'string' && k !== SCOPED_CREDENTIALS_KEY) process.env[k] = v;
+  const scoped = env[SCOPED_CREDENTIALS_KEY];
   if (typeof scoped === 'string') {
     const c = JSON.parse(scoped) as ScopedCredentials;
     const source = new CredentialSource({ endpoint: '', key: '', pool: c.pool.pool, log: () => {} });

@@ -108,4 +108,82 @@ export const routes: RouteSpec[] = [
       ...problems(400, 404),
     },
   },
+  {
+    method: 'post',
+    path: '/api/agent-keys',
+    operationId: 'createAgentKey',
+    summary: 'Create an agent key for one pool (the key is in this answer only)',
+    tags: TAGS,
+    requestBody: {
+      required: true,
+      content: {
+        'application/json': {
+          type: 'object',
+          required: ['pool'],
+          properties: { pool: { type: 'string' }, description: { type: 'string' } },
+        },
+      },
+    },
+    responses: {
+      '201': {
+        description: 'The key',
+        schema: {
+          type: 'object',
+          properties: { id: { type: 'string' }, pool: { type: 'string' }, key: { type: 'string' } },
+        },
+      },
+      ...problems(400),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/agent-keys',
+    operationId: 'listAgentKeys',
+    summary: 'Agent keys (ids and pools, never the keys)',
+    tags: TAGS,
+    responses: { '200': { description: 'The keys', schema: { type: 'object' } } },
+  },
+  {
+    method: 'delete',
+    path: '/api/agent-keys/{id}',
+    operationId: 'revokeAgentKey',
+    summary: 'Revoke an agent key: its agents are refused at their next renewal or job',
+    tags: TAGS,
+    parameters: [pathParam('id', 'Agent key id.')],
+    responses: { '204': { description: 'Revoked' }, ...problems(404) },
+  },
+  {
+    method: 'post',
+    path: '/api/agent-credentials',
+    operationId: 'getAgentCredentials',
+    summary: "Scoped SAS credentials for the agent key's pool (header x-sluice-agent-key)",
+    tags: TAGS,
+    anonymous: true,
+    responses: {
+      '200': { description: 'Pool credentials', schema: { type: 'object' } },
+      ...problems(400, 401),
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/agent-credentials/job',
+    operationId: 'getJobCredentials',
+    summary: "Scoped SAS credentials for one job of the key's pool: its row and its log",
+    tags: TAGS,
+    anonymous: true,
+    requestBody: {
+      required: true,
+      content: {
+        'application/json': {
+          type: 'object',
+          required: ['runId', 'jobId'],
+          properties: { runId: { type: 'string' }, jobId: { type: 'string' } },
+        },
+      },
+    },
+    responses: {
+      '200': { description: 'Job credentials', schema: { type: 'object' } },
+      ...problems(400, 401, 404, 409),
+    },
+  },
 ];

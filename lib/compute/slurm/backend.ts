@@ -26,7 +26,7 @@ import {
 } from '../jobs';
 import { ensureStorageFor, jobCredentials, poolCredentials } from '../credentials';
 import { LOGS_CONTAINER } from '../log-stream';
-import type { ScopedCredentials } from '../run-one';
+import { SCOPED_CREDENTIALS_KEY, type ScopedCredentials } from '../run-one';
 import { serviceEndpoint } from '../service-endpoint';
 import type { ComputeTarget, SlurmSettings } from '../targets';
 import { getComputeTarget } from '../targets-store';
@@ -183,7 +183,7 @@ function runnerEnv(target: ComputeTarget, rows: JobRow[]): Record<string, string
     jobs: rows.map((r) => jobCredentials(r, ttl)),
   };
   return {
-    SLUICE_SCOPED_CREDENTIALS: JSON.stringify(scoped),
+    [SCOPED_CREDENTIALS_KEY]: JSON.stringify(scoped),
     ...(ep ? { SLUICE_ENDPOINT: ep.url } : {}),
     ...(ep?.key ? { SLUICE_KEY: ep.key } : {}),
   };
