@@ -23,8 +23,20 @@ export interface AzureClients {
 
 let cached: { key: string; clients: AzureClients } | undefined;
 
+let override: AzureClients | undefined;
+
+/**
+ * Replaces the clients of this process (undefined restores them): a remote agent that holds no account
+ * key uses a bundle built from scoped credentials (lib/compute/scoped-clients.ts), renewed by swapping.
+ */
+export function useClients(clients: AzureClients | undefined): void {
+  override = clients;
+}
+
 /** Clients for the current environment; rebuilt when the relevant settings change (tests start stacks). */
-export function getClients(settings: Settings = loadSettings()): AzureClients {
+export function getClients(settings?: Settings): AzureClients {
+  if (override && !settings) return override;
+  settings ??= loadSettings();
   const key = `${settings.storageConnectionString}|${settings.cosmosEndpoint}|${settings.cosmosDatabase}`;
   if (cached?.key === key) return cached.clients;
   const clients = createClients(settings);

@@ -14,6 +14,7 @@ import * as agent from './commands/agent';
 import * as schedules from './commands/schedules';
 import * as gc from './commands/gc';
 import * as environments from './commands/environments';
+import * as compute from './commands/compute';
 
 /** Each command module registers its own subcommand; this file only assembles them. */
 const COMMANDS = [
@@ -30,6 +31,7 @@ const COMMANDS = [
   schedules,
   gc,
   environments,
+  compute,
 ];
 
 export function buildProgram(): Command {

@@ -4,27 +4,20 @@
  * durable external event, for latency). It needs only the storage account, so it runs anywhere:
  * in-process in the local host (pool `local`) or as `sluice agent --pool NAME` on another machine.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { QueueClient } from '@azure/storage-queue';
 import { getClock, type ClockTimer } from '../host/clock';
-import { materialize, putDirectory, putFile } from '../data/cas';
-import { DataError } from '../data/errors';
-import { prepareStepEnvironment } from '../environments/agent-hook';
 import { removeReport, reportSoon } from '../environments/agents';
-import { collectImages } from '../environments/images';
-import { extractCode } from './code';
-import { directArgv } from './direct-command';
-import { reconnecting } from './reconnect';
-import { failureFor, type JobOutcome } from './failures';
-import type { JobOutput, JobResult, JobSpec } from './job';
-import { claimJob, completeJob, decodeMessage, heartbeat, jobQueue, readJob, type JobRow } from './jobs';
-import { BlobLogWriter } from './log-stream';
-import { shellQuote, substitute, unknownPlaceholderMessage, type PlaceholderPaths } from './placeholders';
+import { Ledger, machineCapacity, needOf, type Capacity } from './admission';
+import { claimJob, decodeMessage, jobQueue, type JobRow } from './jobs';
+import { removePresence, writePresence } from './presence';
+import { AgentKeyRefused, type CredentialSource } from './scoped-clients';
+import { runJob, signalGroup, type ActiveJob, type RunnerContext } from './runner';
+import { noteServiceEndpoint } from './service-endpoint';
 import { onCancel, onReserve, onWake } from './wake';
 
 export interface AgentOptions {
@@ -38,8 +31,24 @@ export interface AgentOptions {
   endpoint?: string;
   /** Function key for the endpoint (`x-functions-key`). Never logged. */
   key?: string;
-  /** Jobs run at once. @default setting `SLUICE_AGENT_CONCURRENCY`, else 4 */
+  /** A cap on the jobs run at once, besides resources. @default setting `SLUICE_AGENT_CONCURRENCY`, else none */
   concurrency?: number;
+  /**
+   * What this machine offers; jobs are admitted by their resources against what is free.
+   * @default this machine's CPUs and memory, and `gpus` GPUs
+   */
+  capacity?: Capacity;
+  /** GPUs this machine offers (when `capacity` is not given). @default 0 */
+  gpus?: number;
+  /** How often the agent's presence row (live view) is written. @default 5000 */
+  presenceMs?: number;
+  /** Step environments prepared on this machine, for the live view (lib/environments). */
+  cachedEnvironments?: () => string[];
+  /**
+   * Scoped credentials (a remote agent with an agent key): each job's row and log credentials are
+   * fetched before the agent reads the row. Without it, the process's own clients are used.
+   */
+  credentials?: CredentialSource;
   /** Heartbeat interval. @default 2000 */
   heartbeatMs?: number;
   /** How often a running job's row is read for a cancel request (real time). @default 500 */
@@ -61,38 +70,39 @@ export interface RunningAgent {
   ready: Promise<void>;
   /** Jobs running now. */
   running(): number;
+  /** What the agent offers and what is free now. */
+  resources(): { capacity: Capacity; free: Capacity };
   /** Stops taking jobs; running jobs are killed and reported as `lost` so they are retried elsewhere. */
   stop(): Promise<void>;
 }
 
 /** Environment variables never passed to user commands: the agent's own credentials. */
-const SECRET_ENV =
-  /^(AzureWebJobsStorage|COSMOS_KEY|SLUICE_KEY|.*(_KEY|SECRET|PASSWORD|CONNECTION_STRING|_TOKEN))$/i;
-
-const MAX_METRICS = 2000;
-/** Setting `SLUICE_AGENT_TRACE=1`: log each job's phase timings (for overhead work). @default off */
-const TRACE = process.env.SLUICE_AGENT_TRACE === '1';
-const MAX_METRIC_NAME = 200;
-
-interface ActiveJob {
-  runId: string;
-  jobId: string;
-  cancel(): void;
-  kill(reason: 'lost'): void;
-  done: Promise<void>;
-}
-
 export function startAgent(opts: AgentOptions): RunningAgent {
   const pool = opts.pool;
   const agentId = opts.agentId ?? `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`;
   const workDir = opts.workDir ?? join(os.tmpdir(), 'sluice-agents', pool);
   const concurrency = Math.max(1, opts.concurrency ?? defaultConcurrency());
+  const ledger = new Ledger(opts.capacity ?? machineCapacity(opts.gpus ?? 0), concurrency);
+  const jobKey = (r: { runId: string; jobId: string }): string => `${r.runId}/${r.jobId}`;
   const heartbeatMs = opts.heartbeatMs ?? 2000;
   const pollMin = opts.pollMinMs ?? 200;
   const pollMax = opts.pollMaxMs ?? 2000;
   const log = opts.log ?? ((line: string) => console.log(`[agent ${agentId}] ${line}`));
   const clock = getClock();
   const active = new Map<string, ActiveJob>();
+  if (opts.endpoint) noteServiceEndpoint(opts.endpoint, opts.key);
+  const runner: RunnerContext = {
+    agentId,
+    workDir,
+    log,
+    heartbeatMs,
+    ...(opts.cancelPollMs !== undefined ? { cancelPollMs: opts.cancelPollMs } : {}),
+    ...(opts.killGraceMs !== undefined ? { killGraceMs: opts.killGraceMs } : {}),
+    ...((opts.endpoint ?? process.env.SLUICE_ENDPOINT)
+      ? { endpoint: (opts.endpoint ?? process.env.SLUICE_ENDPOINT)! }
+      : {}),
+    ...((opts.key ?? process.env.SLUICE_KEY) ? { key: (opts.key ?? process.env.SLUICE_KEY)! } : {}),
+  };
   let stopped = false;
   let woken = false;
   let wakeSleeper: (() => void) | undefined;
@@ -101,7 +111,6 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     woken = true;
     wakeSleeper?.();
   };
-  let reserved = 0;
   /** Set while the loop sleeps because every slot is taken: a finishing job then wakes it. */
   let waitingForSlot = false;
   /** Set once orphans of an earlier agent process are reaped: only then are job directories made. */
@@ -109,19 +118,12 @@ export function startAgent(opts: AgentOptions): RunningAgent {
   const offWake = onWake(pool, wake);
   // Jobs enqueued in this process come straight to a free slot, created already claimed by this agent
   // (see enqueueJob): no queue message to receive, no row to read, no claim round trip, no loop wake.
-  const offReserve = onReserve(pool, () => {
-    if (stopped || !accepting || active.size + reserved >= concurrency) return undefined;
-    reserved++;
-    let held = true;
-    const free = (): void => {
-      if (held) reserved--;
-      held = false;
-    };
+  const offReserve = onReserve(pool, (spec) => {
+    if (stopped || !accepting || !ledger.take(jobKey(spec), needOf(spec.resources))) return undefined;
     return {
       agentId,
-      release: free,
+      release: () => ledger.give(jobKey(spec)),
       start: (row) => {
-        free();
         start(row);
         // Stopped meanwhile: the job is reported lost (and retried elsewhere), as running jobs are.
         if (stopped) active.get(`${row.runId}/${row.jobId}`)?.kill('lost');
@@ -131,10 +133,12 @@ export function startAgent(opts: AgentOptions): RunningAgent {
 
   function start(row: JobRow): void {
     const key = `${row.runId}/${row.jobId}`;
-    const job = runJob(row.spec, row.etag, row.startedAt!);
+    const job = runJob(row.spec, row.etag, row.startedAt!, runner);
     active.set(key, job);
     void job.done.finally(() => {
       active.delete(key);
+      ledger.give(key);
+      opts.credentials?.dropJob(row.runId, row.jobId);
       if (waitingForSlot) wake(); // a slot is free: look at the queue again now
     });
   }
@@ -163,6 +167,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
   let queue: QueueClient | undefined;
   let stopReporting: (() => void) | undefined;
   const ready = (async () => {
+    // What this agent can run (platform, Python and Node versions): dispatch checks environments by it.
     stopReporting = reportSoon(pool, agentId, log);
     await reapOrphans(workDir, log);
     accepting = true;
@@ -182,8 +187,11 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     await ready;
     let idle = pollMin;
     while (!stopped && queue) {
-      const free = concurrency - active.size - reserved;
-      if (free <= 0) {
+      // Cached per client bundle: after a credentials renewal this is a client with the fresh token.
+      const fresh = await jobQueue(pool).catch(() => undefined);
+      if (fresh) queue = fresh;
+      const free = Math.min(32, concurrency - ledger.count);
+      if (free <= 0 || !ledger.hasRoom()) {
         waitingForSlot = true;
         await sleep(pollMax); // a finishing job wakes the loop
         waitingForSlot = false;
@@ -191,9 +199,8 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       }
       let messages: Awaited<ReturnType<QueueClient['receiveMessages']>>['receivedMessageItems'] = [];
       try {
-        messages = (
-          await queue.receiveMessages({ numberOfMessages: Math.min(32, free), visibilityTimeout: 60 })
-        ).receivedMessageItems;
+        messages = (await queue.receiveMessages({ numberOfMessages: free, visibilityTimeout: 60 }))
+          .receivedMessageItems;
       } catch (e) {
         if (stopped) break;
         log(`receiving from ${pool} failed: ${(e as Error).message}`);
@@ -217,349 +224,83 @@ export function startAgent(opts: AgentOptions): RunningAgent {
           await drop();
           continue;
         }
-        const claim = await claimJob(msg.runId, msg.jobId, agentId).catch((e: unknown) => {
+        const key = jobKey(msg);
+        if (opts.credentials) {
+          const got = await opts.credentials.forJob(msg.runId, msg.jobId).then(
+            () => 'ok' as const,
+            (e: unknown) => {
+              if (e instanceof AgentKeyRefused) throw e;
+              const status = (e as { status?: number }).status;
+              // Not a job of this pool, or already ended: nothing to run.
+              if (status === 404 || status === 409) return 'drop' as const;
+              log(`credentials for ${key}: ${(e as Error).message}`);
+              return 'retry' as const;
+            },
+          );
+          if (got === 'drop') {
+            await drop();
+            continue;
+          }
+          if (got === 'retry') continue;
+        }
+        const claim = await claimJob(msg.runId, msg.jobId, agentId, undefined, (row) =>
+          ledger.take(key, needOf(row.spec.resources)),
+        ).catch((e: unknown) => {
           log(`claiming ${msg.runId}/${msg.jobId} failed: ${(e as Error).message}`);
           return undefined;
         });
+        if (!claim?.claimed) {
+          ledger.give(key);
+          opts.credentials?.dropJob(msg.runId, msg.jobId);
+        }
         if (!claim) continue; // the message becomes visible again and is retried
+        if (!claim.claimed && claim.reason === 'no-room') {
+          // Not enough free here now: back on the queue in a second, for this agent or another.
+          if (!ledger.canEverFit(needOf(claim.row?.spec.resources)))
+            log(`job ${key} asks for more than this agent offers (${JSON.stringify(ledger.capacity)})`);
+          void queue.updateMessage(m.messageId, m.popReceipt, undefined, 1).catch(() => undefined);
+          continue;
+        }
         void drop(); // off the critical path: the claim already makes the job ours
         if (!claim.claimed) continue;
         start(claim.row);
       }
     }
-  })().catch((e: unknown) => log(`agent loop stopped: ${(e as Error).stack ?? e}`));
+  })().catch((e: unknown) => {
+    if (e instanceof AgentKeyRefused) {
+      log(`${e.message}; this agent takes no more jobs`);
+      stopped = true;
+      opts.credentials?.refused(e);
+    } else log(`agent loop stopped: ${(e as Error).stack ?? e}`);
+  });
 
-  function runJob(spec: JobSpec, claimEtag: string, startedAt: string): ActiveJob {
-    let child: ChildProcess | undefined;
-    let canceled = false;
-    let stopReason: 'lost' | undefined;
-    let timedOut = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    const killGroup = (): void => {
-      if (!child?.pid) return;
-      signalGroup(child.pid, 'SIGTERM');
-      const pid = child.pid;
-      killTimer ??= setTimeout(() => signalGroup(pid, 'SIGKILL'), opts.killGraceMs ?? 2000);
-    };
-    const job: ActiveJob = {
-      runId: spec.runId,
-      jobId: spec.jobId,
-      cancel: () => {
-        if (canceled) return;
-        canceled = true;
-        killGroup();
-      },
-      kill: (reason) => {
-        stopReason = reason;
-        killGroup();
-      },
-      done: Promise.resolve(),
-    };
-    job.done = (async () => {
-      const t0 = performance.now();
-      let last = t0;
-      const marks: string[] = [];
-      const trace = TRACE
-        ? (phase: string): void => {
-            const now = performance.now();
-            marks.push(`${phase}+${(now - last).toFixed(1)}`);
-            last = now;
-          }
-        : (): void => {};
-      let etag: string | undefined = claimEtag;
-      const jobRoot = join(workDir, `${safeName(spec.jobId)}-${randomUUID().slice(0, 8)}`);
-      let logw: BlobLogWriter | undefined;
-      let hbTimer: ClockTimer | undefined;
-      let cancelPoll: NodeJS.Timeout | undefined;
-      let outcome: JobOutcome = { kind: 'platform', message: 'The job did not start.' };
-      let outputs: JobOutput[] = [];
-      let metrics: JobResult['metrics'] = [];
-      let processMs: number | undefined;
-      let exitCode: number | undefined;
-      let environment: JobResult['environment'];
-      let images: JobResult['images'];
-      let releaseEnv: (() => void) | undefined;
-      try {
-        // Sweep trials send the metrics reported so far with each beat (early termination reads them).
-        const progressFile = spec.kind === 'sweep' ? join(jobRoot, 'metrics.jsonl') : undefined;
-        const beat = (): void => {
-          hbTimer = clock.setTimeout(() => {
-            heartbeat(spec.runId, spec.jobId, progressFields(progressFile)).then(
-              (t) => {
-                etag = t;
-              },
-              (e: unknown) => log(`heartbeat ${spec.jobId}: ${(e as Error).message}`),
-            );
-            beat();
-          }, heartbeatMs);
-        };
-        beat();
-        cancelPoll = setInterval(() => {
-          readJob(spec.runId, spec.jobId)
-            .then((row) => {
-              if (row?.cancelRequested) job.cancel();
-              // Failed as lost (or otherwise taken away) by the orchestration: a retry may be running
-              // elsewhere, so this copy must stop now.
-              else if (row && (row.state !== 'running' || row.claimedBy !== agentId)) job.kill('lost');
-            })
-            .catch(() => undefined);
-        }, opts.cancelPollMs ?? 500);
-        trace('setup');
-        logw = BlobLogWriter.open(spec.runId, spec.stepName, spec.attempt, { batch: spec.batch });
-
-        const codeDir = join(jobRoot, 'code');
-        const inputsDir = join(jobRoot, 'inputs');
-        const outputsDir = join(jobRoot, 'outputs');
-        // Synchronous on purpose: three local mkdirs take microseconds, while each await would hand the
-        // event loop (shared with the host and the orchestration in `sluice start`) to whatever is
-        // queued, and the process would start milliseconds later.
-        mkdirSync(codeDir, { recursive: true });
-        if (spec.inputs.length) mkdirSync(inputsDir);
-        if (spec.outputs.length) mkdirSync(outputsDir);
-        logw.note(
-          `job ${spec.jobId} (run ${spec.runId}, step ${spec.stepName}, attempt ${spec.attempt}) on agent ${agentId}`,
-        );
-
-        trace('prepare');
-        const prepared = await prepare(spec, { codeDir, inputsDir, outputsDir }, logw, () => canceled);
-        const stepEnv =
-          !('outcome' in prepared) && spec.environment
-            ? await prepareStepEnvironment(spec.environment, {
-                codeDir,
-                log: (l) => logw!.note(l),
-                timeoutMs: spec.timeoutMs,
-              })
-            : undefined;
-        if (stepEnv?.ok) releaseEnv = stepEnv.release;
-        if (stepEnv?.ok) environment = stepEnv.record;
-        if ('outcome' in prepared) {
-          outcome = prepared.outcome;
-        } else if (stepEnv && !stepEnv.ok) {
-          outcome = { kind: stepEnv.code, message: stepEnv.message };
-        } else {
-          const metricsFile = join(jobRoot, 'metrics.jsonl');
-          const env: NodeJS.ProcessEnv = {
-            ...baseEnv(),
-            ...prepared.env,
-            ...(stepEnv?.ok ? stepEnv.env : {}),
-            SLUICE_METRICS: metricsFile,
-            SLUICE_IMAGES: join(jobRoot, 'images'),
-            SLUICE_RUN_ID: spec.runId,
-            SLUICE_STEP: spec.stepName,
-            SLUICE_JOB_ID: spec.jobId,
-            SLUICE_ATTEMPT: String(spec.attempt),
-            ...(spec.batch !== undefined ? { SLUICE_BATCH: String(spec.batch) } : {}),
-          };
-          logw.note(prepared.argv ? `$ ${prepared.argv.map(shellQuote).join(' ')}` : `$ ${prepared.command}`);
-          const t0 = Date.now();
-          let timeout: ClockTimer | undefined;
-          trace('spawn');
-          const exit = await new Promise<{ code: number | null; signal: string | null } | { error: Error }>(
-            (resolve) => {
-              let settled = false;
-              const done = (v: { code: number | null; signal: string | null } | { error: Error }): void => {
-                if (!settled) {
-                  settled = true;
-                  resolve(v);
-                }
-              };
-              // `args:` steps never reach a shell; plain commands skip it when it would change nothing.
-              const listed = prepared.argv;
-              const argv = listed ?? directArgv(prepared.command);
-              const launch = (direct: boolean): void => {
-                let started = false;
-                try {
-                  child = direct
-                    ? spawn(argv![0]!, argv!.slice(1), {
-                        cwd: codeDir,
-                        // What the shell would set: the working directory, not the agent's.
-                        env: { ...env, PWD: codeDir },
-                        detached: true,
-                        stdio: ['ignore', 'pipe', 'pipe'],
-                      })
-                    : spawn('/bin/sh', ['-c', prepared.command], {
-                        cwd: codeDir,
-                        env,
-                        detached: true,
-                        stdio: ['ignore', 'pipe', 'pipe'],
-                      });
-                } catch (e) {
-                  if (direct && !listed) return launch(false);
-                  return done({ error: e as Error });
-                }
-                const proc = child;
-                proc.once('spawn', () => {
-                  started = true;
-                  writeFile(
-                    join(jobRoot, '.sluice-agent.json'),
-                    JSON.stringify({ agentPid: process.pid, pgid: proc.pid }),
-                  ).catch(() => undefined);
-                  if (canceled || stopReason) killGroup();
-                });
-                proc.stdout!.on('data', (b: Buffer) => logw!.write(b));
-                proc.stderr!.on('data', (b: Buffer) => logw!.write(b));
-                // Not executable directly (not found, no permission): the shell says why, as before.
-                proc.on('error', (e) => (direct && !started && !listed ? launch(false) : done({ error: e })));
-                proc.on('exit', (code, signal) => done({ code, signal }));
-              };
-              launch(argv !== undefined);
-              timeout = clock.setTimeout(() => {
-                timedOut = true;
-                killGroup();
-              }, spec.timeoutMs);
-              if (canceled || stopReason) killGroup();
-            },
-          );
-          timeout?.cancel();
-          processMs = Date.now() - t0;
-          if ('error' in exit) {
-            outcome = {
-              kind: 'platform',
-              message: `The command could not be started: ${exit.error.message}.`,
-            };
-          } else {
-            // Nothing of the job may outlive it: kill stragglers left in its group (background children).
-            if (child?.pid) signalGroup(child.pid, 'SIGKILL');
-            trace('wait-closed');
-            await waitClosed(child!, 2000);
-            exitCode = exit.code ?? undefined;
-            logw.note(
-              exit.code !== null
-                ? `exited with code ${exit.code} after ${processMs} ms`
-                : `killed by ${exit.signal} after ${processMs} ms`,
-            );
-            trace('metrics');
-            // Most steps report no metrics: a synchronous stat (microseconds) spares them an async read.
-            metrics = existsSync(metricsFile) ? await readMetrics(metricsFile, logw) : [];
-            if (existsSync(join(jobRoot, 'images')))
-              images = await collectImages(join(jobRoot, 'images'), (l) => logw!.note(l));
-            if (stopReason === 'lost')
-              outcome = {
-                kind: 'lost',
-                message: `Agent ${agentId} was stopped while the job ran; the job was killed.`,
-              };
-            else if (canceled) outcome = { kind: 'canceled' };
-            else if (timedOut) outcome = { kind: 'timeout', timeoutMs: spec.timeoutMs };
-            else outcome = { kind: 'exit', exitCode: exit.code, signal: exit.signal };
-            if (outcome.kind === 'exit' && exit.code === 0) {
-              const collected = await collectOutputs(spec, outputsDir, logw);
-              if ('outcome' in collected) outcome = collected.outcome;
-              else outputs = collected.outputs;
-            }
-          }
-        }
-      } catch (e) {
-        const msg = (e as Error).message;
-        outcome =
-          e instanceof DataError && e.code === 'artifact-not-found'
-            ? { kind: 'missing-input', message: msg }
-            : { kind: 'platform', message: `The agent failed to run the job: ${msg}` };
-        log(`job ${spec.jobId}: ${msg}`);
-      } finally {
-        hbTimer?.cancel();
-        if (cancelPoll) clearInterval(cancelPoll);
-        if (killTimer) clearTimeout(killTimer);
-        releaseEnv?.();
-      }
-      trace('outcome');
-      const failure = failureFor(outcome);
-      if (failure) logw?.note(`failed (${failure.code}): ${failure.message}`);
-      else logw?.note(`succeeded; outputs ${outputs.map((o) => `${o.name}=${o.hash}`).join(', ') || 'none'}`);
-      trace('close+result');
-      // The log's last bytes and the result row are written at once, and the completion event goes out
-      // once the log is whole, so whoever learns of the end from the event finds the whole log.
-      const logClosed = logw?.close().catch(() => undefined);
-      const result: JobResult = {
-        jobId: spec.jobId,
-        state: failure ? (failure.code === 'canceled' ? 'canceled' : 'failed') : 'succeeded',
-        outputs,
-        metrics,
-        startedAt,
-        finishedAt: new Date(clock.now()).toISOString(),
-        agentId,
-        ...(exitCode !== undefined ? { exitCode } : {}),
-        ...(environment ? { environment } : {}),
-        ...(images?.length ? { images } : {}),
-        ...(failure ? { failure } : {}),
-        ...(processMs !== undefined ? { processMs } : {}),
-      };
-      const writing = (async (): Promise<boolean> => {
-        // Storage hiccups are retried; a result too large for a table row (1 MiB) is retried without
-        // its metrics rather than left unwritten (which would read as a lost job).
-        for (let attempt = 0; attempt < 4; attempt++) {
-          try {
-            // The service may be restarting (same endpoints after): wait for it rather than lose the result.
-            const written = await reconnecting(
-              () => completeJob(spec.runId, spec.jobId, agentId, result, etag),
-              {
-                onLost: (e) =>
-                  log(`job ${spec.jobId}: storage unreachable (${(e as Error).message}); waiting for it`),
-                onBack: () => log(`job ${spec.jobId}: storage reachable again`),
-              },
-            );
-            if (written) return true;
-            log(`job ${spec.jobId}: the row is no longer running under this agent; result not written`);
-            return false;
-          } catch (e) {
-            const code = (e as { statusCode?: number }).statusCode;
-            log(`job ${spec.jobId}: writing the result failed: ${(e as Error).message}`);
-            if ((code === 413 || code === 400) && result.metrics.length) result.metrics = [];
-            etag = undefined;
-            await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
-          }
-        }
-        return false;
-      })();
-      trace('notify');
-      if (spec.batch === undefined && !failure) {
-        // A step's orchestration takes the result from the event itself, so the event waits neither for
-        // the row nor for the log's last write (two storage round trips off every step's path). Log
-        // readers wait for the log's completion mark instead. A result that reaches an orchestration
-        // which already decided the job otherwise (lost, canceled) is ignored there as stale.
-        await Promise.all([writing, logClosed, notify(spec, result)]);
-      } else {
-        // A failure's last log lines are what `sluice run --wait` shows: log first. A mini-batch's (trial's)
-        // step gathers the batches' outputs from their rows: row first.
-        await logClosed;
-        if (await writing) await notify(spec, result);
-      }
-      trace('done');
-      void rm(jobRoot, { recursive: true, force: true }).catch(() => undefined);
-      if (TRACE)
-        log(`trace ${spec.jobId}: ${marks.join(' ')} total ${(performance.now() - t0).toFixed(1)} ms`);
-    })().catch((e: unknown) => log(`job ${spec.jobId} crashed: ${(e as Error).stack ?? e}`));
-    return job;
-  }
-
-  async function notify(spec: JobSpec, result: JobResult): Promise<void> {
-    const endpoint = opts.endpoint ?? process.env.SLUICE_ENDPOINT;
-    if (!spec.notify || !endpoint) return;
-    const url =
-      `${endpoint.replace(/\/+$/, '')}/runtime/webhooks/durabletask/instances/` +
-      `${encodeURIComponent(spec.notify.instanceId)}/raiseEvent/${encodeURIComponent(spec.notify.eventName)}`;
-    const key = opts.key ?? process.env.SLUICE_KEY;
-    try {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(key ? { 'x-functions-key': key } : {}) },
-        body: JSON.stringify(result),
-        signal: AbortSignal.timeout(5000),
-      });
-      if (!res.ok && res.status !== 202)
-        log(`notify ${spec.jobId}: HTTP ${res.status} (the orchestration will poll the job row)`);
-    } catch (e) {
-      log(`notify ${spec.jobId}: ${(e as Error).message} (the orchestration will poll the job row)`);
-    }
-  }
+  const presence = (): void => {
+    writePresence({
+      pool,
+      agentId,
+      version: VERSION,
+      heartbeatAt: new Date(clock.now()).toISOString(),
+      running: [...active.keys()],
+      capacity: ledger.capacity,
+      free: ledger.free(),
+      cachedEnvironments: opts.cachedEnvironments?.() ?? [],
+    }).catch(() => undefined);
+  };
+  void ready.then(() => !stopped && presence());
+  const presenceTimer = setInterval(presence, opts.presenceMs ?? 5000);
+  presenceTimer.unref();
 
   return {
     agentId,
     pool,
     ready,
     running: () => active.size,
+    resources: () => ({ capacity: ledger.capacity, free: ledger.free() }),
     async stop() {
       if (stopped) return;
       stopped = true;
+      clearInterval(presenceTimer);
+      await removePresence(pool, agentId).catch(() => undefined);
       offWake();
       offReserve();
       offCancel();
@@ -577,233 +318,28 @@ export function startAgent(opts: AgentOptions): RunningAgent {
 }
 
 /**
- * Setting `SLUICE_AGENT_CONCURRENCY` (jobs an agent runs at once), else `fallback`: 4 for `sluice agent`
- * (a remote machine's size is unknown), 8 for the local host's agent (`sluice start`), whose jobs are
- * mostly short steps waiting on I/O. @default 4
+ * Setting `SLUICE_AGENT_CONCURRENCY` (a cap on the jobs an agent runs at once), else `fallback`: no cap,
+ * since agents admit jobs by their resources against what the machine has free. @default Infinity
  */
-export function defaultConcurrency(env: NodeJS.ProcessEnv = process.env, fallback = 4): number {
+export function defaultConcurrency(env: NodeJS.ProcessEnv = process.env, fallback = Infinity): number {
   const n = Number(env.SLUICE_AGENT_CONCURRENCY);
   return Number.isInteger(n) && n >= 1 ? n : fallback;
 }
 
-/** The local host's agent (pool `local`): `SLUICE_AGENT_CONCURRENCY` when set. @default 8 */
-export const LOCAL_AGENT_CONCURRENCY = 8;
+/** The local host's agent (pool `local`): no job-count cap, admission by free resources. @default Infinity */
+export const LOCAL_AGENT_CONCURRENCY = Infinity;
 
-function safeName(s: string): string {
-  return s.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 80);
-}
-
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+const VERSION = ((): string => {
   try {
-    process.kill(-pgid, signal);
-  } catch {
-    /* the group is already gone */
-  }
-}
-
-function waitClosed(child: ChildProcess, ms: number): Promise<void> {
-  if (child.stdout?.closed !== false && child.stderr?.closed !== false) return Promise.resolve();
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    child.once('close', () => {
-      clearTimeout(t);
-      resolve();
-    });
-  });
-}
-
-function baseEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!SECRET_ENV.test(k)) env[k] = v;
-  return env;
-}
-
-type Prepared = { command: string; argv?: string[]; env: Record<string, string> } | { outcome: JobOutcome };
-
-async function prepare(
-  spec: JobSpec,
-  dirs: { codeDir: string; inputsDir: string; outputsDir: string },
-  logw: BlobLogWriter,
-  canceled: () => boolean,
-): Promise<Prepared> {
-  const paths: PlaceholderPaths = { inputs: {}, outputs: {} };
-  for (const i of spec.inputs) paths.inputs[i.name] = join(dirs.inputsDir, safeName(i.name));
-  const batchInput = spec.kind === 'parallelRun' ? paths.inputs.input : undefined;
-  if (batchInput) paths.minibatch = join(dirs.inputsDir, '..', 'minibatch.txt');
-  for (const o of spec.outputs) paths.outputs[o.name] = join(dirs.outputsDir, safeName(o.name));
-
-  // Placeholders first: a typo fails in milliseconds, before any download.
-  const cmd = substitute(spec.command, paths, true);
-  // An argument list runs without a shell: each element is one argument, paths put in as they are.
-  const args = spec.args?.map((a) => substitute(a, paths));
-  const unknown = args ? args.flatMap((a) => a.unknown) : [...cmd.unknown];
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(spec.env ?? {})) {
-    const s = substitute(String(v), paths);
-    env[k] = s.text;
-    unknown.push(...s.unknown);
-  }
-  if (unknown.length)
-    return {
-      outcome: {
-        kind: 'missing-input',
-        message: unknownPlaceholderMessage('command or env', [...new Set(unknown)], paths),
-      },
-    };
-
-  if (spec.code) {
-    logw.note(`extracting code ${spec.code}`);
-    const r = await extractCode(spec.code, dirs.codeDir);
-    if (!r.ok)
-      return {
-        outcome: r.missing
-          ? {
-              kind: 'missing-input',
-              message: `The code snapshot ${spec.code} is not available: ${r.message}`,
-            }
-          : { kind: 'platform', message: `Extracting the code snapshot ${spec.code} failed: ${r.message}` },
-      };
-  }
-  for (const i of spec.inputs) {
-    if (canceled()) return { outcome: { kind: 'canceled' } };
-    logw.note(`materialising input ${i.name} (${i.type} ${i.hash})`);
-    try {
-      const r = await materialize(i.hash, i.type, paths.inputs[i.name]!);
-      logw.note(`input ${i.name}: ${r.files} file(s), ${r.size} bytes`);
-    } catch (e) {
-      if (
-        e instanceof DataError &&
-        (e.code === 'artifact-not-found' || e.code === 'invalid-hash' || e.code === 'not-a-directory')
-      )
-        return {
-          outcome: {
-            kind: 'missing-input',
-            message: `Input "${i.name}" (${i.type} ${i.hash}) cannot be materialised: ${e.message}`,
-          },
-        };
-      throw e;
-    }
-  }
-  for (const o of spec.outputs)
-    if (o.type === 'directory') await mkdir(paths.outputs[o.name]!, { recursive: true });
-  // A parallelRun batch job: ${{minibatch}} is a file of the batch's absolute paths, one a line, in order.
-  if (batchInput && paths.minibatch) {
-    // A batch of lines is one file: the listing names it.
-    const files = spec.inputs.some((i) => i.name === 'input' && i.type === 'file')
-      ? [batchInput]
-      : (await readdir(batchInput, { recursive: true, withFileTypes: true }))
-          .filter((d) => d.isFile())
-          .map((d) => join(d.parentPath, d.name))
-          .sort();
-    await writeFile(paths.minibatch, files.map((f) => `${f}\n`).join(''));
-  }
-  if (canceled()) return { outcome: { kind: 'canceled' } };
-  // For the Python helper (sluice.run.input/output/parameter): names → paths, as JSON.
-  Object.assign(env, {
-    SLUICE_INPUTS: JSON.stringify(paths.inputs),
-    SLUICE_OUTPUTS: JSON.stringify(paths.outputs),
-    SLUICE_PARAMETERS: JSON.stringify(spec.parameters ?? {}),
-  });
-  return args ? { command: cmd.text, argv: args.map((a) => a.text), env } : { command: cmd.text, env };
-}
-
-async function collectOutputs(
-  spec: JobSpec,
-  outputsDir: string,
-  logw: BlobLogWriter,
-): Promise<{ outputs: JobOutput[] } | { outcome: JobOutcome }> {
-  const outputs: JobOutput[] = [];
-  const problems: string[] = [];
-  for (const o of spec.outputs) {
-    const p = join(outputsDir, safeName(o.name));
-    const st = await stat(p).catch(() => undefined);
-    if (!st)
-      problems.push(
-        `output "${o.name}" (${o.type}) was not written; the command must create ${p} (\${{outputs.${o.name}}})`,
-      );
-    else if (o.type === 'file' && !st.isFile())
-      problems.push(`output "${o.name}" must be a file, but ${p} is a directory`);
-    else if (o.type === 'directory' && !st.isDirectory())
-      problems.push(`output "${o.name}" must be a directory, but ${p} is a file`);
-  }
-  if (problems.length)
-    return {
-      outcome: {
-        kind: 'missing-output',
-        message: `The command exited 0 but broke its output contract: ${problems.join('; ')}.`,
-      },
-    };
-  for (const o of spec.outputs) {
-    const p = join(outputsDir, safeName(o.name));
-    const r = o.type === 'file' ? await putFile(p) : await putDirectory(p);
-    logw.note(`output ${o.name}: ${o.type} ${r.hash} (${r.size} bytes, ${r.uploadedBytes} uploaded)`);
-    outputs.push({ name: o.name, type: o.type, hash: r.hash, size: r.size });
-  }
-  return { outputs };
-}
-
-/** The `progress` heartbeat field: the last 200 metric lines with a step index, at most ~30 KB. */
-function progressFields(file: string | undefined): Record<string, unknown> {
-  if (!file || !existsSync(file)) return {};
-  try {
-    const points: Array<{ name: string; value: number; step: number }> = [];
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      try {
-        const m = JSON.parse(line) as { name?: unknown; value?: unknown; step?: unknown };
-        if (typeof m.name === 'string' && typeof m.value === 'number' && typeof m.step === 'number')
-          points.push({ name: m.name.slice(0, 100), value: m.value, step: m.step });
-      } catch {
-        // a partial last line or a bad one: the result's parse reports it
+    return (
+      JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+        version: string;
       }
-    }
-    return points.length ? { progress: JSON.stringify(points.slice(-200)) } : {};
+    ).version;
   } catch {
-    return {};
+    return 'unknown';
   }
-}
-
-/** Parses `$SLUICE_METRICS` (JSON lines `{name, value, step?, time?}`); bad lines are noted, not fatal. */
-export async function readMetrics(file: string, logw?: BlobLogWriter): Promise<JobResult['metrics']> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    return [];
-  }
-  const out: JobResult['metrics'] = [];
-  let bad = 0;
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const m = JSON.parse(line) as { name?: unknown; value?: unknown; step?: unknown; time?: unknown };
-      if (
-        typeof m.name !== 'string' ||
-        m.name === '' ||
-        m.name.length > MAX_METRIC_NAME ||
-        typeof m.value !== 'number' ||
-        !Number.isFinite(m.value)
-      ) {
-        bad++;
-        continue;
-      }
-      const metric: JobResult['metrics'][number] = { name: m.name, value: m.value };
-      if (typeof m.step === 'number' && Number.isFinite(m.step)) metric.step = m.step;
-      if (typeof m.time === 'string') metric.time = m.time;
-      out.push(metric);
-    } catch {
-      bad++;
-    }
-  }
-  if (bad)
-    logw?.note(
-      `${bad} metric line(s) ignored: each line must be JSON {"name": string of at most ${MAX_METRIC_NAME} characters, "value": finite number}`,
-    );
-  if (out.length > MAX_METRICS) {
-    logw?.note(`${out.length} metrics reported; keeping the last ${MAX_METRICS}`);
-    return out.slice(-MAX_METRICS);
-  }
-  return out;
-}
+})();
 
 /**
  * Kills process groups left by an earlier agent process that died (SIGKILL, crash) with jobs running,

@@ -34,6 +34,13 @@ export interface JobSpec {
   batch?: number;
   pool: string;
   /**
+   * The compute target the step runs on (lib/compute/targets); its backend (agent pool, Slurm) takes the
+   * job. Absent on jobs enqueued before targets had backends: those go to the pool's agents.
+   */
+  target?: string;
+  /** What the step asked for (with its target's defaults applied); Slurm maps it to sbatch flags. */
+  resources?: StepResources;
+  /**
    * The step kind. Agents run `command` jobs; `parallelRun` mini-batch jobs, which also get
    * `${{minibatch}}` (a file listing the batch's paths); and `automl` trials, which arrive as plain
    * commands with the trial's values already substituted. `dataTransfer` never reaches an agent.
@@ -63,6 +70,13 @@ export interface JobSpec {
   /** Where to report completion quickly (durable external event), besides the job table. */
   notify?: { instanceId: string; eventName: string };
   createdAt: string;
+}
+
+/** A step's resource request: `resources: {cpu, memoryGb, gpu}` in the pipeline definition. */
+export interface StepResources {
+  cpu?: number;
+  memoryGb?: number;
+  gpu?: number;
 }
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';

@@ -10,7 +10,7 @@ import { getClients } from '../azure/clients';
 import { getClock } from '../host/clock';
 import { JOBS_TABLE, jobQueueName, type JobResult, type JobSpec, type JobState } from './job';
 import { failureFor } from './failures';
-import { isValidPool } from './targets';
+import { isValidPool, type BackendKind } from './targets';
 import { reserveInProcess, signalCancel, wakeAgents } from './wake';
 
 export interface JobRow {
@@ -35,6 +35,10 @@ export interface JobRow {
   progress?: string;
   finishedAt?: string;
   result?: JobResult;
+  /** Which backend took the job (absent: the pool's agents). */
+  backend?: BackendKind;
+  /** The engine's id of the job (a Slurm job id), once submitted. */
+  external?: string;
   etag: string;
 }
 
@@ -88,6 +92,8 @@ function toRow(e: Entity): JobRow {
   for (const k of ['claimedBy', 'claimedAt', 'startedAt', 'heartbeatAt', 'finishedAt', 'progress'] as const)
     if (typeof e[k] === 'string') row[k] = e[k] as string;
   if (e.cancelRequested === true) row.cancelRequested = true;
+  if (e.backend === 'slurm' || e.backend === 'agent') row.backend = e.backend;
+  if (typeof e.external === 'string' && e.external) row.external = e.external;
   const result = getChunks<JobResult>(e, 'result');
   if (result) row.result = result;
   return row;
@@ -142,7 +148,10 @@ export function decodeMessage(text: string): JobMessage | undefined {
   return undefined;
 }
 
-function queuedEntity(spec: JobSpec): Record<string, unknown> & { partitionKey: string; rowKey: string } {
+function queuedEntity(
+  spec: JobSpec,
+  backend?: BackendKind,
+): Record<string, unknown> & { partitionKey: string; rowKey: string } {
   const entity: Record<string, unknown> & { partitionKey: string; rowKey: string } = {
     partitionKey: tableKey(spec.runId),
     rowKey: tableKey(spec.jobId),
@@ -151,6 +160,7 @@ function queuedEntity(spec: JobSpec): Record<string, unknown> & { partitionKey: 
     stepName: spec.stepName,
     attempt: spec.attempt,
     createdAt: spec.createdAt || new Date(getClock().now()).toISOString(),
+    ...(backend && backend !== 'agent' ? { backend } : {}),
   };
   putChunks(entity, 'spec', spec);
   return entity;
@@ -170,7 +180,7 @@ export async function enqueueJob(spec: JobSpec): Promise<JobRow> {
   const entity = queuedEntity(spec);
   // An in-process agent with a free slot gets the job in the row's creation: created running under it,
   // no queue message, no claim round trip before the process starts.
-  let reservation = reserveInProcess(spec.pool);
+  let reservation = reserveInProcess(spec.pool, spec);
   const claim = reservation ? claimFields(reservation.agentId) : undefined;
   if (claim) Object.assign(entity, claim);
   let row: JobRow;
@@ -207,6 +217,54 @@ export async function enqueueJob(spec: JobSpec): Promise<JobRow> {
     wakeAgents(spec.pool);
   }
   return row;
+}
+
+/**
+ * Creates the job row (state queued) for a backend that hands the job to its engine itself (no queue
+ * message). Idempotent: an existing row is returned as it is.
+ */
+export async function createJobRow(spec: JobSpec, backend: BackendKind): Promise<JobRow> {
+  const table = await jobsTable();
+  const entity = queuedEntity(spec, backend);
+  try {
+    const res = await table.createEntity(entity);
+    return {
+      runId: spec.runId,
+      jobId: spec.jobId,
+      state: 'queued',
+      pool: spec.pool,
+      stepName: spec.stepName,
+      attempt: spec.attempt,
+      spec,
+      createdAt: entity.createdAt as string,
+      backend,
+      etag: res.etag!,
+    };
+  } catch (e) {
+    if (status(e) !== 409) throw e;
+    return (await readJob(spec.runId, spec.jobId))!;
+  }
+}
+
+/** Records the engine's id of a job on its row (unconditional: it changes no state). */
+export async function setExternal(runId: string, jobId: string, external: string): Promise<void> {
+  const table = await jobsTable();
+  await table.updateEntity({ partitionKey: tableKey(runId), rowKey: tableKey(jobId), external }, 'Merge');
+}
+
+/**
+ * Writes a verdict the engine gave (lost, timeout) on a job that has no result yet, conditionally on the
+ * row as read: a result written meanwhile wins. Returns whether the verdict was written.
+ */
+export async function writeVerdict(row: JobRow, result: JobResult): Promise<boolean> {
+  if (row.state !== 'queued' && row.state !== 'running') return false;
+  try {
+    await writeResult(row, result);
+    return true;
+  } catch (e) {
+    if (status(e) === 412) return false;
+    throw e;
+  }
 }
 
 export async function readJob(runId: string, jobId: string): Promise<JobRow | undefined> {
@@ -323,7 +381,8 @@ export async function markLost(
 // ---- agent side -------------------------------------------------------------------------------
 
 export type ClaimOutcome =
-  { claimed: true; row: JobRow } | { claimed: false; reason: 'missing' | 'taken' | 'finished'; row?: JobRow };
+  | { claimed: true; row: JobRow }
+  | { claimed: false; reason: 'missing' | 'taken' | 'finished' | 'no-room'; row?: JobRow };
 
 /** queued → running for `agentId`, conditionally on the row's ETag. */
 export async function claimJob(
@@ -332,6 +391,8 @@ export async function claimJob(
   agentId: string,
   /** The row as enqueued (in-process hand-off): claimed on its ETag without reading it first. */
   known?: JobRow,
+  /** Whether the agent has room for the job (its resources); false leaves the job queued. */
+  admit?: (row: JobRow) => boolean,
 ): Promise<ClaimOutcome> {
   if (known) {
     const fast = await claimRow(known, agentId);
@@ -341,6 +402,7 @@ export async function claimJob(
   if (!row) return { claimed: false, reason: 'missing' };
   if (row.state !== 'queued')
     return { claimed: false, reason: row.state === 'running' ? 'taken' : 'finished', row };
+  if (admit && !admit(row)) return { claimed: false, reason: 'no-room', row };
   return claimRow(row, agentId);
 }
 

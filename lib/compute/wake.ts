@@ -5,6 +5,7 @@
  * Held on `globalThis` so the host's module copy and the loaded app's copy share one bus.
  */
 import { EventEmitter } from 'node:events';
+import type { JobSpec } from './job';
 import type { JobRow } from './jobs';
 
 const KEY = Symbol.for('sluice.compute.wake');
@@ -42,7 +43,8 @@ export interface Reservation {
   release(): void;
 }
 
-type Taker = () => Reservation | undefined;
+/** Given the job, an agent with room for its resources reserves them, or gives undefined. */
+type Taker = (spec: JobSpec) => Reservation | undefined;
 
 function takers(pool: string): Set<Taker> {
   const b = bus() as EventEmitter & { takers?: Map<string, Set<Taker>> };
@@ -52,10 +54,10 @@ function takers(pool: string): Set<Taker> {
   return set;
 }
 
-/** An in-process agent of `pool` with a free slot reserves it, or undefined (the job goes by queue). */
-export function reserveInProcess(pool: string): Reservation | undefined {
+/** An in-process agent of `pool` with room for the job reserves it, or undefined (the job goes by queue). */
+export function reserveInProcess(pool: string, spec: JobSpec): Reservation | undefined {
   for (const take of takers(pool)) {
-    const r = take();
+    const r = take(spec);
     if (r) return r;
   }
   return undefined;

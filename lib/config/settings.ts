@@ -215,8 +215,9 @@ export const SETTINGS: readonly SettingDoc[] = [
   },
   {
     name: 'SLUICE_AGENT_CONCURRENCY',
-    default: '8 in the local host, 4 for sluice agent',
-    description: 'Jobs one agent runs at once.',
+    default: 'no cap',
+    description:
+      "A cap on the jobs one agent runs at once; without it agents admit jobs by free resources (a job's cpu, memoryGb, gpu; a job asking for nothing counts 1/4 CPU).",
   },
   { name: 'SLUICE_AGENT_TRACE', default: 'off', description: 'Agents: 1 prints the time of each job phase.' },
   {
@@ -285,6 +286,18 @@ export const SETTINGS: readonly SettingDoc[] = [
     default: '—',
     description: 'CLI and remote agents: the function key sent as x-functions-key.',
     secret: true,
+  },
+  {
+    name: 'SLUICE_AGENT_CREDENTIALS_TTL_SECONDS',
+    default: '900',
+    description:
+      'How long the scoped storage credentials a remote agent gets with its agent key live (≥ 10); agents renew them at half-life.',
+  },
+  {
+    name: 'SLURM_CONF',
+    default: "Slurm's default",
+    description:
+      "The slurm.conf of the cluster Slurm compute targets submit to (the service is a Slurm submit host); a target's settings.slurmConf overrides it.",
   },
   {
     name: 'SLUICE_SCHEDULE_GRACE_SECONDS',

@@ -15,7 +15,7 @@ import {
   type PipelinePatch,
 } from './store';
 import { computeTargetProblems, summary, validateDefinition } from './validate';
-import { loadComputeTargets } from '../compute/targets';
+import { listComputeTargetNames, stepResourceProblems } from '../compute/targets-store';
 import { nextLink, paging } from '../http/paging';
 
 /** HTTP handlers for /api/pipelines…; registered in functions/pipelines.ts. */
@@ -116,7 +116,11 @@ async function publish(req: HttpRequest): Promise<HttpResponseInit> {
   if (body.value === undefined && body.problems.length) throw invalid(body.problems, summary(body.problems));
   const r = validateDefinition(body.value, { requireSnapshotRefs: true });
   const problems = [...body.problems, ...r.errors];
-  if (r.ok) problems.push(...computeTargetProblems(r.definition, Object.keys(loadComputeTargets())));
+  if (r.ok)
+    problems.push(
+      ...computeTargetProblems(r.definition, await listComputeTargetNames()),
+      ...(await stepResourceProblems(r.definition.steps, r.definition.settings?.defaultCompute)),
+    );
   if (problems.length || !r.ok) throw invalid(problems, summary(problems));
   const missing = await missingSnapshots(r.definition);
   if (missing.length) throw invalid(missing, summary(missing));

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EnvironmentFieldSchema } from '../environments/spec';
+import { ResourcesSchema } from '../compute/targets';
 
 /**
  * The pipeline definition format: ONE set of zod schemas drives validation (lib/pipelines/validate.ts),
@@ -169,6 +170,10 @@ const commonStep = {
     description: 'Environment variables; values may use ${{parameters.X}}, ${{inputs.X}}, ${{outputs.X}}.',
   }),
   environment: EnvironmentFieldSchema.optional(),
+  resources: ResourcesSchema.optional().meta({
+    description:
+      "What one attempt needs: {cpu, memoryGb, gpu}. The target's defaults fill the rest; more than the target offers fails at run start.",
+  }),
   /** @default true */
   reuse: z.boolean().default(true).meta({
     description: 'Reuse earlier outputs when nothing that goes into the step changed. Default true.',

@@ -1,9 +1,10 @@
 import { getClients } from '../azure/clients';
 import { loadSettings } from '../config/settings';
 import type { JobFailureCode, JobResult, JobSpec } from '../compute/job';
-import { enqueueJob, markLost, readJob, requestCancel } from '../compute/jobs';
+import { cancelJob as requestCancel, checkJob, submitJob } from '../compute/dispatch';
+import { readJob } from '../compute/jobs';
 import { environmentForDispatch } from '../environments/dispatch';
-import { getComputeTarget } from '../compute/targets';
+import { getComputeTarget } from '../compute/targets-store';
 import { reuseIfStored } from '../data/cas';
 import { DataError } from '../data/errors';
 import { registerOutputDatasets, transferToDataset, transferTemplate } from './transfer';
@@ -510,7 +511,7 @@ async function dispatchStep(
   const targetName = def.compute ?? definition.settings?.defaultCompute ?? 'local';
   let target;
   try {
-    target = getComputeTarget(targetName);
+    target = await getComputeTarget(targetName);
   } catch (e) {
     return fail('platform', (e as Error).message);
   }
@@ -668,6 +669,8 @@ async function dispatchStep(
     stepName: step,
     attempt,
     pool: target.pool,
+    target: target.name,
+    ...(def.resources ? { resources: def.resources } : {}),
     kind: def.kind,
     command: components.command,
     ...(components.args ? { args: components.args } : {}),
@@ -714,7 +717,7 @@ async function dispatchStep(
         now,
         (b) => automlJob(def, b.params, spec),
       );
-    } else await enqueueJob(spec);
+    } else await submitJob(spec);
   } catch (e) {
     if (canReuse) await release(key, doc.runId, step).catch(() => {});
     return fail('platform', `could not enqueue the job for step "${step}": ${(e as Error).message}`);
@@ -964,7 +967,7 @@ async function continueParallel(
   }
   const gatherAt = automl ? batches.findIndex((b) => b.params?.role === 'gather') : -1;
   if (!verdict.done || (automl && gatherAt < 0)) {
-    const target = getComputeTarget(def.compute ?? definition.settings?.defaultCompute ?? 'local')!;
+    const target = (await getComputeTarget(def.compute ?? definition.settings?.defaultCompute ?? 'local'))!;
     // Every job gets the step's inputs: a sweep's whole, a parallelRun's side inputs (its split `input`
     // is replaced per batch).
     const resolved = resolveInputs(doc, state, def, step);
@@ -973,6 +976,8 @@ async function continueParallel(
       runId: doc.runId,
       stepName: step,
       pool: target.pool,
+      target: target.name,
+      ...(def.resources ? { resources: def.resources } : {}),
       kind: def.kind,
       command: rec!.cache!.components.command,
       ...(rec!.cache!.components.args ? { args: rec!.cache!.components.args } : {}),
@@ -1268,8 +1273,8 @@ export async function poll(input: PollInput): Promise<PollResult[]> {
           out.push({ step: j.step, jobId: j.jobId, result: row.result, followed: j.follow });
         else if (!row || (row.state !== 'queued' && row.state !== 'running'))
           out.push({ step: j.step, jobId: j.jobId, followFailed: true });
-        else if (row.state === 'running') {
-          const lost = await markLost(j.runId, j.jobId, lostAfter);
+        else {
+          const lost = await checkJob(j.runId, j.jobId, lostAfter, row);
           if (lost) out.push({ step: j.step, jobId: j.jobId, followFailed: true });
         }
         return;
@@ -1294,8 +1299,8 @@ export async function poll(input: PollInput): Promise<PollResult[]> {
         return;
       }
       if (row.result) out.push({ step: j.step, jobId: j.jobId, result: row.result });
-      else if (row.state === 'running') {
-        const lost = await markLost(j.runId, j.jobId, lostAfter);
+      else {
+        const lost = await checkJob(j.runId, j.jobId, lostAfter, row);
         if (lost) out.push({ step: j.step, jobId: j.jobId, result: lost });
       }
     }),

@@ -1,6 +1,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import type { JobInput, JobSpec } from '../compute/job';
-import { enqueueJob, readJob } from '../compute/jobs';
+import { submitJob } from '../compute/dispatch';
+import { readJob } from '../compute/jobs';
 import { openFile, putManifest, putStream, readManifest, readSmall } from '../data/cas';
 import type { Manifest } from '../data/hash';
 import {
@@ -77,7 +78,7 @@ export async function enqueueBatches(
       const b = out[i]!;
       const attempt = b.attempt + 1;
       const jobId = batchJobId(base.stepName, i, attempt);
-      await enqueueJob({
+      await submitJob({
         ...base,
         inputs: base.inputs ?? [],
         ...perJob(b),

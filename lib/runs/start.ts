@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { InvocationContext } from '@azure/functions';
 import type { DurableClient } from 'durable-functions/types/durableClient';
 import { invalid, pointer, type FieldProblem } from '../errors/problem';
-import { loadComputeTargets } from '../compute/targets';
+import { listComputeTargetNames, stepResourceProblems } from '../compute/targets-store';
 import { computeTargetProblems } from '../pipelines/validate';
 import { getClock } from '../host/clock';
 import { parseBinding, stepInputBindings } from '../pipelines/graph';
@@ -96,7 +96,10 @@ export async function startRun(
   if (!problems.length) problems.push(...resolveNumericFields(def, parameters).problems);
   const inputRefs = resolveInputRefs(def, req.inputs, problems);
   // A target removed since publish: say so now, not when the step is dispatched.
-  for (const p of computeTargetProblems(def, Object.keys(loadComputeTargets())))
+  for (const p of [
+    ...computeTargetProblems(def, await listComputeTargetNames()),
+    ...(await stepResourceProblems(def.steps, def.settings?.defaultCompute)),
+  ])
     problems.push({ ...p, message: `${req.pipeline} version ${pv.version}: ${p.message}` });
   if (problems.length) throw invalid(problems);
 

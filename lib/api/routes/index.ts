@@ -21,6 +21,7 @@ import * as triggers from './triggers';
 import * as gc from './gc';
 import * as environments from './environments';
 import * as compare from './compare';
+import * as compute from './compute';
 
 export interface RouteModule {
   routes: RouteSpec[];
@@ -39,4 +40,5 @@ export const ROUTE_MODULES: RouteModule[] = [
   gc,
   environments,
   compare,
+  compute,
 ];

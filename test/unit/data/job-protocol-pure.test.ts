@@ -60,7 +60,12 @@ test('compute targets come from SLUICE_COMPUTE_TARGETS, with a local default and
   const t = loadComputeTargets({
     SLUICE_COMPUTE_TARGETS: '{"gpu":{"pool":"gpu-a100","environment":{"cuda":"12.4","gpus":8}}}',
   });
-  assert.deepEqual(t.gpu, { name: 'gpu', pool: 'gpu-a100', environment: { cuda: '12.4', gpus: '8' } });
+  assert.deepEqual(t.gpu, {
+    name: 'gpu',
+    backend: 'agent',
+    pool: 'gpu-a100',
+    environment: { cuda: '12.4', gpus: '8' },
+  });
   assert.throws(() => loadComputeTargets({ SLUICE_COMPUTE_TARGETS: '{' }), /not valid JSON/);
   assert.throws(
     () => loadComputeTargets({ SLUICE_COMPUTE_TARGETS: '{"x":{"pool":"Bad_Pool"}}' }),
