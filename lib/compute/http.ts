@@ -25,8 +25,18 @@ function targetName(req: HttpRequest): string {
         message: `"${name}" is not a compute target name: a letter or "_", then up to 63 letters, digits, "_" or "-" (as in compute:).`,
       },
     ]);
+  // `GET /api/compute/targets` and `/agents` are the dashboard's views: literal routes win over {name}.
+  if (RESERVED_NAMES.has(name))
+    throw invalid([
+      {
+        pointer: '/name',
+        message: `"${name}" is reserved (GET /api/compute/${name} lists ${name} of every target); choose another name.`,
+      },
+    ]);
   return name;
 }
+
+const RESERVED_NAMES = new Set(['targets', 'agents']);
 
 function view(t: ComputeTarget): Record<string, unknown> {
   return { name: t.name, ...bodyOfTarget(t), ...(t.updatedAt ? { updatedAt: t.updatedAt } : {}) };
