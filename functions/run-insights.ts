@@ -35,7 +35,7 @@ app.http('pipelines-metrics', {
   authLevel: 'function',
   handler: pipelineMetricsHandler,
 });
-app.http('compute-targets', {
+app.http('compute-targets-overview', {
   route: 'compute/targets',
   methods: ['GET'],
   authLevel: 'function',
@@ -48,7 +48,7 @@ app.http('runs-start-draft', {
   extraInputs: [df.input.durableClient()],
   handler: startDraftRunHandler,
 });
-app.http('compute-agents', {
+app.http('compute-agents-overview', {
   route: 'compute/agents',
   methods: ['GET'],
   authLevel: 'function',
