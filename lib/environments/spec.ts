@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { canonicalJson, contentHash } from '../pipelines/canonical';
 import { z } from 'zod';
 
 /**
@@ -214,20 +214,11 @@ export function normalizeSpec(spec: EnvironmentSpec): { spec: NormalizedSpec; pr
 export const isPython = (s: NormalizedSpec): boolean =>
   s.python !== undefined || s.requirements !== undefined || s.condaFile !== undefined;
 
-/** JSON with sorted keys: equal specs hash equally whatever order they were written in. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
-  if (Array.isArray(value)) return '[' + value.map(canonicalJson).join(',') + ']';
-  const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj)
-    .filter((k) => obj[k] !== undefined)
-    .sort();
-  return '{' + keys.map((k) => JSON.stringify(k) + ':' + canonicalJson(obj[k])).join(',') + '}';
-}
+export { canonicalJson };
 
 /** `sha256:<hex>` of the normalised spec: the identity the cache key and named versions use. */
 export function specHash(spec: NormalizedSpec): string {
-  return 'sha256:' + createHash('sha256').update(canonicalJson(spec)).digest('hex');
+  return contentHash(spec);
 }
 
 // ---------------------------------------------------------------- versions

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { canonicalJson, contentHash } from '../pipelines/canonical';
 import { environmentChanges, type EnvironmentComponent } from '../environments/explain';
 import { substitutePlain, substituteShell } from '../compute/shell-words';
 import { scanPlaceholders } from '../pipelines/graph';
@@ -43,19 +43,10 @@ export interface CacheComponents {
   cacheVersion: string;
 }
 
-/** JSON with object keys sorted at every level, so equal values always serialise to equal bytes. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
-  if (Array.isArray(value)) return '[' + value.map(canonicalJson).join(',') + ']';
-  const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj)
-    .filter((k) => obj[k] !== undefined)
-    .sort();
-  return '{' + keys.map((k) => JSON.stringify(k) + ':' + canonicalJson(obj[k])).join(',') + '}';
-}
+export { canonicalJson };
 
 export function cacheKey(components: CacheComponents): string {
-  return 'sha256:' + createHash('sha256').update(canonicalJson(components)).digest('hex');
+  return contentHash(components);
 }
 
 /** Parameter names a text references through `${{parameters.X}}`. */
