@@ -175,7 +175,7 @@ export const routes: RouteSpec[] = [
   {
     method: 'get',
     path: '/api/compute/targets',
-    operationId: 'listComputeTargets',
+    operationId: 'computeTargetsOverview',
     summary: 'Compute targets (SLUICE_COMPUTE_TARGETS), their agent pools and the jobs waiting in each',
     tags: ['platform'],
     responses: { '200': { description: 'The targets', schema: { type: 'object' } } },
