@@ -18,6 +18,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { readJsonLines } from './json-lines';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const ITEMS = require('@vercel/cosmosdb-server/lib/account/items');
@@ -479,31 +480,7 @@ class LineWriter {
   }
 }
 
-/**
- * Reads a JSON-lines file. A tail that is not a complete, parseable line (a write cut short by a crash)
- * is reported in `tailBytes` and, for the journal, cut off so appends continue on a clean line.
- */
+/** The snapshot, or the journal (whose torn tail is cut off so appends continue on a clean line). */
 function readLines(file: string): { records: unknown[]; tailBytes: number } | undefined {
-  let buf: Buffer;
-  try {
-    buf = fs.readFileSync(file);
-  } catch (err: any) {
-    if (err.code === 'ENOENT') return undefined;
-    throw err;
-  }
-  const records: unknown[] = [];
-  let start = 0;
-  while (start < buf.length) {
-    const nl = buf.indexOf(10, start);
-    if (nl < 0) break;
-    try {
-      records.push(JSON.parse(buf.toString('utf8', start, nl)));
-    } catch {
-      break;
-    }
-    start = nl + 1;
-  }
-  const tailBytes = buf.length - start;
-  if (tailBytes > 0 && file.endsWith(JOURNAL)) fs.truncateSync(file, start);
-  return { records, tailBytes };
+  return readJsonLines(file, { cutTail: file.endsWith(JOURNAL) });
 }

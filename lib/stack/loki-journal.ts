@@ -23,6 +23,7 @@
  */
 import fs from 'node:fs';
 import http from 'node:http';
+import { readJsonLines } from './json-lines';
 
 /** The snapshot's own property holding its generation (serialized with the database by LokiJS). */
 const GEN_FIELD = 'sluiceJournalGen';
@@ -580,29 +581,14 @@ interface ReadJournal {
 
 /** Reads a journal; a tail that is not a whole, parseable line is cut off the file and reported. */
 function readJournal(file: string): ReadJournal | undefined {
-  let buf: Buffer;
-  try {
-    buf = fs.readFileSync(file);
-  } catch (err: any) {
-    if (err.code === 'ENOENT') return undefined;
-    throw err;
-  }
-  const lines: unknown[] = [];
-  let start = 0;
-  while (start < buf.length) {
-    const nl = buf.indexOf(10, start);
-    if (nl < 0) break;
-    try {
-      lines.push(JSON.parse(buf.toString('utf8', start, nl)));
-    } catch {
-      break;
-    }
-    start = nl + 1;
-  }
-  const tailBytes = buf.length - start;
-  if (tailBytes > 0) fs.truncateSync(file, start);
-  const header = lines.shift() as ReadJournal['header'];
-  return { header, records: lines as JournalRecord[], tailBytes };
+  const read = readJsonLines(file, { cutTail: true });
+  if (!read) return undefined;
+  const [header, ...records] = read.records;
+  return {
+    header: header as ReadJournal['header'],
+    records: records as JournalRecord[],
+    tailBytes: read.tailBytes,
+  };
 }
 
 function writeFileAtomic(file: string, text: string): void {
