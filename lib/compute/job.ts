@@ -34,6 +34,14 @@ export interface JobSpec {
   batch?: number;
   pool: string;
   /**
+   * parallelRun: this job is a shard, a run of contiguous mini-batches (lib/compute/shard.ts). Its input
+   * `input` is a directory with one entry per mini-batch named by its index (a directory of the batch's
+   * files, or a file of its lines); the runner runs the command once per mini-batch, retries a failed one
+   * itself, and reports each mini-batch's fate in `JobResult.miniBatches`. Its log is one blob with a
+   * `==> batch N, attempt A <==` section per mini-batch attempt.
+   */
+  shard?: ShardSpec;
+  /**
    * The compute target the step runs on (lib/compute/targets); its backend (agent pool, Slurm) takes the
    * job. Absent on jobs enqueued before targets had backends: those go to the pool's agents.
    */
@@ -70,6 +78,18 @@ export interface JobSpec {
   /** Where to report completion quickly (durable external event), besides the job table. */
   notify?: { instanceId: string; eventName: string };
   createdAt: string;
+}
+
+export interface ShardSpec {
+  /** The first mini-batch's index, and how many the shard runs. */
+  first: number;
+  count: number;
+  /** What each mini-batch is: a directory of files, or a file of lines. */
+  batchType: 'file' | 'directory';
+  /** Extra attempts per failed mini-batch (the step's `retries`), after the step's back-off. */
+  retries: number;
+  /** How the shard lays its mini-batches' outputs out (see ShardReport). */
+  outputAction: 'appendRow' | 'summaryOnly';
 }
 
 /** A step's resource request: `resources: {cpu, memoryGb, gpu}` in the pipeline definition. */
@@ -112,6 +132,12 @@ export interface JobResult {
   environment?: EnvironmentRecord;
   /** Images the step logged (`sluice.run.log_image`), stored by content. */
   images?: StepImage[];
+  /** A shard job's mini-batches: how many succeeded, which finally failed, and the first failed attempts. */
+  miniBatches?: {
+    succeeded: number;
+    failed: number[];
+    errors: Array<{ batch: number; attempt: number; code: string; message: string }>;
+  };
   /** ms spent in the user's process, for overhead accounting. */
   processMs?: number;
   agentId: string;

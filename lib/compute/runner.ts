@@ -19,7 +19,16 @@ import { extractCode } from './code';
 import { reconnecting } from './reconnect';
 import { directArgv } from './direct-command';
 import { failureFor, type JobOutcome } from './failures';
-import type { JobOutput, JobResult, JobSpec } from './job';
+import type { JobOutput, JobResult, JobSpec, ShardSpec } from './job';
+import { failureDecision, retryBackoffMs } from '../runs/failure-policy';
+import {
+  SHARD_END_HEADER,
+  sectionHeader,
+  shardEntryName,
+  ShardOutputs,
+  ShardTally,
+  type ShardReport,
+} from './shard';
 import { completeJob, heartbeat, readJob } from './jobs';
 import { BlobLogWriter } from './log-stream';
 import { shellQuote, substitute, unknownPlaceholderMessage, type PlaceholderPaths } from './placeholders';
@@ -121,6 +130,7 @@ export function runJob(spec: JobSpec, claimEtag: string, startedAt: string, ctx:
     let environment: JobResult['environment'];
     let images: JobResult['images'];
     let releaseEnv: (() => void) | undefined;
+    let miniBatches: JobResult['miniBatches'];
     try {
       // Sweep trials send the metrics reported so far with each beat (early termination reads them).
       const progressFile = spec.kind === 'sweep' ? join(jobRoot, 'metrics.jsonl') : undefined;
@@ -148,7 +158,6 @@ export function runJob(spec: JobSpec, claimEtag: string, startedAt: string, ctx:
       }, ctx.cancelPollMs ?? 500);
       trace('setup');
       logw = BlobLogWriter.open(spec.runId, spec.stepName, spec.attempt, { batch: spec.batch });
-
       const codeDir = join(jobRoot, 'code');
       const inputsDir = join(jobRoot, 'inputs');
       const outputsDir = join(jobRoot, 'outputs');
@@ -161,41 +170,19 @@ export function runJob(spec: JobSpec, claimEtag: string, startedAt: string, ctx:
       logw.note(
         `job ${spec.jobId} (run ${spec.runId}, step ${spec.stepName}, attempt ${spec.attempt}) on agent ${agentId}`,
       );
-
-      trace('prepare');
-      const prepared = await prepare(spec, { codeDir, inputsDir, outputsDir }, logw, () => canceled);
-      const stepEnv =
-        !('outcome' in prepared) && spec.environment
-          ? await prepareStepEnvironment(spec.environment, {
-              codeDir,
-              log: (l) => logw!.note(l),
-              timeoutMs: spec.timeoutMs,
-            })
-          : undefined;
-      if (stepEnv?.ok) releaseEnv = stepEnv.release;
-      if (stepEnv?.ok) environment = stepEnv.record;
-      if ('outcome' in prepared) {
-        outcome = prepared.outcome;
-      } else if (stepEnv && !stepEnv.ok) {
-        outcome = { kind: stepEnv.code, message: stepEnv.message };
-      } else {
-        const metricsFile = join(jobRoot, 'metrics.jsonl');
-        const env: NodeJS.ProcessEnv = {
-          ...baseEnv(),
-          ...prepared.env,
-          ...(stepEnv?.ok ? stepEnv.env : {}),
-          SLUICE_METRICS: metricsFile,
-          SLUICE_IMAGES: join(jobRoot, 'images'),
-          SLUICE_RUN_ID: spec.runId,
-          SLUICE_STEP: spec.stepName,
-          SLUICE_JOB_ID: spec.jobId,
-          SLUICE_ATTEMPT: String(spec.attempt),
-          ...(spec.batch !== undefined ? { SLUICE_BATCH: String(spec.batch) } : {}),
-        };
-        logw.note(prepared.argv ? `$ ${prepared.argv.map(shellQuote).join(' ')}` : `$ ${prepared.command}`);
+      const w = logw;
+      /** Runs the command once (a mini-batch: once per attempt) in its own process group; never throws. */
+      const runProcess = async (
+        prepared: { command: string; argv?: string[] },
+        env: NodeJS.ProcessEnv,
+      ): Promise<{
+        exit: { code: number | null; signal: string | null } | { error: Error };
+        processMs: number;
+      }> => {
         const t0 = Date.now();
         let timeout: ClockTimer | undefined;
-        trace('spawn');
+        timedOut = false;
+        const logw = w;
         const exit = await new Promise<{ code: number | null; signal: string | null } | { error: Error }>(
           (resolve) => {
             let settled = false;
@@ -253,45 +240,204 @@ export function runJob(spec: JobSpec, claimEtag: string, startedAt: string, ctx:
           },
         );
         timeout?.cancel();
-        processMs = Date.now() - t0;
+        const processMs = Date.now() - t0;
         // A scheduler signals the whole allocation at once: when the command died of a signal, give the
         // runner's own signal (abandon) a moment to land, so the scheduler's verdict is not mistaken for
         // the step's failure.
         if (!('error' in exit) && (exit.signal || (exit.code ?? 0) > 128) && ctx.signalGraceMs)
           await new Promise((r) => setTimeout(r, ctx.signalGraceMs));
-        if ('error' in exit) {
-          outcome = {
-            kind: 'platform',
-            message: `The command could not be started: ${exit.error.message}.`,
-          };
-        } else {
+        if (!('error' in exit)) {
           // Nothing of the job may outlive it: kill stragglers left in its group (background children).
           if (child?.pid) signalGroup(child.pid, 'SIGKILL');
-          trace('wait-closed');
           await waitClosed(child!, 2000);
-          exitCode = exit.code ?? undefined;
-          logw.note(
-            exit.code !== null
-              ? `exited with code ${exit.code} after ${processMs} ms`
-              : `killed by ${exit.signal} after ${processMs} ms`,
-          );
-          trace('metrics');
-          // Most steps report no metrics: a synchronous stat (microseconds) spares them an async read.
-          metrics = existsSync(metricsFile) ? await readMetrics(metricsFile, logw) : [];
-          if (existsSync(join(jobRoot, 'images')))
-            images = await collectImages(join(jobRoot, 'images'), (l) => logw!.note(l));
+        }
+        if (killTimer) clearTimeout(killTimer);
+        killTimer = undefined;
+        return { exit, processMs };
+      };
+
+      /**
+       * A shard (parallelRun): its mini-batches one after another, each with its own `${{inputs.input}}`,
+       * `${{minibatch}}` and outputs, a failed one retried here per the step's `retries` after the step's
+       * back-off. Each attempt's log is a `==> batch N, attempt A <==` section of the job's one log.
+       */
+      const runShard = async (
+        shard: ShardSpec,
+        jobEnv: NodeJS.ProcessEnv,
+        prepared: { paths: PlaceholderPaths },
+        dirs: { outputsDir: string; jobRoot: string },
+      ): Promise<
+        { processMs: number } & ({ outcome: JobOutcome } | { outputs: JobOutput[]; report: ShardReport })
+      > => {
+        const tally = new ShardTally();
+        const acc = new ShardOutputs(
+          join(dirs.jobRoot, 'shard-outputs'),
+          spec.outputs.map((o) => ({ ...o, file: safeName(o.name) })),
+          shard.outputAction,
+        );
+        await acc.open();
+        const shardDir = prepared.paths.inputs.input!;
+        const minibatch = prepared.paths.minibatch ?? join(dirs.jobRoot, 'minibatch.txt');
+        let processMs = 0;
+        const stopped = (): boolean => canceled || stopReason !== undefined;
+        for (let k = 0; k < shard.count && !stopped(); k++) {
+          const index = shard.first + k;
+          for (let attempt = 1; !stopped(); attempt++) {
+            w.write(`${sectionHeader(index, attempt)}\n`);
+            const batchInput = join(shardDir, shardEntryName(index));
+            const paths: PlaceholderPaths = {
+              ...prepared.paths,
+              inputs: { ...prepared.paths.inputs, input: batchInput },
+              minibatch,
+            };
+            await rm(dirs.outputsDir, { recursive: true, force: true });
+            mkdirSync(dirs.outputsDir, { recursive: true });
+            for (const o of spec.outputs)
+              if (o.type === 'directory') mkdirSync(paths.outputs[o.name]!, { recursive: true });
+            const files =
+              shard.batchType === 'file'
+                ? [batchInput]
+                : (await readdir(batchInput, { recursive: true, withFileTypes: true }))
+                    .filter((d) => d.isFile())
+                    .map((d) => join(d.parentPath, d.name))
+                    .sort();
+            await writeFile(minibatch, files.map((f) => `${f}\n`).join(''));
+            const cmd = substituteJob(spec, paths);
+            w.note(cmd.argv ? `$ ${cmd.argv.map(shellQuote).join(' ')}` : `$ ${cmd.command}`);
+            const r = await runProcess(cmd, {
+              ...jobEnv,
+              ...cmd.env,
+              SLUICE_INPUTS: JSON.stringify(paths.inputs),
+              SLUICE_BATCH: String(index),
+              SLUICE_ATTEMPT: String(attempt),
+            });
+            processMs += r.processMs;
+            let o: JobOutcome;
+            if ('error' in r.exit)
+              o = { kind: 'platform', message: `The command could not be started: ${r.exit.error.message}.` };
+            else {
+              w.note(
+                r.exit.code !== null
+                  ? `exited with code ${r.exit.code} after ${r.processMs} ms`
+                  : `killed by ${r.exit.signal} after ${r.processMs} ms`,
+              );
+              if (stopped()) break;
+              o = timedOut
+                ? { kind: 'timeout', timeoutMs: spec.timeoutMs }
+                : { kind: 'exit', exitCode: r.exit.code, signal: r.exit.signal };
+              if (o.kind === 'exit' && r.exit.code === 0) {
+                const broken = await checkOutputs(spec, dirs.outputsDir);
+                if (broken) o = broken;
+                else await acc.add(index, dirs.outputsDir);
+              }
+            }
+            const f = failureFor(o);
+            if (!f) {
+              tally.batchSucceeded();
+              break;
+            }
+            const retry = failureDecision(f.code).retryable && attempt <= shard.retries;
+            tally.attemptFailed(index, attempt, f.code, f.message, !retry);
+            const wait = retryBackoffMs(attempt);
+            w.note(
+              `mini-batch ${index} failed (${f.code}): ${f.message}${retry ? `; trying again in ${wait} ms` : ''}`,
+            );
+            if (!retry) break;
+            await pause(wait, stopped);
+          }
+        }
+        w.write(`${SHARD_END_HEADER}\n`);
+        if (stopped()) return { processMs, outcome: { kind: 'canceled' } };
+        const outputs = await acc.upload();
+        const report = tally.report();
+        w.note(
+          `${report.succeeded} of ${shard.count} mini-batches succeeded; outputs ${outputs.map((o) => `${o.name}=${o.hash}`).join(', ') || 'none'}`,
+        );
+        return { processMs, outputs, report };
+      };
+
+      trace('prepare');
+      const prepared = await prepare(spec, { codeDir, inputsDir, outputsDir }, logw, () => canceled);
+      const stepEnv =
+        !('outcome' in prepared) && spec.environment
+          ? await prepareStepEnvironment(spec.environment, {
+              codeDir,
+              log: (l) => logw!.note(l),
+              timeoutMs: spec.timeoutMs,
+            })
+          : undefined;
+      if (stepEnv?.ok) releaseEnv = stepEnv.release;
+      if (stepEnv?.ok) environment = stepEnv.record;
+      if ('outcome' in prepared) {
+        outcome = prepared.outcome;
+      } else if (stepEnv && !stepEnv.ok) {
+        outcome = { kind: stepEnv.code, message: stepEnv.message };
+      } else {
+        const metricsFile = join(jobRoot, 'metrics.jsonl');
+        const env: NodeJS.ProcessEnv = {
+          ...baseEnv(),
+          ...prepared.env,
+          ...(stepEnv?.ok ? stepEnv.env : {}),
+          SLUICE_METRICS: metricsFile,
+          SLUICE_IMAGES: join(jobRoot, 'images'),
+          SLUICE_RUN_ID: spec.runId,
+          SLUICE_STEP: spec.stepName,
+          SLUICE_JOB_ID: spec.jobId,
+          SLUICE_ATTEMPT: String(spec.attempt),
+          ...(spec.batch !== undefined ? { SLUICE_BATCH: String(spec.batch) } : {}),
+        };
+        if (spec.shard) {
+          const r = await runShard(spec.shard, env, prepared, { outputsDir, jobRoot });
+          processMs = r.processMs;
           if (stopReason === 'lost')
             outcome = {
               kind: 'lost',
               message: `Agent ${agentId} was stopped while the job ran; the job was killed.`,
             };
           else if (canceled) outcome = { kind: 'canceled' };
-          else if (timedOut) outcome = { kind: 'timeout', timeoutMs: spec.timeoutMs };
-          else outcome = { kind: 'exit', exitCode: exit.code, signal: exit.signal };
-          if (outcome.kind === 'exit' && exit.code === 0) {
-            const collected = await collectOutputs(spec, outputsDir, logw);
-            if ('outcome' in collected) outcome = collected.outcome;
-            else outputs = collected.outputs;
+          else if ('outcome' in r) outcome = r.outcome;
+          else {
+            outcome = { kind: 'exit', exitCode: 0, signal: null };
+            outputs = r.outputs;
+            miniBatches = r.report;
+          }
+          metrics = existsSync(metricsFile) ? await readMetrics(metricsFile, logw) : [];
+        } else {
+          logw.note(prepared.argv ? `$ ${prepared.argv.map(shellQuote).join(' ')}` : `$ ${prepared.command}`);
+          trace('spawn');
+          const ran = await runProcess(prepared, env);
+          const exit = ran.exit;
+          processMs = ran.processMs;
+          if ('error' in exit) {
+            outcome = {
+              kind: 'platform',
+              message: `The command could not be started: ${exit.error.message}.`,
+            };
+          } else {
+            exitCode = exit.code ?? undefined;
+            logw.note(
+              exit.code !== null
+                ? `exited with code ${exit.code} after ${processMs} ms`
+                : `killed by ${exit.signal} after ${processMs} ms`,
+            );
+            trace('metrics');
+            // Most steps report no metrics: a synchronous stat (microseconds) spares them an async read.
+            metrics = existsSync(metricsFile) ? await readMetrics(metricsFile, logw) : [];
+            if (existsSync(join(jobRoot, 'images')))
+              images = await collectImages(join(jobRoot, 'images'), (l) => logw!.note(l));
+            if (stopReason === 'lost')
+              outcome = {
+                kind: 'lost',
+                message: `Agent ${agentId} was stopped while the job ran; the job was killed.`,
+              };
+            else if (canceled) outcome = { kind: 'canceled' };
+            else if (timedOut) outcome = { kind: 'timeout', timeoutMs: spec.timeoutMs };
+            else outcome = { kind: 'exit', exitCode: exit.code, signal: exit.signal };
+            if (outcome.kind === 'exit' && exit.code === 0) {
+              const collected = await collectOutputs(spec, outputsDir, logw);
+              if ('outcome' in collected) outcome = collected.outcome;
+              else outputs = collected.outputs;
+            }
           }
         }
       }
@@ -335,6 +481,7 @@ export function runJob(spec: JobSpec, claimEtag: string, startedAt: string, ctx:
       ...(images?.length ? { images } : {}),
       ...(failure ? { failure } : {}),
       ...(processMs !== undefined ? { processMs } : {}),
+      ...(miniBatches ? { miniBatches } : {}),
     };
     const writing = (async (): Promise<boolean> => {
       // Storage hiccups are retried; a result too large for a table row (1 MiB) is retried without
@@ -434,7 +581,9 @@ function baseEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-type Prepared = { command: string; argv?: string[]; env: Record<string, string> } | { outcome: JobOutcome };
+type Prepared =
+  | { command: string; argv?: string[]; env: Record<string, string>; paths: PlaceholderPaths }
+  | { outcome: JobOutcome };
 
 async function prepare(
   spec: JobSpec,
@@ -449,16 +598,7 @@ async function prepare(
   for (const o of spec.outputs) paths.outputs[o.name] = join(dirs.outputsDir, safeName(o.name));
 
   // Placeholders first: a typo fails in milliseconds, before any download.
-  const cmd = substitute(spec.command, paths, true);
-  // An argument list runs without a shell: each element is one argument, paths put in as they are.
-  const args = spec.args?.map((a) => substitute(a, paths));
-  const unknown = args ? args.flatMap((a) => a.unknown) : [...cmd.unknown];
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(spec.env ?? {})) {
-    const s = substitute(String(v), paths);
-    env[k] = s.text;
-    unknown.push(...s.unknown);
-  }
+  const { command, argv, env, unknown } = substituteJob(spec, paths);
   if (unknown.length)
     return {
       outcome: {
@@ -503,7 +643,7 @@ async function prepare(
   for (const o of spec.outputs)
     if (o.type === 'directory') await mkdir(paths.outputs[o.name]!, { recursive: true });
   // A parallelRun batch job: ${{minibatch}} is a file of the batch's absolute paths, one a line, in order.
-  if (batchInput && paths.minibatch) {
+  if (batchInput && paths.minibatch && !spec.shard) {
     // A batch of lines is one file: the listing names it.
     const files = spec.inputs.some((i) => i.name === 'input' && i.type === 'file')
       ? [batchInput]
@@ -520,7 +660,25 @@ async function prepare(
     SLUICE_OUTPUTS: JSON.stringify(paths.outputs),
     SLUICE_PARAMETERS: JSON.stringify(spec.parameters ?? {}),
   });
-  return args ? { command: cmd.text, argv: args.map((a) => a.text), env } : { command: cmd.text, env };
+  return argv ? { command, argv, env, paths } : { command, env, paths };
+}
+
+/** The command (or argument list) and env with the placeholders replaced by `paths`. */
+function substituteJob(
+  spec: Pick<JobSpec, 'command' | 'args' | 'env'>,
+  paths: PlaceholderPaths,
+): { command: string; argv?: string[]; env: Record<string, string>; unknown: string[] } {
+  const cmd = substitute(spec.command, paths, true);
+  // An argument list runs without a shell: each element is one argument, paths put in as they are.
+  const args = spec.args?.map((a) => substitute(a, paths));
+  const unknown = args ? args.flatMap((a) => a.unknown) : [...cmd.unknown];
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(spec.env ?? {})) {
+    const s = substitute(String(v), paths);
+    env[k] = s.text;
+    unknown.push(...s.unknown);
+  }
+  return { command: cmd.text, ...(args ? { argv: args.map((a) => a.text) } : {}), env, unknown };
 }
 
 async function collectOutputs(
@@ -528,7 +686,20 @@ async function collectOutputs(
   outputsDir: string,
   logw: BlobLogWriter,
 ): Promise<{ outputs: JobOutput[] } | { outcome: JobOutcome }> {
+  const broken = await checkOutputs(spec, outputsDir);
+  if (broken) return { outcome: broken };
   const outputs: JobOutput[] = [];
+  for (const o of spec.outputs) {
+    const p = join(outputsDir, safeName(o.name));
+    const r = o.type === 'file' ? await putFile(p) : await putDirectory(p);
+    logw.note(`output ${o.name}: ${o.type} ${r.hash} (${r.size} bytes, ${r.uploadedBytes} uploaded)`);
+    outputs.push({ name: o.name, type: o.type, hash: r.hash, size: r.size });
+  }
+  return { outputs };
+}
+
+/** The output contract: every declared output written, with its declared type. */
+async function checkOutputs(spec: JobSpec, outputsDir: string): Promise<JobOutcome | undefined> {
   const problems: string[] = [];
   for (const o of spec.outputs) {
     const p = join(outputsDir, safeName(o.name));
@@ -542,20 +713,26 @@ async function collectOutputs(
     else if (o.type === 'directory' && !st.isDirectory())
       problems.push(`output "${o.name}" must be a directory, but ${p} is a file`);
   }
-  if (problems.length)
-    return {
-      outcome: {
-        kind: 'missing-output',
-        message: `The command exited 0 but broke its output contract: ${problems.join('; ')}.`,
-      },
+  if (!problems.length) return undefined;
+  return {
+    kind: 'missing-output',
+    message: `The command exited 0 but broke its output contract: ${problems.join('; ')}.`,
+  };
+}
+
+/** Waits `ms` (the step clock), or less when `stopped` turns true. */
+function pause(ms: number, stopped: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const finish = (): void => {
+      clearInterval(poll);
+      timer.cancel();
+      resolve();
     };
-  for (const o of spec.outputs) {
-    const p = join(outputsDir, safeName(o.name));
-    const r = o.type === 'file' ? await putFile(p) : await putDirectory(p);
-    logw.note(`output ${o.name}: ${o.type} ${r.hash} (${r.size} bytes, ${r.uploadedBytes} uploaded)`);
-    outputs.push({ name: o.name, type: o.type, hash: r.hash, size: r.size });
-  }
-  return { outputs };
+    const poll = setInterval(() => {
+      if (stopped()) finish();
+    }, 100);
+    const timer = getClock().setTimeout(finish, ms);
+  });
 }
 
 /** The `progress` heartbeat field: the last 200 metric lines with a step index, at most ~30 KB. */

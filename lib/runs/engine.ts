@@ -9,7 +9,18 @@ import { reuseIfStored } from '../data/cas';
 import { DataError } from '../data/errors';
 import { registerOutputDatasets, transferToDataset, transferTemplate } from './transfer';
 import { enqueueBatches, gatherOutputs, makeBatches } from './parallel';
-import { batchJobId, stepVerdict, type BatchState } from './parallel-plan';
+import {
+  batchJobId,
+  failedMiniBatches,
+  miniBatchCounts,
+  miniBatchErrors,
+  miniBatchVerdict,
+  stepVerdict,
+  type BatchState,
+  type FailedMiniBatches,
+  type MiniBatchVerdict,
+  type StepVerdict,
+} from './parallel-plan';
 import { bestTrial, substituteTrial, sweepTrials } from './sweep-plan';
 import { automlJob, familyBatchParams } from '../automl/jobs';
 import { automlGathered, sweepEarlyStops } from '../automl/step-io';
@@ -412,21 +423,14 @@ function syncStep(d: RunDoc, name: string, s: StepState, now: number): void {
   d.steps[name] = rec;
 }
 
+/** The step record's batch counts, in mini-batch units (a parallelRun shard counts its mini-batches). */
 function batchCounts(batches: readonly BatchState[]): NonNullable<StepRecord['batches']> {
-  const n = (st: BatchState['status']): number => batches.filter((b) => b.status === st).length;
-  const retrying = batches.filter((b) => b.status === 'Failed' && b.retryAt !== undefined).length;
-  return {
-    total: batches.length,
-    running: n('Running'),
-    succeeded: n('Succeeded'),
-    failed: n('Failed') - retrying,
-    ...(retrying ? { retrying } : {}),
-  };
+  return miniBatchCounts(batches);
 }
 
 /**
- * The step's batch errors with the failures the plan state holds added: each batch keeps its latest
- * failure while its retry runs, so every failed attempt passes through here at least once.
+ * The step's batch errors with the failures the plan state holds added (in mini-batch units): each batch
+ * keeps its latest failure while its retry runs, so every failed attempt passes through here at least once.
  */
 function mergeBatchErrors(
   known: StepRecord['batchErrors'],
@@ -434,12 +438,11 @@ function mergeBatchErrors(
 ): NonNullable<StepRecord['batchErrors']> {
   const out = [...(known ?? [])];
   const seen = new Set(out.map((e) => `${e.batch}.${e.attempt}`));
-  batches.forEach((b, batch) => {
-    const f = b.failure;
-    if (!f || f.attempt === undefined || seen.has(`${batch}.${f.attempt}`)) return;
-    seen.add(`${batch}.${f.attempt}`);
-    out.push({ batch, attempt: f.attempt, code: f.code, message: f.message });
-  });
+  for (const e of miniBatchErrors(batches)) {
+    if (seen.has(`${e.batch}.${e.attempt}`)) continue;
+    seen.add(`${e.batch}.${e.attempt}`);
+    out.push(e);
+  }
   return out.slice(-MAX_BATCH_ERRORS);
 }
 
@@ -689,7 +692,11 @@ async function dispatchStep(
       const input = inputs.input!;
       batches = await enqueueBatches(
         { ...spec },
-        await makeBatches(input.hash, input.type, def.miniBatchSize),
+        await makeBatches(input.hash, input.type, def.miniBatchSize, {
+          slots: batchSlots(def, doc),
+          retries: Number(def.retries) || 0,
+          outputAction: def.outputAction,
+        }),
         batchSlots(def, doc),
         now,
       );
@@ -953,7 +960,8 @@ async function continueParallel(
       .then(() => tellWaiters(key!, doc.runId, claimJobId, notShared(claimJobId), raise, log));
   // A sweep tolerates failed trials (the best of the others wins); gathering fails if none reported the
   // metric. An automl step tolerates failed families: the gather job ranks the others.
-  const verdict = stepVerdict(batches, search ? -1 : def.errorThreshold);
+  const verdict: MiniBatchVerdict | StepVerdict =
+    def.kind === 'parallelRun' ? miniBatchVerdict(batches, def.errorThreshold) : stepVerdict(batches, -1);
   const keep = {
     status: rec?.status ?? 'Running',
     attempts: prev.attempt,
@@ -1032,11 +1040,14 @@ async function continueParallel(
   }
   if (!verdict.ok) {
     if (claimed && key) pending.push(giveUp());
-    const first = batches[verdict.failed[0]!]!.failure;
+    const first =
+      def.kind === 'parallelRun'
+        ? (verdict as FailedMiniBatches).first
+        : batches[verdict.failed[0]!]!.failure;
     const code = (first?.code ?? 'exit-code') as JobFailureCode;
     const d = fail(
       code,
-      `${verdict.failed.length} of ${batches.length} mini-batches of step "${step}" failed (errorThreshold ${search ? -1 : def.errorThreshold}); ` +
+      `${verdict.failed.length} of ${def.kind === 'parallelRun' ? (verdict as FailedMiniBatches).total : batches.length} mini-batches of step "${step}" failed (errorThreshold ${search ? -1 : def.errorThreshold}); ` +
         `batch ${verdict.failed[0]}: ${first?.message ?? 'no message'}`,
     );
     return { ...d, record: { ...d.record, attempts: prev.attempt, startedAt: rec?.startedAt } };
@@ -1138,7 +1149,7 @@ async function continueParallel(
   pending.push(registerOutputDatasets(def, outputs, { runId: doc.runId, step }).catch(() => {}));
   // Batches tolerated as failed (errorThreshold) leave their rows out: such outputs are not reused, so a
   // later run tries those batches again.
-  const partial = !search && batches.some((b) => b.status === 'Failed');
+  const partial = !search && failedMiniBatches(batches).length > 0;
   if (partial && claimed && key) pending.push(giveUp());
   if (def.reuse !== false && key && !partial)
     pending.push(

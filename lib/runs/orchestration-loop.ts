@@ -10,7 +10,7 @@ import {
   type PollResult,
   type StepObservation,
 } from './activity-contract';
-import { batchFailed, batchJobId, parseBatchJobId } from './parallel-plan';
+import { batchFailed, batchJobId, batchSucceeded, parseBatchJobId } from './parallel-plan';
 import {
   ACTIVE,
   applyCancel,
@@ -186,7 +186,7 @@ export function onResult(input: OrchestrationInput, prev: Loop, r: PollResult, n
     const batches = s.batches.slice();
     batches[id.index] =
       r.result.state === 'succeeded'
-        ? { ...b, status: 'Succeeded' }
+        ? batchSucceeded(b, r.result.miniBatches)
         : batchFailed(b, failureOf(r.result), input.retries[r.step] ?? 0, now);
     loop.state = withStep(loop.state, r.step, { ...s, batches });
     // The advance starts the next batches or gathers the step's outputs.

@@ -1,4 +1,5 @@
 import type { JobFailureCode } from '../compute/job';
+import { summaryFolder, type MiniBatchError, type ShardReport } from '../compute/shard';
 import type { Manifest, ManifestEntry } from '../data/hash';
 import { failureDecision, retryBackoffMs } from './failure-policy';
 
@@ -67,6 +68,20 @@ export interface BatchState {
   failure?: { code: string; message: string; attempt?: number };
   /** Epoch ms: a failed batch that will be tried again waits until then (the step's retry back-off). */
   retryAt?: number;
+  /**
+   * parallelRun shard: the first mini-batch it runs and how many (contiguous). A shard is one job that
+   * runs its mini-batches one after another; `input` is then the shard's directory (one entry per
+   * mini-batch, named by its index) and `inputType` the type of each mini-batch.
+   */
+  first?: number;
+  count?: number;
+  /** parallelRun shard: what each mini-batch needs of the step (the job's `shard` field). */
+  retries?: number;
+  outputAction?: 'appendRow' | 'summaryOnly';
+  /** A shard that ran: the mini-batches that finally failed inside it (their retries spent). */
+  failed?: number[];
+  /** A shard that ran: its first failed mini-batch attempts (at most `MAX_SHARD_ERRORS`, plus the first final one). */
+  errors?: MiniBatchError[];
 }
 
 /**
@@ -171,7 +186,7 @@ export function gatherPlan(
   const manifest: ManifestEntry[] = [];
   outputs.forEach((o, i) => {
     if (!o) return;
-    const dir = `batch-${String(i).padStart(4, '0')}`;
+    const dir = summaryFolder(i);
     if (o.type === 'file') manifest.push({ path: `${dir}/output`, hash: o.hash, size: o.size, mode: 0o644 });
     else for (const e of sortedEntries(o.manifest)) manifest.push({ ...e, path: `${dir}/${e.path}` });
   });
@@ -180,4 +195,167 @@ export function gatherPlan(
 
 function sortedEntries(m: Manifest): Manifest {
   return [...m].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+// ---------------------------------------------------------------- shards
+
+/** At most this many shards per parallelRun step, whatever the batch slots. */
+export const MAX_SHARDS = 256;
+/** Shards per batch slot: enough that the run's tail keeps every slot busy, few enough to be cheap. */
+export const SHARDS_PER_SLOT = 4;
+/** Failed attempts a shard reports in full (the plan and the job row stay small). */
+export const MAX_SHARD_ERRORS = 5;
+
+/**
+ * How many shards `total` mini-batches are cut into with `slots` batch jobs at once: about four per slot
+ * (so the last shards to end leave at most a quarter of a slot's share of work on a single slot, and a
+ * lost shard loses at most 1/(4·slots) of the step), never more than `MAX_SHARDS` (the plan's size and
+ * the jobs' fixed cost stay bounded) and never more than there are mini-batches.
+ */
+export function shardCount(total: number, slots: number): number {
+  if (total <= 0) return 0;
+  return Math.max(1, Math.min(total, MAX_SHARDS, Math.max(1, slots) * SHARDS_PER_SLOT));
+}
+
+/** Contiguous shards over `total` mini-batches: sizes differ by at most one, bigger ones first. */
+export function planShards(total: number, slots: number): Array<{ first: number; count: number }> {
+  const n = shardCount(total, slots);
+  const out: Array<{ first: number; count: number }> = [];
+  let first = 0;
+  for (let i = 0; i < n; i++) {
+    const count = Math.floor(total / n) + (i < total % n ? 1 : 0);
+    out.push({ first, count });
+    first += count;
+  }
+  return out;
+}
+
+/** A shard's job succeeded: its mini-batches' fates (from the job's report) go on the shard's state. */
+export function batchSucceeded(b: BatchState, report?: ShardReport): BatchState {
+  const next: BatchState = { ...b, status: 'Succeeded' };
+  delete next.retryAt;
+  if (b.count === undefined || !report) return next;
+  if (report.failed.length) next.failed = report.failed.slice(0, b.count);
+  else delete next.failed;
+  if (report.errors.length) next.errors = report.errors.slice(0, MAX_SHARD_ERRORS + 1);
+  else delete next.errors;
+  return next;
+}
+
+/** The mini-batches a state stands for: a shard's range, or the batch itself (`index`). */
+function miniBatchesOf(b: BatchState, index: number): { first: number; count: number } {
+  return b.count === undefined ? { first: index, count: 1 } : { first: b.first ?? 0, count: b.count };
+}
+
+/** The failed mini-batches: inside succeeded shards, and every one of a shard that finally failed. */
+export function failedMiniBatches(batches: readonly BatchState[]): number[] {
+  const out: number[] = [];
+  batches.forEach((b, i) => {
+    if (b.status === 'Succeeded') out.push(...(b.failed ?? []));
+    else if (b.status === 'Failed' && !willRetry(b)) {
+      const { first, count } = miniBatchesOf(b, i);
+      for (let k = 0; k < count; k++) out.push(first + k);
+    }
+  });
+  return out.sort((x, y) => x - y);
+}
+
+/** The step record's `batches` counts, in mini-batch units (a shard counts for its mini-batches). */
+export function miniBatchCounts(batches: readonly BatchState[]): {
+  total: number;
+  running: number;
+  succeeded: number;
+  failed: number;
+  retrying?: number;
+} {
+  let total = 0;
+  let running = 0;
+  let succeeded = 0;
+  let failed = 0;
+  let retrying = 0;
+  batches.forEach((b, i) => {
+    const { count } = miniBatchesOf(b, i);
+    total += count;
+    if (b.status === 'Running') running += count;
+    else if (b.status === 'Succeeded') {
+      failed += b.failed?.length ?? 0;
+      succeeded += count - (b.failed?.length ?? 0);
+    } else if (b.status === 'Failed') {
+      if (willRetry(b)) retrying += count;
+      else failed += count;
+    }
+  });
+  return { total, running, succeeded, failed, ...(retrying ? { retrying } : {}) };
+}
+
+/**
+ * Every failed mini-batch attempt the plan state holds, in mini-batch units: a shard's reported errors,
+ * and a shard's own failure (lost, timed out as a whole) under its first mini-batch.
+ */
+export function miniBatchErrors(batches: readonly BatchState[]): MiniBatchError[] {
+  const out: MiniBatchError[] = [];
+  batches.forEach((b, i) => {
+    out.push(...(b.errors ?? []));
+    const f = b.failure;
+    if (f && f.attempt !== undefined) {
+      const { first, count } = miniBatchesOf(b, i);
+      const message =
+        count > 1 ? `mini-batches ${first}–${first + count - 1} (one job): ${f.message}` : f.message;
+      out.push({ batch: first, attempt: f.attempt, code: f.code, message });
+    }
+  });
+  return out;
+}
+
+export type MiniBatchVerdict =
+  { done: false } | { done: true; ok: true; tolerated: number } | FailedMiniBatches;
+
+/** A parallelRun step failed past its `errorThreshold`: which mini-batches, of how many, and the first's failure. */
+export interface FailedMiniBatches {
+  done: true;
+  ok: false;
+  failed: number[];
+  total: number;
+  first: { code: string; message: string };
+}
+
+/**
+ * The mini-batch verdict of a parallelRun step: over once every shard is settled; failed past
+ * `errorThreshold` (-1 = any number tolerated) names the first failed mini-batch and its failure.
+ */
+export function miniBatchVerdict(batches: readonly BatchState[], errorThreshold: number): MiniBatchVerdict {
+  if (!stepVerdict(batches, -1).done) return { done: false };
+  const failed = failedMiniBatches(batches);
+  if (errorThreshold < 0 || failed.length <= errorThreshold)
+    return { done: true, ok: true, tolerated: failed.length };
+  const at = failed[0]!;
+  const errors = miniBatchErrors(batches).filter((e) => e.batch === at);
+  const last = errors[errors.length - 1] ?? { code: 'exit-code', message: 'no message' };
+  return {
+    done: true,
+    ok: false,
+    failed,
+    total: miniBatchCounts(batches).total,
+    first: { code: last.code, message: last.message },
+  };
+}
+
+/**
+ * How shard outputs become the step's output: `appendRow` concatenates the shards' files in shard order
+ * (each already the concatenation of its mini-batches' in batch order); `summaryOnly` merges the shards'
+ * directories, whose `batch-NNNN/` folders are named by mini-batch index, so nothing collides.
+ */
+export function gatherShardsPlan(
+  action: 'appendRow' | 'summaryOnly',
+  outputs: ReadonlyArray<BatchOutput | undefined>,
+):
+  { type: 'file'; parts: Array<{ hash: string; size: number }> } | { type: 'directory'; manifest: Manifest } {
+  if (action === 'appendRow') return gatherPlan('appendRow', outputs);
+  const manifest: ManifestEntry[] = [];
+  for (const o of outputs) {
+    if (!o) continue;
+    if (o.type === 'directory') manifest.push(...o.manifest);
+    else manifest.push({ path: 'output', hash: o.hash, size: o.size, mode: 0o644 });
+  }
+  return { type: 'directory', manifest: sortedEntries(manifest) };
 }

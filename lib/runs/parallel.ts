@@ -3,11 +3,14 @@ import type { JobInput, JobSpec } from '../compute/job';
 import { submitJob } from '../compute/dispatch';
 import { readJob } from '../compute/jobs';
 import { openFile, putManifest, putStream, readManifest, readSmall } from '../data/cas';
-import type { Manifest } from '../data/hash';
+import type { Manifest, ManifestEntry } from '../data/hash';
+import { shardEntryName } from '../compute/shard';
 import {
   batchJobId,
   gatherPlan,
+  gatherShardsPlan,
   nextBatches,
+  planShards,
   planMiniBatches,
   splitLines,
   type BatchOutput,
@@ -17,37 +20,64 @@ import type { StepOutputRef } from './plan';
 
 /**
  * The I/O half of the `parallelRun` step kind (the decisions are in parallel-plan.ts): cutting the input
- * directory into content-addressed batch directories, enqueuing batch jobs, and gathering their outputs.
+ * into mini-batches and those into content-addressed shard directories, enqueuing shard jobs (and sweep
+ * and automl trial jobs, one per trial), and gathering their outputs.
  */
 
 /** A file input is split in memory: at most 256 MiB (a bigger one should be a directory of parts). */
 const MAX_LINES_INPUT = 256 * 1024 * 1024;
 
+/** What each shard job needs of the step besides its mini-batches. */
+export interface ShardOptions {
+  /** Batch jobs at once: the shard count follows from it (`planShards`). */
+  slots: number;
+  /** Extra attempts per mini-batch, run inside the shard's job. */
+  retries: number;
+  outputAction: 'appendRow' | 'summaryOnly';
+}
+
 /**
- * Splits the input into batches: a directory's files, each batch stored as its own directory manifest
- * (no bytes copied); a file's lines, each batch stored as a file.
+ * Splits the input into mini-batches, and the mini-batches into contiguous shards (one job each): a
+ * directory's files, `miniBatchSize` a batch in path order; a file's lines, each batch stored as a file.
+ * Each shard is stored as one directory manifest with an entry per mini-batch named by its index
+ * (`<index>/<path>` for a directory's files, `<index>` for a batch of lines), so no bytes are copied and
+ * the plan holds one small state per shard however many mini-batches there are.
  */
 export async function makeBatches(
   inputHash: string,
   inputType: 'file' | 'directory',
   miniBatchSize: number,
+  opts: ShardOptions,
 ): Promise<BatchState[]> {
+  let perBatch: ManifestEntry[][];
   if (inputType === 'file') {
     const chunks = splitLines((await readSmall(inputHash, MAX_LINES_INPUT)).toString('utf8'), miniBatchSize);
-    return Promise.all(
-      chunks.map(async (text) => {
+    perBatch = await Promise.all(
+      chunks.map(async (text, i) => {
         const r = await putStream(Readable.from([Buffer.from(text, 'utf8')]));
-        return { status: 'NotStarted' as const, attempt: 0, input: r.hash, inputType: 'file' as const };
+        return [{ path: shardEntryName(i), hash: r.hash, size: r.size, mode: 0o644 }];
       }),
     );
+  } else {
+    const manifest = await readManifest(inputHash);
+    const byPath = new Map(manifest.map((e) => [e.path, e]));
+    perBatch = planMiniBatches([...byPath.keys()], miniBatchSize).map((b) =>
+      b.paths.map((p) => ({ ...byPath.get(p)!, path: `${shardEntryName(b.index)}/${p}` })),
+    );
   }
-  const manifest = await readManifest(inputHash);
-  const byPath = new Map(manifest.map((e) => [e.path, e]));
-  const planned = planMiniBatches([...byPath.keys()], miniBatchSize);
   return Promise.all(
-    planned.map(async (b) => {
-      const r = await putManifest(b.paths.map((p) => byPath.get(p)!));
-      return { status: 'NotStarted' as const, attempt: 0, input: r.hash };
+    planShards(perBatch.length, opts.slots).map(async ({ first, count }) => {
+      const r = await putManifest(perBatch.slice(first, first + count).flat());
+      return {
+        status: 'NotStarted' as const,
+        attempt: 0,
+        input: r.hash,
+        ...(inputType === 'file' ? { inputType: 'file' as const } : {}),
+        first,
+        count,
+        retries: opts.retries,
+        outputAction: opts.outputAction,
+      };
     }),
   );
 }
@@ -62,12 +92,30 @@ export async function enqueueBatches(
   /** What differs per job (automl: the command with the trial's values); default: the batch directory as `input`. */
   perJob: (
     b: BatchState,
-  ) => Partial<Pick<JobSpec, 'inputs' | 'command' | 'args' | 'env' | 'outputs' | 'timeoutMs'>> = (b) => ({
-    // The batch as `input`; side inputs (a model) whole, as the step declared them.
+  ) => Partial<Pick<JobSpec, 'inputs' | 'command' | 'args' | 'env' | 'outputs' | 'timeoutMs' | 'shard'>> = (
+    b,
+  ) => ({
+    // The batch (a shard: its directory of mini-batches) as `input`; side inputs (a model) whole, as the
+    // step declared them.
     inputs: [
       ...(base.inputs ?? []).filter((i) => i.name !== 'input'),
-      { name: 'input', hash: b.input!, type: b.inputType ?? 'directory' },
+      {
+        name: 'input',
+        hash: b.input!,
+        type: b.count !== undefined ? 'directory' : (b.inputType ?? 'directory'),
+      },
     ],
+    ...(b.count !== undefined
+      ? {
+          shard: {
+            first: b.first ?? 0,
+            count: b.count,
+            batchType: b.inputType ?? 'directory',
+            retries: b.retries ?? 0,
+            outputAction: b.outputAction ?? 'appendRow',
+          },
+        }
+      : {}),
   }),
 ): Promise<BatchState[]> {
   const next = nextBatches(batches, slots, now);
@@ -96,8 +144,9 @@ export async function enqueueBatches(
 }
 
 /**
- * Gathers each declared output over the succeeded batches: `appendRow` concatenates them into one file
- * (batch order), `summaryOnly` keeps them as `batch-NNNN/…` folders of one directory.
+ * Gathers each declared output over the succeeded batches (shards): `appendRow` concatenates them into
+ * one file (shard order, which is mini-batch order), `summaryOnly` merges their `batch-NNNN/…` folders
+ * into one directory.
  */
 export async function gatherOutputs(
   runId: string,
@@ -121,7 +170,9 @@ export async function gatherOutputs(
         return { type: 'directory' as const, manifest: await readManifest(o.hash) };
       }),
     );
-    const plan = gatherPlan(action, per);
+    const plan = batches.some((b) => b.count !== undefined)
+      ? gatherShardsPlan(action, per)
+      : gatherPlan(action, per);
     if (plan.type === 'directory') {
       const r = await putManifest(plan.manifest as Manifest);
       out[name] = { type: 'directory', hash: r.hash, size: plan.manifest.reduce((n, e) => n + e.size, 0) };
