@@ -31,6 +31,32 @@ export function logBlobName(runId: string, step: string, attempt: number, batch?
     : `${runId}/${step}/batch-${batch}/${attempt}.log`;
 }
 
+/**
+ * A parallelRun shard's attempt log: one blob for mini-batches `first`…`last`, a `==> batch N, attempt A
+ * <==` section each (lib/compute/shard.ts); the logs endpoint finds a mini-batch's shard by the name.
+ */
+export function shardLogBlobName(
+  runId: string,
+  step: string,
+  shard: { first: number; count: number },
+  attempt: number,
+): string {
+  return `${runId}/${step}/shard-${shard.first}-${shard.first + shard.count - 1}/${attempt}.log`;
+}
+
+/** The blob-name prefix of every shard log of a step. */
+export function shardLogPrefix(runId: string, step: string): string {
+  return `${runId}/${step}/shard-`;
+}
+
+/** A shard log's blob name read back: its mini-batch range and attempt. */
+export function parseShardLogName(
+  name: string,
+): { first: number; last: number; attempt: number } | undefined {
+  const m = /\/shard-(\d+)-(\d+)\/(\d+)\.log$/.exec(name);
+  return m ? { first: Number(m[1]), last: Number(m[2]), attempt: Number(m[3]) } : undefined;
+}
+
 /** The blob-name prefix of every log of one batch of a step. */
 export function batchLogPrefix(runId: string, step: string, batch: number): string {
   return `${runId}/${step}/batch-${batch}/`;
@@ -54,6 +80,8 @@ export interface LogWriterOptions {
   flushBytes?: number;
   /** A mini-batch's (or trial's) index: its log goes to that batch's folder. */
   batch?: number;
+  /** A parallelRun shard: its one log is named by its mini-batch range (`shardLogBlobName`). */
+  shard?: { first: number; count: number };
 }
 
 export class BlobLogWriter {
@@ -102,7 +130,9 @@ export class BlobLogWriter {
    */
   static open(runId: string, step: string, attempt: number, opts: LogWriterOptions = {}): BlobLogWriter {
     const w = new BlobLogWriter(
-      logBlobName(runId, step, attempt, opts.batch),
+      opts.shard
+        ? shardLogBlobName(runId, step, opts.shard, attempt)
+        : logBlobName(runId, step, attempt, opts.batch),
       opts.flushMs ?? 250,
       opts.flushBytes ?? 64 * 1024,
     );

@@ -157,7 +157,10 @@ export function runJob(spec: JobSpec, claimEtag: string, startedAt: string, ctx:
           .catch(() => undefined);
       }, ctx.cancelPollMs ?? 500);
       trace('setup');
-      logw = BlobLogWriter.open(spec.runId, spec.stepName, spec.attempt, { batch: spec.batch });
+      logw = BlobLogWriter.open(spec.runId, spec.stepName, spec.attempt, {
+        batch: spec.batch,
+        ...(spec.shard ? { shard: spec.shard } : {}),
+      });
       const codeDir = join(jobRoot, 'code');
       const inputsDir = join(jobRoot, 'inputs');
       const outputsDir = join(jobRoot, 'outputs');

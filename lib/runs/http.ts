@@ -14,6 +14,7 @@ import type { StartRunRequest, TriggerInfo } from './contract';
 import { cancelRun } from './cancel';
 import { deleteRun } from './delete';
 import { TERMINAL, type StepStatus } from './plan';
+import { shardLogs, shardedStepLogs } from './shard-logs';
 import { startRun } from './start';
 import { listRuns, readRun, runView, type RunDoc, type StepRecord } from './store';
 
@@ -292,6 +293,37 @@ export const stepLogsHandler = httpHandler(async (req) => {
       message: `step "${s.name}" runs ${source.batches} mini-batches or trials: follow one with batch=N`,
     });
   const logs = getClients().blob.getContainerClient(LOGS_CONTAINER);
+  // A parallelRun whose mini-batches ran in shards: each mini-batch's log is a section of its shard's.
+  const shards = source.batches ? await shardLogs(logs, source.runId, source.step) : [];
+  if (shards.length) {
+    const stepName = s.name;
+    const res = await shardedStepLogs(
+      logs,
+      shards,
+      {
+        runId: source.runId,
+        step: source.step,
+        batch,
+        attemptText: req.query.get('attempt'),
+        follow,
+        problems,
+        ended: async () =>
+          source.runId !== runId ||
+          TERMINAL.has((await readRun(runId).catch(() => undefined))?.steps[stepName]?.status as StepStatus),
+      },
+      (p) => {
+        throw invalid(p);
+      },
+      OVERVIEW_BATCHES,
+    );
+    return typeof res.body === 'string'
+      ? res
+      : (new HttpResponse({
+          status: 200,
+          headers: res.headers,
+          body: res.body,
+        }) as unknown as HttpResponseInit);
+  }
   // A batch's attempts are its own: the latest is the newest log it wrote.
   if (batch !== undefined) {
     source.attempt = 0;
