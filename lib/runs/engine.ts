@@ -962,6 +962,9 @@ async function continueParallel(
   // metric. An automl step tolerates failed families: the gather job ranks the others.
   const verdict: MiniBatchVerdict | StepVerdict =
     def.kind === 'parallelRun' ? miniBatchVerdict(batches, def.errorThreshold) : stepVerdict(batches, -1);
+  // A shard reports its mini-batches' failed attempts only when it ends: the final record keeps them.
+  const merged = def.kind === 'parallelRun' ? mergeBatchErrors(rec?.batchErrors, batches) : [];
+  const shardErrors = merged.length ? { batchErrors: merged } : {};
   const keep = {
     status: rec?.status ?? 'Running',
     attempts: prev.attempt,
@@ -1050,7 +1053,10 @@ async function continueParallel(
       `${verdict.failed.length} of ${def.kind === 'parallelRun' ? (verdict as FailedMiniBatches).total : batches.length} mini-batches of step "${step}" failed (errorThreshold ${search ? -1 : def.errorThreshold}); ` +
         `batch ${verdict.failed[0]}: ${first?.message ?? 'no message'}`,
     );
-    return { ...d, record: { ...d.record, attempts: prev.attempt, startedAt: rec?.startedAt } };
+    return {
+      ...d,
+      record: { ...d.record, ...shardErrors, attempts: prev.attempt, startedAt: rec?.startedAt },
+    };
   }
   let outputs: Record<string, StepOutputRef>;
   let winner: StepRecord['bestTrial'];
@@ -1188,6 +1194,7 @@ async function continueParallel(
       outputs,
       finishedAt,
       batches: batchCounts(batches),
+      ...shardErrors,
       ...(winner ? { bestTrial: winner, metrics: winnerMetrics } : {}),
       ...(leaderboard ? { leaderboard } : {}),
     },

@@ -1,6 +1,6 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { isLogComplete, parseShardLogName, shardLogPrefix } from '../compute/log-stream';
-import { extractSection, latestSectionAttempt } from '../compute/shard';
+import { extractSection, latestSectionAttempt, sectionHeader } from '../compute/shard';
 
 /**
  * Reading a parallelRun step's logs per mini-batch when its mini-batches ran in shards: each shard
@@ -57,8 +57,8 @@ export async function miniBatchLog(
 }
 
 /**
- * The overview of a sharded step's logs: the shards' latest logs one after another (their sections carry
- * the `==> batch N, attempt A <==` headers), until `maxBatches` mini-batches are shown.
+ * The overview of a sharded step's logs: every mini-batch's latest attempt under its
+ * `==> batch N, attempt A <==` header (as the per-batch logs showed it), the first `maxBatches` of them.
  */
 export async function shardLogsOverview(
   logs: ContainerClient,
@@ -72,14 +72,19 @@ export async function shardLogsOverview(
     shown.push(s);
     n += s.last - s.first + 1;
   }
-  const parts = await Promise.all(
-    shown.map(async (s) => {
-      const { text } = await readLog(logs, s.name);
-      return text && !text.endsWith('\n') ? `${text}\n` : text;
-    }),
-  );
+  const texts = await Promise.all(shown.map(async (s) => (await readLog(logs, s.name)).text));
+  const parts: string[] = [];
+  let listed = 0;
+  shown.forEach((s, i) => {
+    for (let batch = s.first; batch <= s.last && listed < maxBatches; batch++) {
+      const attempt = latestSectionAttempt(texts[i]!, batch);
+      if (!attempt) continue;
+      listed++;
+      parts.push(`${sectionHeader(batch, attempt)}\n${extractSection(texts[i]!, batch, attempt) ?? ''}`);
+    }
+  });
   const total = shards.reduce((k, s) => k + s.last - s.first + 1, 0);
-  if (total > n) parts.push(`==> ${total - n} more batches: ask for one with ?batch=N <==\n`);
+  if (total > listed) parts.push(`==> ${total - listed} more batches: ask for one with ?batch=N <==\n`);
   return parts.join('');
 }
 
@@ -120,7 +125,7 @@ export async function shardedStepLogs(
     if (r.batch === undefined && !problems.some((p) => p.pointer === '/query/batch'))
       problems.push({
         pointer: '/query/attempt',
-        message: `step "${r.step}" runs mini-batches, each with its own attempts: add batch=N`,
+        message: `step "${r.step}" runs mini-batches or trials, each with its own attempts: add batch=N`,
       });
     else if (!Number.isInteger(a) || a < 1 || (r.batch !== undefined && a > latest))
       problems.push({
