@@ -7,8 +7,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getClock, type ClockTimer } from '../host/clock';
 import { materialize, putDirectory, putFile } from '../data/cas';
@@ -293,18 +293,20 @@ export function runJob(spec: JobSpec, claimEtag: string, startedAt: string, ctx:
               inputs: { ...prepared.paths.inputs, input: batchInput },
               minibatch,
             };
-            await rm(dirs.outputsDir, { recursive: true, force: true });
+            // Synchronous on purpose (as the job's own mkdirs): a mini-batch's few local file operations take
+            // microseconds each, and every await would hand the event loop to whatever else is queued.
+            rmSync(dirs.outputsDir, { recursive: true, force: true });
             mkdirSync(dirs.outputsDir, { recursive: true });
             for (const o of spec.outputs)
               if (o.type === 'directory') mkdirSync(paths.outputs[o.name]!, { recursive: true });
             const files =
               shard.batchType === 'file'
                 ? [batchInput]
-                : (await readdir(batchInput, { recursive: true, withFileTypes: true }))
+                : readdirSync(batchInput, { recursive: true, withFileTypes: true })
                     .filter((d) => d.isFile())
                     .map((d) => join(d.parentPath, d.name))
                     .sort();
-            await writeFile(minibatch, files.map((f) => `${f}\n`).join(''));
+            writeFileSync(minibatch, files.map((f) => `${f}\n`).join(''));
             const cmd = substituteJob(spec, paths);
             w.note(cmd.argv ? `$ ${cmd.argv.map(shellQuote).join(' ')}` : `$ ${cmd.command}`);
             const r = await runProcess(cmd, {
@@ -329,7 +331,7 @@ export function runJob(spec: JobSpec, claimEtag: string, startedAt: string, ctx:
                 ? { kind: 'timeout', timeoutMs: spec.timeoutMs }
                 : { kind: 'exit', exitCode: r.exit.code, signal: r.exit.signal };
               if (o.kind === 'exit' && r.exit.code === 0) {
-                const broken = await checkOutputs(spec, dirs.outputsDir);
+                const broken = checkOutputs(spec, dirs.outputsDir);
                 if (broken) o = broken;
                 else await acc.add(index, dirs.outputsDir);
               }
@@ -689,7 +691,7 @@ async function collectOutputs(
   outputsDir: string,
   logw: BlobLogWriter,
 ): Promise<{ outputs: JobOutput[] } | { outcome: JobOutcome }> {
-  const broken = await checkOutputs(spec, outputsDir);
+  const broken = checkOutputs(spec, outputsDir);
   if (broken) return { outcome: broken };
   const outputs: JobOutput[] = [];
   for (const o of spec.outputs) {
@@ -702,11 +704,11 @@ async function collectOutputs(
 }
 
 /** The output contract: every declared output written, with its declared type. */
-async function checkOutputs(spec: JobSpec, outputsDir: string): Promise<JobOutcome | undefined> {
+function checkOutputs(spec: JobSpec, outputsDir: string): JobOutcome | undefined {
   const problems: string[] = [];
   for (const o of spec.outputs) {
     const p = join(outputsDir, safeName(o.name));
-    const st = await stat(p).catch(() => undefined);
+    const st = statSync(p, { throwIfNoEntry: false });
     if (!st)
       problems.push(
         `output "${o.name}" (${o.type}) was not written; the command must create ${p} (\${{outputs.${o.name}}})`,

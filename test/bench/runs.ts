@@ -197,11 +197,18 @@ function snakemakeMs(shape: 'chain' | 'fanin', n: number): number | undefined {
   }
 }
 
-/** Sizes: `SLUICE_BENCH_RUNS_SIZES=small` keeps to the smallest of each shape (a quick look). */
+/** Sizes: `SLUICE_BENCH_RUNS_SIZES=small` keeps to the smallest of each shape (a quick look), `medium` to two. */
 const SIZES =
   process.env.SLUICE_BENCH_RUNS_SIZES === 'small'
     ? { chain: [50], fanin: [50], parallel: [100] }
-    : { chain: [50, 200, 1000], fanin: [50, 200, 1000], parallel: [100, 1000, 10_000] };
+    : process.env.SLUICE_BENCH_RUNS_SIZES === 'medium'
+      ? { chain: [50, 200], fanin: [50, 200], parallel: [100, 1000] }
+      : { chain: [50, 200, 1000], fanin: [50, 200, 1000], parallel: [100, 1000, 10_000] };
+
+/** Shapes: `SLUICE_BENCH_RUNS_SHAPES=parallel` (or `chain,fanin`) measures only those (default: all). */
+const SHAPES = new Set(
+  (process.env.SLUICE_BENCH_RUNS_SHAPES || 'chain,fanin,parallel').split(',').map((x) => x.trim()),
+);
 
 export async function run(): Promise<void> {
   const sluice = await startSluice();
@@ -223,14 +230,14 @@ export async function run(): Promise<void> {
     print('chain50_all_reused_ms', docMs(reused.doc));
 
     const perStep: number[] = [];
-    for (const n of SIZES.chain) {
+    for (const n of SHAPES.has('chain') ? SIZES.chain : []) {
       const doc = await chain(sluice, n);
       perStep.push((docMs(doc) - processMs(doc)) / n);
       const peer = snakemakeMs('chain', n);
       if (peer !== undefined) print(`chain${n}_snakemake_ms`, peer);
     }
     if (perStep.length > 1) print('chain_growth_largest_over_smallest', perStep.at(-1)! / perStep[0]!);
-    for (const n of SIZES.fanin) {
+    for (const n of SHAPES.has('fanin') ? SIZES.fanin : []) {
       const ms = await fanIn(sluice, n);
       const peer = snakemakeMs('fanin', n);
       if (peer !== undefined) {
@@ -239,7 +246,7 @@ export async function run(): Promise<void> {
       }
     }
     const perBatch: number[] = [];
-    for (const n of SIZES.parallel) {
+    for (const n of SHAPES.has('parallel') ? SIZES.parallel : []) {
       const ms = await parallel(sluice, n);
       perBatch.push(ms / n);
       const peer = xargsMs(n);
