@@ -144,6 +144,7 @@ type OutputRef = { hash?: unknown; type?: unknown };
 
 interface RunRoot {
   runId: string;
+  type: string;
   status: string;
   createdAt: string;
   resolvedInputs?: Record<string, OutputRef>;
@@ -267,7 +268,8 @@ async function markRoots(marker: Marker, since?: number): Promise<MarkResult> {
   const runs = await clients.container(RUNS_CONTAINER, '/runId');
   await forEachPage<RunRoot>(
     runs,
-    "SELECT c.runId, c.status, c.createdAt, c.resolvedInputs, c.steps FROM c WHERE c.type = 'run'",
+    // Step records live in the run's step pages (lib/runs/step-pages.ts), older runs' in the run document.
+    "SELECT c.runId, c.type, c.status, c.createdAt, c.resolvedInputs, c.steps FROM c WHERE c.type = 'run' OR c.type = 'steps'",
     since,
     async (items) => {
       roots.runs += items.length;
@@ -275,6 +277,7 @@ async function markRoots(marker: Marker, since?: number): Promise<MarkResult> {
         for (const i of Object.values(r.resolvedInputs ?? {})) marker.add(i);
         for (const s of Object.values(r.steps ?? {}))
           for (const o of Object.values(s?.outputs ?? {})) marker.add(o);
+        if (r.type !== 'run') continue;
         if (!ENDED.has(r.status) && (!oldestActive || r.createdAt < oldestActive.createdAt))
           oldestActive = { runId: r.runId, status: r.status, createdAt: r.createdAt };
       }

@@ -6,7 +6,7 @@ import { deleteRunLineage } from '../data/lineage';
 import { conflict, notFound } from '../errors/problem';
 import { cacheContainer, releaseRunClaims } from './cache-store';
 import { durableClient } from './durable-client';
-import { isStatus, readRun, runsContainer } from './store';
+import { isStatus, readRun, runsContainer, stepPageIds } from './store';
 
 const ENDED = ['Completed', 'Failed', 'Canceled'];
 
@@ -58,11 +58,14 @@ export async function deleteRun(runId: string, context?: InvocationContext): Pro
     .catch((e: unknown) => {
       if (!/404|not found/i.test(String((e as Error)?.message ?? e))) throw e;
     });
-  try {
-    await (await runsContainer()).item(runId, runId).delete();
-  } catch (e) {
-    if (!isStatus(e, 404)) throw e;
-  }
+  const runs = await runsContainer();
+  // The step pages, then the head: a delete cut short is repeated from the head.
+  for (const id of [...stepPageIds(doc), runId])
+    try {
+      await runs.item(id, runId).delete();
+    } catch (e) {
+      if (!isStatus(e, 404)) throw e;
+    }
   return { runId, pipeline: doc.pipeline, deleted: { jobs, logs, cacheEntries, lineage } };
 }
 

@@ -93,6 +93,7 @@ import {
   MAX_LEADERBOARD_ROWS,
   MAX_METRICS_PER_STEP,
   readRun,
+  readStepRecord,
   updateRun,
   type RunDoc,
   type StepRecord,
@@ -298,6 +299,18 @@ export async function advance(
   const finished = isFinished(state);
   const status = runStatus(state);
   if (finished) await Promise.allSettled(sideEffects);
+  const out = stateDelta(initial, state);
+  // The steps whose records this call may change: only their step pages are written.
+  const touched = input.state
+    ? new Set([...Object.keys(state.steps), ...Object.keys(doc.steps)])
+    : new Set([
+        ...Object.keys(input.changes.steps),
+        ...Object.keys(input.changes.batches ?? {}),
+        ...Object.keys(out.steps),
+        ...Object.keys(out.batches ?? {}),
+        ...input.observations.map((o) => o.step),
+        ...Object.keys(dispatchedRecords),
+      ]);
   const updated = await updateRun(
     input.runId,
     (d) => {
@@ -308,11 +321,15 @@ export async function advance(
         for (const k of Object.keys(merged)) if (merged[k] === undefined) delete merged[k];
         d.steps[name] = merged as unknown as StepRecord;
       }
-      for (const [name, s] of Object.entries(state.steps)) syncStep(d, name, s, now);
+      for (const name of touched) {
+        const s = state.steps[name];
+        if (s) syncStep(d, name, s, now);
+      }
       d.status = finished ? status : d.status === 'Queued' || input.starting ? 'Running' : d.status;
       if (finished && !d.finishedAt) d.finishedAt = iso(getClock().now());
     },
     ctx.doc,
+    touched,
   );
   ctx.doc = updated;
   await Promise.all(sideEffects);
@@ -321,7 +338,7 @@ export async function advance(
     plans.delete(input.runId);
     await replyIfAsked(updated, log);
   } else remember(input.runId, input.seq + 1, state);
-  return { delta: stateDelta(initial, state), finished };
+  return { delta: out, finished };
 }
 
 /**
@@ -1257,7 +1274,7 @@ export async function poll(input: PollInput): Promise<PollResult[]> {
       if (j.follow) {
         // A parallelRun/automl holder has no job of its own (its work is batch jobs): follow its step.
         if (!row) {
-          const holder = (await readRun(j.follow.runId))?.steps[j.follow.step];
+          const holder = await readStepRecord(j.follow.runId, j.follow.step);
           if (holder && (holder.status === 'Queued' || holder.status === 'Running')) return;
           // A tolerated-partial parallelRun has no cache entry: its outputs are not for sharing.
           const shareable =

@@ -1,6 +1,6 @@
 import { queryPage, type Page } from '../azure/cosmos-page';
 import type { RunStatus } from './plan';
-import { readRun, runsContainer, type RunDoc, type StepRecord } from './store';
+import { readRun, readStepRecord, runsContainer, type RunDoc, type StepRecord } from './store';
 
 /**
  * Metrics as series: of one run (every step, every metric name), and of one metric across the runs of a
@@ -100,6 +100,7 @@ interface Row {
   createdAt: string;
   parameters: Record<string, unknown>;
   steps: Record<string, StepsOnly>;
+  stepPages?: number;
 }
 
 /**
@@ -123,7 +124,7 @@ export async function pipelineMetric(opts: {
     c,
     {
       query:
-        `SELECT c.runId, c.version, c.status, c.createdAt, c.parameters, ${stepsField} FROM c ` +
+        `SELECT c.runId, c.version, c.status, c.createdAt, c.parameters, c.stepPages, ${stepsField} FROM c ` +
         "WHERE c.type = 'run' AND c.pipeline = @pipeline ORDER BY c.createdAt DESC",
       parameters: [
         { name: '@pipeline', value: opts.pipeline },
@@ -133,6 +134,18 @@ export async function pipelineMetric(opts: {
     { limit: opts.limit, ...(opts.continuationToken ? { continuationToken: opts.continuationToken } : {}) },
   );
   for (const r of page.items) if (opts.step !== undefined) r.steps = r.one ? { [opts.step]: r.one } : {};
+  // Runs whose steps live in step pages: the one page holding the step, or every page.
+  await Promise.all(
+    page.items
+      .filter((r) => r.stepPages)
+      .map(async (r) => {
+        if (opts.step === undefined) r.steps = (await readRun(r.runId))?.steps ?? {};
+        else {
+          const one = await readStepRecord(r.runId, opts.step);
+          r.steps = one ? { [opts.step]: one } : {};
+        }
+      }),
+  );
   await withReusedMetrics(page.items);
   return {
     ...page,

@@ -4,12 +4,23 @@ import { getClients } from '../azure/clients';
 import type { TriggerInfo } from './contract';
 import type { CacheComponents, ComponentChange } from './cache-key';
 import type { RunStatus, StepOutputRef, StepStatus } from './plan';
+import {
+  indexPages,
+  pageCount,
+  pageDocs,
+  pageId,
+  pageOf,
+  type PageIndex,
+  type StepPageDoc,
+} from './step-pages';
 
 /**
- * The runs store: Cosmos container `runs`, partition `/runId`. One document per run with its steps
- * embedded (`steps: {name: StepRecord}`): GET /api/runs/{id} is one point read, and the orchestration —
- * the only writer once the run exists — persists every change of an episode in one replace. A run of a
- * few hundred steps stays far below Cosmos' 2 MB document limit (metrics are capped per step).
+ * The runs store: Cosmos container `runs`, partition `/runId`. A run is a small head document (`id` =
+ * the run id) and its step records in step pages (step-pages.ts) of the same partition. `readRun`
+ * assembles them into one `RunDoc` (`steps: {name: StepRecord}`); `updateRun` writes back the head and
+ * only the pages whose steps it was told changed, so a completion costs the same in a run of 50 steps
+ * and of 5,000, and no document grows with the run. Runs stored before pages existed keep their steps
+ * embedded (no `stepPages`), and are read and written as before.
  * Idempotency keys are small documents in the same container (`id: idem:<hash>`, their own partition).
  */
 
@@ -122,6 +133,8 @@ export interface RunDoc {
   finishedAt?: string;
   error?: string;
   steps: Record<string, StepRecord>;
+  /** How many step pages hold `steps` (absent: embedded in this document, as runs were stored before). */
+  stepPages?: number;
   /** Set once a `replyTo` summary was posted, so a replayed finish does not post twice. */
   replied?: boolean;
   _etag?: string;
@@ -138,8 +151,15 @@ export function isStatus(e: unknown, code: number): boolean {
   );
 }
 
-export async function readRun(runId: string): Promise<RunDoc | undefined> {
-  const c = await runsContainer();
+/** Step names by page of each loaded run document (kept with the document, never stored). */
+const indexes = new WeakMap<RunDoc, PageIndex>();
+
+function withIndex(doc: RunDoc, index?: PageIndex): RunDoc {
+  if (doc.stepPages) indexes.set(doc, index ?? indexPages(Object.keys(doc.steps), doc.stepPages));
+  return doc;
+}
+
+async function readHead(c: Container, runId: string): Promise<RunDoc | undefined> {
   try {
     const r = await c.item(runId, runId).read<RunDoc>();
     return r.resource && r.resource.type === 'run' ? r.resource : undefined;
@@ -149,41 +169,132 @@ export async function readRun(runId: string): Promise<RunDoc | undefined> {
   }
 }
 
-/** Creates the run document; false when one with this id already exists (idempotent start). */
-export async function createRun(doc: RunDoc): Promise<boolean> {
-  const c = await runsContainer();
+async function readPage(c: Container, runId: string, page: number): Promise<StepPageDoc | undefined> {
   try {
-    await c.items.create(doc);
-    return true;
+    return (await c.item(pageId(runId, page), runId).read<StepPageDoc>()).resource ?? undefined;
   } catch (e) {
-    if (isStatus(e, 409)) return false;
+    if (isStatus(e, 404)) return undefined;
     throw e;
   }
 }
 
+/** The run with every step record (head and step pages: 1 + pages point reads). */
+export async function readRun(runId: string): Promise<RunDoc | undefined> {
+  const c = await runsContainer();
+  const head = await readHead(c, runId);
+  if (!head || !head.stepPages) return head;
+  const pages = await Promise.all(
+    Array.from({ length: head.stepPages }, (_, k) => readPage(c, runId, k)),
+  );
+  const steps: Record<string, StepRecord> = {};
+  for (const p of pages) if (p) Object.assign(steps, p.steps);
+  return withIndex({ ...head, steps });
+}
+
+/** One step's record: the head and the one page that holds it. */
+export async function readStepRecord(runId: string, step: string): Promise<StepRecord | undefined> {
+  const c = await runsContainer();
+  const head = await readHead(c, runId);
+  if (!head) return undefined;
+  if (!head.stepPages) return head.steps?.[step];
+  return (await readPage(c, runId, pageOf(step, head.stepPages)))?.steps[step];
+}
+
+/** The ids of a run's step pages (to delete them with the run). */
+export function stepPageIds(doc: RunDoc): string[] {
+  return Array.from({ length: doc.stepPages ?? 0 }, (_, k) => pageId(doc.runId, k));
+}
+
+function headOnly(doc: RunDoc): RunDoc {
+  return doc.stepPages ? ({ ...doc, steps: {} } as RunDoc) : doc;
+}
+
+async function createPages(c: Container, doc: RunDoc, index: PageIndex): Promise<void> {
+  const all = Array.from({ length: doc.stepPages! }, (_, k) => k);
+  await Promise.all(
+    pageDocs(doc.runId, doc.steps, index, all).map((p) =>
+      c.items.create(p).catch((e) => {
+        if (!isStatus(e, 409)) throw e;
+      }),
+    ),
+  );
+}
+
 /**
- * Read-modify-write under the document's etag, retried on a lost race. The orchestration is the only
+ * Creates the run: its head, then its step pages; false when a run with this id already exists
+ * (idempotent start). Pages are created, never replaced, so a repeated start cannot reset a run's steps,
+ * and one cut short between the two writes gets its missing pages on the next try.
+ */
+export async function createRun(doc: RunDoc): Promise<boolean> {
+  const c = await runsContainer();
+  doc.stepPages ??= pageCount(Object.keys(doc.steps).length);
+  const index = indexPages(Object.keys(doc.steps), doc.stepPages);
+  let created = true;
+  try {
+    await c.items.create(headOnly(doc));
+  } catch (e) {
+    if (!isStatus(e, 409)) throw e;
+    created = false;
+  }
+  const head = created ? doc : await readHead(c, doc.runId);
+  if (head?.stepPages === doc.stepPages) await createPages(c, doc, index);
+  withIndex(doc, index);
+  return created;
+}
+
+/** A copy to change: the head deeply, and of the steps only those named (or all when none are). */
+function copyForChange(doc: RunDoc, touched: ReadonlySet<string> | undefined): RunDoc {
+  if (!touched || !doc.stepPages) return structuredClone(doc);
+  const { steps, ...head } = doc;
+  const next = structuredClone(head) as RunDoc;
+  next.steps = { ...steps };
+  for (const n of touched) if (steps[n]) next.steps[n] = structuredClone(steps[n]!);
+  return next;
+}
+
+/**
+ * Read-modify-write under the head's etag, retried on a lost race. The orchestration is the only
  * writer of a running run, so races are rare (a replayed activity); the etag makes them harmless.
+ *
+ * `touched` names the steps `change` may add or modify: only their pages are written (the cost of a
+ * write does not grow with the run). Without it every page whose records changed is written. Pages are
+ * written before the head, so whoever sees the head's new status sees the steps that led to it.
  */
 export async function updateRun(
   runId: string,
   change: (doc: RunDoc) => void,
   cached?: RunDoc,
+  touched?: Iterable<string>,
 ): Promise<RunDoc> {
   const c = await runsContainer();
+  const names = touched ? new Set(touched) : undefined;
   let doc = cached;
   for (let attempt = 0; attempt < 20; attempt++) {
     if (!doc) {
       doc = await readRun(runId);
       if (!doc) throw new Error(`run ${runId} has no document in the runs container`);
     }
-    const next = structuredClone(doc);
+    const next = copyForChange(doc, names);
     change(next);
+    let index: PageIndex | undefined;
+    if (next.stepPages) {
+      index = indexes.get(doc) ?? indexPages(Object.keys(doc.steps), next.stepPages);
+      const pages = new Set<number>();
+      if (names) for (const n of names) pages.add(pageOf(n, next.stepPages));
+      else
+        for (const n of new Set([...Object.keys(doc.steps), ...Object.keys(next.steps)]))
+          if (JSON.stringify(doc.steps[n]) !== JSON.stringify(next.steps[n]))
+            pages.add(pageOf(n, next.stepPages));
+      const added = [...(names ?? Object.keys(next.steps))].filter((n) => next.steps[n] && !doc!.steps[n]);
+      if (added.length) index = indexPages(added, next.stepPages, new Map(index));
+      await Promise.all(pageDocs(runId, next.steps, index, pages).map((p) => c.items.upsert(p)));
+    }
     try {
-      const r = await c.item(runId, runId).replace<RunDoc>(next, {
+      const r = await c.item(runId, runId).replace<RunDoc>(headOnly(next), {
         accessCondition: { type: 'IfMatch', condition: doc._etag! },
       });
-      return r.resource!;
+      const stored = r.resource!;
+      return withIndex(next.stepPages ? { ...stored, steps: next.steps } : stored, index);
     } catch (e) {
       if (isStatus(e, 412)) {
         doc = undefined;
@@ -255,6 +366,7 @@ export function runView(doc: RunDoc, order?: string[]): Record<string, unknown> 
     type: _type,
     steps,
     replied: _r,
+    stepPages: _p,
     ...rest
   } = doc as RunDoc & Record<string, unknown>;
   void [_etag, _rid, _self, _ts, _attachments];
