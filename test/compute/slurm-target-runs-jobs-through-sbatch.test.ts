@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { startTestStack, type TestStack } from '../support/stack';
-import { materialize, putFile } from '../../lib/data/cas';
+import { materialize, putFile, putManifest } from '../../lib/data/cas';
 import { cancelJob, submitJob, superviseJob } from '../../lib/compute/dispatch';
 import { readJob, setExternal } from '../../lib/compute/jobs';
 import { readLogText } from './slurm-log';
@@ -151,6 +151,57 @@ test('mini-batches of one step submitted together go out as one job array', { sk
     ['succeeded', 'succeeded', 'succeeded', 'succeeded'],
   );
 });
+
+test(
+  'parallelRun shards go out as array elements, each running its mini-batches in order',
+  { skip },
+  async () => {
+    const runId = `run-shards-${Date.now()}`;
+    const files = await Promise.all(
+      ['a', 'b', 'c', 'd'].map(async (n) => {
+        const p = join(tmp, `${n}.txt`);
+        await writeFile(p, `${n.toUpperCase()}\n`);
+        return putFile(p);
+      }),
+    );
+    // Two shards of two one-file mini-batches; a shard's input has one entry per mini-batch, named by its index.
+    const specs = await Promise.all(
+      [0, 1].map(async (s) => {
+        const first = 2 * s;
+        const shard = await putManifest(
+          [first, first + 1].map((i) => ({ path: `${i}/f.txt`, hash: files[i]!.hash, size: 2, mode: 0o644 })),
+        );
+        return slurmSpec({
+          runId,
+          jobId: `score.b${s}.1`,
+          batch: s,
+          stepName: 'score',
+          kind: 'parallelRun',
+          command:
+            nodeCmd(
+              "const fs=require('fs');const l=fs.readFileSync(process.argv[1],'utf8').trim();fs.writeFileSync(process.argv[2],fs.readFileSync(l,'utf8')+process.env.SLUICE_BATCH+' '+process.env.SLURM_ARRAY_TASK_ID+'\\n')",
+            ) + ' ${{minibatch}} ${{outputs.o}}',
+          inputs: [{ name: 'input', hash: shard.hash, type: 'directory' }],
+          outputs: [{ name: 'o', type: 'file' }],
+          shard: { first, count: 2, batchType: 'directory', retries: 0, outputAction: 'appendRow' },
+        });
+      }),
+    );
+    await Promise.all(specs.map((sp) => submitJob(sp)));
+    const ids = (await Promise.all(specs.map((sp) => readJob(sp.runId, sp.jobId)))).map((r) => r!.external!);
+    const base = ids[0]!.split('_')[0];
+    assert.deepEqual(ids, [`${base}_0`, `${base}_1`], 'one array, one element per shard');
+    const results = await Promise.all(specs.map((sp) => ended(sp)));
+    for (const [s, r] of results.entries()) {
+      assert.equal(r.state, 'succeeded', JSON.stringify(r.failure));
+      assert.deepEqual(r.miniBatches, { succeeded: 2, failed: [], errors: [] });
+      const dest = join(tmp, `shard-${s}.txt`);
+      await materialize(r.outputs.find((o) => o.name === 'o')!.hash, 'file', dest);
+      const [x, y] = s === 0 ? ['A', 'B'] : ['C', 'D'];
+      assert.equal(await readFile(dest, 'utf8'), `${x}\n${2 * s} ${s}\n${y}\n${2 * s + 1} ${s}\n`);
+    }
+  },
+);
 
 test('a job whose Slurm job vanished is lost', { skip }, async () => {
   const spec = slurmSpec({ command: 'true' });
