@@ -17,6 +17,9 @@ const BATCHES = Math.max(20, Math.round(2000 * scale));
 const MAX_HISTORY = 600;
 /** Cosmos DB refuses items over 2 MB; a step page holds about 64 records, whatever the run's size. */
 const MAX_DOCUMENT = 200_000;
+/** A parallelRun's history and largest document, whatever its number of mini-batches (32 shards at 8 slots). */
+const MAX_SHARDED_HISTORY = 300;
+const MAX_SHARDED_DOCUMENT = 20_000;
 
 let sluice: SluiceProcess;
 before(async () => {
@@ -43,7 +46,7 @@ async function largestStored(runId: string): Promise<number> {
 /** Follows a run to its end, sampling its orchestration's history length and its largest document. */
 async function watch(
   runId: string,
-): Promise<{ status: string; maxHistory: number; maxDocument: number; errors: string }> {
+): Promise<{ runId: string; status: string; maxHistory: number; maxDocument: number; errors: string }> {
   let maxHistory = 0;
   let maxDocument = 0;
   const deadline = Date.now() + 1_200_000;
@@ -61,6 +64,7 @@ async function watch(
     const run = JSON.parse(doc) as { status: string; steps: Array<{ name: string; error?: unknown }> };
     if (['Completed', 'Failed', 'Canceled'].includes(run.status))
       return {
+        runId,
         status: run.status,
         maxHistory,
         maxDocument,
@@ -114,4 +118,23 @@ test(`a parallelRun of ${BATCHES} mini-batches: bounded history per episode and 
   assert.equal(r.status, 'Completed', r.errors);
   assert.ok(r.maxHistory <= MAX_HISTORY, `history reached ${r.maxHistory} events (limit ${MAX_HISTORY})`);
   assert.ok(r.maxDocument <= MAX_DOCUMENT, `the run document reached ${r.maxDocument} bytes`);
+  // The mini-batches run in at most 4 × 8 shard jobs: the plan, the history and the documents hold one
+  // small state per shard, so these limits do not move with the number of mini-batches.
+  assert.ok(
+    r.maxHistory <= MAX_SHARDED_HISTORY,
+    `history reached ${r.maxHistory} events (limit ${MAX_SHARDED_HISTORY})`,
+  );
+  assert.ok(r.maxDocument <= MAX_SHARDED_DOCUMENT, `a document reached ${r.maxDocument} bytes`);
+  const run = (await (await sluice.api(`/api/runs/${r.runId}`)).json()) as {
+    steps: Array<{ name: string; batches?: unknown }>;
+  };
+  assert.deepEqual(run.steps.find((x) => x.name === 'score')?.batches, {
+    total: BATCHES,
+    running: 0,
+    succeeded: BATCHES,
+    failed: 0,
+  });
+  const rows = (await (await sluice.api(`/api/runs/${r.runId}/steps/score/outputs/o`)).text()).split('\n');
+  assert.equal(rows.length - 1, BATCHES, 'one row per mini-batch');
+  assert.deepEqual(rows.slice(0, 3), ['r0', 'r1', 'r10'], 'rows in mini-batch (path) order');
 });
