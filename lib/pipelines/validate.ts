@@ -326,7 +326,7 @@ function expectedText(expected: string): string {
 const PLACEHOLDER_NAMESPACES = ['parameters', 'inputs', 'outputs'];
 
 /** Steps per pipeline: a bound on orchestration history size and on the cost of validating. */
-export const MAX_STEPS = 2000;
+export const MAX_STEPS = 5000;
 
 /** Long cycles are shortened in messages: the first steps, then the count. */
 function spellCycle(cycle: string[]): string {
