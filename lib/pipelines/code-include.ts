@@ -13,8 +13,9 @@ import { SNAPSHOT_REF_RE } from './schema';
  * include.
  *
  * A pattern that matches no file of the snapshot is a problem at `/steps/<step>/code/include/<i>`. Invalid
- * patterns and a missing or malformed snapshot are left to validation (validate.ts, missingSnapshots),
- * so each problem is reported once; the code is then replaced by its path so validation goes on.
+ * patterns, a path that is not a snapshot and a missing snapshot are left to validation (validate.ts,
+ * missingSnapshots), so each problem is reported once: such a step keeps its `{ path, include }`, and
+ * since the definition then has a problem, nothing is stored or run.
  */
 export async function resolveCodeIncludes(
   raw: unknown,
@@ -38,16 +39,10 @@ export async function resolveCodeIncludes(
     const { path, include } = step.code;
     if (typeof path !== 'string' || !Array.isArray(include) || include.length === 0) continue;
     if (!include.every((p): p is string => typeof p === 'string')) continue;
-    const fallback = () => ((value.steps as Record<string, unknown>)[name] = { ...step, code: path });
-    if (!SNAPSHOT_REF_RE.test(path)) {
-      fallback();
-      continue;
-    }
+    // Not a stored snapshot: left as it is, for validation and missingSnapshots to report.
+    if (!SNAPSHOT_REF_RE.test(path)) continue;
     const manifest = await manifestOf(path);
-    if (!manifest) {
-      fallback();
-      continue;
-    }
+    if (!manifest) continue;
     const paths = manifest.entries.map((e) => e.path);
     const sel = selectIncluded(paths, include);
     for (const i of sel.unmatched)
@@ -55,10 +50,7 @@ export async function resolveCodeIncludes(
         pointer: pointer([...at, 'steps', name, 'code', 'include', i]),
         message: unmatchedMessage(include[i]!, `snapshot ${path.slice(0, 28)}…`, paths),
       });
-    if (sel.invalid.length || sel.unmatched.length) {
-      fallback();
-      continue;
-    }
+    if (sel.invalid.length || sel.unmatched.length) continue;
     const narrowed = await storeNarrowedSnapshot(manifest, new Set(sel.kept));
     (value.steps as Record<string, unknown>)[name] = { ...step, code: narrowed.ref };
   }
