@@ -1,4 +1,4 @@
-import { minimatch } from 'minimatch';
+import { Minimatch } from 'minimatch';
 
 /**
  * `code: { path, include }`: which files of a code directory belong to a step. Pure (no I/O): the CLI
@@ -46,12 +46,13 @@ function unclosed(pattern: string): string | undefined {
 
 const OPTIONS = { dot: true, nocomment: true, nonegate: true } as const;
 
-/** Whether `path` (a snapshot entry path) is matched by one pattern. */
-export function includeMatches(pattern: string, path: string): boolean {
-  const p = pattern.replace(/^(\.\/)+/, '');
-  if (minimatch(path, p.replace(/\/+$/, ''), OPTIONS)) return true;
+/** A matcher for one valid pattern; compiled once, tried against every path. */
+export function includeMatcher(pattern: string): (path: string) => boolean {
+  const p = pattern.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+  const file = new Minimatch(p, OPTIONS);
   // A directory pattern keeps the files under it.
-  return minimatch(path, p.replace(/\/+$/, '') + '/**', OPTIONS);
+  const under = new Minimatch(p + '/**', OPTIONS);
+  return (path) => file.match(path) || under.match(path);
 }
 
 export interface IncludeSelection {
@@ -66,17 +67,17 @@ export interface IncludeSelection {
 /** Which of `paths` the patterns keep; invalid patterns keep nothing. */
 export function selectIncluded(paths: readonly string[], include: readonly string[]): IncludeSelection {
   const invalid: IncludeSelection['invalid'] = [];
-  const valid: Array<{ index: number; pattern: string; hits: number }> = [];
+  const valid: Array<{ index: number; match: (path: string) => boolean; hits: number }> = [];
   include.forEach((pattern, index) => {
     const reason = includePatternProblem(pattern);
     if (reason) invalid.push({ index, reason });
-    else valid.push({ index, pattern, hits: 0 });
+    else valid.push({ index, match: includeMatcher(pattern), hits: 0 });
   });
   const kept: string[] = [];
   for (const path of paths) {
     let keep = false;
     for (const v of valid)
-      if (includeMatches(v.pattern, path)) {
+      if (v.match(path)) {
         v.hits++;
         keep = true;
       }
