@@ -44,7 +44,12 @@ export async function resolveCodeIncludes(
     const manifest = await manifestOf(path);
     if (!manifest) continue;
     const paths = manifest.entries.map((e) => e.path);
-    const sel = selectIncluded(paths, include);
+    const links = new Map<string, string>(
+      manifest.entries.flatMap((e): Array<[string, string]> =>
+        e.type === 'symlink' ? [[e.path, e.target]] : [],
+      ),
+    );
+    const sel = selectIncluded(paths, include, links);
     for (const i of sel.unmatched)
       problems.push({
         pointer: pointer([...at, 'steps', name, 'code', 'include', i]),

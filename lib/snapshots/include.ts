@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import { Minimatch } from 'minimatch';
 
 /**
@@ -7,7 +8,7 @@ import { Minimatch } from 'minimatch';
  *
  * Patterns are globs (minimatch) relative to the code directory, `/`-separated, dotfiles included. A
  * pattern that names a directory (`common` or `common/`) keeps everything under it, as in .gitignore.
- * A file is kept when any pattern matches it. A pattern is refused when it cannot mean a file inside the
+ * A file is kept when any pattern matches it, and so is what a kept symlink points to. A pattern is refused when it cannot mean a file inside the
  * directory (empty, absolute, `..`, a backslash), when it would exclude (`!x`: exclusions belong in
  * .sluiceignore, which the whole directory honours), or when a `[`, `{` or `(` is never closed (a typo
  * that minimatch would otherwise match literally).
@@ -64,8 +65,16 @@ export interface IncludeSelection {
   unmatched: number[];
 }
 
-/** Which of `paths` the patterns keep; invalid patterns keep nothing. */
-export function selectIncluded(paths: readonly string[], include: readonly string[]): IncludeSelection {
+/**
+ * Which of `paths` the patterns keep; invalid patterns keep nothing. `links` (symlink path → its target,
+ * relative to the link's directory): a kept link keeps what it points to, so the link still resolves in
+ * the step's working directory.
+ */
+export function selectIncluded(
+  paths: readonly string[],
+  include: readonly string[],
+  links: ReadonlyMap<string, string> = new Map(),
+): IncludeSelection {
   const invalid: IncludeSelection['invalid'] = [];
   const valid: Array<{ index: number; match: (path: string) => boolean; hits: number }> = [];
   include.forEach((pattern, index) => {
@@ -82,6 +91,20 @@ export function selectIncluded(paths: readonly string[], include: readonly strin
         keep = true;
       }
     if (keep) kept.push(path);
+  }
+  if (links.size) {
+    const keptSet = new Set(kept);
+    const queue = kept.filter((p) => links.has(p));
+    while (queue.length) {
+      const link = queue.pop()!;
+      const target = posix.normalize(posix.join(posix.dirname(link), links.get(link)!));
+      for (const p of paths)
+        if (!keptSet.has(p) && (p === target || p.startsWith(target + '/'))) {
+          keptSet.add(p);
+          if (links.has(p)) queue.push(p);
+        }
+    }
+    kept.splice(0, kept.length, ...paths.filter((p) => keptSet.has(p)));
   }
   return { kept, invalid, unmatched: valid.filter((v) => v.hits === 0).map((v) => v.index) };
 }

@@ -151,8 +151,8 @@ async function run(
   const packed = new Map<string, PackedDirectory>();
   for (const dir of dirs.keys()) packed.set(dir, await packDirectory(dir));
   for (const { step, dir, include } of includes) {
-    const files = packed.get(dir)!.files;
-    const sel = selectIncluded(files, include);
+    const { files, links } = packed.get(dir)!;
+    const sel = selectIncluded(files, include, links);
     for (const i of sel.unmatched)
       problems.push({
         pointer: pointer(['steps', step, 'code', 'include', i]),

@@ -65,6 +65,49 @@ test('patterns that cannot name a file inside the directory are refused with the
   assert.deepEqual(s.kept, ['train.py']);
 });
 
+test('a kept symlink keeps what it points to, through chains and into directories', () => {
+  const paths = [
+    'config.json',
+    'data/a.csv',
+    'data/b.csv',
+    'link-data',
+    'models/current',
+    'models/v2.json',
+    'train.py',
+  ];
+  const links = new Map([
+    ['link-data', 'data'],
+    ['models/current', 'v2.json'],
+  ]);
+  assert.deepEqual(selectIncluded(paths, ['train.py', 'models/current'], links).kept, [
+    'models/current',
+    'models/v2.json',
+    'train.py',
+  ]);
+  assert.deepEqual(selectIncluded(paths, ['link-data'], links).kept, [
+    'data/a.csv',
+    'data/b.csv',
+    'link-data',
+  ]);
+  const chain = new Map([
+    ['a', 'b'],
+    ['b', 'c'],
+  ]);
+  assert.deepEqual(selectIncluded(['a', 'b', 'c', 'd'], ['a'], chain).kept, ['a', 'b', 'c']);
+  // A link pointing at itself or round in a loop ends.
+  assert.deepEqual(
+    selectIncluded(
+      ['x', 'y'],
+      ['x'],
+      new Map([
+        ['x', 'y'],
+        ['y', 'x'],
+      ]),
+    ).kept,
+    ['x', 'y'],
+  );
+});
+
 test('selection is a subset in the original order, and a literal path of any file keeps exactly it', () => {
   const segment = fc.stringMatching(/^[a-z_][a-z0-9_.-]{0,8}$/);
   fc.assert(
