@@ -8,10 +8,10 @@ import { Minimatch } from 'minimatch';
  *
  * Patterns are globs (minimatch) relative to the code directory, `/`-separated, dotfiles included. A
  * pattern that names a directory (`common` or `common/`) keeps everything under it, as in .gitignore.
- * A file is kept when any pattern matches it, and so is what a kept symlink points to. A pattern is refused when it cannot mean a file inside the
- * directory (empty, absolute, `..`, a backslash), when it would exclude (`!x`: exclusions belong in
- * .sluiceignore, which the whole directory honours), or when a `[`, `{` or `(` is never closed (a typo
- * that minimatch would otherwise match literally).
+ * A file is kept when any pattern matches it, and so is what a kept symlink points to. A pattern is
+ * refused when it cannot mean a file inside the directory (empty, absolute, `..`, a backslash), when it
+ * would exclude (`!x`: exclusions belong in .sluiceignore, which the whole directory honours), or when a
+ * `[`, `{` or `(` is never closed (a typo that minimatch would otherwise match literally).
  */
 
 /** Why an include pattern is not valid, or undefined when it is. */
