@@ -7,6 +7,10 @@ import {
   RUN_ORCHESTRATION,
   runOrchestrator,
 } from '../lib/runs/orchestrator';
+import { runSettings } from '../lib/runs/run-settings';
+
+// Parsed once, here at load: a bad value stops the host's start with a message naming the setting.
+runSettings();
 
 df.app.orchestration(RUN_ORCHESTRATION, runOrchestrator);
 df.app.activity(ADVANCE_ACTIVITY, {

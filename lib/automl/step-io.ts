@@ -7,7 +7,7 @@ import { curveOf, trialsToStop } from '../runs/early-termination';
 import { FAMILY_OUTPUT } from './jobs';
 
 /**
- * The I/O a sweep or automl step needs between its batches (lib/runs/engine.ts calls these): the points
+ * The I/O a sweep or automl step needs between its batches (lib/runs/kinds/ calls these): the points
  * trials reported, for early termination; the families' results, for the gather. Reads job rows and
  * the content store only.
  */

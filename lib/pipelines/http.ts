@@ -15,6 +15,7 @@ import {
   type PipelinePatch,
 } from './store';
 import { computeTargetProblems, summary, validateDefinition } from './validate';
+import { resolveCodeIncludes } from './code-include';
 import { listComputeTargetNames, stepResourceProblems } from '../compute/targets-store';
 import { nextLink, paging } from '../http/paging';
 
@@ -114,8 +115,10 @@ export async function missingSnapshots(def: PipelineDefinition): Promise<FieldPr
 async function publish(req: HttpRequest): Promise<HttpResponseInit> {
   const body = await readDefinitionBody(req);
   if (body.value === undefined && body.problems.length) throw invalid(body.problems, summary(body.problems));
-  const r = validateDefinition(body.value, { requireSnapshotRefs: true });
-  const problems = [...body.problems, ...r.errors];
+  // `code: { path, include }` → the snapshot of the included files, before anything else reads code.
+  const code = await resolveCodeIncludes(body.value);
+  const r = validateDefinition(code.value, { requireSnapshotRefs: true });
+  const problems = [...body.problems, ...code.problems, ...r.errors];
   if (r.ok)
     problems.push(
       ...computeTargetProblems(r.definition, await listComputeTargetNames()),

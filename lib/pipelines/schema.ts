@@ -193,14 +193,40 @@ const commonStep = {
   }),
 };
 
+/**
+ * `code: { path, include }`: only the listed files of the directory belong to the step, so its cache key
+ * (and the snapshot its job gets) covers those files alone (lib/snapshots/include.ts).
+ */
+export const CodeIncludeSchema = z.strictObject({
+  path: z.string().min(1).meta({
+    description:
+      'The code directory, as a plain `code:` gives it (in files: relative; on the server: a snapshot).',
+  }),
+  include: z
+    .array(z.string())
+    .min(1)
+    .meta({
+      description:
+        'Globs relative to the directory (train.py, common/**, *.py); a directory name keeps all under it. ' +
+        "Only these files are the step's code: its cache key and its working directory hold nothing else.",
+    }),
+});
+export type CodeInclude = z.output<typeof CodeIncludeSchema>;
+
+/**
+ * The output is always a string: the server turns `{ path, include }` into the snapshot of the included
+ * files before validating (lib/pipelines/code-include.ts), so code past publish only sees a snapshot
+ * reference. In a file, where the object is still there, the output is its directory.
+ */
 const codeField = z
-  .string()
-  .min(1)
+  .union([z.string().min(1), CodeIncludeSchema])
+  .transform((c) => (typeof c === 'string' ? c : c.path))
   .optional()
   .meta({
     description:
       'The step working directory. In files: a directory relative to the definition (packed by `sluice publish`). ' +
-      'On the server: snapshot:sha256:<64 hex>.',
+      'On the server: snapshot:sha256:<64 hex>. Either form may be narrowed to some of its files with ' +
+      '{ path, include: [globs] }.',
   });
 
 /**

@@ -18,6 +18,7 @@ import { parseDefinitionText, type SourcePosition } from './source';
 import { migrateDefinition } from './migrate';
 import { parameterFieldUses } from './numeric-fields';
 import { automlProblems, sweepProblems } from './search-steps';
+import { includePatternProblem } from '../snapshots/include';
 
 /**
  * Validation that teaches: every problem in a definition, at once, each with a JSON pointer and a
@@ -173,6 +174,7 @@ function knownKeysAt(path: string[], root: Obj): string[] {
     return KNOWN_KEYS.step[typeof k === 'string' ? k : ''] ?? KNOWN_KEYS.step.command!;
   }
   if (path.length === 4 && a === 'steps' && c === 'outputs' && b && d) return KNOWN_KEYS.output;
+  if (path.length === 3 && a === 'steps' && c === 'code') return ['path', 'include'];
   return [];
 }
 
@@ -221,8 +223,20 @@ function fromIssue(issue: core.$ZodIssue, root: Obj): FieldProblem[] {
           },
         ];
       }
-      // A numeric field that also takes ${{parameters.X}} (orParameter): the field's own rule says more.
       const branches = (issue as typeof issue & { errors?: core.$ZodIssue[][] }).errors;
+      // `code`: a directory, or { path, include }; a mapping is held to the second form's rules.
+      if (path.length === 3 && path[0] === 'steps' && path[2] === 'code' && branches?.length === 2)
+        return isObj(value)
+          ? branches[1]!.flatMap((i) =>
+              fromIssue({ ...i, path: [...issue.path, ...i.path] } as core.$ZodIssue, root),
+            )
+          : [
+              {
+                pointer: pointer(path),
+                message: `"code" is a directory (a string) or { path: DIR, include: [globs] }; got ${describeValue(value)}.`,
+              },
+            ];
+      // A numeric field that also takes ${{parameters.X}} (orParameter): the field's own rule says more.
       const first = branches?.[0];
       if (first?.length && branches!.length === 2)
         return first.flatMap((i) =>
@@ -326,7 +340,7 @@ function expectedText(expected: string): string {
 const PLACEHOLDER_NAMESPACES = ['parameters', 'inputs', 'outputs'];
 
 /** Steps per pipeline: a bound on orchestration history size and on the cost of validating. */
-export const MAX_STEPS = 2000;
+export const MAX_STEPS = 5000;
 
 /** Long cycles are shortened in messages: the first steps, then the count. */
 function spellCycle(cycle: string[]): string {
@@ -505,11 +519,19 @@ function semanticProblems(root: Obj, opts: ValidateOptions): FieldProblem[] {
       });
     }
 
-    // Code.
-    if (opts.requireSnapshotRefs && typeof step.code === 'string' && !SNAPSHOT_REF_RE.test(step.code))
+    // Code: a directory, or { path, include } naming which of its files are the step's.
+    const codeObj = isObj(step.code) ? step.code : undefined;
+    const codePath = typeof step.code === 'string' ? step.code : codeObj?.path;
+    const codeAt = codeObj ? [...base, 'code', 'path'] : [...base, 'code'];
+    if (codeObj && Array.isArray(codeObj.include))
+      codeObj.include.forEach((p, i) => {
+        const why = typeof p === 'string' ? includePatternProblem(p) : undefined;
+        if (why) add([...base, 'code', 'include', i], `include "${String(p)}" ${why}.`);
+      });
+    if (opts.requireSnapshotRefs && typeof codePath === 'string' && !SNAPSHOT_REF_RE.test(codePath))
       add(
-        [...base, 'code'],
-        `The server accepts code only as a snapshot reference (snapshot:sha256:<64 hex>), not "${step.code.slice(0, 80)}". ` +
+        codeAt,
+        `The server accepts code only as a snapshot reference (snapshot:sha256:<64 hex>), not "${codePath.slice(0, 80)}". ` +
           '`sluice publish FILE` packs the directory and uploads it for you; or POST a tar.gz to /api/snapshots and use the hash it returns.',
       );
 

@@ -29,7 +29,7 @@ export interface CacheComponents {
   parameters: Record<string, unknown>;
   /** Env after parameter substitution. */
   env: Record<string, string>;
-  /** `snapshot:sha256:…` of the code, or null. */
+  /** `snapshot:sha256:…` of the code (with `code.include`, the snapshot of the step's files alone), or null. */
   code: string | null;
   /** Input name → content hash (`sha256:…`) of the file or directory manifest. */
   inputs: Record<string, string>;

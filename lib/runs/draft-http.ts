@@ -2,6 +2,7 @@ import { invalid, pointer, type FieldProblem } from '../errors/problem';
 import { httpHandler, json, readJson } from '../http/handler';
 import { saveDraft } from '../pipelines/drafts';
 import { missingSnapshots } from '../pipelines/http';
+import { resolveCodeIncludes } from '../pipelines/code-include';
 import { definitionHash, pipelinesContainer } from '../pipelines/store';
 import { closest } from '../pipelines/suggest';
 import { summary, validateDefinition } from '../pipelines/validate';
@@ -36,8 +37,11 @@ export const startDraftRunHandler = httpHandler(async (req, ctx) => {
       pointer: '/definition',
       message: 'definition is required: the pipeline definition to run',
     });
+  // `code: { path, include }` → the snapshot of the included files (lib/pipelines/code-include.ts).
+  const code = await resolveCodeIncludes(b.definition, ['definition']);
+  problems.push(...code.problems);
   const v =
-    b.definition === undefined ? undefined : validateDefinition(b.definition, { requireSnapshotRefs: true });
+    b.definition === undefined ? undefined : validateDefinition(code.value, { requireSnapshotRefs: true });
   if (v && !v.ok) problems.push(...v.errors.map((e) => ({ ...e, pointer: '/definition' + e.pointer })));
   if (problems.length) throw invalid(problems, summary(problems));
   const def = v!.definition!;

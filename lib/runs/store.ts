@@ -183,9 +183,7 @@ export async function readRun(runId: string): Promise<RunDoc | undefined> {
   const c = await runsContainer();
   const head = await readHead(c, runId);
   if (!head || !head.stepPages) return head;
-  const pages = await Promise.all(
-    Array.from({ length: head.stepPages }, (_, k) => readPage(c, runId, k)),
-  );
+  const pages = await Promise.all(Array.from({ length: head.stepPages }, (_, k) => readPage(c, runId, k)));
   const steps: Record<string, StepRecord> = {};
   for (const p of pages) if (p) Object.assign(steps, p.steps);
   return withIndex({ ...head, steps });

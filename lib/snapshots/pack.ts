@@ -13,7 +13,10 @@ import * as tar from 'tar-stream';
 
 export interface PackedDirectory {
   archive: Buffer;
+  /** Every entry's path (files and symlinks), sorted. */
   files: string[];
+  /** Symlink path → its target as written. */
+  links: Map<string, string>;
   bytes: number;
 }
 
@@ -86,5 +89,10 @@ export async function packDirectory(dir: string): Promise<PackedDirectory> {
   }
   pack.finalize();
   await done;
-  return { archive: Buffer.concat(chunks), files: entries.map((e) => e.rel), bytes };
+  return {
+    archive: Buffer.concat(chunks),
+    files: entries.map((e) => e.rel),
+    links: new Map(entries.filter((e) => e.kind === 'symlink').map((e) => [e.rel, e.target!])),
+    bytes,
+  };
 }

@@ -8,7 +8,13 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { getClients } from '../azure/clients';
 import { ProblemError, invalid, notFound } from '../errors/problem';
 import { snapshotLimits, type SnapshotLimits } from './limits';
-import { SNAPSHOT_REF_PREFIX, parseSnapshotArchive, safeEntryPath, type SnapshotManifest } from './manifest';
+import {
+  SNAPSHOT_REF_PREFIX,
+  manifestHash,
+  parseSnapshotArchive,
+  safeEntryPath,
+  type SnapshotManifest,
+} from './manifest';
 
 /**
  * Content-addressed code snapshots in the Blob container `snapshots`:
@@ -73,6 +79,42 @@ export async function storeSnapshot(
   try {
     // If-None-Match: * — a concurrent upload of the same tree wrote identical bytes; either is fine.
     await mBlob.uploadData(body, {
+      blobHTTPHeaders: { blobContentType: 'application/json' },
+      conditions: { ifNoneMatch: '*' },
+    });
+  } catch (e) {
+    const status = (e as { statusCode?: number }).statusCode;
+    if (status === 409 || status === 412) return result(false);
+    throw e;
+  }
+  return result(true);
+}
+
+/**
+ * A snapshot holding only the given entries of another (`code: { path, include }`): a new manifest over
+ * file blobs that are already stored, so nothing but the manifest is written, and the same selection of
+ * the same tree is always the same snapshot. The caller has read `manifest` from `getSnapshotManifest`.
+ */
+export async function storeNarrowedSnapshot(
+  manifest: SnapshotManifest,
+  keep: ReadonlySet<string>,
+): Promise<SnapshotResult> {
+  const narrowed: SnapshotManifest = {
+    format: manifest.format,
+    entries: manifest.entries.filter((e) => keep.has(e.path)),
+  };
+  const hex = manifestHash(narrowed);
+  const c = await container();
+  const mBlob = c.getBlockBlobClient(manifestBlob(hex));
+  const result = (created: boolean): SnapshotResult => ({
+    ref: SNAPSHOT_REF_PREFIX + hex,
+    hash: 'sha256:' + hex,
+    files: narrowed.entries.length,
+    bytes: narrowed.entries.reduce((n, e) => n + (e.type === 'file' ? e.size : 0), 0),
+    created,
+  });
+  try {
+    await mBlob.uploadData(Buffer.from(JSON.stringify(narrowed)), {
       blobHTTPHeaders: { blobContentType: 'application/json' },
       conditions: { ifNoneMatch: '*' },
     });

@@ -5,7 +5,17 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-const MODULES = ['host', 'stack', 'durable', 'data', 'runs', 'automl', 'environments', 'compute'];
+const MODULES = [
+  'host',
+  'stack',
+  'durable',
+  'data',
+  'runs',
+  'automl',
+  'environments',
+  'compute',
+  'snapshots',
+];
 
 async function main(): Promise<void> {
   const wanted = (process.env.SLUICE_BENCH || MODULES.join(',')).split(',').map((s) => s.trim());

@@ -25,7 +25,7 @@ const lock = (r: Awaited<ReturnType<typeof getRun>>, s: string): string[] =>
   (step(r, s) as unknown as { environment?: { lock: string[] } }).environment?.lock ?? [];
 const runIdOf = (out: string): string => /run (r-\w+) started/.exec(out)![1]!;
 
-test('churn-py runs pandas 1.5 and pandas 2 in one pipeline; a changed pin reruns exactly that step and explain names it', async () => {
+test('churn-py runs pandas 1.5 and pandas 2 in one pipeline; a changed pin or an edited script reruns exactly that step and explain names it', async () => {
   const file = path.join(dir, 'example', 'pipeline.yaml');
   assert.match((await cli('publish', file)).stdout, /churn-py@1/);
   const first = await cli('run', 'churn-py', '--wait').catch((e: { stdout?: string; stderr?: string }) => {
@@ -57,4 +57,19 @@ test('churn-py runs pandas 1.5 and pandas 2 in one pipeline; a changed pin rerun
   assert.equal(step(changed, 'evaluate').status, 'Reused');
   const explained = await cli('explain', changedId, 'prepare');
   assert.match(explained.stdout, /environment: pandas 1\.5\.3 → 1\.5\.2/);
+
+  // The edit-run loop: each step includes only its script, so editing evaluate.py and running the file
+  // (a draft, nothing published) reruns evaluate alone.
+  fs.appendFileSync(path.join(dir, 'example', 'src', 'evaluate.py'), '\n# threshold reviewed\n');
+  const draftId = runIdOf((await cli('run', file, '--wait')).stdout);
+  const draft = await waitForRun(sluice, draftId);
+  assert.deepEqual(
+    draft.steps.map((s) => [s.name, s.status]),
+    [
+      ['prepare', 'Reused'],
+      ['train', 'Reused'],
+      ['evaluate', 'Completed'],
+    ],
+  );
+  assert.match((await cli('explain', draftId, 'evaluate')).stdout, /code: evaluate\.py changed/);
 });

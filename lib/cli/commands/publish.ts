@@ -6,7 +6,8 @@ import { ApiClient, ApiError } from '../api-client';
 import { SNAPSHOT_REF_RE } from '../../pipelines/schema';
 import { positionOf, type SourcePosition } from '../../pipelines/source';
 import { validateDefinitionText } from '../../pipelines/validate';
-import { packDirectory } from '../../snapshots/pack';
+import { packDirectory, type PackedDirectory } from '../../snapshots/pack';
+import { selectIncluded, unmatchedMessage } from '../../snapshots/include';
 import { pointer } from '../../errors/problem';
 
 /**
@@ -43,6 +44,17 @@ export function formatProblems(
 }
 
 export class PublishFailed extends Error {}
+
+/** A step's `code` as written: a directory, or `{ path, include }`; undefined when neither. */
+function codeSpec(code: unknown): { path: string; include?: string[] } | undefined {
+  if (typeof code === 'string') return { path: code };
+  if (typeof code !== 'object' || code === null) return undefined;
+  const { path, include } = code as { path?: unknown; include?: unknown };
+  if (typeof path !== 'string') return undefined;
+  const list =
+    Array.isArray(include) && include.every((p) => typeof p === 'string') ? (include as string[]) : undefined;
+  return { path, ...(list ? { include: list } : {}) };
+}
 
 export interface PublishOutcome {
   name: string;
@@ -108,29 +120,57 @@ async function run(
   // Every code directory must exist; reported together with the definition's own problems.
   const base = dirname(resolve(file));
   const dirs = new Map<string, string>(); // directory → code as written
+  const includes: Array<{ step: string; dir: string; include: string[] }> = [];
   const problems: Problem[] = local.ok ? [] : [...local.errors];
   for (const [stepName, step] of Object.entries(typeof steps === 'object' && steps ? steps : {})) {
-    const code = (step as { code?: unknown } | null)?.code;
-    if (typeof code !== 'string' || SNAPSHOT_REF_RE.test(code)) continue;
-    const dir = resolve(base, code);
+    const spec = codeSpec((step as { code?: unknown } | null)?.code);
+    if (!spec || SNAPSHOT_REF_RE.test(spec.path)) continue;
+    const dir = resolve(base, spec.path);
     const st = await stat(dir).catch(() => undefined);
-    if (st?.isDirectory()) dirs.set(dir, code);
-    else
+    if (st?.isDirectory()) {
+      dirs.set(dir, spec.path);
+      if (spec.include) includes.push({ step: stepName, dir, include: spec.include });
+    } else
       problems.push({
-        pointer: pointer(['steps', stepName, 'code']),
-        message: `code "${code}" is not a directory (looked for ${dir}); code is a directory relative to ${shown}.`,
+        pointer: pointer(['steps', stepName, 'code', ...(spec.include ? ['path'] : [])]),
+        message: `code "${spec.path}" is not a directory (looked for ${dir}); code is a directory relative to ${shown}.`,
       });
   }
-  const value = structuredClone(local.value) as { name: string; steps: Record<string, { code?: string }> };
-  if (local.ok) problems.push(...(await inlineCondaFiles(value, base)));
+  const value = structuredClone(local.value) as { name: string; steps: Record<string, { code?: unknown }> };
+  if (local.ok) {
+    // Conda files are relative to the step's directory, whichever form `code` takes (the environment
+    // objects are shared, so the inlined content lands in `value`).
+    const dirsOnly = Object.fromEntries(
+      Object.entries(value.steps).map(([n, st]) => [n, { ...st, code: codeSpec(st.code)?.path }]),
+    );
+    problems.push(...(await inlineCondaFiles({ ...value, steps: dirsOnly }, base)));
+  }
+
+  // Pack each distinct directory once (locally), and check each step's include against its files
+  // before anything is uploaded; the server checks again against the snapshot it stores.
+  const packed = new Map<string, PackedDirectory>();
+  for (const dir of dirs.keys()) packed.set(dir, await packDirectory(dir));
+  for (const { step, dir, include } of includes) {
+    const { files, links } = packed.get(dir)!;
+    const sel = selectIncluded(files, include, links);
+    for (const i of sel.unmatched)
+      problems.push({
+        pointer: pointer(['steps', step, 'code', 'include', i]),
+        message: unmatchedMessage(include[i]!, dirs.get(dir)!, files),
+      });
+    if (!sel.invalid.length && !sel.unmatched.length)
+      io.err(
+        `step ${step}: ${sel.kept.length} of ${files.length} files of ${dirs.get(dir)} (${sel.kept.join(', ')})`,
+      );
+  }
   if (problems.length) fail(problems);
 
-  // Pack and upload each distinct code directory once, then point the steps at the snapshots.
+  // Upload each distinct code directory once, then point the steps at the snapshots.
   const refs = new Map<string, string>();
   for (const [dir, code] of dirs) {
-    const packed = await packDirectory(dir);
+    const pack = packed.get(dir)!;
     if (dryRun) {
-      io.err(`would pack ${code}: ${packed.files.length} files, ${packed.bytes} bytes`);
+      io.err(`would pack ${code}: ${pack.files.length} files, ${pack.bytes} bytes`);
       continue;
     }
     const res = await client.json<{ ref: string; files: number; bytes: number; created: boolean }>(
@@ -138,7 +178,7 @@ async function run(
       {
         method: 'POST',
         headers: { 'content-type': 'application/gzip' },
-        body: new Uint8Array(packed.archive),
+        body: new Uint8Array(pack.archive),
       },
     );
     io.err(
@@ -146,10 +186,13 @@ async function run(
     );
     refs.set(dir, res.ref);
   }
+  // A plain `code:` becomes the snapshot; `{ path, include }` keeps its include, which the server turns
+  // into the snapshot of the included files.
   for (const step of Object.values(value.steps)) {
-    if (typeof step.code !== 'string' || SNAPSHOT_REF_RE.test(step.code)) continue;
-    const ref = refs.get(resolve(base, step.code));
-    if (ref) step.code = ref;
+    const spec = codeSpec(step.code);
+    if (!spec || SNAPSHOT_REF_RE.test(spec.path)) continue;
+    const ref = refs.get(resolve(base, spec.path));
+    if (ref) step.code = spec.include ? { ...(step.code as object), path: ref } : ref;
   }
   if (dryRun) {
     io.log(`${value.name}: valid (nothing was uploaded or published)`);
