@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getClock, type ClockTimer } from '../host/clock';
@@ -19,16 +19,8 @@ import { extractCode } from './code';
 import { reconnecting } from './reconnect';
 import { directArgv } from './direct-command';
 import { failureFor, type JobOutcome } from './failures';
-import type { JobOutput, JobResult, JobSpec, ShardSpec } from './job';
-import { failureDecision, retryBackoffMs } from '../runs/failure-policy';
-import {
-  SHARD_END_HEADER,
-  sectionHeader,
-  shardEntryName,
-  ShardOutputs,
-  ShardTally,
-  type ShardReport,
-} from './shard';
+import type { JobOutput, JobResult, JobSpec } from './job';
+import { runShard } from './shard-loop';
 import { completeJob, heartbeat, readJob } from './jobs';
 import { BlobLogWriter } from './log-stream';
 import { shellQuote, substitute, unknownPlaceholderMessage, type PlaceholderPaths } from './placeholders';
@@ -262,108 +254,6 @@ export function runJob(spec: JobSpec, claimEtag: string, startedAt: string, ctx:
         return { exit, processMs };
       };
 
-      /**
-       * A shard (parallelRun): its mini-batches one after another, each with its own `${{inputs.input}}`,
-       * `${{minibatch}}` and outputs, a failed one retried here per the step's `retries` after the step's
-       * back-off. Each attempt's log is a `==> batch N, attempt A <==` section of the job's one log.
-       */
-      const runShard = async (
-        shard: ShardSpec,
-        jobEnv: NodeJS.ProcessEnv,
-        prepared: { paths: PlaceholderPaths },
-        dirs: { outputsDir: string; jobRoot: string },
-      ): Promise<
-        { processMs: number } & ({ outcome: JobOutcome } | { outputs: JobOutput[]; report: ShardReport })
-      > => {
-        const tally = new ShardTally();
-        const acc = new ShardOutputs(
-          join(dirs.jobRoot, 'shard-outputs'),
-          spec.outputs.map((o) => ({ ...o, file: safeName(o.name) })),
-          shard.outputAction,
-        );
-        await acc.open();
-        const shardDir = prepared.paths.inputs.input!;
-        const minibatch = prepared.paths.minibatch ?? join(dirs.jobRoot, 'minibatch.txt');
-        let processMs = 0;
-        const stopped = (): boolean => canceled || stopReason !== undefined;
-        for (let k = 0; k < shard.count && !stopped(); k++) {
-          const index = shard.first + k;
-          for (let attempt = 1; !stopped(); attempt++) {
-            w.write(`${sectionHeader(index, attempt)}\n`);
-            const batchInput = join(shardDir, shardEntryName(index));
-            const paths: PlaceholderPaths = {
-              ...prepared.paths,
-              inputs: { ...prepared.paths.inputs, input: batchInput },
-              minibatch,
-            };
-            // Synchronous on purpose (as the job's own mkdirs): a mini-batch's few local file operations take
-            // microseconds each, and every await would hand the event loop to whatever else is queued.
-            rmSync(dirs.outputsDir, { recursive: true, force: true });
-            mkdirSync(dirs.outputsDir, { recursive: true });
-            for (const o of spec.outputs)
-              if (o.type === 'directory') mkdirSync(paths.outputs[o.name]!, { recursive: true });
-            const files =
-              shard.batchType === 'file'
-                ? [batchInput]
-                : readdirSync(batchInput, { recursive: true, withFileTypes: true })
-                    .filter((d) => d.isFile())
-                    .map((d) => join(d.parentPath, d.name))
-                    .sort();
-            writeFileSync(minibatch, files.map((f) => `${f}\n`).join(''));
-            const cmd = substituteJob(spec, paths);
-            w.note(cmd.argv ? `$ ${cmd.argv.map(shellQuote).join(' ')}` : `$ ${cmd.command}`);
-            const r = await runProcess(cmd, {
-              ...jobEnv,
-              ...cmd.env,
-              SLUICE_INPUTS: JSON.stringify(paths.inputs),
-              SLUICE_BATCH: String(index),
-              SLUICE_ATTEMPT: String(attempt),
-            });
-            processMs += r.processMs;
-            let o: JobOutcome;
-            if ('error' in r.exit)
-              o = { kind: 'platform', message: `The command could not be started: ${r.exit.error.message}.` };
-            else {
-              w.note(
-                r.exit.code !== null
-                  ? `exited with code ${r.exit.code} after ${r.processMs} ms`
-                  : `killed by ${r.exit.signal} after ${r.processMs} ms`,
-              );
-              if (stopped()) break;
-              o = timedOut
-                ? { kind: 'timeout', timeoutMs: spec.timeoutMs }
-                : { kind: 'exit', exitCode: r.exit.code, signal: r.exit.signal };
-              if (o.kind === 'exit' && r.exit.code === 0) {
-                const broken = checkOutputs(spec, dirs.outputsDir);
-                if (broken) o = broken;
-                else await acc.add(index, dirs.outputsDir);
-              }
-            }
-            const f = failureFor(o);
-            if (!f) {
-              tally.batchSucceeded();
-              break;
-            }
-            const retry = failureDecision(f.code).retryable && attempt <= shard.retries;
-            tally.attemptFailed(index, attempt, f.code, f.message, !retry);
-            const wait = retryBackoffMs(attempt);
-            w.note(
-              `mini-batch ${index} failed (${f.code}): ${f.message}${retry ? `; trying again in ${wait} ms` : ''}`,
-            );
-            if (!retry) break;
-            await pause(wait, stopped);
-          }
-        }
-        w.write(`${SHARD_END_HEADER}\n`);
-        if (stopped()) return { processMs, outcome: { kind: 'canceled' } };
-        const outputs = await acc.upload();
-        const report = tally.report();
-        w.note(
-          `${report.succeeded} of ${shard.count} mini-batches succeeded; outputs ${outputs.map((o) => `${o.name}=${o.hash}`).join(', ') || 'none'}`,
-        );
-        return { processMs, outputs, report };
-      };
-
       trace('prepare');
       const prepared = await prepare(spec, { codeDir, inputsDir, outputsDir }, logw, () => canceled);
       const stepEnv =
@@ -395,7 +285,20 @@ export function runJob(spec: JobSpec, claimEtag: string, startedAt: string, ctx:
           ...(spec.batch !== undefined ? { SLUICE_BATCH: String(spec.batch) } : {}),
         };
         if (spec.shard) {
-          const r = await runShard(spec.shard, env, prepared, { outputsDir, jobRoot });
+          const r = await runShard({
+            spec,
+            shard: spec.shard,
+            log: logw,
+            jobEnv: env,
+            paths: prepared.paths,
+            outputsDir,
+            jobRoot,
+            run: async (cmd, e) => ({ ...(await runProcess(cmd, e)), timedOut }),
+            stopped: () => canceled || stopReason !== undefined,
+            substitute: (paths) => substituteJob(spec, paths),
+            checkOutputs: (dir) => checkOutputs(spec, dir),
+            fileName: safeName,
+          });
           processMs = r.processMs;
           if (stopReason === 'lost')
             outcome = {
@@ -726,21 +629,6 @@ function checkOutputs(spec: JobSpec, outputsDir: string): JobOutcome | undefined
     kind: 'missing-output',
     message: `The command exited 0 but broke its output contract: ${problems.join('; ')}.`,
   };
-}
-
-/** Waits `ms` (the step clock), or less when `stopped` turns true. */
-function pause(ms: number, stopped: () => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const finish = (): void => {
-      clearInterval(poll);
-      timer.cancel();
-      resolve();
-    };
-    const poll = setInterval(() => {
-      if (stopped()) finish();
-    }, 100);
-    const timer = getClock().setTimeout(finish, ms);
-  });
 }
 
 /** The `progress` heartbeat field: the last 200 metric lines with a step index, at most ~30 KB. */
