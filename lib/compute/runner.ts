@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getClock, type ClockTimer } from '../host/clock';
@@ -20,10 +20,12 @@ import { reconnecting } from './reconnect';
 import { directArgv } from './direct-command';
 import { failureFor, type JobOutcome } from './failures';
 import type { JobOutput, JobResult, JobSpec } from './job';
-import { runShard } from './shard-loop';
+import { checkOutputs, safeName, substituteJob } from './job-local';
+import { resultFile, type ShardDriverConfig } from './shard-driver';
+import { shardOutputs, type ShardEnd } from './shard-loop';
 import { completeJob, heartbeat, readJob } from './jobs';
 import { BlobLogWriter } from './log-stream';
-import { shellQuote, substitute, unknownPlaceholderMessage, type PlaceholderPaths } from './placeholders';
+import { shellQuote, unknownPlaceholderMessage, type PlaceholderPaths } from './placeholders';
 
 /** What a runner needs from whoever hosts it (an agent, or `sluice run-job` in a Slurm allocation). */
 export interface RunnerContext {
@@ -173,6 +175,7 @@ export function runJob(spec: JobSpec, claimEtag: string, startedAt: string, ctx:
       const runProcess = async (
         prepared: { command: string; argv?: string[] },
         env: NodeJS.ProcessEnv,
+        opts: { noTimeout?: boolean } = {},
       ): Promise<{
         exit: { code: number | null; signal: string | null } | { error: Error };
         processMs: number;
@@ -230,10 +233,11 @@ export function runJob(spec: JobSpec, claimEtag: string, startedAt: string, ctx:
               proc.on('exit', (code, signal) => done({ code, signal }));
             };
             launch(argv !== undefined);
-            timeout = clock.setTimeout(() => {
-              timedOut = true;
-              killGroup();
-            }, spec.timeoutMs);
+            if (!opts.noTimeout)
+              timeout = clock.setTimeout(() => {
+                timedOut = true;
+                killGroup();
+              }, spec.timeoutMs);
             if (canceled || stopReason) killGroup();
           },
         );
@@ -285,20 +289,33 @@ export function runJob(spec: JobSpec, claimEtag: string, startedAt: string, ctx:
           ...(spec.batch !== undefined ? { SLUICE_BATCH: String(spec.batch) } : {}),
         };
         if (spec.shard) {
-          const r = await runShard({
-            spec,
+          // The shard's loop runs in a small driver process of its own (shard-driver.ts), in this job's
+          // process group: cancel and "lost" stop it like any job's process. It has no overall time limit;
+          // each mini-batch has the step's.
+          const config = join(jobRoot, 'shard.json');
+          const driver: ShardDriverConfig = {
+            spec: {
+              command: spec.command,
+              ...(spec.args ? { args: spec.args } : {}),
+              env: spec.env,
+              outputs: spec.outputs,
+              timeoutMs: spec.timeoutMs,
+            },
             shard: spec.shard,
-            log: logw,
-            jobEnv: env,
             paths: prepared.paths,
+            jobEnv: env,
+            codeDir,
             outputsDir,
             jobRoot,
-            run: async (cmd, e) => ({ ...(await runProcess(cmd, e)), timedOut }),
-            stopped: () => canceled || stopReason !== undefined,
-            substitute: (paths) => substituteJob(spec, paths),
-            checkOutputs: (dir) => checkOutputs(spec, dir),
-            fileName: safeName,
-          });
+            killGraceMs: Math.max(100, (ctx.killGraceMs ?? 2000) / 2),
+          };
+          writeFileSync(config, JSON.stringify(driver));
+          const ran = await runProcess(
+            { command: '', argv: [process.execPath, SHARD_DRIVER, config] },
+            { PATH: process.env.PATH ?? '' },
+            { noTimeout: true },
+          );
+          const r = readShardEnd(resultFile(config), ran);
           processMs = r.processMs;
           if (stopReason === 'lost')
             outcome = {
@@ -308,8 +325,12 @@ export function runJob(spec: JobSpec, claimEtag: string, startedAt: string, ctx:
           else if (canceled) outcome = { kind: 'canceled' };
           else if ('outcome' in r) outcome = r.outcome;
           else {
+            outputs = await shardOutputs(spec, spec.shard, jobRoot, safeName).upload({
+              file: putFile,
+              directory: putDirectory,
+            });
+            logw.note(`outputs ${outputs.map((o) => `${o.name}=${o.hash}`).join(', ') || 'none'}`);
             outcome = { kind: 'exit', exitCode: 0, signal: null };
-            outputs = r.outputs;
             miniBatches = r.report;
           }
           metrics = existsSync(metricsFile) ? await readMetrics(metricsFile, logw) : [];
@@ -463,8 +484,30 @@ async function notify(spec: JobSpec, result: JobResult, ctx: RunnerContext): Pro
   }
 }
 
-export function safeName(s: string): string {
-  return s.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 80);
+export { safeName };
+
+/** The shard driver's script, beside this module (compiled). */
+const SHARD_DRIVER = join(__dirname, 'shard-driver.js');
+
+/** The shard's end as its driver wrote it; a driver that wrote none failed (or was stopped). */
+function readShardEnd(
+  file: string,
+  ran: { exit: { code: number | null; signal: string | null } | { error: Error } },
+): ShardEnd {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as ShardEnd;
+  } catch {
+    const how =
+      'error' in ran.exit
+        ? `could not start: ${ran.exit.error.message}`
+        : ran.exit.code !== null
+          ? `exited with code ${ran.exit.code}`
+          : `was killed by ${ran.exit.signal}`;
+    return {
+      processMs: 0,
+      outcome: { kind: 'platform', message: `The shard driver ${how} without a result.` },
+    };
+  }
 }
 
 export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
@@ -574,24 +617,6 @@ async function prepare(
   return argv ? { command, argv, env, paths } : { command, env, paths };
 }
 
-/** The command (or argument list) and env with the placeholders replaced by `paths`. */
-function substituteJob(
-  spec: Pick<JobSpec, 'command' | 'args' | 'env'>,
-  paths: PlaceholderPaths,
-): { command: string; argv?: string[]; env: Record<string, string>; unknown: string[] } {
-  const cmd = substitute(spec.command, paths, true);
-  // An argument list runs without a shell: each element is one argument, paths put in as they are.
-  const args = spec.args?.map((a) => substitute(a, paths));
-  const unknown = args ? args.flatMap((a) => a.unknown) : [...cmd.unknown];
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(spec.env ?? {})) {
-    const s = substitute(String(v), paths);
-    env[k] = s.text;
-    unknown.push(...s.unknown);
-  }
-  return { command: cmd.text, ...(args ? { argv: args.map((a) => a.text) } : {}), env, unknown };
-}
-
 async function collectOutputs(
   spec: JobSpec,
   outputsDir: string,
@@ -607,28 +632,6 @@ async function collectOutputs(
     outputs.push({ name: o.name, type: o.type, hash: r.hash, size: r.size });
   }
   return { outputs };
-}
-
-/** The output contract: every declared output written, with its declared type. */
-function checkOutputs(spec: JobSpec, outputsDir: string): JobOutcome | undefined {
-  const problems: string[] = [];
-  for (const o of spec.outputs) {
-    const p = join(outputsDir, safeName(o.name));
-    const st = statSync(p, { throwIfNoEntry: false });
-    if (!st)
-      problems.push(
-        `output "${o.name}" (${o.type}) was not written; the command must create ${p} (\${{outputs.${o.name}}})`,
-      );
-    else if (o.type === 'file' && !st.isFile())
-      problems.push(`output "${o.name}" must be a file, but ${p} is a directory`);
-    else if (o.type === 'directory' && !st.isDirectory())
-      problems.push(`output "${o.name}" must be a directory, but ${p} is a file`);
-  }
-  if (!problems.length) return undefined;
-  return {
-    kind: 'missing-output',
-    message: `The command exited 0 but broke its output contract: ${problems.join('; ')}.`,
-  };
 }
 
 /** The `progress` heartbeat field: the last 200 metric lines with a step index, at most ~30 KB. */

@@ -11,8 +11,7 @@ import { join } from 'node:path';
 import { getClock } from '../host/clock';
 import { failureDecision, retryBackoffMs } from '../runs/failure-policy';
 import { failureFor, type JobOutcome } from './failures';
-import type { JobOutput, JobSpec, ShardSpec } from './job';
-import type { BlobLogWriter } from './log-stream';
+import type { JobSpec, ShardSpec } from './job';
 import { shellQuote, type PlaceholderPaths } from './placeholders';
 import {
   SHARD_END_HEADER,
@@ -25,11 +24,15 @@ import {
 
 type Exit = { code: number | null; signal: string | null } | { error: Error };
 
+/** How a shard's loop ended: it ran every mini-batch (their fates), or it was stopped. */
+export type ShardEnd = { processMs: number } & ({ outcome: JobOutcome } | { report: ShardReport });
+
 /** What the runner lends a shard's loop. */
 export interface ShardLoop {
   spec: JobSpec;
   shard: ShardSpec;
-  log: BlobLogWriter;
+  /** The shard's log: raw text, and notes (one line, time-stamped). */
+  log: { write(text: string): void; note(line: string): void };
   /** The job's environment (base, step environment, SLUICE_*), before a mini-batch's own values. */
   jobEnv: NodeJS.ProcessEnv;
   /** The job's placeholder paths; `inputs.input` is the shard's directory. */
@@ -56,18 +59,12 @@ export interface ShardLoop {
  */
 export async function runShard(
   loop: ShardLoop,
-): Promise<
-  { processMs: number } & ({ outcome: JobOutcome } | { outputs: JobOutput[]; report: ShardReport })
-> {
+): Promise<ShardEnd> {
   const { spec, shard, log: w, jobEnv, stopped } = loop;
   const prepared = { paths: loop.paths };
   const dirs = { outputsDir: loop.outputsDir, jobRoot: loop.jobRoot };
   const tally = new ShardTally();
-  const acc = new ShardOutputs(
-    join(dirs.jobRoot, 'shard-outputs'),
-    spec.outputs.map((o) => ({ ...o, file: loop.fileName(o.name) })),
-    shard.outputAction,
-  );
+  const acc = shardOutputs(spec, shard, dirs.jobRoot, loop.fileName);
   await acc.open();
   const shardDir = prepared.paths.inputs.input!;
   const minibatch = prepared.paths.minibatch ?? join(dirs.jobRoot, 'minibatch.txt');
@@ -142,12 +139,23 @@ export async function runShard(
   }
   w.write(`${SHARD_END_HEADER}\n`);
   if (stopped()) return { processMs, outcome: { kind: 'canceled' } };
-  const outputs = await acc.upload();
   const report = tally.report();
-  w.note(
-    `${report.succeeded} of ${shard.count} mini-batches succeeded; outputs ${outputs.map((o) => `${o.name}=${o.hash}`).join(', ') || 'none'}`,
+  w.note(`${report.succeeded} of ${shard.count} mini-batches succeeded`);
+  return { processMs, report };
+}
+
+/** Where a shard's outputs are built (`ShardOutputs`), in the job's folder. */
+export function shardOutputs(
+  spec: JobSpec,
+  shard: ShardSpec,
+  jobRoot: string,
+  fileName: (n: string) => string,
+): ShardOutputs {
+  return new ShardOutputs(
+    join(jobRoot, 'shard-outputs'),
+    spec.outputs.map((o) => ({ ...o, file: fileName(o.name) })),
+    shard.outputAction,
   );
-  return { processMs, outputs, report };
 }
 
 /** Waits `ms` (the step clock), or less when `stopped` turns true. */

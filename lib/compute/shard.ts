@@ -8,7 +8,6 @@ import { appendFileSync, createReadStream, createWriteStream, readFileSync, stat
 import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { putDirectory, putFile } from '../data/cas';
 import type { JobOutput, JobOutputSpec, JobResult } from './job';
 
 export type ShardReport = NonNullable<JobResult['miniBatches']>;
@@ -146,13 +145,20 @@ export class ShardOutputs {
     }
   }
 
-  /** Stores each output by content: a file (`appendRow`) or a directory (`summaryOnly`). */
-  async upload(): Promise<JobOutput[]> {
+  /**
+   * Stores each output by content with `put` (the storage side's `putFile`/`putDirectory`, so this module,
+   * which the shard driver loads, needs no storage client): a file (`appendRow`) or a directory
+   * (`summaryOnly`).
+   */
+  async upload(put: {
+    file(path: string): Promise<{ hash: string; size: number }>;
+    directory(path: string): Promise<{ hash: string; size: number }>;
+  }): Promise<JobOutput[]> {
     const out: JobOutput[] = [];
     for (const o of this.outputs) {
       const p = join(this.root, o.file);
       const type = this.action === 'appendRow' ? 'file' : 'directory';
-      const r = type === 'file' ? await putFile(p) : await putDirectory(p);
+      const r = type === 'file' ? await put.file(p) : await put.directory(p);
       out.push({ name: o.name, type, hash: r.hash, size: r.size });
     }
     return out;

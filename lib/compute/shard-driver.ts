@@ -1,0 +1,164 @@
+/**
+ * The shard driver: a small process the runner starts once per parallelRun shard (`node shard-driver.js
+ * <config.json>`), which runs the shard's loop (shard-loop.ts) and starts each mini-batch's command
+ * itself. Starting a process from the host costs a fork of the host's whole address space (~8 ms of its
+ * one thread at 1 GB, measured), once per mini-batch; from this process it costs a fraction of that, off
+ * the host's thread, with the slots' drivers forking in parallel. It loads no storage client: it writes
+ * the shard's log to its stdout (the runner streams that to the log blob), leaves the outputs in the
+ * job's folder (the runner uploads them) and its end in `<config>.result.json`.
+ *
+ * The runner starts it in its own process group, so cancel and "lost" stop it as they stop any job's
+ * process; each mini-batch runs in a process group of its own (so its timeout stops only it), which the
+ * driver stops when it is told to stop (SIGTERM) before it exits.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { directArgv } from './direct-command';
+import type { JobSpec, ShardSpec } from './job';
+import { checkOutputs, safeName, substituteJob } from './job-local';
+import type { PlaceholderPaths } from './placeholders';
+import { runShard, type ShardEnd } from './shard-loop';
+
+/** What the runner hands the driver (written as JSON to the file named by the first argument). */
+export interface ShardDriverConfig {
+  spec: Pick<JobSpec, 'command' | 'args' | 'env' | 'outputs' | 'timeoutMs'>;
+  shard: ShardSpec;
+  paths: PlaceholderPaths;
+  jobEnv: NodeJS.ProcessEnv;
+  codeDir: string;
+  outputsDir: string;
+  jobRoot: string;
+  /** Grace between SIGTERM and SIGKILL of a mini-batch's process group (shorter than the runner's). */
+  killGraceMs: number;
+}
+
+export function resultFile(configFile: string): string {
+  return `${configFile}.result.json`;
+}
+
+type Exit = { code: number | null; signal: string | null } | { error: Error };
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    /* the group is already gone */
+  }
+}
+
+async function main(configFile: string): Promise<void> {
+  const cfg = JSON.parse(readFileSync(configFile, 'utf8')) as ShardDriverConfig;
+  let stop = false;
+  let current: ChildProcess | undefined;
+  const stopCurrent = (): void => {
+    const pid = current?.pid;
+    if (!pid) return;
+    signalGroup(pid, 'SIGTERM');
+    setTimeout(() => signalGroup(pid, 'SIGKILL'), cfg.killGraceMs).unref();
+  };
+  process.on('SIGTERM', () => {
+    stop = true;
+    stopCurrent();
+  });
+  const out = (text: string): void => {
+    process.stdout.write(text);
+  };
+  const run = (
+    cmd: { command: string; argv?: string[] },
+    env: NodeJS.ProcessEnv,
+  ): Promise<{ exit: Exit; processMs: number; timedOut: boolean }> =>
+    new Promise((resolve) => {
+      const t0 = Date.now();
+      let timedOut = false;
+      let timer: NodeJS.Timeout | undefined;
+      let settled = false;
+      const done = (exit: Exit): void => {
+        if (settled) return;
+        settled = true;
+        if (timer) clearTimeout(timer);
+        const pid = current?.pid;
+        // Nothing of the mini-batch may outlive it: stragglers in its group (background children).
+        if (pid && !('error' in exit)) signalGroup(pid, 'SIGKILL');
+        const proc = current;
+        const finish = (): void => {
+          current = undefined;
+          resolve({ exit, processMs: Date.now() - t0, timedOut });
+        };
+        if (!proc || (proc.stdout?.closed !== false && proc.stderr?.closed !== false)) return finish();
+        const t = setTimeout(finish, 2000);
+        proc.once('close', () => {
+          clearTimeout(t);
+          finish();
+        });
+      };
+      const listed = cmd.argv;
+      const argv = listed ?? directArgv(cmd.command);
+      const launch = (direct: boolean): void => {
+        let started = false;
+        let proc: ChildProcess;
+        try {
+          proc = direct
+            ? spawn(argv![0]!, argv!.slice(1), {
+                cwd: cfg.codeDir,
+                env: { ...env, PWD: cfg.codeDir },
+                detached: true,
+                stdio: ['ignore', 'pipe', 'pipe'],
+              })
+            : spawn('/bin/sh', ['-c', cmd.command], {
+                cwd: cfg.codeDir,
+                env,
+                detached: true,
+                stdio: ['ignore', 'pipe', 'pipe'],
+              });
+        } catch (e) {
+          if (direct && !listed) return launch(false);
+          return done({ error: e as Error });
+        }
+        current = proc;
+        proc.once('spawn', () => {
+          started = true;
+          if (stop) stopCurrent();
+        });
+        proc.stdout!.on('data', (b: Buffer) => process.stdout.write(b));
+        proc.stderr!.on('data', (b: Buffer) => process.stdout.write(b));
+        // Not executable directly (not found, no permission): the shell says why.
+        proc.on('error', (e) => (direct && !started && !listed ? launch(false) : done({ error: e })));
+        proc.on('exit', (code, signal) => done({ code, signal }));
+      };
+      launch(argv !== undefined);
+      timer = setTimeout(() => {
+        timedOut = true;
+        stopCurrent();
+      }, cfg.spec.timeoutMs);
+    });
+  const end: ShardEnd = await runShard({
+    spec: cfg.spec as JobSpec,
+    shard: cfg.shard,
+    log: {
+      write: out,
+      note: (line) => out(`[sluice ${new Date().toISOString()}] ${line}\n`),
+    },
+    jobEnv: cfg.jobEnv,
+    paths: cfg.paths,
+    outputsDir: cfg.outputsDir,
+    jobRoot: cfg.jobRoot,
+    run,
+    stopped: () => stop,
+    substitute: (paths) => substituteJob(cfg.spec, paths),
+    checkOutputs: (dir) => checkOutputs(cfg.spec as JobSpec, dir),
+    fileName: safeName,
+  });
+  writeFileSync(resultFile(configFile), JSON.stringify(end));
+  // The log's last bytes reach the pipe before the process ends.
+  await new Promise<void>((r) => process.stdout.write('', () => r()));
+}
+
+if (require.main === module) {
+  main(process.argv[2]!).then(
+    () => process.exit(0),
+    (e: unknown) => {
+      process.stdout.write(`[sluice] the shard driver failed: ${(e as Error).stack ?? String(e)}\n`);
+      process.exit(70);
+    },
+  );
+}
