@@ -70,12 +70,12 @@ async function main(configFile: string): Promise<void> {
     new Promise((resolve) => {
       const t0 = Date.now();
       let timedOut = false;
-      let timer: NodeJS.Timeout | undefined;
+      const limit: { timer?: NodeJS.Timeout } = {};
       let settled = false;
       const done = (exit: Exit): void => {
         if (settled) return;
         settled = true;
-        if (timer) clearTimeout(timer);
+        if (limit.timer) clearTimeout(limit.timer);
         const pid = current?.pid;
         // Nothing of the mini-batch may outlive it: stragglers in its group (background children).
         if (pid && !('error' in exit)) signalGroup(pid, 'SIGKILL');
@@ -126,7 +126,7 @@ async function main(configFile: string): Promise<void> {
         proc.on('exit', (code, signal) => done({ code, signal }));
       };
       launch(argv !== undefined);
-      timer = setTimeout(() => {
+      limit.timer = setTimeout(() => {
         timedOut = true;
         stopCurrent();
       }, cfg.spec.timeoutMs);

@@ -57,9 +57,7 @@ export interface ShardLoop {
  * `${{minibatch}}` and outputs, a failed one retried here per the step's `retries` after the step's
  * back-off. Each attempt's log is a `==> batch N, attempt A <==` section of the job's one log.
  */
-export async function runShard(
-  loop: ShardLoop,
-): Promise<ShardEnd> {
+export async function runShard(loop: ShardLoop): Promise<ShardEnd> {
   const { spec, shard, log: w, jobEnv, stopped } = loop;
   const prepared = { paths: loop.paths };
   const dirs = { outputsDir: loop.outputsDir, jobRoot: loop.jobRoot };
