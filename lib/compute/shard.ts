@@ -63,6 +63,16 @@ export function extractSection(log: string, batch: number, attempt?: number): st
   return text && !text.endsWith('\n') ? `${text}\n` : text;
 }
 
+/** What a shard's log says before its first section: the job's own notes (inputs, environment). */
+export function logPreamble(log: string): string {
+  const lines: string[] = [];
+  for (const line of log.split('\n')) {
+    if (HEADER.test(line)) return lines.length ? `${lines.join('\n')}\n` : '';
+    lines.push(line);
+  }
+  return '';
+}
+
 /** The latest attempt of `batch` that a shard's log has a section for (0 when none). */
 export function latestSectionAttempt(log: string, batch: number): number {
   let latest = 0;

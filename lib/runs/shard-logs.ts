@@ -1,6 +1,6 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { isLogComplete, parseShardLogName, shardLogPrefix } from '../compute/log-stream';
-import { extractSection, latestSectionAttempt, sectionHeader } from '../compute/shard';
+import { extractSection, latestSectionAttempt, logPreamble, sectionHeader } from '../compute/shard';
 
 /**
  * Reading a parallelRun step's logs per mini-batch when its mini-batches ran in shards: each shard
@@ -43,7 +43,10 @@ export async function readLog(
   }
 }
 
-/** Mini-batch `batch`'s log in its shard's latest log: its attempt `attempt`, or its latest. */
+/**
+ * Mini-batch `batch`'s log in its shard's latest log: its attempt `attempt`, or its latest, after the
+ * shard job's own notes.
+ */
 export async function miniBatchLog(
   logs: ContainerClient,
   shard: ShardLog,
@@ -53,7 +56,8 @@ export async function miniBatchLog(
   const { text, whole } = await readLog(logs, shard.name);
   const latest = latestSectionAttempt(text, batch);
   const a = attempt ?? latest;
-  return { text: a ? (extractSection(text, batch, a) ?? '') : '', attempt: a, whole };
+  // The job's own notes (its inputs, its environment) come first, as in a job's log.
+  return { text: a ? logPreamble(text) + (extractSection(text, batch, a) ?? '') : '', attempt: a, whole };
 }
 
 /**

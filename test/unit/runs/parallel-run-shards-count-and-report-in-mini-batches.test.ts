@@ -13,7 +13,13 @@ import {
   planShards,
   type BatchState,
 } from '../../../lib/runs/parallel-plan';
-import { extractSection, latestSectionAttempt, sectionHeader, ShardTally } from '../../../lib/compute/shard';
+import {
+  extractSection,
+  latestSectionAttempt,
+  logPreamble,
+  sectionHeader,
+  ShardTally,
+} from '../../../lib/compute/shard';
 
 test('shards are contiguous, cover every mini-batch once, differ in size by at most one, and are few', () => {
   fc.assert(
@@ -150,6 +156,7 @@ test('a shard log cuts back into one section per mini-batch attempt', () => {
   );
   assert.equal(extractSection(log, 4, 1), 'ok 4\n', 'the shard’s closing notes are not the last batch’s');
   assert.equal(extractSection(log, 5), undefined);
+  assert.equal(logPreamble(log), '[sluice] job score.b0.1 materialising input\n', 'the job’s own notes');
   assert.equal(latestSectionAttempt(log, 3), 2);
   assert.equal(latestSectionAttempt(log, 9), 0);
 });
