@@ -164,6 +164,21 @@ export interface Step {
   batches?: { total: number; running: number; succeeded: number; failed: number; retrying?: number };
   batchErrors?: Array<{ batch: number; attempt: number; code: string; message: string }>;
   bestTrial?: { index: number; parameters: Record<string, unknown>; metric: string; value: number };
+  /** sweep/automl: every trial, best first (at most 200). */
+  leaderboard?: LeaderboardRow[];
+}
+
+/** One trial of a sweep or an automl step (lib/runs/store.ts `LeaderboardRow`). */
+export interface LeaderboardRow {
+  rank: number;
+  trial?: number;
+  family?: string;
+  model?: string;
+  hyperparameters?: Record<string, unknown>;
+  metrics?: Record<string, number>;
+  durationS?: number;
+  status: string;
+  error?: string;
 }
 
 export interface Run {
