@@ -130,6 +130,10 @@ export function sortRows(rows: readonly LeaderboardRow[], key: SortKey, desc: bo
 
 const SHOWN = 50;
 
+/** Long metric names (`average_precision_score_weighted`) may wrap after an underscore. */
+const breakable = (label: string) =>
+  label.split('_').map((part, i, all) => (i < all.length - 1 ? [part, '_', <wbr />] : part));
+
 export function Leaderboard({ run, step }: { run: Run; step: Step }) {
   const rows = step.leaderboard ?? [];
   // A published run's definition names the primary metric; it is read once per step shown.
@@ -173,7 +177,7 @@ export function Leaderboard({ run, step }: { run: Run; step: Step }) {
         }))
       }
     >
-      {label}
+      {breakable(label)}
       {sort.key === key ? (sort.desc ? ' ▼' : ' ▲') : ''}
     </th>
   );
@@ -218,6 +222,7 @@ export function Leaderboard({ run, step }: { run: Run; step: Step }) {
             xLabel={
               series.length > 2 || series[1]?.label !== 'best so far' ? 'trial (within family)' : 'trial'
             }
+            integerX
           />
         </div>
       )}
@@ -227,10 +232,10 @@ export function Leaderboard({ run, step }: { run: Run; step: Step }) {
             <tr>
               {head('rank', '#', 'num')}
               {head('model', 'Model')}
-              {head('status', 'Status')}
-              {head('duration', 'Duration', 'num')}
-              {metricNames.map((m) => head(`m:${m}`, m, `num${m === primary?.metric ? ' primary' : ''}`))}
               {head('params', 'Hyperparameters')}
+              {metricNames.map((m) => head(`m:${m}`, m, `num${m === primary?.metric ? ' primary' : ''}`))}
+              {head('duration', 'Duration', 'num')}
+              {head('status', 'Status')}
             </tr>
           </thead>
           <tbody>
@@ -243,15 +248,21 @@ export function Leaderboard({ run, step }: { run: Run; step: Step }) {
                     {b ? '★ ' : ''}
                     {modelOf(r)}
                   </td>
-                  <td>
-                    <Pill status={r.status} />
+                  <td class="mono small params" title={r.error ?? paramsText(r.hyperparameters)}>
+                    {r.error ? (
+                      <span class="warn">{r.error}</span>
+                    ) : (
+                      Object.entries(r.hyperparameters ?? {}).map(([k, v]) => (
+                        <span class="hp">{`${k}=${num(v)}`}</span>
+                      ))
+                    )}
                   </td>
-                  <td class="num">{r.durationS !== undefined ? msText(r.durationS * 1000) : ''}</td>
                   {metricNames.map((m) => (
                     <td class={`num${m === primary?.metric ? ' primary' : ''}`}>{num(r.metrics?.[m])}</td>
                   ))}
-                  <td class="mono small params" title={r.error ?? paramsText(r.hyperparameters)}>
-                    {r.error ? <span class="warn">{r.error}</span> : paramsText(r.hyperparameters)}
+                  <td class="num">{r.durationS !== undefined ? msText(r.durationS * 1000) : ''}</td>
+                  <td>
+                    <Pill status={r.status} />
                   </td>
                 </tr>
               );

@@ -1,7 +1,7 @@
 /** Schedules: next fire times and history. */
 import { enc, useApi } from './api';
 import { navigate } from './router';
-import { ago, Empty, ErrorBox, KeyValues, Loading, Pill, when } from './ui';
+import { ago, Empty, ErrorBox, Loading, Pill, when } from './ui';
 
 interface Schedule {
   name: string;
