@@ -18,6 +18,7 @@ import { openDashboard, screenshotPath, type DashboardBrowser } from './browser'
 
 // Functions passed to page.evaluate / waitForFunction run in the browser.
 declare const document: any;
+declare const location: any;
 
 let sluice: SluiceProcess;
 let ui: DashboardBrowser;
@@ -197,6 +198,14 @@ test('an AutoML run’s page shows every trial of the step in a sortable leaderb
   );
   // The rows came with the run document: the run is read once, the definition once (for the metric).
   assert.equal(requests.filter((r) => r === `GET /api/runs/${run.runId}`).length, 1);
+  // A rerun reuses the step: its panel points to the run whose trials they are.
+  const again = await start('automl-board');
+  assert.equal(again.steps.find((s) => s.name === 'classify')!.status, 'Reused');
+  await go(`#/runs/${again.runId}?step=classify`);
+  await page.click('.step-panel [data-test=leaderboard-link] a:has-text("on the run it reused")');
+  await page.waitForFunction((id: string) => location.hash.includes(id), run.runId);
+  await page.waitForSelector('[data-leaderboard=classify] .leaderboard-table tbody tr');
+  assert.equal(await rows.count(), board.length);
 });
 
 test('a sweep’s leaderboard ranks its trials by its metric and marks the trial the step chose', async () => {
@@ -268,6 +277,7 @@ test('a target’s page shows its live agent: version, heartbeat, the job it run
     },
   );
   assert.match(await row.locator('[data-test=running]').innerText(), /wait/);
+  await page.waitForSelector('.chart[data-chart="Jobs while this page is open"] canvas');
   await shot('compute-target');
   await waitForRun(sluice, runId);
   await page.waitForFunction(
@@ -306,3 +316,21 @@ test(
     });
   },
 );
+
+test('these pages called only documented API routes and logged no errors', async () => {
+  const openapi = await sluice.json<{ paths: Record<string, Record<string, unknown>> }>('/api/openapi.json');
+  const documented = Object.entries(openapi.paths).flatMap(([p, ops]) =>
+    Object.keys(ops).map((m) => new RegExp(`^${m.toUpperCase()} ${p.replace(/\{[^}]+\}/g, '[^/]+')}$`)),
+  );
+  const called = [...new Set(ui.requests.map((r) => r.split('?')[0]!))];
+  for (const r of called)
+    assert.ok(
+      documented.some((re) => re.test(r)),
+      `${r} is not in /api/openapi.json`,
+    );
+  assert.ok(
+    called.some((r) => /^GET \/api\/compute\/local\/live$/.test(r)),
+    called.join('\n'),
+  );
+  assert.deepEqual(ui.errors, []);
+});

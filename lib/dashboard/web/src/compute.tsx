@@ -3,7 +3,9 @@
  * (GET /api/compute/{name}/live, read again every 3 s while the page is open): queue depth, its agents
  * (heartbeat, version, running jobs, free resources, cached environments) and, on Slurm, Sluice's jobs.
  */
+import { useEffect, useState } from 'preact/hooks';
 import { enc, useApi } from './api';
+import { LineChart } from './chart';
 import { navigate } from './router';
 import { ago, bytes, Empty, ErrorBox, KeyValues, Loading, msText } from './ui';
 
@@ -178,9 +180,10 @@ function TargetsPage() {
 function TargetPage({ name }: { name: string }) {
   const target = useApi<Target>(`/compute/${enc(name)}`);
   const live = useApi<Live>(`/compute/${enc(name)}/live`, { pollMs: LIVE_MS });
+  const l = live.data;
+  const history = useLiveHistory(l);
   if (!target.data) return target.error ? <ErrorBox error={target.error} /> : <Loading />;
   const t = target.data;
-  const l = live.data;
   return (
     <section data-target-page={name}>
       <div class="title-row">
@@ -219,12 +222,40 @@ function TargetPage({ name }: { name: string }) {
         <Loading />
       ) : (
         <>
+          {history.length > 1 && <h2>Activity</h2>}
+          {history.length > 1 && (
+            <LineChart
+              title="Jobs while this page is open"
+              xLabel="seconds"
+              integerX
+              height={160}
+              series={[
+                { label: 'waiting', points: history.map((h) => ({ x: h.x, value: h.waiting })) },
+                { label: 'running', points: history.map((h) => ({ x: h.x, value: h.running })) },
+              ]}
+            />
+          )}
           {l.agents && <Agents agents={l.agents} />}
           {l.slurmJobs && <SlurmJobs jobs={l.slurmJobs} />}
         </>
       )}
     </section>
   );
+}
+
+/** The last few minutes of readings (kept in the page only): jobs waiting and running over time. */
+function useLiveHistory(l?: Live): Array<{ x: number; waiting: number; running: number }> {
+  const [history, setHistory] = useState<Array<{ x: number; waiting: number; running: number }>>([]);
+  const [t0] = useState(() => Date.now());
+  useEffect(() => {
+    if (!l) return;
+    const running =
+      (l.agents ?? []).reduce((n, a) => n + a.running.length, 0) +
+      (l.slurmJobs ?? []).filter((j) => j.state === 'RUNNING').length;
+    const x = Math.round((Date.now() - t0) / 1000); // the browser's clock: the server's may differ
+    setHistory((h) => [...h.slice(-99), { x, waiting: l.queueDepth, running }]);
+  }, [l?.at]);
+  return history;
 }
 
 function Agents({ agents }: { agents: AgentLive[] }) {

@@ -282,6 +282,14 @@ function StepPanel({ run, step }: { run: Run; step: Step }) {
           </a>
         </p>
       )}
+      {!step.leaderboard && step.reusedFrom && step.outputs?.leaderboard && (
+        // A Reused step keeps its outputs, not its trials: they are on the run that computed them.
+        <p data-test="leaderboard-link">
+          <a href={`#/runs/${enc(step.reusedFrom.runId)}?step=${enc(step.reusedFrom.step)}`}>
+            Leaderboard: on the run it reused →
+          </a>
+        </p>
+      )}
       {step.outputs && (
         <>
           <h3>Outputs</h3>
