@@ -149,13 +149,10 @@ export function Leaderboard({ run, step }: { run: Run; step: Step }) {
   const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: 'rank', desc: false });
   const [all, setAll] = useState(false);
   const [chartMetric, setChartMetric] = useState<string | undefined>(undefined);
+  const goalOf = (metric: string): Goal =>
+    metric === primary?.metric ? primary.goal : (GOALS[metric] ?? 'maximize');
   const shownMetric = chartMetric ?? primary?.metric ?? metricNames[0];
-  const chartPrimary = shownMetric
-    ? {
-        metric: shownMetric,
-        goal: shownMetric === primary?.metric ? primary.goal : (GOALS[shownMetric] ?? 'maximize'),
-      }
-    : undefined;
+  const chartPrimary = shownMetric ? { metric: shownMetric, goal: goalOf(shownMetric) } : undefined;
   const series = useMemo(() => (chartPrimary ? trialSeries(rows, chartPrimary) : []), [rows, shownMetric]);
   const sorted = useMemo(() => sortRows(rows, sort.key, sort.desc), [rows, sort.key, sort.desc]);
   const best = rows.find((r) => isBest(step, r));
@@ -170,15 +167,15 @@ export function Leaderboard({ run, step }: { run: Run; step: Step }) {
         setSort((s) => ({
           key,
           // A metric column opens best first: descending for a metric to maximize.
-          desc:
-            s.key === key
-              ? !s.desc
-              : key.startsWith('m:') && (GOALS[key.slice(2)] ?? primary?.goal) !== 'minimize',
+          desc: s.key === key ? !s.desc : key.startsWith('m:') && goalOf(key.slice(2)) === 'maximize',
         }))
       }
     >
-      {breakable(label)}
-      {sort.key === key ? (sort.desc ? ' ▼' : ' ▲') : ''}
+      {/* A button, so the column sorts from the keyboard too (Tab, Enter). */}
+      <button class="th-sort" type="button">
+        {breakable(label)}
+        {sort.key === key ? (sort.desc ? ' ▼' : ' ▲') : ''}
+      </button>
     </th>
   );
 
