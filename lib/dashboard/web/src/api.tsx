@@ -3,6 +3,7 @@
  * entered (kept in localStorage) as `x-functions-key`. Problems (RFC 7807) become one readable error.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
+import type { LeaderboardRow } from './leaderboard-model';
 
 export const KEY_STORAGE = 'sluice.key';
 
@@ -166,19 +167,6 @@ export interface Step {
   bestTrial?: { index: number; parameters: Record<string, unknown>; metric: string; value: number };
   /** sweep/automl: every trial, best first (at most 200). */
   leaderboard?: LeaderboardRow[];
-}
-
-/** One trial of a sweep or an automl step (lib/runs/store.ts `LeaderboardRow`). */
-export interface LeaderboardRow {
-  rank: number;
-  trial?: number;
-  family?: string;
-  model?: string;
-  hyperparameters?: Record<string, unknown>;
-  metrics?: Record<string, number>;
-  durationS?: number;
-  status: string;
-  error?: string;
 }
 
 export interface Run {
