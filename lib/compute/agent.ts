@@ -281,11 +281,11 @@ export function startAgent(opts: AgentOptions): RunningAgent {
   });
 
   const listEnvironments = opts.cachedEnvironments ?? (() => listCachedEnvironments(defaultCacheDir()));
-  let writing = false;
+  /** The presence write in flight: a stopping agent waits for it, so no row lands after its removal. */
+  let writing: Promise<void> | undefined;
   const presence = (): void => {
     if (writing) return; // a slow store: skip a beat rather than pile up writes
-    writing = true;
-    void (async () => {
+    writing = (async () => {
       const environments = await listEnvironments().catch(() => [] as CachedEnvironment[]);
       if (stopped) return;
       await writePresence({
@@ -301,7 +301,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       });
     })()
       .catch(() => undefined)
-      .finally(() => (writing = false));
+      .finally(() => (writing = undefined));
   };
   void ready.then(() => !stopped && presence());
   const presenceTimer = setInterval(presence, opts.presenceMs ?? 5000);
@@ -317,6 +317,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       if (stopped) return;
       stopped = true;
       clearInterval(presenceTimer);
+      if (writing) await Promise.race([writing, new Promise((r) => setTimeout(r, 5000).unref())]);
       await removePresence(pool, agentId).catch(() => undefined);
       offWake();
       offReserve();
