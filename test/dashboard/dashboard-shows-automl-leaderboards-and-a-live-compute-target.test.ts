@@ -198,6 +198,13 @@ test('an AutoML run’s page shows every trial of the step in a sortable leaderb
   );
   // The rows came with the run document: the run is read once, the definition once (for the metric).
   assert.equal(requests.filter((r) => r === `GET /api/runs/${run.runId}`).length, 1);
+  // The Batches & trials tab shows it under the step's family jobs.
+  await page.click('button.tab:has-text("Batches")');
+  await page.waitForSelector('[data-batches=classify]');
+  assert.equal(
+    await page.locator('[data-leaderboard=classify] .leaderboard-table tbody tr').count(),
+    board.length,
+  );
   // A rerun reuses the step: its panel points to the run whose trials they are.
   const again = await start('automl-board');
   assert.equal(again.steps.find((s) => s.name === 'classify')!.status, 'Reused');
