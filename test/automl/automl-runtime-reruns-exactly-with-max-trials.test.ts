@@ -6,14 +6,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { runtimeDir } from '../../lib/automl/runtime-code';
+import { builtinAutomlPython } from './builtin-environment';
 
-// The Python runtime by itself, as an agent runs it: the real FLAML, scikit-learn and LightGBM.
-const run = promisify(execFile);
+// The Python runtime by itself, as an agent runs it: the real FLAML, scikit-learn and LightGBM, in the
+// built-in environment that lib/environments builds (uv) and caches.
+const exec = promisify(execFile);
+const env = builtinAutomlPython();
+const python = async (args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) => {
+  const e = await env;
+  return exec(e.python, args, { maxBuffer: 1 << 24, ...opts, env: { ...e.run, ...(opts.env ?? {}) } });
+};
 const py = (args: string[], config: Record<string, unknown>, cwd: string) =>
-  run('python3', [join(runtimeDir(), 'automl_runtime.py'), ...args], {
+  python([join(runtimeDir(), 'automl_runtime.py'), ...args], {
     cwd,
-    env: { ...process.env, SLUICE_AUTOML_CONFIG: JSON.stringify(config) },
-    maxBuffer: 1 << 24,
+    env: { SLUICE_AUTOML_CONFIG: JSON.stringify(config) },
   });
 
 const PREPARE = `
@@ -51,7 +57,7 @@ const trialsOf = (dir: string) =>
 
 test('maxTrials without a time budget gives the same trials and model twice; the gather writes an MLflow-format ensemble that joblib loads', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-automl-runtime-'));
-  await run('python3', ['-c', PREPARE, dir]);
+  await python(['-c', PREPARE, dir]);
   const lgbm = { ...base, family: 'LightGBM', estimators: ['lgbm'], maxIter: 4 };
   await py(['family', '--train', 'cancer.csv', '--out', 'a'], lgbm, dir);
   await py(['family', '--train', 'cancer.csv', '--out', 'b'], lgbm, dir);
@@ -105,8 +111,7 @@ test('maxTrials without a time budget gives the same trials and model twice; the
     status: 'TimedOut',
     error: 'timed out after 30 s',
   });
-  const check = await run(
-    'python3',
+  const check = await python(
     [
       '-c',
       'import sys, joblib, pandas as pd; sys.path.insert(0, "model/code"); m = joblib.load("model/model.pkl"); d = pd.read_csv("cancer.csv"); print((m.predict(d) == d["diagnosis"]).mean())',
@@ -118,7 +123,7 @@ test('maxTrials without a time budget gives the same trials and model twice; the
 
 test('forecasting holds out the last horizon of every series and featurizes the time column and series ids', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-automl-forecast-'));
-  await run('python3', ['-c', PREPARE, dir]);
+  await python(['-c', PREPARE, dir]);
   await py(
     ['family', '--train', 'sales.csv', '--out', 'f'],
     {
@@ -154,4 +159,26 @@ test('forecasting holds out the last horizon of every series and featurizes the 
       ['promo', 'numeric'],
     ],
   );
+});
+
+test('a family job spends its start-up out of its share: FLAML gets the share less the seconds since the process started', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-automl-budget-'));
+  await python(['-c', PREPARE, dir]);
+  const share = 6;
+  await py(
+    ['family', '--train', 'cancer.csv', '--out', 'r'],
+    { ...base, family: 'RandomForest', estimators: ['rf'], timeBudgetS: share },
+    dir,
+  );
+  const s = JSON.parse(readFileSync(join(dir, 'r', 'summary.json'), 'utf8')) as Record<string, number>;
+  assert.equal(s.status as unknown, 'Completed');
+  assert.equal(s.shareS, share);
+  // Start-up (interpreter, imports of pandas/numpy, reading and featurizing the table) is measured from
+  // the process's start, so it is more than nothing, and it is taken off what FLAML is given.
+  assert.ok(s.startupS! > 0, `start-up ${s.startupS}`);
+  assert.ok(
+    Math.abs(s.searchBudgetS! - Math.max(1, share - s.startupS! - 1)) < 0.02,
+    `FLAML budget ${s.searchBudgetS} = share ${share} − start-up ${s.startupS} − 1 s finish reserve`,
+  );
+  for (const phase of ['searchS', 'finishS', 'seconds']) assert.equal(typeof s[phase], 'number', phase);
 });

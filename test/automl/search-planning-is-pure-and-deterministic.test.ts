@@ -2,7 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gridSize, sweepTrials } from '../../lib/runs/sweep-plan';
 import { curveOf, trialsToStop } from '../../lib/runs/early-termination';
-import { planFamilies, familySlots, automlKeyText } from '../../lib/automl/plan';
+import {
+  planFamilies,
+  familySlots,
+  automlKeyText,
+  GATHER_RESERVE_S,
+  MIN_FAMILY_SHARE_S,
+} from '../../lib/automl/plan';
 import { validateDefinition } from '../../lib/pipelines/validate';
 import { resolveNumericFields } from '../../lib/pipelines/numeric-fields';
 import type { AutomlStep, PipelineDefinition } from '../../lib/pipelines/schema';
@@ -81,8 +87,13 @@ test('an automl search is cut into one job per family, each with its share of th
   );
   assert.deepEqual(plans[4]!.estimators, ['lrl1', 'lrl2']);
   assert.ok(
-    plans.every((p) => p.timeBudgetS === 60 / 3 - 4),
-    'three waves of two jobs',
+    plans.every((p) => p.timeBudgetS === Math.floor(((60 - GATHER_RESERVE_S) / 3) * 10) / 10),
+    'three waves of two jobs share the budget less the gather reserve',
+  );
+  const tiny = planFamilies(automl({ limits: { timeout: '5s', enableEarlyTermination: true } }), 1);
+  assert.ok(
+    tiny.every((p) => p.timeBudgetS === MIN_FAMILY_SHARE_S),
+    'a budget too small for its waves still gives each family job time to start',
   );
   const exact = planFamilies(
     automl({
