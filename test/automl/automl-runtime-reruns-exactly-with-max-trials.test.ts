@@ -161,24 +161,29 @@ test('forecasting holds out the last horizon of every series and featurizes the 
   );
 });
 
-test('a family job spends its start-up out of its share: FLAML gets the share less the seconds since the process started', async () => {
+test('a family job spends its wait and start-up out of its share: FLAML gets what is left since the job was created', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-automl-budget-'));
   await python(['-c', PREPARE, dir]);
-  const share = 6;
-  await py(
-    ['family', '--train', 'cancer.csv', '--out', 'r'],
-    { ...base, family: 'RandomForest', estimators: ['rf'], timeBudgetS: share },
-    dir,
-  );
+  const share = 12;
+  const config = { ...base, family: 'RandomForest', estimators: ['rf'], timeBudgetS: share };
+  // The engine created the job 2 s ago (it waited for an agent, its inputs and its environment).
+  await python([join(runtimeDir(), 'automl_runtime.py'), 'family', '--train', 'cancer.csv', '--out', 'r'], {
+    cwd: dir,
+    env: {
+      SLUICE_AUTOML_CONFIG: JSON.stringify(config),
+      SLUICE_AUTOML_JOB_CREATED_AT: (Date.now() / 1000 - 2).toFixed(3),
+    },
+  });
   const s = JSON.parse(readFileSync(join(dir, 'r', 'summary.json'), 'utf8')) as Record<string, number>;
   assert.equal(s.status as unknown, 'Completed');
   assert.equal(s.shareS, share);
   // Start-up (interpreter, imports of pandas/numpy, reading and featurizing the table) is measured from
-  // the process's start, so it is more than nothing, and it is taken off what FLAML is given.
+  // the process's start; the wait from the job's creation. Both are taken off what FLAML is given.
+  assert.ok(s.waitS! >= 2, `waited ${s.waitS}`);
   assert.ok(s.startupS! > 0, `start-up ${s.startupS}`);
   assert.ok(
-    Math.abs(s.searchBudgetS! - Math.max(1, share - s.startupS! - 1)) < 0.02,
-    `FLAML budget ${s.searchBudgetS} = share ${share} − start-up ${s.startupS} − 1 s finish reserve`,
+    Math.abs(s.searchBudgetS! - Math.max(1, share - s.waitS! - s.startupS! - 0.5)) < 0.02,
+    `FLAML budget ${s.searchBudgetS} = share ${share} − wait ${s.waitS} − start-up ${s.startupS} − 0.5 s finish reserve`,
   );
   for (const phase of ['searchS', 'finishS', 'seconds']) assert.equal(typeof s[phase], 'number', phase);
 });

@@ -8,7 +8,9 @@ import {
   automlKeyText,
   GATHER_RESERVE_S,
   MIN_FAMILY_SHARE_S,
+  familyTimeoutMs,
 } from '../../lib/automl/plan';
+import { automlJob, familyBatchParams } from '../../lib/automl/jobs';
 import { validateDefinition } from '../../lib/pipelines/validate';
 import { resolveNumericFields } from '../../lib/pipelines/numeric-fields';
 import type { AutomlStep, PipelineDefinition } from '../../lib/pipelines/schema';
@@ -175,4 +177,22 @@ test('numeric fields take parameters, checked against the field’s range when a
     bad.problems.find((p) => p.pointer === '/steps/s/retries')!.message,
     /\$\{\{parameters\.n\}\} = 11/,
   );
+});
+
+test("a family job's share runs from when the engine created it, and only its own job carries the clock", () => {
+  const def = automl({ limits: { timeout: '60s', maxConcurrentTrials: 2, enableEarlyTermination: true } });
+  const plan = planFamilies(def, 8)[0]!;
+  const createdAt = '2026-01-02T03:04:05.678Z';
+  const job = automlJob(def, familyBatchParams(plan), { inputs: [], timeoutMs: 600_000, createdAt });
+  assert.equal(job.env!.SLUICE_AUTOML_JOB_CREATED_AT, (Date.parse(createdAt) / 1000).toFixed(3));
+  assert.equal(JSON.parse(job.env!.SLUICE_AUTOML_CONFIG!).timeBudgetS, plan.timeBudgetS);
+  assert.equal(job.timeoutMs, familyTimeoutMs(plan), 'twice the share plus a minute, under the step timeout');
+  const bare = automlJob(def, familyBatchParams(plan), { inputs: [], timeoutMs: 600_000 });
+  assert.equal(
+    bare.env!.SLUICE_AUTOML_JOB_CREATED_AT,
+    undefined,
+    'without a creation time: from process start',
+  );
+  // The cache key does not see the clock: it is made of the settings and the plan only.
+  assert.equal(automlKeyText(def, 8), automlKeyText(def, 8));
 });

@@ -13,10 +13,12 @@ Run by the agent as an ordinary job (lib/automl/jobs.ts writes the argv and $SLU
 
 Bad input (no rows, no label column, one class) exits 2 with a message naming the column or setting.
 
-Time budget: a family's `timeBudgetS` is its share of the step's wall clock, start-up included. FLAML is
-given what is left of it when the search starts (the share minus the seconds since this process started:
-interpreter, imports, reading and featurizing the data) minus FINISH_RESERVE_S for the final refit and
-writing the results; summary.json records each phase (`startupS`, `searchS`, `finishS`).
+Time budget: a family's `timeBudgetS` is its share of the step's wall clock, start-up included, counted
+from when the engine created the job ($SLUICE_AUTOML_JOB_CREATED_AT: waiting for an agent, fetching the
+inputs and the environment count) or, without it, from this process's start. FLAML is given what is left
+when the search starts (after the interpreter, the imports, reading and featurizing the data) less
+FINISH_RESERVE_S for writing the results; summary.json records each phase (`waitS`, `startupS`,
+`searchS`, `finishS`).
 """
 
 import time
@@ -46,9 +48,9 @@ class BadInput(Exception):
     pass
 
 
-# Seconds kept back from FLAML's search for what follows it: the refit of the best configuration on all
-# the training rows (retrain_full) and writing the model and trials.
-FINISH_RESERVE_S = 1.0
+# Seconds kept back from FLAML's search for what follows it: writing the model and trials. (FLAML's own
+# budget already covers its final refit of the best configuration, retrain_full.)
+FINISH_RESERVE_S = 0.5
 
 
 def process_started_at():
@@ -68,11 +70,23 @@ def process_started_at():
     return LOADED_AT
 
 
-def search_budget(share_s, started_at, now=None):
-    """FLAML's time budget: the family's wall-clock share less start-up already spent and the finish
-    reserve, at least one second (FLAML needs a positive budget to run a trial)."""
-    now = time.time() if now is None else now
-    return max(1.0, round(share_s - (now - started_at) - FINISH_RESERVE_S, 2))
+def job_created_at():
+    """When the engine created this job (epoch seconds), if it said so; None otherwise."""
+    try:
+        v = float(os.environ.get("SLUICE_AUTOML_JOB_CREATED_AT", ""))
+    except ValueError:
+        return None
+    return v if math.isfinite(v) else None
+
+
+def search_budget(share_s, started_at, now, created_at=None):
+    """FLAML's time budget: the family's wall-clock share less what is already spent (since the job was
+    created, and at least since this process started: another machine's clock may be behind) and the
+    finish reserve; at least one second (FLAML needs a positive budget to run a trial)."""
+    spent = now - started_at
+    if created_at is not None:
+        spent = max(spent, now - created_at)
+    return max(1.0, round(share_s - spent - FINISH_RESERVE_S, 2))
 
 
 def read_table(path, what):
@@ -194,7 +208,8 @@ def family(args, cfg):
 
     share = cfg.get("timeBudgetS")
     search_start = time.time()
-    budget = search_budget(share, t0, search_start) if share else None
+    created = job_created_at()
+    budget = search_budget(share, t0, search_start, created) if share else None
     settings = dict(
         task="classification" if task == "classification" else "regression",
         metric=custom_metric,
@@ -231,6 +246,7 @@ def family(args, cfg):
         "error": message,
         "shareS": share,
         "searchBudgetS": budget,
+        "waitS": round(t0 - created, 3) if created is not None else None,
         "startupS": round(search_start - t0, 3),
         "searchS": round(search_end - search_start, 3),
     }
@@ -253,7 +269,7 @@ def family(args, cfg):
     write_json(out / "summary.json", summary)
     print(
         f"family {cfg['family']}: {status}, {len(trials)} trials, best {metric} {summary.get('score')}; "
-        f"start-up {summary['startupS']}s, search {summary['searchS']}s (FLAML budget {budget}s of a {share}s share), "
+        f"waited {summary['waitS']}s, start-up {summary['startupS']}s, search {summary['searchS']}s (FLAML budget {budget}s of a {share}s share), "
         f"finish {summary['finishS']}s"
     )
 
@@ -300,6 +316,8 @@ def best_score(trials, metric):
 
 
 def gather(args, cfg):
+    t0 = process_started_at()
+    created = job_created_at()
     import joblib
 
     metric = cfg["metric"]
@@ -348,13 +366,16 @@ def gather(args, cfg):
         for rank, t in enumerate(trials, 1):
             f.write(json.dumps({"rank": rank, **t}, default=str) + "\n")
     write_json(args.featurization, featurization or {"mode": cfg["featurization"]["mode"], "columns": []})
-    emit_metrics(metric, best_score, summaries)
+    gather_phases = {"waitS": round(t0 - created, 3) if created is not None else None, "seconds": round(time.time() - t0, 3)}
+    emit_metrics(metric, best_score, summaries, gather_phases)
     print(f"best: {chosen}")
 
 
-def emit_metrics(metric, best_score, summaries):
-    """The step's metrics ($SLUICE_METRICS): the best primary metric, and per family where its job's
-    wall clock went (`startup_s.<family>`: process start to FLAML's search; `search_s.<family>`)."""
+def emit_metrics(metric, best_score, summaries, gather_phases):
+    """The step's metrics ($SLUICE_METRICS): the best primary metric; per family where its job's wall
+    clock went (`wait_s.<family>`: job created to process start; `startup_s.<family>`: process start to
+    FLAML's search; `search_s.<family>`; `finish_s.<family>`); and the gather's (`gather_wait_s`,
+    `gather_s`: process start to here)."""
     path = os.environ.get("SLUICE_METRICS")
     if not path:
         return
@@ -362,10 +383,14 @@ def emit_metrics(metric, best_score, summaries):
     if best_score is not None and math.isfinite(best_score):
         rows.append({"name": metric, "value": float(best_score)})
     for s in summaries:
-        for phase in ("startupS", "searchS", "finishS"):
+        for phase in ("waitS", "startupS", "searchS", "finishS"):
             v = s.get(phase)
             if isinstance(v, (int, float)) and math.isfinite(v):
                 rows.append({"name": f"{phase[:-1].lower()}_s.{s['family']}", "value": float(v)})
+    for phase, name in (("waitS", "gather_wait_s"), ("seconds", "gather_s")):
+        v = gather_phases.get(phase)
+        if isinstance(v, (int, float)) and math.isfinite(v):
+            rows.append({"name": name, "value": float(v)})
     with open(path, "a", encoding="utf-8") as f:
         for r in rows:
             f.write(json.dumps(r, separators=(",", ":")) + "\n")
