@@ -151,7 +151,7 @@ export async function run(): Promise<void> {
       `automl.budget_overrun_s ${(stepS - budget).toFixed(1)} (step wall − limits.timeout; FLAML alone: ${(alone.seconds - budget).toFixed(1)})`,
     );
     const phase = (p: string) => (step.metrics ?? []).filter((m) => m.name.startsWith(`${p}_s.`));
-    for (const p of ['startup', 'search', 'finish']) {
+    for (const p of ['wait', 'startup', 'search', 'finish']) {
       const v = phase(p).map((m) => m.value);
       if (v.length)
         console.log(
@@ -162,6 +162,10 @@ export async function run(): Promise<void> {
             .join(', ')})`,
         );
     }
+    const gather = (n: string) => step.metrics?.find((m) => m.name === n)?.value;
+    console.log(
+      `automl.gather_s ${gather('gather_s')?.toFixed(2)} (process start → outputs written; waited ${gather('gather_wait_s')?.toFixed(2)} s from creation)`,
+    );
     console.log(
       `automl.environment.build_s ${envFigures.buildS.toFixed(1)} (${envFigures.packages} packages, fresh cache dir, uv cache warm, bytecode compiled)`,
     );
