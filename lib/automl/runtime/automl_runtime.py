@@ -14,8 +14,9 @@ Run by the agent as an ordinary job (lib/automl/jobs.ts writes the argv and $SLU
 Bad input (no rows, no label column, one class) exits 2 with a message naming the column or setting.
 
 Time budget: a family's `timeBudgetS` is its share of the step's wall clock, start-up included, counted
-from when the engine created the job ($SLUICE_AUTOML_JOB_CREATED_AT: waiting for an agent, fetching the
-inputs and the environment count) or, without it, from this process's start. FLAML is given what is left
+from when the engine created the job ($SLUICE_AUTOML_JOB_CREATED_AT: waiting for an agent and fetching
+the inputs count; getting the environment, $SLUICE_ENVIRONMENT_MS, does not) or, without it, from this
+process's start. FLAML is given what is left
 when the search starts (after the interpreter, the imports, reading and featurizing the data) less
 FINISH_RESERVE_S for writing the results; summary.json records each phase (`waitS`, `startupS`,
 `searchS`, `finishS`).
@@ -70,13 +71,22 @@ def process_started_at():
     return LOADED_AT
 
 
-def job_created_at():
-    """When the engine created this job (epoch seconds), if it said so; None otherwise."""
+def _env_seconds(name, scale=1.0):
     try:
-        v = float(os.environ.get("SLUICE_AUTOML_JOB_CREATED_AT", ""))
+        v = float(os.environ.get(name, "")) * scale
     except ValueError:
         return None
     return v if math.isfinite(v) else None
+
+
+def job_created_at():
+    """When this job's share starts (epoch seconds): when the engine created it, moved later by the time
+    the agent spent getting the environment ($SLUICE_ENVIRONMENT_MS), so that a once-per-machine build
+    (or the wait for one) is not taken out of the search. None when the engine did not say."""
+    created = _env_seconds("SLUICE_AUTOML_JOB_CREATED_AT")
+    if created is None:
+        return None
+    return created + max(0.0, _env_seconds("SLUICE_ENVIRONMENT_MS", 0.001) or 0.0)
 
 
 def search_budget(share_s, started_at, now, created_at=None):
