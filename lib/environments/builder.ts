@@ -129,10 +129,9 @@ export async function prepareEnvironment(
     const ms = Math.round(performance.now() - t0);
     // How long this job spent getting its environment (building it, or waiting for another job's
     // build): a step with a time budget (automl) leaves a once-per-machine build out of it.
-    env.SLUICE_ENVIRONMENT_MS = String(ms);
     return {
       hash: key.hash,
-      env,
+      env: { ...env, SLUICE_ENVIRONMENT_MS: String(ms) },
       lock: meta.lock,
       built,
       ms,
