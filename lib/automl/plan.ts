@@ -131,11 +131,21 @@ export function planFamilies(def: AutomlStep, runConcurrency: number): FamilyPla
 }
 
 /**
- * The wall-clock limit of one family job: its share plus room for start-up and the final refit; the
- * step's own `timeout`, when shorter, wins (engine). Without a time budget, undefined (the step's).
+ * Seconds a family job may run past twice its share before it is killed: room for a first build of the
+ * AutoML environment on its agent (10–40 s with uv's wheel cache warm, minutes when every wheel is
+ * downloaded), which runs within the job's limit. @default 300
+ */
+export const FAMILY_TIMEOUT_SLACK_S = 300;
+
+/**
+ * The wall-clock limit of one family job: twice its share plus FAMILY_TIMEOUT_SLACK_S; the step's own
+ * `timeout`, when shorter, wins. Without a time budget, undefined (the step's). A limit, not a plan:
+ * the runtime itself keeps the job within its share (see automl_runtime.py `search_budget`).
  */
 export function familyTimeoutMs(plan: FamilyPlan): number | undefined {
-  return plan.timeBudgetS === undefined ? undefined : Math.ceil((plan.timeBudgetS * 2 + 60) * 1000);
+  return plan.timeBudgetS === undefined
+    ? undefined
+    : Math.ceil((plan.timeBudgetS * 2 + FAMILY_TIMEOUT_SLACK_S) * 1000);
 }
 
 /**
