@@ -6,7 +6,7 @@
  * and how the per-unit cost grows from the smallest size to the largest.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -190,8 +190,11 @@ function snakemakeMs(shape: 'chain' | 'fanin', n: number): number | undefined {
     writeFileSync(join(dir, 'Snakefile'), rules.join('\n'));
     const t0 = performance.now();
     // Snakemake builds its DAG recursively: a 1,000-rule chain passes Python's default recursion limit.
+    // Run by the interpreter its script names (Debian's, which has the snakemake module).
+    const script = spawnSync('sh', ['-c', 'command -v snakemake']).stdout.toString().trim();
+    const shebang = /^#!\s*(\S+)/.exec(readFileSync(script, 'utf8').split('\n')[0] ?? '')?.[1] ?? 'python3';
     const r = spawnSync(
-      'python3',
+      shebang,
       [
         '-c',
         'import sys; sys.setrecursionlimit(100000); from snakemake import main; main()',

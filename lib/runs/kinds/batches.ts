@@ -96,7 +96,9 @@ export async function continueBatches(d: StepDispatch, kind: BatchKind): Promise
   const threshold = kind.threshold(def);
   const verdict = stepVerdict(batches, threshold);
 
-  const jobBase = async (): Promise<BatchJobBase> => {
+  let made: Promise<BatchJobBase> | undefined;
+  const jobBase = (): Promise<BatchJobBase> => (made ??= makeJobBase());
+  const makeJobBase = async (): Promise<BatchJobBase> => {
     const target = (await deps.compute.target(
       def.compute ?? definition.settings?.defaultCompute ?? 'local',
     ))!;
