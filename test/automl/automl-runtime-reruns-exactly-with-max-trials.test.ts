@@ -181,8 +181,8 @@ test('a family job spends its wait and start-up out of its share: FLAML gets wha
   assert.equal(s.shareS, share);
   // Start-up (interpreter, imports of pandas/numpy, reading and featurizing the table) is measured from
   // the process's start; the wait from the job's creation, less the environment's. Both are taken off
-  // what FLAML is given.
-  assert.ok(s.waitS! >= 2 && s.waitS! < 9, `waited ${s.waitS}: the environment's 8 s are left out`);
+  // what FLAML is given (1.9: the process start, as the OS reports it, is coarser than the wall clock).
+  assert.ok(s.waitS! >= 1.9 && s.waitS! < 9, `waited ${s.waitS}: the environment's 8 s are left out`);
   assert.ok(s.startupS! > 0, `start-up ${s.startupS}`);
   assert.ok(
     Math.abs(s.searchBudgetS! - Math.max(1, share - s.waitS! - s.startupS! - 0.5)) < 0.02,
