@@ -22,7 +22,13 @@ export function familyBatchParams(plan: FamilyPlan): AutomlBatchParams {
 export function automlJob(
   def: AutomlStep,
   params: Record<string, string | number | boolean> | undefined,
-  base: { env?: Record<string, string>; inputs: JobInput[]; timeoutMs: number },
+  base: {
+    env?: Record<string, string>;
+    inputs: JobInput[];
+    timeoutMs: number;
+    /** When the job is created (ISO): its share of the budget runs from here (queueing included). */
+    createdAt?: string;
+  },
   /** gather only: the family results (name → hash) and how each failed family ended. */
   gathered?: {
     results: Array<{ family: string; hash: string }>;
@@ -31,6 +37,12 @@ export function automlJob(
 ): Partial<Pick<JobSpec, 'inputs' | 'command' | 'args' | 'env' | 'outputs' | 'timeoutMs'>> {
   const config = automlConfig(def);
   const py = automlInterpreter();
+  // Epoch seconds the job was created at: the runtime counts its share from here, so the time the job
+  // waits for an agent, its inputs and environment, and Python's start all come out of the search.
+  const created = base.createdAt ? Date.parse(base.createdAt) : NaN;
+  const createdEnv: Record<string, string> = Number.isFinite(created)
+    ? { SLUICE_AUTOML_JOB_CREATED_AT: (created / 1000).toFixed(3) }
+    : {};
   if (params?.role === 'family') {
     const plan = JSON.parse(String(params.plan)) as FamilyPlan;
     const valid = base.inputs.some((i) => i.name === 'validationData');
@@ -47,7 +59,11 @@ export function automlJob(
         '--out',
         `\${{outputs.${FAMILY_OUTPUT}}}`,
       ],
-      env: { ...(base.env ?? {}), SLUICE_AUTOML_CONFIG: JSON.stringify({ ...config, ...plan }) },
+      env: {
+        ...(base.env ?? {}),
+        ...createdEnv,
+        SLUICE_AUTOML_CONFIG: JSON.stringify({ ...config, ...plan }),
+      },
       outputs: [{ name: FAMILY_OUTPUT, type: 'directory' }],
       timeoutMs: own === undefined ? base.timeoutMs : Math.min(own, base.timeoutMs),
     };
@@ -74,6 +90,7 @@ export function automlJob(
     ],
     env: {
       ...(base.env ?? {}),
+      ...createdEnv,
       SLUICE_AUTOML_CONFIG: JSON.stringify({ ...config, familyStatus: gathered?.failed ?? {} }),
     },
     inputs: results.map((r, i) => ({ name: `family${i}`, hash: r.hash, type: 'directory' as const })),

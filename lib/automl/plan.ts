@@ -32,16 +32,24 @@ export interface AutomlConfig {
 export interface FamilyPlan {
   family: string;
   estimators: string[];
-  /** Seconds of FLAML search; absent: bounded by maxIter only (exactly reproducible). */
+  /**
+   * Seconds of this family job's wall clock, its start-up included: the runtime gives FLAML what is left
+   * of it when the search starts, less a second for the final refit (automl_runtime.py `search_budget`).
+   * Absent: bounded by maxIter only (exactly reproducible).
+   */
   timeBudgetS?: number;
   maxIter?: number;
 }
 
 /**
- * Seconds each family job spends outside FLAML's search (Python start, imports, reading data, the final
- * refit). Taken off each share so the step stays within its budget. @default 4
+ * Seconds of the step's budget kept for what follows the family jobs: the engine enqueueing the gather
+ * and an agent claiming it, and the gather job itself (Python start, imports, loading the family models,
+ * writing the outputs). Measured by `npm run bench` (automl.gather_s); lib/automl/README.md. @default 4
  */
-export const FAMILY_OVERHEAD_S = 4;
+export const GATHER_RESERVE_S = 4;
+
+/** The smallest wall-clock share a family job gets, however small the budget: start-up alone takes ~2 s. */
+export const MIN_FAMILY_SHARE_S = 3;
 
 /** The step's settings as the runtime reads them. */
 export function automlConfig(def: AutomlStep): AutomlConfig {
@@ -94,8 +102,9 @@ export function familySlots(def: AutomlStep, runConcurrency: number): number {
 
 /**
  * Each family's share. With a time budget T and F families run `slots` at a time, the jobs run in
- * ⌈F / slots⌉ waves, so each gets T / waves (less its start-up overhead, at least 1 s). maxTrials is
- * spread evenly (the first families take the remainder), at least one trial each.
+ * ⌈F / slots⌉ waves, so each gets (T − GATHER_RESERVE_S) / waves of wall clock (at least
+ * MIN_FAMILY_SHARE_S), its own start-up included: the runtime measures that and searches for the rest.
+ * maxTrials is spread evenly (the first families take the remainder), at least one trial each.
  */
 export function planFamilies(def: AutomlStep, runConcurrency: number): FamilyPlan[] {
   const fams = families(def);
@@ -106,7 +115,12 @@ export function planFamilies(def: AutomlStep, runConcurrency: number): FamilyPla
   return fams.map((f, i) => ({
     ...f,
     ...(budgetMs !== undefined
-      ? { timeBudgetS: Math.max(1, Math.floor((budgetMs / 1000 / waves - FAMILY_OVERHEAD_S) * 10) / 10) }
+      ? {
+          timeBudgetS: Math.max(
+            MIN_FAMILY_SHARE_S,
+            Math.floor(((budgetMs / 1000 - GATHER_RESERVE_S) / waves) * 10) / 10,
+          ),
+        }
       : {}),
     ...(maxTrials !== undefined
       ? {
@@ -117,11 +131,21 @@ export function planFamilies(def: AutomlStep, runConcurrency: number): FamilyPla
 }
 
 /**
- * The wall-clock limit of one family job: its share plus room for start-up and the final refit; the
- * step's own `timeout`, when shorter, wins (engine). Without a time budget, undefined (the step's).
+ * Seconds a family job may run past twice its share before it is killed: room for a first build of the
+ * AutoML environment on its agent (10–40 s with uv's wheel cache warm, minutes when every wheel is
+ * downloaded), which runs within the job's limit. @default 300
+ */
+export const FAMILY_TIMEOUT_SLACK_S = 300;
+
+/**
+ * The wall-clock limit of one family job: twice its share plus FAMILY_TIMEOUT_SLACK_S; the step's own
+ * `timeout`, when shorter, wins. Without a time budget, undefined (the step's). A limit, not a plan:
+ * the runtime itself keeps the job within its share (see automl_runtime.py `search_budget`).
  */
 export function familyTimeoutMs(plan: FamilyPlan): number | undefined {
-  return plan.timeBudgetS === undefined ? undefined : Math.ceil((plan.timeBudgetS * 2 + 60) * 1000);
+  return plan.timeBudgetS === undefined
+    ? undefined
+    : Math.ceil((plan.timeBudgetS * 2 + FAMILY_TIMEOUT_SLACK_S) * 1000);
 }
 
 /**

@@ -28,10 +28,8 @@ export function runtimeSnapshot(): Promise<string> {
 }
 
 /**
- * The interpreter automl jobs run with. THE SEAM for managed environments: today the agent's `python3`
- * with the packages test/setup/automl.sh installs (flaml, scikit-learn, lightgbm, xgboost, pandas,
- * pyarrow). When a step's `environment:` is built by Sluice, return that environment's interpreter
- * here (and put its lock in the cache key's `environment` component).
+ * The interpreter automl jobs run with: `python3` of the step's environment, which the agent builds
+ * (lib/environments) from `automlEnvironment` (environment.ts) and puts first on the job's PATH.
  */
 export function automlInterpreter(): string {
   return 'python3';

@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import type { QueueClient } from '@azure/storage-queue';
 import { getClock, type ClockTimer } from '../host/clock';
 import { removeReport, reportSoon } from '../environments/agents';
+import { defaultCacheDir } from '../environments/cache';
+import { listCachedEnvironments, shortKey, type CachedEnvironment } from '../environments/listing';
 import { Ledger, machineCapacity, needOf, type Capacity } from './admission';
 import { claimJob, decodeMessage, jobQueue, type JobRow } from './jobs';
 import { removePresence, writePresence } from './presence';
@@ -42,8 +44,12 @@ export interface AgentOptions {
   gpus?: number;
   /** How often the agent's presence row (live view) is written. @default 5000 */
   presenceMs?: number;
-  /** Step environments prepared on this machine, for the live view (lib/environments). */
-  cachedEnvironments?: () => string[];
+  /**
+   * Step environments prepared on this machine, for the live view: read with each presence write.
+   * @default the complete entries of the environment cache the job runner builds into
+   * (`SLUICE_ENV_CACHE_DIR`), most recently used first
+   */
+  cachedEnvironments?: () => Promise<CachedEnvironment[]>;
   /**
    * Scoped credentials (a remote agent with an agent key): each job's row and log credentials are
    * fetched before the agent reads the row. Without it, the process's own clients are used.
@@ -274,17 +280,28 @@ export function startAgent(opts: AgentOptions): RunningAgent {
     } else log(`agent loop stopped: ${(e as Error).stack ?? e}`);
   });
 
+  const listEnvironments = opts.cachedEnvironments ?? (() => listCachedEnvironments(defaultCacheDir()));
+  /** The presence write in flight: a stopping agent waits for it, so no row lands after its removal. */
+  let writing: Promise<void> | undefined;
   const presence = (): void => {
-    writePresence({
-      pool,
-      agentId,
-      version: VERSION,
-      heartbeatAt: new Date(clock.now()).toISOString(),
-      running: [...active.keys()],
-      capacity: ledger.capacity,
-      free: ledger.free(),
-      cachedEnvironments: opts.cachedEnvironments?.() ?? [],
-    }).catch(() => undefined);
+    if (writing) return; // a slow store: skip a beat rather than pile up writes
+    writing = (async () => {
+      const environments = await listEnvironments().catch(() => [] as CachedEnvironment[]);
+      if (stopped) return;
+      await writePresence({
+        pool,
+        agentId,
+        version: VERSION,
+        heartbeatAt: new Date(clock.now()).toISOString(),
+        running: [...active.keys()],
+        capacity: ledger.capacity,
+        free: ledger.free(),
+        cachedEnvironments: environments.map((e) => shortKey(e.key)),
+        environments,
+      });
+    })()
+      .catch(() => undefined)
+      .finally(() => (writing = undefined));
   };
   void ready.then(() => !stopped && presence());
   const presenceTimer = setInterval(presence, opts.presenceMs ?? 5000);
@@ -300,6 +317,7 @@ export function startAgent(opts: AgentOptions): RunningAgent {
       if (stopped) return;
       stopped = true;
       clearInterval(presenceTimer);
+      if (writing) await Promise.race([writing, new Promise((r) => setTimeout(r, 5000).unref())]);
       await removePresence(pool, agentId).catch(() => undefined);
       offWake();
       offReserve();

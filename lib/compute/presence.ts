@@ -6,6 +6,7 @@
  */
 import type { TableClient } from '@azure/data-tables';
 import { getClients } from '../azure/clients';
+import type { CachedEnvironment } from '../environments/listing';
 import { tableKey } from './jobs';
 
 export const AGENTS_TABLE = 'sluiceagents';
@@ -20,8 +21,10 @@ export interface AgentPresence {
   /** What the agent offers and what is free now (cpu, memoryGb, gpu). */
   capacity: { cpu: number; memoryGb: number; gpu: number };
   free: { cpu: number; memoryGb: number; gpu: number };
-  /** Step environments prepared on this machine (lib/environments), when it reports them. */
+  /** Step environments prepared on this machine (lib/environments): their keys' first 12 hex. */
   cachedEnvironments: string[];
+  /** The same environments in full (key, tool, python, packages, size, times), most recently used first. */
+  environments?: CachedEnvironment[];
 }
 
 let table: { key: unknown; p: Promise<TableClient> } | undefined;

@@ -126,12 +126,15 @@ export async function prepareEnvironment(
       path.push(join(dir, 'node', 'node_modules', '.bin'));
     }
     env.PATH = [...path, process.env.PATH ?? ''].join(':');
+    const ms = Math.round(performance.now() - t0);
+    // How long this job spent getting its environment (building it, or waiting for another job's
+    // build): a step with a time budget (automl) leaves a once-per-machine build out of it.
     return {
       hash: key.hash,
-      env,
+      env: { ...env, SLUICE_ENVIRONMENT_MS: String(ms) },
       lock: meta.lock,
       built,
-      ms: Math.round(performance.now() - t0),
+      ms,
       ...(meta.python ? { python: meta.python } : {}),
       release,
     };

@@ -50,8 +50,17 @@ export async function buildPython(
     for (const f of spec.findLinks ?? [])
       args.push('--find-links', /^[a-z+]+:\/\//i.test(f) ? f : resolve(opts.codeDir, f));
     try {
+      // Bytecode is compiled once here (pip does it by default, uv only when asked): a job's Python then
+      // reads .pyc files instead of compiling every module it imports, each run, where
+      // PYTHONDONTWRITEBYTECODE is set (FLAML + scikit-learn imports: ~3 s instead of ~7–12 s on 2 busy cores).
       if (useUv)
-        await exec('uv', ['pip', 'install', '--python', venvPython, ...args], log, undefined, opts.signal);
+        await exec(
+          'uv',
+          ['pip', 'install', '--compile-bytecode', '--python', venvPython, ...args],
+          log,
+          undefined,
+          opts.signal,
+        );
       else
         await exec(
           venvPython,

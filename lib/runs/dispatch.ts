@@ -1,4 +1,5 @@
 import type { JobFailureCode, JobSpec } from '../compute/job';
+import { stepEnvironmentField } from '../automl/environment';
 import { automlKeyText } from '../automl/plan';
 import { automlInterpreter, runtimeSnapshot } from '../automl/runtime-code';
 import { reuseIfStored } from '../data/cas';
@@ -94,7 +95,7 @@ export async function dispatchStep(
       `step "${step}" uses compute target "${targetName}", which is not configured; add it to SLUICE_COMPUTE_TARGETS`,
     );
   const stepEnv = await environmentForDispatch(
-    def.kind === 'dataTransfer' ? undefined : (def.environment ?? definition.environment),
+    stepEnvironmentField(def, definition.environment),
     target.pool,
   );
   if (!stepEnv.ok) return d.fail('environment', stepEnv.message);

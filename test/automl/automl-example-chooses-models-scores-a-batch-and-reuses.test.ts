@@ -62,6 +62,38 @@ test('the automl example chooses models within its budget, scores a batch with t
   const right = lines.filter((l) => l[2] === l[3]).length;
   assert.ok(right / lines.length >= 0.9, `accuracy on the scored batch ${right}/${lines.length}`);
 
+  // Both automl steps ran in the built-in AutoML environment, built once by one job and then taken
+  // from the agent's cache by the other 9 (classify's and regress's family jobs and gathers); its pins
+  // are in the steps' cache keys.
+  const pins = (
+    classify.cache as unknown as { components: { packages?: { packages?: Record<string, string> } } }
+  ).components.packages?.packages;
+  assert.equal(pins?.flaml, '==2.7.0');
+  assert.equal(pins?.['xgboost-cpu'], '==3.2.0');
+  const logs = (
+    await Promise.all(
+      ['classify', 'regress'].flatMap((s) =>
+        [0, 1, 2, 3, 4].map(
+          async (b) => (await cli('runs', 'logs', run.runId, s, '--batch', String(b))).stdout,
+        ),
+      ),
+    )
+  ).join('\n----\n');
+  const built = logs.match(/building environment [0-9a-f]{12}/g)?.length ?? 0;
+  const found = logs.match(/environment [0-9a-f]{12} (from the cache|is being built by)/g)?.length ?? 0;
+  assert.ok(built <= 1 && built + found >= 10, `built ${built}, found ${found}:\n${logs}`);
+  assert.equal(
+    new Set(logs.match(/environment [0-9a-f]{12}/g)!.map((m) => m.slice(-12))).size,
+    1,
+    'one environment for both steps',
+  );
+  assert.match(logs, /FLAML budget [0-9.]+s of a [0-9.]+s share/);
+  // Where each family job's wall clock went is on the step: its start-up is spent out of its share.
+  assert.ok(
+    classify.metrics?.some((m) => m.name.startsWith('startup_s.')),
+    JSON.stringify(classify.metrics),
+  );
+
   const shown = await cli('runs', 'show', run.runId);
   assert.match(shown.stdout, /leaderboard of classify/);
   assert.match(shown.stdout, /AUC_weighted/);

@@ -6,14 +6,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { runtimeDir } from '../../lib/automl/runtime-code';
+import { builtinAutomlPython } from './builtin-environment';
 
-// The Python runtime by itself, as an agent runs it: the real FLAML, scikit-learn and LightGBM.
-const run = promisify(execFile);
+// The Python runtime by itself, as an agent runs it: the real FLAML, scikit-learn and LightGBM, in the
+// built-in environment that lib/environments builds (uv) and caches.
+const exec = promisify(execFile);
+const env = builtinAutomlPython();
+const python = async (args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) => {
+  const e = await env;
+  return exec(e.python, args, { maxBuffer: 1 << 24, ...opts, env: { ...e.run, ...(opts.env ?? {}) } });
+};
 const py = (args: string[], config: Record<string, unknown>, cwd: string) =>
-  run('python3', [join(runtimeDir(), 'automl_runtime.py'), ...args], {
+  python([join(runtimeDir(), 'automl_runtime.py'), ...args], {
     cwd,
-    env: { ...process.env, SLUICE_AUTOML_CONFIG: JSON.stringify(config) },
-    maxBuffer: 1 << 24,
+    env: { SLUICE_AUTOML_CONFIG: JSON.stringify(config) },
   });
 
 const PREPARE = `
@@ -51,7 +57,7 @@ const trialsOf = (dir: string) =>
 
 test('maxTrials without a time budget gives the same trials and model twice; the gather writes an MLflow-format ensemble that joblib loads', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-automl-runtime-'));
-  await run('python3', ['-c', PREPARE, dir]);
+  await python(['-c', PREPARE, dir]);
   const lgbm = { ...base, family: 'LightGBM', estimators: ['lgbm'], maxIter: 4 };
   await py(['family', '--train', 'cancer.csv', '--out', 'a'], lgbm, dir);
   await py(['family', '--train', 'cancer.csv', '--out', 'b'], lgbm, dir);
@@ -105,8 +111,7 @@ test('maxTrials without a time budget gives the same trials and model twice; the
     status: 'TimedOut',
     error: 'timed out after 30 s',
   });
-  const check = await run(
-    'python3',
+  const check = await python(
     [
       '-c',
       'import sys, joblib, pandas as pd; sys.path.insert(0, "model/code"); m = joblib.load("model/model.pkl"); d = pd.read_csv("cancer.csv"); print((m.predict(d) == d["diagnosis"]).mean())',
@@ -118,7 +123,7 @@ test('maxTrials without a time budget gives the same trials and model twice; the
 
 test('forecasting holds out the last horizon of every series and featurizes the time column and series ids', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-automl-forecast-'));
-  await run('python3', ['-c', PREPARE, dir]);
+  await python(['-c', PREPARE, dir]);
   await py(
     ['family', '--train', 'sales.csv', '--out', 'f'],
     {
@@ -154,4 +159,34 @@ test('forecasting holds out the last horizon of every series and featurizes the 
       ['promo', 'numeric'],
     ],
   );
+});
+
+test('a family job spends its wait and start-up out of its share: FLAML gets what is left since the job was created', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-automl-budget-'));
+  await python(['-c', PREPARE, dir]);
+  const share = 12;
+  const config = { ...base, family: 'RandomForest', estimators: ['rf'], timeBudgetS: share };
+  // The engine created the job 10 s ago; 8 s of that went on getting its environment (a first build),
+  // which is not the search's to pay: 2 s of waiting (for an agent, for its inputs) remain.
+  await python([join(runtimeDir(), 'automl_runtime.py'), 'family', '--train', 'cancer.csv', '--out', 'r'], {
+    cwd: dir,
+    env: {
+      SLUICE_AUTOML_CONFIG: JSON.stringify(config),
+      SLUICE_AUTOML_JOB_CREATED_AT: (Date.now() / 1000 - 10).toFixed(3),
+      SLUICE_ENVIRONMENT_MS: '8000',
+    },
+  });
+  const s = JSON.parse(readFileSync(join(dir, 'r', 'summary.json'), 'utf8')) as Record<string, number>;
+  assert.equal(s.status as unknown, 'Completed');
+  assert.equal(s.shareS, share);
+  // Start-up (interpreter, imports of pandas/numpy, reading and featurizing the table) is measured from
+  // the process's start; the wait from the job's creation, less the environment's. Both are taken off
+  // what FLAML is given (1.9: the process start, as the OS reports it, is coarser than the wall clock).
+  assert.ok(s.waitS! >= 1.9 && s.waitS! < 9, `waited ${s.waitS}: the environment's 8 s are left out`);
+  assert.ok(s.startupS! > 0, `start-up ${s.startupS}`);
+  assert.ok(
+    Math.abs(s.searchBudgetS! - Math.max(1, share - s.waitS! - s.startupS! - 0.5)) < 0.02,
+    `FLAML budget ${s.searchBudgetS} = share ${share} − wait ${s.waitS} − start-up ${s.startupS} − 0.5 s finish reserve`,
+  );
+  for (const phase of ['searchS', 'finishS', 'seconds']) assert.equal(typeof s[phase], 'number', phase);
 });

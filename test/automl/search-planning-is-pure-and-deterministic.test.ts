@@ -2,7 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gridSize, sweepTrials } from '../../lib/runs/sweep-plan';
 import { curveOf, trialsToStop } from '../../lib/runs/early-termination';
-import { planFamilies, familySlots, automlKeyText } from '../../lib/automl/plan';
+import {
+  planFamilies,
+  familySlots,
+  automlKeyText,
+  GATHER_RESERVE_S,
+  MIN_FAMILY_SHARE_S,
+  familyTimeoutMs,
+} from '../../lib/automl/plan';
+import { automlJob, familyBatchParams } from '../../lib/automl/jobs';
 import { validateDefinition } from '../../lib/pipelines/validate';
 import { resolveNumericFields } from '../../lib/pipelines/numeric-fields';
 import type { AutomlStep, PipelineDefinition } from '../../lib/pipelines/schema';
@@ -81,8 +89,13 @@ test('an automl search is cut into one job per family, each with its share of th
   );
   assert.deepEqual(plans[4]!.estimators, ['lrl1', 'lrl2']);
   assert.ok(
-    plans.every((p) => p.timeBudgetS === 60 / 3 - 4),
-    'three waves of two jobs',
+    plans.every((p) => p.timeBudgetS === Math.floor(((60 - GATHER_RESERVE_S) / 3) * 10) / 10),
+    'three waves of two jobs share the budget less the gather reserve',
+  );
+  const tiny = planFamilies(automl({ limits: { timeout: '5s', enableEarlyTermination: true } }), 1);
+  assert.ok(
+    tiny.every((p) => p.timeBudgetS === MIN_FAMILY_SHARE_S),
+    'a budget too small for its waves still gives each family job time to start',
   );
   const exact = planFamilies(
     automl({
@@ -164,4 +177,22 @@ test('numeric fields take parameters, checked against the field’s range when a
     bad.problems.find((p) => p.pointer === '/steps/s/retries')!.message,
     /\$\{\{parameters\.n\}\} = 11/,
   );
+});
+
+test("a family job's share runs from when the engine created it, and only its own job carries the clock", () => {
+  const def = automl({ limits: { timeout: '60s', maxConcurrentTrials: 2, enableEarlyTermination: true } });
+  const plan = planFamilies(def, 8)[0]!;
+  const createdAt = '2026-01-02T03:04:05.678Z';
+  const job = automlJob(def, familyBatchParams(plan), { inputs: [], timeoutMs: 600_000, createdAt });
+  assert.equal(job.env!.SLUICE_AUTOML_JOB_CREATED_AT, (Date.parse(createdAt) / 1000).toFixed(3));
+  assert.equal(JSON.parse(job.env!.SLUICE_AUTOML_CONFIG!).timeBudgetS, plan.timeBudgetS);
+  assert.equal(job.timeoutMs, familyTimeoutMs(plan), 'twice the share plus a minute, under the step timeout');
+  const bare = automlJob(def, familyBatchParams(plan), { inputs: [], timeoutMs: 600_000 });
+  assert.equal(
+    bare.env!.SLUICE_AUTOML_JOB_CREATED_AT,
+    undefined,
+    'without a creation time: from process start',
+  );
+  // The cache key does not see the clock: it is made of the settings and the plan only.
+  assert.equal(automlKeyText(def, 8), automlKeyText(def, 8));
 });

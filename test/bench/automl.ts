@@ -1,12 +1,14 @@
 /**
  * AutoML benchmark (issue 12): the breast-cancer classification of examples/automl, with the same time
  * budget, (a) through Sluice (an automl step: one agent job per model family, then the gather) and
- * (b) FLAML alone in one Python process over the same families. Prints the Sluice leaderboard, both
- * wall times and best AUC_weighted, and Sluice's overhead. Budget: SLUICE_BENCH_AUTOML_BUDGET seconds
- * (default 30).
+ * (b) FLAML alone in one Python process over the same families, in the same built-in environment. Prints
+ * the Sluice leaderboard, both wall times and best AUC_weighted, Sluice's overhead, how far the step
+ * overran its budget and where the family jobs' start-up went, and what building the built-in
+ * environment costs (fresh cache directory, uv cache warm) against finding it in the cache.
+ * Budget: SLUICE_BENCH_AUTOML_BUDGET seconds (default 30).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +16,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startSluice } from '../support/sluice';
 import { formatLeaderboard } from '../../lib/automl/leaderboard';
 import type { LeaderboardRow } from '../../lib/runs/store';
+import { builtinAutomlEnvironment } from '../../lib/automl/environment';
+import { prepareEnvironment } from '../../lib/environments/builder';
+import { normalizeSpec } from '../../lib/environments/spec';
+import { builtinAutomlPython } from '../automl/builtin-environment';
 
 const PREPARE = `
 import sys
@@ -44,19 +50,36 @@ interface StepView {
   startedAt?: string;
   finishedAt?: string;
   leaderboard?: LeaderboardRow[];
+  metrics?: Array<{ name: string; value: number }>;
+}
+
+/** Builds the built-in environment into a fresh cache directory (uv's wheel cache stays warm), then finds it. */
+async function environmentFigures(): Promise<{ buildS: number; cachedS: number; packages: number }> {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'sluice-bench-envs-'));
+  try {
+    const { spec } = normalizeSpec(builtinAutomlEnvironment());
+    const codeDir = mkdtempSync(join(tmpdir(), 'sluice-bench-code-'));
+    const built = await prepareEnvironment(spec, { codeDir, cacheDir, log: () => {} });
+    built.release();
+    const found = await prepareEnvironment(spec, { codeDir, cacheDir, log: () => {} });
+    found.release();
+    return { buildS: built.ms / 1000, cachedS: found.ms / 1000, packages: built.lock.length };
+  } finally {
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
 }
 
 export async function run(): Promise<void> {
   const budget = Number(process.env.SLUICE_BENCH_AUTOML_BUDGET ?? 30);
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-automl-'));
   const csv = join(dir, 'cancer.csv');
-  await promisify(execFile)('python3', ['-c', PREPARE, csv]);
+  const env = await builtinAutomlPython();
+  const envFigures = await environmentFigures();
+  const py = (args: string[]) => promisify(execFile)(env.python, args, { env: env.run, maxBuffer: 1 << 24 });
+  await py(['-c', PREPARE, csv]);
 
   const alone = JSON.parse(
-    (await promisify(execFile)('python3', ['-c', ALONE, csv, String(budget)], { maxBuffer: 1 << 24 })).stdout
-      .trim()
-      .split('\n')
-      .at(-1)!,
+    (await py(['-c', ALONE, csv, String(budget)])).stdout.trim().split('\n').at(-1)!,
   ) as { seconds: number; auc: number; model: string };
 
   const sluice = await startSluice();
@@ -124,6 +147,29 @@ export async function run(): Promise<void> {
     console.log(
       `automl.sluice_overhead_s ${(stepS - alone.seconds).toFixed(1)} (step wall − FLAML alone wall, same budget)`,
     );
+    console.log(
+      `automl.budget_overrun_s ${(stepS - budget).toFixed(1)} (step wall − limits.timeout; FLAML alone: ${(alone.seconds - budget).toFixed(1)})`,
+    );
+    const phase = (p: string) => (step.metrics ?? []).filter((m) => m.name.startsWith(`${p}_s.`));
+    for (const p of ['wait', 'startup', 'search', 'finish']) {
+      const v = phase(p).map((m) => m.value);
+      if (v.length)
+        console.log(
+          `automl.family_${p}_s mean ${(v.reduce((a, b) => a + b, 0) / v.length).toFixed(2)} max ${Math.max(...v).toFixed(2)} (${phase(
+            p,
+          )
+            .map((m) => `${m.name.slice(p.length + 3)} ${m.value.toFixed(2)}`)
+            .join(', ')})`,
+        );
+    }
+    const gather = (n: string) => step.metrics?.find((m) => m.name === n)?.value;
+    console.log(
+      `automl.gather_s ${gather('gather_s')?.toFixed(2)} (process start → outputs written; waited ${gather('gather_wait_s')?.toFixed(2)} s from creation)`,
+    );
+    console.log(
+      `automl.environment.build_s ${envFigures.buildS.toFixed(1)} (${envFigures.packages} packages, fresh cache dir, uv cache warm, bytecode compiled)`,
+    );
+    console.log(`automl.environment.cached_s ${envFigures.cachedS.toFixed(3)}`);
   } finally {
     await sluice.stop();
   }

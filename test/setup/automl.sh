@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# The AutoML runtime (lib/automl/runtime) runs FLAML with scikit-learn, LightGBM and XGBoost, reading
-# CSV/Parquet with pandas and pyarrow. Installs them into the agent's python3 when missing; a no-op
-# (one import) when they are there. MLflow is optional: best_model loads with joblib without it.
+# AutoML steps run in a Python environment that Sluice builds itself (lib/automl/environment.ts: the pins
+# of lib/automl/runtime/requirements.txt, built with uv by lib/environments on the agent). This script only
+# pre-warms uv's wheel cache with those pins, so that the first build in the tests links wheels instead of
+# downloading ~150 MB. Quick when warm (an offline install into a throwaway venv); nothing is installed
+# into the machine's own python3.
 set -euo pipefail
-PY="${SLUICE_PYTHON:-python3}"
-if "$PY" -c 'import flaml, sklearn, lightgbm, xgboost, pandas, pyarrow' >/dev/null 2>&1; then
-  echo "automl: python packages present"
+here="$(cd "$(dirname "$0")" && pwd)"
+bash "$here/uv.sh" # runs after this one in all.sh's order; idempotent
+req="$here/../../lib/automl/runtime/requirements.txt"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+uv venv --quiet "$tmp/venv"
+if uv pip install --quiet --offline --python "$tmp/venv/bin/python" -r "$req" >/dev/null 2>&1; then
+  echo "automl: uv cache holds the AutoML environment's wheels"
   exit 0
 fi
-"$PY" -m pip install --quiet --disable-pip-version-check \
-  'flaml==2.7.0' 'scikit-learn>=1.4' 'lightgbm==4.7.0' 'xgboost>=2' 'pandas>=2' 'pyarrow>=14' 'joblib'
-"$PY" -c 'import flaml, sklearn, lightgbm, xgboost, pandas, pyarrow; print("automl: flaml", flaml.__version__)'
+uv pip install --quiet --python "$tmp/venv/bin/python" -r "$req"
+echo "automl: uv cache warmed with the AutoML environment's wheels"

@@ -39,7 +39,49 @@ export const schemas: Record<string, JsonSchema> = {
       backend: { enum: ['agent', 'slurm'] },
       at: { type: 'string', format: 'date-time' },
       queueDepth: { type: 'integer' },
-      agents: { type: 'array', items: { type: 'object' } },
+      agents: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            agentId: { type: 'string' },
+            pool: { type: 'string' },
+            version: { type: 'string' },
+            heartbeatAt: { type: 'string', format: 'date-time' },
+            heartbeatAgeMs: { type: 'integer' },
+            running: {
+              type: 'array',
+              items: { type: 'string' },
+              description: '`runId/jobId` of each running job.',
+            },
+            capacity: { type: 'object' },
+            free: { type: 'object' },
+            cachedEnvironments: {
+              type: 'array',
+              items: { type: 'string' },
+              description:
+                "The first 12 hex of each cached environment's build key (steps[].environment.hash).",
+            },
+            environments: {
+              type: 'array',
+              description: 'The cached environments in full, most recently used first (at most 50).',
+              items: {
+                type: 'object',
+                properties: {
+                  key: { type: 'string' },
+                  tool: { type: 'string' },
+                  python: { type: 'string' },
+                  packages: { type: 'integer' },
+                  lockHead: { type: 'array', items: { type: 'string' } },
+                  sizeBytes: { type: 'integer' },
+                  builtAt: { type: 'string', format: 'date-time' },
+                  lastUsedAt: { type: 'string', format: 'date-time' },
+                },
+              },
+            },
+          },
+        },
+      },
       slurmJobs: { type: 'array', items: { type: 'object' } },
       problems: { type: 'array', items: { type: 'string' } },
     },

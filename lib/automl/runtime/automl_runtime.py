@@ -12,16 +12,27 @@ Run by the agent as an ordinary job (lib/automl/jobs.ts writes the argv and $SLU
       model directory, every trial as JSON lines, and the featurization summary.
 
 Bad input (no rows, no label column, one class) exits 2 with a message naming the column or setting.
+
+Time budget: a family's `timeBudgetS` is its share of the step's wall clock, start-up included, counted
+from when the engine created the job ($SLUICE_AUTOML_JOB_CREATED_AT: waiting for an agent and fetching
+the inputs count; getting the environment, $SLUICE_ENVIRONMENT_MS, does not) or, without it, from this
+process's start. FLAML is given what is left
+when the search starts (after the interpreter, the imports, reading and featurizing the data) less
+FINISH_RESERVE_S for writing the results; summary.json records each phase (`waitS`, `startupS`,
+`searchS`, `finishS`).
 """
 
-import argparse
-import json
-import math
-import os
-import shutil
-import sys
 import time
-import traceback
+
+LOADED_AT = time.time()  # before the heavy imports below, which count against the budget
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+import sys  # noqa: E402
+import traceback  # noqa: E402
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -36,6 +47,56 @@ from sluice_automl_model import Featurizer, SluiceModel  # noqa: E402
 
 class BadInput(Exception):
     pass
+
+
+# Seconds kept back from FLAML's search for what follows it: writing the model and trials. (FLAML's own
+# budget already covers its final refit of the best configuration, retrain_full.)
+FINISH_RESERVE_S = 0.5
+
+
+def process_started_at():
+    """When this process started (epoch seconds), from /proc: the interpreter's own start-up (and a
+    launcher such as a pyenv shim, which execs into it) counts against the budget. Elsewhere, or if
+    /proc disagrees, when this module began loading."""
+    try:
+        with open("/proc/self/stat") as f:
+            start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])  # field 22, starttime
+        with open("/proc/uptime") as f:
+            uptime = float(f.read().split()[0])
+        started = time.time() - (uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
+        if LOADED_AT - 60 <= started <= LOADED_AT + 0.05:
+            return min(started, LOADED_AT)
+    except (OSError, ValueError, IndexError):
+        pass
+    return LOADED_AT
+
+
+def _env_seconds(name, scale=1.0):
+    try:
+        v = float(os.environ.get(name, "")) * scale
+    except ValueError:
+        return None
+    return v if math.isfinite(v) else None
+
+
+def job_created_at():
+    """When this job's share starts (epoch seconds): when the engine created it, moved later by the time
+    the agent spent getting the environment ($SLUICE_ENVIRONMENT_MS), so that a once-per-machine build
+    (or the wait for one) is not taken out of the search. None when the engine did not say."""
+    created = _env_seconds("SLUICE_AUTOML_JOB_CREATED_AT")
+    if created is None:
+        return None
+    return created + max(0.0, _env_seconds("SLUICE_ENVIRONMENT_MS", 0.001) or 0.0)
+
+
+def search_budget(share_s, started_at, now, created_at=None):
+    """FLAML's time budget: the family's wall-clock share less what is already spent (since the job was
+    created, and at least since this process started: another machine's clock may be behind) and the
+    finish reserve; at least one second (FLAML needs a positive budget to run a trial)."""
+    spent = now - started_at
+    if created_at is not None:
+        spent = max(spent, now - created_at)
+    return max(1.0, round(share_s - spent - FINISH_RESERVE_S, 2))
 
 
 def read_table(path, what):
@@ -77,7 +138,7 @@ def write_json(path, value):
 def family(args, cfg):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    t0 = time.time()
+    t0 = process_started_at()
     train = read_table(args.train, "trainingData")
     check_label(train, cfg, "trainingData")
     train = train[train[cfg["labelColumn"]].notna()].reset_index(drop=True)
@@ -155,7 +216,10 @@ def family(args, cfg):
             automl._state.time_budget = 0  # FLAML ends its loop after this trial
         return M.loss(metric, scores), scores
 
-    budget = cfg.get("timeBudgetS")
+    share = cfg.get("timeBudgetS")
+    search_start = time.time()
+    created = job_created_at()
+    budget = search_budget(share, t0, search_start, created) if share else None
     settings = dict(
         task="classification" if task == "classification" else "regression",
         metric=custom_metric,
@@ -180,12 +244,22 @@ def family(args, cfg):
     except Exception as e:  # the family failed; its trials so far and the error are recorded
         status, message = "Failed", f"{type(e).__name__}: {e}"
         traceback.print_exc()
+    search_end = time.time()
     trials = read_trials(out / "flaml.log", cfg)
     if status == "Completed" and getattr(automl, "model", None) is None:
         status, message = "Failed", "no trial finished within the time budget"
     if message and not trials:
         trials.append({"family": cfg["family"], "model": ",".join(cfg["estimators"]), "status": status, "error": message})
-    summary = {"family": cfg["family"], "status": status, "error": message, "seconds": round(time.time() - t0, 3)}
+    summary = {
+        "family": cfg["family"],
+        "status": status,
+        "error": message,
+        "shareS": share,
+        "searchBudgetS": budget,
+        "waitS": round(t0 - created, 3) if created is not None else None,
+        "startupS": round(search_start - t0, 3),
+        "searchS": round(search_end - search_start, 3),
+    }
     if status == "Completed":
         import joblib
 
@@ -200,8 +274,14 @@ def family(args, cfg):
     with open(out / "trials.jsonl", "w") as f:
         for t in trials:
             f.write(json.dumps(t, default=str) + "\n")
+    summary["finishS"] = round(time.time() - search_end, 3)
+    summary["seconds"] = round(time.time() - t0, 3)
     write_json(out / "summary.json", summary)
-    print(f"family {cfg['family']}: {status}, {len(trials)} trials, best {metric} {summary.get('score')}")
+    print(
+        f"family {cfg['family']}: {status}, {len(trials)} trials, best {metric} {summary.get('score')}; "
+        f"waited {summary['waitS']}s, start-up {summary['startupS']}s, search {summary['searchS']}s (FLAML budget {budget}s of a {share}s share), "
+        f"finish {summary['finishS']}s"
+    )
 
 
 def read_trials(log, cfg):
@@ -246,6 +326,8 @@ def best_score(trials, metric):
 
 
 def gather(args, cfg):
+    t0 = process_started_at()
+    created = job_created_at()
     import joblib
 
     metric = cfg["metric"]
@@ -294,7 +376,34 @@ def gather(args, cfg):
         for rank, t in enumerate(trials, 1):
             f.write(json.dumps({"rank": rank, **t}, default=str) + "\n")
     write_json(args.featurization, featurization or {"mode": cfg["featurization"]["mode"], "columns": []})
+    gather_phases = {"waitS": round(t0 - created, 3) if created is not None else None, "seconds": round(time.time() - t0, 3)}
+    emit_metrics(metric, best_score, summaries, gather_phases)
     print(f"best: {chosen}")
+
+
+def emit_metrics(metric, best_score, summaries, gather_phases):
+    """The step's metrics ($SLUICE_METRICS): the best primary metric; per family where its job's wall
+    clock went (`wait_s.<family>`: job created to process start; `startup_s.<family>`: process start to
+    FLAML's search; `search_s.<family>`; `finish_s.<family>`); and the gather's (`gather_wait_s`,
+    `gather_s`: process start to here)."""
+    path = os.environ.get("SLUICE_METRICS")
+    if not path:
+        return
+    rows = []
+    if best_score is not None and math.isfinite(best_score):
+        rows.append({"name": metric, "value": float(best_score)})
+    for s in summaries:
+        for phase in ("waitS", "startupS", "searchS", "finishS"):
+            v = s.get(phase)
+            if isinstance(v, (int, float)) and math.isfinite(v):
+                rows.append({"name": f"{phase[:-1].lower()}_s.{s['family']}", "value": float(v)})
+    for phase, name in (("waitS", "gather_wait_s"), ("seconds", "gather_s")):
+        v = gather_phases.get(phase)
+        if isinstance(v, (int, float)) and math.isfinite(v):
+            rows.append({"name": name, "value": float(v)})
+    with open(path, "a", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, separators=(",", ":")) + "\n")
 
 
 def write_mlflow_model(target, model, cfg, chosen):

@@ -1,5 +1,7 @@
 import type { JobFailureCode, JobSpec } from '../../compute/job';
 import { recordProduced } from '../../data/lineage';
+import { stepEnvironmentField } from '../../automl/environment';
+import { environmentForDispatch } from '../../environments/dispatch';
 import { stepOutputs } from '../../pipelines/graph';
 import type { StepDefinition } from '../../pipelines/schema';
 import { release, writeEntry } from '../cache-store';
@@ -37,6 +39,16 @@ export const BATCH_KINDS: Partial<Record<StepDefinition['kind'], BatchKind>> = {
 
 export function batchKind(def: StepDefinition): BatchKind | undefined {
   return BATCH_KINDS[def.kind];
+}
+
+/** The jobs of a batch step cannot be made: the step fails with this code. */
+class JobBaseError extends Error {
+  constructor(
+    readonly code: 'missing-input' | 'environment',
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** The first batches of a batch step (after its cache check and claim), started up to its slots. */
@@ -91,14 +103,22 @@ export async function continueBatches(d: StepDispatch, kind: BatchKind): Promise
   // In mini-batch units: a parallelRun shard stands for its mini-batches (for other kinds, one batch is one).
   const verdict = miniBatchVerdict(batches, threshold);
 
-  const jobBase = async (): Promise<BatchJobBase> => {
+  let made: Promise<BatchJobBase> | undefined;
+  const jobBase = (): Promise<BatchJobBase> => (made ??= makeJobBase());
+  const makeJobBase = async (): Promise<BatchJobBase> => {
     const target = (await deps.compute.target(
       def.compute ?? definition.settings?.defaultCompute ?? 'local',
     ))!;
     // Every job gets the step's inputs: a sweep's whole, a parallelRun's side inputs (its split `input`
     // is replaced per batch).
     const resolved = resolveInputs(doc, d.state, def, step);
-    if (typeof resolved === 'string') throw Object.assign(new Error(resolved), { missingInput: true });
+    if (typeof resolved === 'string') throw new JobBaseError('missing-input', resolved);
+    // Later waves, retries and the gather run in the same environment as the first jobs.
+    const stepEnv = await environmentForDispatch(
+      stepEnvironmentField(def, definition.environment),
+      target.pool,
+    );
+    if (!stepEnv.ok) throw new JobBaseError('environment', stepEnv.message);
     const c = rec!.cache!.components;
     return {
       runId: doc.runId,
@@ -111,6 +131,7 @@ export async function continueBatches(d: StepDispatch, kind: BatchKind): Promise
       ...(c.args ? { args: c.args } : {}),
       env: c.env,
       ...(c.code ? { code: c.code } : {}),
+      ...(stepEnv.spec ? { environment: stepEnv.spec, parameters: c.parameters } : {}),
       inputs: Object.entries(resolved).map(([name, v]) => ({ name, hash: v.hash, type: v.type })),
       outputs: Object.entries(stepOutputs(def)).map(([name, v]) => ({ name, type: v.type })),
       timeoutMs: stepTimeoutMs(def, deps.settings),
@@ -126,7 +147,7 @@ export async function continueBatches(d: StepDispatch, kind: BatchKind): Promise
         ? undefined
         : { batches };
   } catch (e) {
-    if ((e as { missingInput?: boolean }).missingInput) return d.fail('missing-input', (e as Error).message);
+    if (e instanceof JobBaseError) return d.fail(e.code, e.message);
     throw e;
   }
   if (isDispatch(more)) return failed(more);
@@ -135,8 +156,7 @@ export async function continueBatches(d: StepDispatch, kind: BatchKind): Promise
     try {
       b = await jobBase();
     } catch (e) {
-      if ((e as { missingInput?: boolean }).missingInput)
-        return d.fail('missing-input', (e as Error).message);
+      if (e instanceof JobBaseError) return d.fail(e.code, e.message);
       throw e;
     }
     const slots = kind.slots(def, doc);
@@ -221,7 +241,9 @@ export async function continueBatches(d: StepDispatch, kind: BatchKind): Promise
     finishedAt,
     batches: batchCounts(batches),
     ...withErrors,
-    ...(done.bestTrial ? { bestTrial: done.bestTrial, metrics: done.metrics } : {}),
+    ...(done.bestTrial ? { bestTrial: done.bestTrial } : {}),
+    // sweep: the winning trial's; automl: the gather's (best score, each family job's start-up).
+    ...(done.metrics ? { metrics: done.metrics } : {}),
     ...(done.leaderboard ? { leaderboard: done.leaderboard } : {}),
   };
   return { kind: 'done', step, outputs, record };

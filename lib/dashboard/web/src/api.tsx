@@ -3,6 +3,7 @@
  * entered (kept in localStorage) as `x-functions-key`. Problems (RFC 7807) become one readable error.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
+import type { LeaderboardRow } from './leaderboard-model';
 
 export const KEY_STORAGE = 'sluice.key';
 
@@ -164,6 +165,8 @@ export interface Step {
   batches?: { total: number; running: number; succeeded: number; failed: number; retrying?: number };
   batchErrors?: Array<{ batch: number; attempt: number; code: string; message: string }>;
   bestTrial?: { index: number; parameters: Record<string, unknown>; metric: string; value: number };
+  /** sweep/automl: every trial, best first (at most 200). */
+  leaderboard?: LeaderboardRow[];
 }
 
 export interface Run {

@@ -1,5 +1,6 @@
-/** A run's parallelRun and automl steps: batch progress, mini-batches, and leaderboards of trials. */
+/** A run's parallelRun, sweep and automl steps: batch progress, mini-batches or trials, and leaderboards. */
 import { enc, useApi, type Run, type Step } from './api';
+import { Leaderboard } from './leaderboard';
 import { duration, ErrorBox, num, Pill } from './ui';
 
 const ACTIVE = new Set(['Queued', 'Running']);
@@ -29,7 +30,10 @@ export function BatchesTab({ run }: { run: Run }) {
   return (
     <div>
       {steps.map((s) => (
-        <BatchStep run={run} step={s} />
+        <>
+          <BatchStep run={run} step={s} />
+          {!!s.leaderboard?.length && <Leaderboard run={run} step={s} />}
+        </>
       ))}
     </div>
   );

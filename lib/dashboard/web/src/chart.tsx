@@ -34,6 +34,8 @@ export function LineChart(props: {
   xLabel?: string;
   /** x values are labels (run ids), not numbers. */
   xNames?: string[];
+  /** x values are counts (trials): ticks only at whole numbers. */
+  integerX?: boolean;
 }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -60,6 +62,7 @@ export function LineChart(props: {
           {
             ...axis,
             label: props.xLabel,
+            ...(props.integerX ? { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] } : {}),
             ...(names ? { values: (_u: uPlot, ticks: number[]) => ticks.map((t) => names[t] ?? '') } : {}),
           },
           axis,

@@ -11,7 +11,8 @@ import { PipelinePage, PipelinesPage } from './pipelines';
 import { useGlobalKeys, useRoute } from './router';
 import { RunPage } from './run-page';
 import { RunsList } from './runs-list';
-import { ComputePage, SchedulesPage } from './schedules';
+import { ComputePage } from './compute';
+import { SchedulesPage } from './schedules';
 import './style.css';
 
 const NAV: Array<[string, string, string]> = [
@@ -51,7 +52,7 @@ function App() {
   else if (page === 'datasets' && id) body = <DatasetPage key={id} name={id} query={route.query} />;
   else if (page === 'datasets') body = <DatasetsPage />;
   else if (page === 'schedules') body = <SchedulesPage name={id} />;
-  else if (page === 'compute') body = <ComputePage />;
+  else if (page === 'compute') body = <ComputePage name={id} />;
   else body = <RunsList query={route.query} />;
   return (
     <>

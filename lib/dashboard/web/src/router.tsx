@@ -1,6 +1,6 @@
 /**
  * Hash routes (#/runs, #/runs/ID, #/compare?ids=…, #/pipelines/NAME, #/datasets/NAME, #/schedules,
- * #/compute) and keyboard navigation: j/k or ↓/↑ move through a list, Enter opens, g then r/p/d/s/c
+ * #/compute, #/compute/NAME) and keyboard navigation: j/k or ↓/↑ move through a list, Enter opens, g then r/p/d/s/c
  * jumps to a page, t toggles the theme, / focuses the first filter.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';

@@ -7,6 +7,7 @@ import { api, enc, useApi, type Run, type Step } from './api';
 import { Graph, type GraphNode } from './graph';
 import { navigate } from './router';
 import { BatchesTab } from './batches';
+import { Leaderboard } from './leaderboard';
 import { LogsView, MetricsTab, OutputsList, Timeline } from './run-tabs';
 import { duration, ErrorBox, KeyValues, Loading, Pill, Tabs, when } from './ui';
 
@@ -137,20 +138,23 @@ export function RunPage({ runId, query }: { runId: string; query: URLSearchParam
       {r.error && <ErrorBox error={r.error} />}
       <Tabs tabs={tabs} active={tab} onSelect={(t) => setQuery('tab', t)} />
       {tab === 'graph' && (
-        <div class="split">
-          <Graph
-            nodes={nodes}
-            edges={edges}
-            shapeKey={shapeKey}
-            selected={selected}
-            onSelect={(id) => setQuery('step', id)}
-          />
-          {step ? (
-            <StepPanel run={r} step={step} />
-          ) : (
-            <p class="muted side">Select a step to see why it ran, its outputs and its log.</p>
-          )}
-        </div>
+        <>
+          <div class="split">
+            <Graph
+              nodes={nodes}
+              edges={edges}
+              shapeKey={shapeKey}
+              selected={selected}
+              onSelect={(id) => setQuery('step', id)}
+            />
+            {step ? (
+              <StepPanel run={r} step={step} />
+            ) : (
+              <p class="muted side">Select a step to see why it ran, its outputs and its log.</p>
+            )}
+          </div>
+          {!!step?.leaderboard?.length && <Leaderboard key={step.name} run={r} step={step} />}
+        </>
       )}
       {tab === 'timeline' && (
         <Timeline run={r} onSelect={(id) => navigate(`#/runs/${enc(r.runId)}?tab=graph&step=${enc(id)}`)} />
@@ -263,6 +267,27 @@ function StepPanel({ run, step }: { run: Run; step: Step }) {
       {step.bestTrial && (
         <p>
           Best trial {step.bestTrial.index}: {step.bestTrial.metric} = {step.bestTrial.value}
+        </p>
+      )}
+      {!!step.leaderboard?.length && (
+        <p data-test="leaderboard-link">
+          <a
+            href="#"
+            onClick={(e) => {
+              e.preventDefault();
+              document.querySelector('[data-leaderboard]')?.scrollIntoView({ block: 'start' });
+            }}
+          >
+            Leaderboard: {step.leaderboard.length} trial{step.leaderboard.length === 1 ? '' : 's'} ↓
+          </a>
+        </p>
+      )}
+      {!step.leaderboard && step.reusedFrom && step.outputs?.leaderboard && (
+        // A Reused step keeps its outputs, not its trials: they are on the run that computed them.
+        <p data-test="leaderboard-link">
+          <a href={`#/runs/${enc(step.reusedFrom.runId)}?step=${enc(step.reusedFrom.step)}`}>
+            Leaderboard: on the run it reused →
+          </a>
         </p>
       )}
       {step.outputs && (

@@ -1,7 +1,7 @@
-/** Schedules (next fire times, history) and compute targets. */
+/** Schedules: next fire times and history. */
 import { enc, useApi } from './api';
 import { navigate } from './router';
-import { ago, Empty, ErrorBox, KeyValues, Loading, Pill, when } from './ui';
+import { ago, Empty, ErrorBox, Loading, Pill, when } from './ui';
 
 interface Schedule {
   name: string;
@@ -104,92 +104,6 @@ export function SchedulesPage({ name }: { name?: string }) {
             </table>
           )}
         </>
-      )}
-    </section>
-  );
-}
-
-export function ComputePage() {
-  const t = useApi<{
-    items: Array<{ name: string; pool: string; environment: Record<string, string>; queuedJobs: number }>;
-  }>('/compute/targets', { pollMs: 5000 });
-  const agents = useApi<{
-    items: Array<{
-      agentId: string;
-      pool: string;
-      runningJobs: number;
-      lastHeartbeatAt?: string;
-      jobs: Array<{ runId: string; step: string }>;
-    }>;
-  }>('/compute/agents', { pollMs: 5000 });
-  if (!t.data) return t.error ? <ErrorBox error={t.error} /> : <Loading />;
-  return (
-    <section>
-      <h1>Compute</h1>
-      <p class="muted">
-        Targets come from <code>SLUICE_COMPUTE_TARGETS</code>. Each target's jobs wait in its pool's queue
-        until an agent (<code>npx sluice agent --pool NAME</code>, or the host's built-in local agent) claims
-        them.
-      </p>
-      <table class="list">
-        <thead>
-          <tr>
-            <th>Target</th>
-            <th>Pool</th>
-            <th>Jobs waiting</th>
-            <th>Environment (part of the cache key)</th>
-          </tr>
-        </thead>
-        <tbody>
-          {t.data.items.map((x) => (
-            <tr>
-              <td>{x.name}</td>
-              <td class="mono">{x.pool}</td>
-              <td class="num">{x.queuedJobs}</td>
-              <td>
-                <KeyValues values={x.environment} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <h2>Agents working now</h2>
-      {agents.error && <ErrorBox error={agents.error} />}
-      {!agents.data ? (
-        <Loading />
-      ) : !agents.data.items.length ? (
-        <Empty>
-          No agent is running a job right now (idle agents poll their pool's queue and are not listed).
-        </Empty>
-      ) : (
-        <table class="list">
-          <thead>
-            <tr>
-              <th>Agent</th>
-              <th>Pool</th>
-              <th>Running jobs</th>
-              <th>Last heartbeat</th>
-              <th>Working on</th>
-            </tr>
-          </thead>
-          <tbody>
-            {agents.data.items.map((a) => (
-              <tr>
-                <td class="mono">{a.agentId}</td>
-                <td class="mono">{a.pool}</td>
-                <td class="num">{a.runningJobs}</td>
-                <td>{ago(a.lastHeartbeatAt)}</td>
-                <td class="small">
-                  {a.jobs.map((j) => (
-                    <div>
-                      <a href={`#/runs/${j.runId}?step=${enc(j.step)}`}>{j.runId.slice(0, 12)}</a> {j.step}
-                    </div>
-                  ))}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
       )}
     </section>
   );
