@@ -1,10 +1,11 @@
 /**
- * The loop of a parallelRun shard job (`JobSpec.shard`): its mini-batches one after another inside the
- * one job the runner (runner.ts) set up, each with its own `${{inputs.input}}`, `${{minibatch}}` and
- * outputs, a failed one retried here per the step's `retries` after the step's back-off (the same
- * `failureDecision` as steps). The runner lends it what it owns: running one process in the job's
- * process group (cancel, kill as lost and the per-attempt timeout act on it), placeholder substitution
- * (never a shell with the values) and the output contract.
+ * The loop of a parallelRun shard job (`JobSpec.shard`), run by the shard's driver (shard-driver.ts)
+ * inside the one job the runner (runner.ts) set up: the mini-batches one after another, each with its
+ * own `${{inputs.input}}`, `${{minibatch}}` and outputs, a failed one retried here per the step's
+ * `retries` after the step's back-off (the same `failureDecision` as steps). What it needs is lent:
+ * running one process (with the per-attempt timeout), whether the job is being stopped, placeholder
+ * substitution (never a shell with the values) and the output contract. It does no storage I/O: the
+ * outputs are built in the job folder and the runner uploads them.
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
