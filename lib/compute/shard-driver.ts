@@ -60,6 +60,14 @@ async function main(configFile: string): Promise<void> {
     stop = true;
     stopCurrent();
   });
+  // The runner's process died (killed with its host): nobody will read this shard's result, so stop.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent && !stop) {
+      stop = true;
+      stopCurrent();
+    }
+  }, 1000).unref();
   const out = (text: string): void => {
     process.stdout.write(text);
   };
