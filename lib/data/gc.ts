@@ -272,7 +272,7 @@ async function markRoots(marker: Marker, since?: number): Promise<MarkResult> {
     "SELECT c.runId, c.type, c.status, c.createdAt, c.resolvedInputs, c.steps FROM c WHERE c.type = 'run' OR c.type = 'steps'",
     since,
     async (items) => {
-      roots.runs += items.length;
+      roots.runs += items.filter((r) => r.type === 'run').length;
       for (const r of items) {
         for (const i of Object.values(r.resolvedInputs ?? {})) marker.add(i);
         for (const s of Object.values(r.steps ?? {}))
