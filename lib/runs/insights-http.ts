@@ -99,6 +99,38 @@ export const pipelineMetricsHandler = httpHandler(async (req) => {
   });
 });
 
+type JobRow = Awaited<ReturnType<typeof listJobs>>[number];
+
+/**
+ * A parallelRun shard's row as one row per mini-batch it ran (the job's times; its state, or the
+ * mini-batch's own failure from the job's report), each naming its shard, so the list stays in
+ * mini-batch units. The shard's metrics stay with its first mini-batch.
+ */
+function shardItems(r: JobRow): Array<JobRow & { shard: number }> {
+  const { first, count } = r.spec.shard!;
+  const report = r.result?.miniBatches;
+  const failed = new Set(report?.failed ?? []);
+  return Array.from({ length: count }, (_, k) => {
+    const batch = first + k;
+    const errors = report?.errors.filter((e) => e.batch === batch) ?? [];
+    const own = failed.has(batch)
+      ? { state: 'failed' as const, failure: errors.at(-1) ?? { code: 'exit-code', message: 'failed' } }
+      : undefined;
+    const result = r.result && {
+      ...r.result,
+      metrics: k === 0 ? r.result.metrics : [],
+      ...(own ? { failure: { code: own.failure.code, message: own.failure.message } } : {}),
+    };
+    return {
+      ...r,
+      spec: { ...r.spec, batch },
+      ...(own ? { state: own.state } : {}),
+      ...(result ? { result: result as JobRow['result'] } : {}),
+      shard: r.spec.batch!,
+    };
+  });
+}
+
 /** GET /api/runs/{id}/steps/{step}/batches: a parallelRun's mini-batches or an automl step's trials. */
 export const stepBatchesHandler = httpHandler(async (req) => {
   const doc = await mustReadRun(req.params.id ?? '');
@@ -127,6 +159,7 @@ export const stepBatchesHandler = httpHandler(async (req) => {
     (r) => r.stepName === source.step && r.spec.batch !== undefined,
   );
   const items = rows
+    .flatMap((r) => (r.spec.shard ? shardItems(r) : [r]))
     .map((r) => ({
       batch: r.spec.batch!,
       attempt: r.attempt,
@@ -136,6 +169,7 @@ export const stepBatchesHandler = httpHandler(async (req) => {
       ...(r.finishedAt || r.result?.finishedAt ? { finishedAt: r.finishedAt ?? r.result?.finishedAt } : {}),
       ...(r.result?.failure ? { failure: r.result.failure } : {}),
       metrics: r.result?.metrics ?? [],
+      ...('shard' in r ? { shard: r.shard } : {}),
       ...(trialParams?.[r.spec.batch!] ? { parameters: trialParams[r.spec.batch!] } : {}),
     }))
     .sort((a, b) => a.batch - b.batch || a.attempt - b.attempt);

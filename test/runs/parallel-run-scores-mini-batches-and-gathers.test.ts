@@ -107,6 +107,14 @@ test('shards run several mini-batches each, in order, and summaryOnly keeps one 
     'four shard jobs, each running its contiguous mini-batches in order',
   );
   assert.deepEqual(step(run, 'score').batches, { total: 10, running: 0, succeeded: 10, failed: 0 });
+  const listed = (await (await sluice.api(`/api/runs/${run.runId}/steps/score/batches`)).json()) as {
+    items: Array<{ batch: number; state: string; shard?: number }>;
+  };
+  assert.deepEqual(
+    listed.items.map((i) => [i.batch, i.shard, i.state]),
+    [0, 0, 0, 1, 1, 1, 2, 2, 3, 3].map((shard, batch) => [batch, shard, 'succeeded']),
+    'the batch list is in mini-batch units, each naming its shard',
+  );
   const scored = await (await sluice.api(`/api/runs/${run.runId}/steps/score/outputs/scores`)).text();
   assert.equal(scored, Array.from({ length: 10 }, (_, i) => `row-f${i}\n`).join(''));
 
