@@ -7,9 +7,8 @@ import {
   listRunsHandler,
   rerunHandler,
   startRunHandler,
-  stepLogsHandler,
-  stepOutputHandler,
 } from '../lib/runs/http';
+import { stepLogsHandler, stepOutputHandler } from '../lib/runs/step-http';
 
 // Routes that start or signal orchestrations take the durable client binding.
 const client = { extraInputs: [df.input.durableClient()] };
