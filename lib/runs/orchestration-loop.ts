@@ -74,6 +74,21 @@ export interface Loop {
  */
 export const GENERATION_ADVANCES = 40;
 
+/**
+ * An episode replays its generation's advances, and the planner's passes over a replayed advance visit
+ * every step: its work is about advances × steps. Large runs get shorter generations so that product
+ * stays near this bound (a 50-step run keeps 40 advances, a 1,000-step run 4), paying instead one more
+ * continue-as-new, which carries the compact plan, every few completions.
+ */
+export const GENERATION_STEP_VISITS = 4000;
+
+/** The generation length for a run of `steps` steps (the definition may set it, as tests do). */
+export function generationLength(input: Pick<OrchestrationInput, 'generationAdvances' | 'graph'>): number {
+  if (input.generationAdvances !== undefined) return input.generationAdvances;
+  const steps = Math.max(1, input.graph.order.length);
+  return Math.max(4, Math.min(GENERATION_ADVANCES, Math.floor(GENERATION_STEP_VISITS / steps)));
+}
+
 /** What one wait listens for besides the cancel event and the timer. */
 export interface Wait {
   /** The durable event's name. */
@@ -126,7 +141,7 @@ export function resumePoint(input: OrchestrationInput, loop: Loop): Orchestratio
 
 /** Time to continue as new: enough advances in this generation, and nothing pending. */
 export function timeForNewGeneration(input: OrchestrationInput, loop: Loop): boolean {
-  return loop.advances >= (input.generationAdvances ?? GENERATION_ADVANCES) && !loop.dirty;
+  return loop.advances >= generationLength(input) && !loop.dirty;
 }
 
 /** The jobs a step has running: its own, or one per running mini-batch (trial). */

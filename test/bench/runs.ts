@@ -5,7 +5,25 @@
  * the same DAG under Snakemake `-c2` (when installed) or the same per-file command under `xargs -P 8`,
  * and how the per-unit cost grows from the smallest size to the largest.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+
+/**
+ * A peer's command, run without blocking this process: a blocked event loop stops answering the Sluice
+ * host it started (which then takes its parent for gone).
+ */
+function runPeer(
+  cmd: string,
+  args: string[],
+  cwd: string,
+): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    c.on('error', reject);
+    c.on('close', (status) => resolve({ status, stderr }));
+  });
+}
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -149,17 +167,17 @@ async function parallel(sluice: SluiceProcess, n: number): Promise<number> {
 }
 
 /** The same per-file command under `xargs -P 8`, for scale. */
-function xargsMs(n: number): number {
+async function xargsMs(n: number): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-xargs-'));
   try {
     mkdirSync(join(dir, 'in'));
     mkdirSync(join(dir, 'out'));
     for (let i = 0; i < n; i++) writeFileSync(join(dir, 'in', `f${i}`), `row ${i}\n`);
     const t0 = performance.now();
-    const r = spawnSync(
+    const r = await runPeer(
       '/bin/sh',
       ['-c', 'ls in | xargs -P 8 -I{} sh -c \'head -c 64 "in/$1" > "out/$1"\' _ {}'],
-      { cwd: dir },
+      dir,
     );
     if (r.status !== 0) throw new Error(`xargs: ${r.stderr}`);
     return performance.now() - t0;
@@ -169,7 +187,7 @@ function xargsMs(n: number): number {
 }
 
 /** The same DAG under Snakemake `-c2`, when it is installed (Debian: snakemake). */
-function snakemakeMs(shape: 'chain' | 'fanin', n: number): number | undefined {
+async function snakemakeMs(shape: 'chain' | 'fanin', n: number): Promise<number | undefined> {
   if (spawnSync('snakemake', ['--version']).status !== 0) return undefined;
   const dir = mkdtempSync(join(tmpdir(), 'sluice-snake-'));
   try {
@@ -193,7 +211,7 @@ function snakemakeMs(shape: 'chain' | 'fanin', n: number): number | undefined {
     // Run by the interpreter its script names (Debian's, which has the snakemake module).
     const script = spawnSync('sh', ['-c', 'command -v snakemake']).stdout.toString().trim();
     const shebang = /^#!\s*(\S+)/.exec(readFileSync(script, 'utf8').split('\n')[0] ?? '')?.[1] ?? 'python3';
-    const r = spawnSync(
+    const r = await runPeer(
       shebang,
       [
         '-c',
@@ -201,7 +219,7 @@ function snakemakeMs(shape: 'chain' | 'fanin', n: number): number | undefined {
         '-c2',
         '--quiet',
       ],
-      { cwd: dir },
+      dir,
     );
     if (r.status !== 0) {
       console.log(
@@ -249,13 +267,13 @@ export async function run(): Promise<void> {
     for (const n of SHAPES.has('chain') ? SIZES.chain : []) {
       const doc = await chain(sluice, n);
       perStep.push((docMs(doc) - processMs(doc)) / n);
-      const peer = snakemakeMs('chain', n);
+      const peer = await snakemakeMs('chain', n);
       if (peer !== undefined) print(`chain${n}_snakemake_ms`, peer);
     }
     if (perStep.length > 1) print('chain_growth_largest_over_smallest', perStep.at(-1)! / perStep[0]!);
     for (const n of SHAPES.has('fanin') ? SIZES.fanin : []) {
       const ms = await fanIn(sluice, n);
-      const peer = snakemakeMs('fanin', n);
+      const peer = await snakemakeMs('fanin', n);
       if (peer !== undefined) {
         print(`fanin${n}_snakemake_ms`, peer);
         print(`fanin${n}_ratio_to_snakemake`, ms / peer);
@@ -265,7 +283,7 @@ export async function run(): Promise<void> {
     for (const n of SHAPES.has('parallel') ? SIZES.parallel : []) {
       const ms = await parallel(sluice, n);
       perBatch.push(ms / n);
-      const peer = xargsMs(n);
+      const peer = await xargsMs(n);
       print(`parallel${n}_xargs_p8_ms`, peer);
       print(`parallel${n}_ratio_to_xargs`, ms / peer);
     }
