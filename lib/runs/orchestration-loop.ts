@@ -66,6 +66,12 @@ export interface Loop {
   advances: number;
   /** The cancel event was applied. */
   canceled: boolean;
+  /**
+   * A new generation's first wait polls at once: an event raised while the previous generation ended
+   * (after its last episode began, before it continued as new) is not carried over, and would otherwise
+   * wait for the safety-net poll.
+   */
+  pollNow?: boolean;
 }
 
 /**
@@ -120,6 +126,7 @@ export function startLoop(input: OrchestrationInput, now: number): Loop {
     needFull: !r,
     advances: 0,
     canceled: r?.canceled ?? false,
+    ...(r ? { pollNow: true } : {}),
   };
   replan(input, loop, now);
   return loop;
@@ -345,9 +352,12 @@ export function nextMove(
         poll.push({ step, runId: input.runId, jobId });
       }
   }
-  let fireAt = now + pollDelayMs(loop.idlePolls);
+  let fireAt = loop.pollNow ? now : now + pollDelayMs(loop.idlePolls);
   if (retryAt !== undefined) fireAt = Math.min(fireAt, Math.max(retryAt, now));
-  return { move: { kind: 'wait', waits, fireAt, poll }, loop };
+  return {
+    move: { kind: 'wait', waits, fireAt, poll },
+    loop: loop.pollNow ? { ...loop, pollNow: false } : loop,
+  };
 }
 
 function withStep(state: PlanState, step: string, s: PlanState['steps'][string]): PlanState {
