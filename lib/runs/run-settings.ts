@@ -26,15 +26,16 @@ export class RunSettingError extends Error {
 }
 
 export function parseRunSettings(env: NodeJS.ProcessEnv = process.env): RunSettings {
-  const problems: string[] = [];
+  const problems: Array<{ setting: string; message: string }> = [];
   let defaultStepTimeoutMs = 6 * 3600_000;
   const t = env.SLUICE_STEP_TIMEOUT_DEFAULT;
   if (t !== undefined && t !== '') {
     const ms = parseDuration(t);
     if (ms === undefined || ms <= 0)
-      problems.push(
-        `SLUICE_STEP_TIMEOUT_DEFAULT is "${t}"; give a duration such as 90s, 30m or 6h (or unset it for 6h)`,
-      );
+      problems.push({
+        setting: 'SLUICE_STEP_TIMEOUT_DEFAULT',
+        message: `SLUICE_STEP_TIMEOUT_DEFAULT is "${t}"; give a duration such as 90s, 30m or 6h (or unset it for 6h)`,
+      });
     else defaultStepTimeoutMs = ms;
   }
   let lostAfterMs = 30_000;
@@ -42,13 +43,17 @@ export function parseRunSettings(env: NodeJS.ProcessEnv = process.env): RunSetti
   if (l !== undefined && l !== '') {
     const n = Number(l);
     if (!Number.isInteger(n) || n <= 0)
-      problems.push(
-        `SLUICE_LOST_AFTER_MS is "${l}"; give a whole number of milliseconds above 0 (default 30000)`,
-      );
+      problems.push({
+        setting: 'SLUICE_LOST_AFTER_MS',
+        message: `SLUICE_LOST_AFTER_MS is "${l}"; give a whole number of milliseconds above 0 (default 30000)`,
+      });
     else lostAfterMs = n;
   }
   if (problems.length)
-    throw new RunSettingError(problems[0]!.split(' ')[0]!, `Sluice cannot start: ${problems.join('; ')}.`);
+    throw new RunSettingError(
+      problems[0]!.setting,
+      `Sluice cannot start: ${problems.map((p) => p.message).join('; ')}.`,
+    );
   return { defaultStepTimeoutMs, lostAfterMs, cacheVersion: loadSettings(env).cacheVersion };
 }
 
