@@ -234,7 +234,7 @@ export class DurableEngine {
           id: entityId,
           name,
           replay: [],
-          input: undefined,
+          input: () => undefined,
           isReplaying: false,
           entityValue: value,
         });
@@ -654,16 +654,12 @@ export class DurableEngine {
    * `returnValue`) or rejects with the orchestrator's error, whose state rides along as the library's
    * `$OutOfProcData$` text would.
    */
-  private async inWorker(
-    inst: Instance,
-    binding: Record<string, unknown>,
-    isReplaying: boolean,
-  ): Promise<{ returnValue: unknown }> {
+  private async inWorker(inst: Instance, isReplaying: boolean): Promise<{ returnValue: unknown }> {
     const out = await this.pool!.run({
       id: inst.rec.id,
       name: inst.rec.name,
       replay: inst.replay,
-      input: binding.input,
+      input: () => parseJsonText(inst.rec.input),
       parentInstanceId: inst.rec.parentId ?? undefined,
       isReplaying,
     });
@@ -722,7 +718,8 @@ export class DurableEngine {
       }
     }
     const binding: Record<string, unknown> = {
-      input: parseJsonText(inst.rec.input),
+      // A worker keeps the parsed input between episodes: it is parsed here only when sent (inWorker).
+      input: this.pool ? undefined : parseJsonText(inst.rec.input),
       instanceId: inst.rec.id,
       isReplaying: wasReplaying,
       parentInstanceId: inst.rec.parentId ?? undefined,
@@ -739,7 +736,7 @@ export class DurableEngine {
     const t0 = performance.now();
     try {
       const res = this.pool
-        ? await this.inWorker(inst, binding, wasReplaying)
+        ? await this.inWorker(inst, wasReplaying)
         : await this.ctx.invoke(inst.rec.name, binding);
       state = res.returnValue;
       if (!state || typeof state !== 'object' || !('isDone' in state)) {

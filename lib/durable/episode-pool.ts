@@ -22,7 +22,8 @@ export interface EpisodeRun {
   name: string;
   /** The whole replay history, new events included (the pool sends what the worker lacks). */
   replay: any[];
-  input: unknown;
+  /** The instance's input, read only when the worker does not hold it (a full send). */
+  input: () => unknown;
   parentInstanceId?: string;
   isReplaying: boolean;
   /** Set for an entity batch: invoke entity function `name` with this trigger value instead. */
@@ -299,7 +300,7 @@ export class EpisodePool {
       base,
       events: base === 0 ? run.replay : run.replay.slice(base),
       isReplaying: run.isReplaying,
-      ...(base === 0 ? { input: run.input, parentInstanceId: run.parentInstanceId } : {}),
+      ...(base === 0 ? { input: run.input(), parentInstanceId: run.parentInstanceId } : {}),
     };
     this.arm(slot, job, base > 0 && prev?.slot === slot ? prev.top : []);
     slot.worker!.postMessage(msg);

@@ -70,6 +70,8 @@ interface Cached {
   parentInstanceId?: string;
   /** Events before this index are from earlier episodes (IsPlayed). */
   played: number;
+  /** An episode has run with `input`: the library's Timestamp walk has converted it already. */
+  walked?: boolean;
   /** What the planner compares (type, name) of each top-level action sent so far. */
   sigs?: string[];
 }
@@ -251,7 +253,6 @@ async function episode(
     return;
   }
   const binding: Record<string, unknown> = {
-    input: c.input,
     instanceId: m.id,
     isReplaying: m.isReplaying,
     parentInstanceId: c.parentInstanceId,
@@ -259,6 +260,13 @@ async function episode(
   };
   // Own but not enumerable: see engine.ts (the library's Timestamp walk skips it).
   Object.defineProperty(binding, 'history', { value: c.events, enumerable: false });
+  // The input is kept here between episodes, and the walk turns its `Timestamp` strings into Dates in
+  // place: after the first episode it has nothing left to do, and skipping it spares a pass over the
+  // whole input (a large run's graph and plan) per episode.
+  if (c.walked)
+    Object.defineProperty(binding, 'input', { value: c.input, enumerable: false, writable: true });
+  else binding.input = c.input;
+  c.walked = true;
   let state: unknown;
   let error: string | undefined;
   try {

@@ -9,13 +9,15 @@ import {
   applySuccess,
   expandState,
   isFinished,
+  pendingDelta,
   readySteps,
   runStatus,
-  stateDelta,
+  settle,
+  withStep,
   type PlanState,
-  type StepState,
+  type StateDelta,
 } from './plan';
-import { forgetRun, knownPlan, rememberPlan, runContext } from './run-context';
+import { forgetRun, rememberPlan, runContext, takePlan } from './run-context';
 import { iso, type RunDeps } from './run-deps';
 import { releaseEnded, tellWaiters } from './single-flight';
 import { mergeDispatched, observe, outputsOf, project } from './step-record';
@@ -32,10 +34,14 @@ export async function advance(deps: RunDeps, input: AdvanceInput): Promise<Advan
   const ctx = await runContext(input.runId);
   const { doc, definition } = ctx;
   const { log } = deps;
-  // The plan: sent whole, or the one this process returned last time plus what changed since.
-  const known = knownPlan(input.runId);
+  // The plan: sent whole, or the one this process returned last time plus what changed since. It is taken
+  // out while this call changes it in place: a call that fails midway leaves none, and the next is sent
+  // the whole plan.
+  const known = takePlan(input.runId);
   if (!input.state && known?.seq !== input.seq) return { needState: true };
-  const initial = input.state ? expandState(ctx.graph, input.state) : applyDelta(known!.state, input.changes);
+  const initial = settle(
+    input.state ? expandState(ctx.graph, input.state) : applyDelta(known!.state, input.changes),
+  );
   const now = deps.clock.now();
   const patches: Array<(d: RunDoc) => void> = [];
   const sideEffects: Array<Promise<unknown>> = [];
@@ -127,12 +133,12 @@ export async function advance(deps: RunDeps, input: AdvanceInput): Promise<Advan
           { retries: 0, continueOnStepFailure: doc.continueOnStepFailure, now: input.now },
         );
         for (const c of eff.cancel) {
-          const jobId = state.steps[c]?.jobId;
+          const jobId = eff.was[c]?.jobId;
           if (jobId) sideEffects.push(deps.compute.cancel(input.runId, jobId).catch(() => {}));
         }
         const ended = eff.ended.map((step): EndedStep => ({
           step,
-          role: state.steps[step]?.follow ? 'follower' : 'holder',
+          role: eff.was[step]?.follow ? 'follower' : 'holder',
         }));
         for (const f of releaseEnded(deps, ctx, ended, state, dispatched)) sideEffects.push(f());
         state = eff.state;
@@ -148,7 +154,7 @@ export async function advance(deps: RunDeps, input: AdvanceInput): Promise<Advan
   const finished = isFinished(state);
   const status = runStatus(state);
   if (finished) await Promise.allSettled(sideEffects);
-  const out = stateDelta(initial, state);
+  const out = pendingDelta(state);
   const touched = touchedSteps(input, state, out, dispatched, doc);
   const updated = await updateRun(
     input.runId,
@@ -172,7 +178,7 @@ export async function advance(deps: RunDeps, input: AdvanceInput): Promise<Advan
   if (finished) {
     forgetRun(input.runId);
     await finishRun(deps, updated);
-  } else rememberPlan(input.runId, input.seq + 1, state);
+  } else rememberPlan(input.runId, input.seq + 1, settle(state));
   return { delta: out, finished };
 }
 
@@ -185,7 +191,7 @@ export async function advance(deps: RunDeps, input: AdvanceInput): Promise<Advan
 function touchedSteps(
   input: AdvanceInput,
   state: PlanState,
-  out: ReturnType<typeof stateDelta>,
+  out: StateDelta,
   dispatched: Record<string, StepRecord>,
   doc: RunDoc,
 ): Set<string> {
@@ -198,8 +204,4 @@ function touchedSteps(
     ...input.observations.map((o) => o.step),
     ...Object.keys(dispatched),
   ]);
-}
-
-function withStep(state: PlanState, step: string, s: StepState): PlanState {
-  return { ...state, steps: { ...state.steps, [step]: s } };
 }

@@ -13,6 +13,7 @@ import {
 import { batchFailed, batchJobId, batchSucceeded, parseBatchJobId } from './parallel-plan';
 import {
   ACTIVE,
+  activeSteps,
   applyCancel,
   applyDelta,
   applyFailure,
@@ -23,13 +24,17 @@ import {
   isFinished,
   initialState,
   nextRetryAt,
+  pendingDelta,
   pollDelayMs,
   readySteps,
   runStatus,
-  stateDelta,
+  setHalted,
+  settle,
+  withStep,
   type PlanState,
   type RunStatus,
   type StepOutputRef,
+  type StepState,
 } from './plan';
 
 /**
@@ -58,9 +63,7 @@ export interface Loop {
   idlePolls: number;
   /** Advances done (the sequence number of the plan the activity holds). */
   seq: number;
-  /** The plan as the last advance left it: the next one is sent what changed since. */
-  sent: PlanState;
-  /** The activity does not hold `sent`: send the whole plan. */
+  /** The activity does not hold the plan as the last advance left it: send the whole plan. */
   needFull: boolean;
   /** Advances in this generation of the orchestration (it continues as new after `GENERATION_ADVANCES`). */
   advances: number;
@@ -81,18 +84,12 @@ export interface Loop {
 export const GENERATION_ADVANCES = 40;
 
 /**
- * An episode replays its generation's advances, and the planner's passes over a replayed advance visit
- * every step: its work is about advances × steps. Large runs get shorter generations so that product
- * stays near this bound (a 50-step run keeps 40 advances, a 1,000-step run 4), paying instead one more
- * continue-as-new, which carries the compact plan, every few completions.
+ * The generation length for a run (the definition may set it, as tests do). The same for every run size:
+ * replaying an advance costs the planner what that advance changed, not a pass over every step, so a
+ * large run needs no shorter generations (each continue-as-new carries the compact plan, a pass over it).
  */
-export const GENERATION_STEP_VISITS = 4000;
-
-/** The generation length for a run of `steps` steps (the definition may set it, as tests do). */
-export function generationLength(input: Pick<OrchestrationInput, 'generationAdvances' | 'graph'>): number {
-  if (input.generationAdvances !== undefined) return input.generationAdvances;
-  const steps = Math.max(1, input.graph.order.length);
-  return Math.max(4, Math.min(GENERATION_ADVANCES, Math.floor(GENERATION_STEP_VISITS / steps)));
+export function generationLength(input: Pick<OrchestrationInput, 'generationAdvances'>): number {
+  return input.generationAdvances ?? GENERATION_ADVANCES;
 }
 
 /** What one wait listens for besides the cancel event and the timer. */
@@ -122,7 +119,6 @@ export function startLoop(input: OrchestrationInput, now: number): Loop {
     dirty: !r,
     idlePolls: r?.idlePolls ?? 0,
     seq: r?.seq ?? 0,
-    sent: state,
     needFull: !r,
     advances: 0,
     canceled: r?.canceled ?? false,
@@ -154,7 +150,10 @@ export function timeForNewGeneration(input: OrchestrationInput, loop: Loop): boo
 /** The jobs a step has running: its own, or one per running mini-batch (trial). */
 export function jobsOf(state: PlanState, step: string): string[] {
   const s = state.steps[step];
-  if (!s) return [];
+  return s ? jobsOfStep(step, s) : [];
+}
+
+function jobsOfStep(step: string, s: StepState): string[] {
   if (s.batches)
     return s.batches.flatMap((b, i) => (b.status === 'Running' ? [batchJobId(step, i, b.attempt)] : []));
   return s.jobId ? [s.jobId] : [];
@@ -172,11 +171,12 @@ function failureOf(r: JobResult): { code: JobFailureCode; message: string } {
   return { code: 'platform', message: `the job ended ${r.state} without a failure record` };
 }
 
-/** Steps a halt ended, with the jobs to stop and the claim or waiter each held. */
-function endSteps(loop: Loop, before: PlanState, steps: string[]): void {
+/** Steps a halt ended (`was`: each as it was before), with the jobs to stop and the claim or waiter each held. */
+function endSteps(loop: Loop, was: Record<string, StepState>, steps: string[]): void {
   for (const step of steps) {
-    for (const jobId of jobsOf(before, step)) loop.cancel.push({ step, jobId });
-    loop.ended.push({ step, role: before.steps[step]?.follow ? 'follower' : 'holder' });
+    const s = was[step];
+    for (const jobId of s ? jobsOfStep(step, s) : []) loop.cancel.push({ step, jobId });
+    loop.ended.push({ step, role: s?.follow ? 'follower' : 'holder' });
   }
 }
 
@@ -227,14 +227,13 @@ export function onResult(input: OrchestrationInput, prev: Loop, r: PollResult, n
     if (r.result.state === 'succeeded')
       loop.state = applySuccess(loop.state, r.step, r.followed ? 'Reused' : 'Completed', outputsOf(r.result));
     else {
-      const before = loop.state;
-      const eff = applyFailure(input.graph, before, r.step, failureOf(r.result), {
+      const eff = applyFailure(input.graph, loop.state, r.step, failureOf(r.result), {
         retries: input.retries[r.step] ?? 0,
         continueOnStepFailure: input.continueOnStepFailure,
         now,
       });
       loop.state = eff.state;
-      endSteps(loop, before, eff.ended);
+      endSteps(loop, eff.was, eff.ended);
     }
   }
   replan(input, loop, now);
@@ -245,7 +244,7 @@ export function onResult(input: OrchestrationInput, prev: Loop, r: PollResult, n
 export function onCancel(input: OrchestrationInput, prev: Loop): Loop {
   const loop = copy(prev);
   const c = applyCancel(input.graph, loop.state);
-  endSteps(loop, loop.state, c.ended);
+  endSteps(loop, c.was, c.ended);
   loop.state = c.state;
   loop.dispatch = [];
   loop.dirty = true;
@@ -269,11 +268,11 @@ export function onNews(prev: Loop): Loop {
 export function afterAdvance(input: OrchestrationInput, prev: Loop, out: AdvanceOutput, now: number): Loop {
   // The activity lost its copy of the plan: the same call again, with the whole plan.
   if ('needState' in out) return { ...prev, needFull: true };
-  const state = applyDelta(prev.state, out.delta);
+  // Both sides now hold the same plan: what this side changed was sent, what the activity changed is here.
+  const state = settle(applyDelta(prev.state, out.delta));
   const loop: Loop = {
     ...prev,
     state,
-    sent: state,
     seq: prev.seq + 1,
     needFull: false,
     advances: prev.advances + 1,
@@ -304,14 +303,14 @@ export function nextMove(
 } {
   if (finished) return { move: { kind: 'finish', status: runStatus(prev.state) }, loop: prev };
   let loop = prev;
-  const active = input.graph.order.filter((n) => ACTIVE.has(loop.state.steps[n]!.status));
+  const active = activeSteps(loop.state, input.graph);
   if (!loop.dirty && active.length === 0 && nextRetryAt(loop.state) === undefined) {
     // Nothing runs and nothing waits for a retry. Either every step is final (the advance that follows
     // says the run finished), or the remaining steps are unreachable: close them rather than hang.
     loop = copy(loop);
     if (!isFinished(loop.state)) {
-      const c = applyCancel(input.graph, loop.state);
-      loop.state = { ...c.state, halted: loop.state.halted ?? 'failed' };
+      const halted = loop.state.halted ?? 'failed';
+      loop.state = setHalted(applyCancel(input.graph, loop.state).state, halted);
     }
     loop.dirty = true;
   }
@@ -320,7 +319,7 @@ export function nextMove(
       runId: input.runId,
       now,
       seq: loop.seq,
-      changes: stateDelta(loop.sent, loop.state),
+      changes: pendingDelta(loop.state),
       ...(loop.needFull ? { state: compactState(loop.state) } : {}),
       dispatch: loop.dispatch.filter(
         (s) => loop.state.steps[s]!.status === 'NotStarted' || ACTIVE.has(loop.state.steps[s]!.status),
@@ -358,10 +357,6 @@ export function nextMove(
     move: { kind: 'wait', waits, fireAt, poll },
     loop: loop.pollNow ? { ...loop, pollNow: false } : loop,
   };
-}
-
-function withStep(state: PlanState, step: string, s: PlanState['steps'][string]): PlanState {
-  return { ...state, steps: { ...state.steps, [step]: s } };
 }
 
 function copy(l: Loop): Loop {

@@ -47,8 +47,11 @@ export function rememberPlan(runId: string, seq: number, state: PlanState): void
   plans.set(runId, { seq, state });
 }
 
-export function knownPlan(runId: string): { seq: number; state: PlanState } | undefined {
-  return plans.get(runId);
+/** The plan this process returned last time, taken out (the caller changes it in place, then remembers it). */
+export function takePlan(runId: string): { seq: number; state: PlanState } | undefined {
+  const p = plans.get(runId);
+  plans.delete(runId);
+  return p;
 }
 
 /** The run ended (or was aborted): its context and plan leave this process. */

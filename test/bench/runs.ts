@@ -108,6 +108,10 @@ async function chain(sluice: SluiceProcess, n: number): Promise<RunDoc> {
   const total = docMs(c.doc);
   print(`chain${n}_total_ms`, total);
   print(`chain${n}_per_step_overhead_ms`, (total - processMs(c.doc)) / n);
+  const b = breakdown(c.doc);
+  print(`chain${n}_orchestration_ms_per_step`, b.orchestration);
+  print(`chain${n}_pickup_ms_per_step`, b.pickup);
+  print(`chain${n}_agent_ms_per_step`, b.agent);
   return c.doc;
 }
 

@@ -24,8 +24,10 @@ import {
   expandState,
   isFinished,
   readySteps,
+  pendingDelta,
   runStatus,
-  stateDelta,
+  settle,
+  withStep,
   type PlanState,
   type StepGraph,
 } from '../../../lib/runs/plan';
@@ -147,10 +149,13 @@ class World {
 
   advance(req: AdvanceInput): AdvanceOutput {
     if (this.rand() < 0.1) this.copy = undefined;
-    if (!req.state && this.copy?.seq !== req.seq) return { needState: true };
-    const initial = req.state
-      ? expandState(this.graph, req.state)
-      : applyDelta(this.copy!.state, req.changes);
+    // Like the activity: the copy is taken out while it is changed in place.
+    const copy = this.copy;
+    this.copy = undefined;
+    if (!req.state && copy?.seq !== req.seq) return { needState: true };
+    const initial = settle(
+      req.state ? expandState(this.graph, req.state) : applyDelta(copy!.state, req.changes),
+    );
     for (const o of req.observations) if (!o.followed) this.claims.delete(o.step);
     for (const e of req.ended ?? []) (e.role === 'holder' ? this.claims : this.waiters).delete(e.step);
     let state = initial;
@@ -159,9 +164,11 @@ class World {
       for (const step of ready) state = this.dispatch(state, step, req.now);
       ready = readySteps(this.graph, state, this.sc.maxConcurrency, req.now);
     }
-    this.stored = state;
-    this.copy = { seq: req.seq + 1, state };
-    return { delta: stateDelta(initial, state), finished: isFinished(state) };
+    // The stored record is a snapshot: the copy goes on changing in later calls.
+    this.stored = structuredClone(state);
+    const delta = pendingDelta(state);
+    this.copy = { seq: req.seq + 1, state: settle(state) };
+    return { delta, finished: isFinished(state) };
   }
 
   private dispatch(state: PlanState, step: string, now: number): PlanState {
@@ -196,7 +203,7 @@ class World {
         { code: 'missing-input', message: 'gone' },
         { retries: 0, continueOnStepFailure: this.sc.continueOnStepFailure, now },
       );
-      for (const e of eff.ended) (state.steps[e]!.follow ? this.waiters : this.claims).delete(e);
+      for (const e of eff.ended) (eff.was[e]!.follow ? this.waiters : this.claims).delete(e);
       return eff.state;
     }
     this.claims.add(step);
@@ -240,7 +247,7 @@ class World {
         now,
       },
     );
-    for (const e of eff.ended) (state.steps[e]!.follow ? this.waiters : this.claims).delete(e);
+    for (const e of eff.ended) (eff.was[e]!.follow ? this.waiters : this.claims).delete(e);
     return eff.state;
   }
 
@@ -277,10 +284,6 @@ class World {
       ? jobResult(jobId, true)
       : jobResult(jobId, false, FAILURES[Math.floor(this.rand() * FAILURES.length)]!);
   }
-}
-
-function withStep(state: PlanState, step: string, s: PlanState['steps'][string]): PlanState {
-  return { ...state, steps: { ...state.steps, [step]: s } };
 }
 
 /**

@@ -16,8 +16,10 @@ import {
   readySteps,
   pollDelayMs,
   retryBackoffMs,
+  pendingDelta,
   runStatus,
-  stateDelta,
+  settle,
+  withStep,
   type PlanState,
 } from '../../../lib/runs/plan';
 import type { PipelineDefinition } from '../../../lib/pipelines/schema';
@@ -58,12 +60,12 @@ describe('run planning', () => {
     const g = buildGraph(diamond);
     let s = initialState(g);
     assert.deepEqual(readySteps(g, s, 8, 0), ['a', 'e']);
-    s.steps.a!.status = 'Queued';
-    s.steps.e!.status = 'Queued';
+    s = withStep(s, 'a', { ...s.steps.a!, status: 'Queued' });
+    s = withStep(s, 'e', { ...s.steps.e!, status: 'Queued' });
     s = applySuccess(s, 'a', 'Completed', out);
     assert.deepEqual(readySteps(g, s, 8, 0), ['b', 'c']);
-    s.steps.b!.status = 'Queued';
-    s.steps.c!.status = 'Queued';
+    s = withStep(s, 'b', { ...s.steps.b!, status: 'Queued' });
+    s = withStep(s, 'c', { ...s.steps.c!, status: 'Queued' });
     s = applySuccess(s, 'b', 'Completed', out);
     assert.deepEqual(readySteps(g, s, 8, 0), [], 'd waits for c, while e still runs');
     s = applySuccess(s, 'c', 'Reused', out);
@@ -72,9 +74,9 @@ describe('run planning', () => {
 
   test('maxConcurrency bounds active steps', () => {
     const g = buildGraph(diamond);
-    const s = initialState(g);
+    let s = initialState(g);
     assert.deepEqual(readySteps(g, s, 1, 0), ['a']);
-    s.steps.a!.status = 'Running';
+    s = withStep(s, 'a', { ...s.steps.a!, status: 'Running' });
     assert.deepEqual(readySteps(g, s, 1, 0), []);
   });
 
@@ -82,12 +84,9 @@ describe('run planning', () => {
     const g = buildGraph(diamond);
     let s = initialState(g);
     s = applySuccess(s, 'a', 'Completed', out);
-    s.steps.b!.status = 'Queued';
-    s.steps.b!.attempt = 1;
-    s.steps.c!.status = 'Running';
-    s.steps.c!.jobId = 'j-c';
-    s.steps.e!.status = 'Running';
-    s.steps.e!.jobId = 'j-e';
+    s = withStep(s, 'b', { ...s.steps.b!, status: 'Queued', attempt: 1 });
+    s = withStep(s, 'c', { ...s.steps.c!, status: 'Running', jobId: 'j-c' });
+    s = withStep(s, 'e', { ...s.steps.e!, status: 'Running', jobId: 'j-e' });
     const eff = applyFailure(
       g,
       s,
@@ -109,8 +108,7 @@ describe('run planning', () => {
     const g = buildGraph(diamond);
     let s = initialState(g);
     s = applySuccess(s, 'a', 'Completed', out);
-    s.steps.b!.status = 'Queued';
-    s.steps.b!.attempt = 1;
+    s = withStep(s, 'b', { ...s.steps.b!, status: 'Queued', attempt: 1 });
     const eff = applyFailure(
       g,
       s,
@@ -128,9 +126,8 @@ describe('run planning', () => {
 
   test('a retryable failure with attempts left waits for its back-off, then is ready again', () => {
     const g = buildGraph(diamond);
-    const s = initialState(g);
-    s.steps.a!.status = 'Queued';
-    s.steps.a!.attempt = 1;
+    let s = initialState(g);
+    s = withStep(s, 'a', { ...s.steps.a!, status: 'Queued', attempt: 1 });
     const eff = applyFailure(
       g,
       s,
@@ -184,9 +181,8 @@ describe('run planning', () => {
 
   test('cancel marks active steps Canceled and the run Canceled', () => {
     const g = buildGraph(diamond);
-    const s = initialState(g);
-    s.steps.a!.status = 'Running';
-    s.steps.a!.jobId = 'j';
+    let s = initialState(g);
+    s = withStep(s, 'a', { ...s.steps.a!, status: 'Running', jobId: 'j' });
     const c = applyCancel(g, s);
     assert.deepEqual(c.cancel, ['a']);
     assert.equal(runStatus(c.state), 'Canceled');
@@ -198,12 +194,65 @@ describe('run planning', () => {
     const before = applySuccess(initialState(g), 'a', 'Completed', out);
     const compact = compactState(before);
     assert.deepEqual(Object.keys(compact.steps), ['a']);
-    assert.deepEqual(expandState(g, compact), before);
+    // The other side: the same plan, rebuilt from the compact form.
+    const theirs = expandState(g, compact);
+    assert.deepEqual(theirs, before);
+    settle(before);
     const after = applyCancel(g, before).state;
-    const delta = stateDelta(before, after);
+    const delta = pendingDelta(after);
     assert.deepEqual(Object.keys(delta.steps).sort(), ['b', 'c', 'd', 'e']);
     assert.equal(delta.halted, 'canceled');
-    assert.deepEqual(applyDelta(before, delta), after);
+    assert.deepEqual(applyDelta(theirs, delta), after);
+  });
+
+  test('a delta names only what changed since the last settle, and nothing a change undid', () => {
+    const g = buildGraph(diamond);
+    const s = settle(applySuccess(initialState(g), 'a', 'Completed', out));
+    assert.deepEqual(pendingDelta(s), { steps: {} });
+    const a = s.steps.a!;
+    applySuccess(s, 'b', 'Completed', out);
+    applySuccess(s, 'a', 'Reused', out);
+    applySuccess(s, 'a', 'Completed', a.outputs!);
+    assert.deepEqual(Object.keys(pendingDelta(s).steps), ['b']);
+    settle(s);
+    assert.deepEqual(pendingDelta(s), { steps: {} });
+  });
+
+  test('the index agrees with a full pass after any sequence of changes', () => {
+    // The ready frontier and the counts are kept per change; a fresh copy builds them in one pass.
+    const g = buildGraph(diamond);
+    let s = initialState(g);
+    const fresh = (): PlanState => structuredClone(s);
+    const check = (): void => {
+      for (const n of [1, 2, 8])
+        assert.deepEqual(readySteps(g, s, n, 10), readySteps(g, fresh(), n, 10), `readySteps at ${n}`);
+      assert.equal(isFinished(s), isFinished(fresh()));
+      assert.equal(runStatus(s), runStatus(fresh()));
+      assert.equal(nextRetryAt(s), nextRetryAt(fresh()));
+    };
+    check();
+    s = applySuccess(s, 'a', 'Completed', out);
+    check();
+    s = applyFailure(
+      g,
+      s,
+      'b',
+      { code: 'exit-code', message: 'x' },
+      { retries: 1, continueOnStepFailure: true, now: 0 },
+    ).state;
+    check();
+    s = applySuccess(s, 'c', 'Completed', out);
+    check();
+    s = applyFailure(
+      g,
+      s,
+      'b',
+      { code: 'exit-code', message: 'x' },
+      { retries: 0, continueOnStepFailure: true, now: 0 },
+    ).state;
+    check();
+    s = applyCancel(g, s).state;
+    check();
   });
 });
 
