@@ -5,7 +5,6 @@
  * orchestration (a durable external event, for latency). The pull agent (agent.ts) and a job inside a
  * Slurm allocation (`sluice run-job`, slurm/) both run jobs through this one function.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -17,7 +16,14 @@ import { prepareStepEnvironment } from '../environments/agent-hook';
 import { collectImages } from '../environments/images';
 import { extractCode } from './code';
 import { reconnecting } from './reconnect';
-import { directArgv } from './direct-command';
+import {
+  outputClosed,
+  startCommand,
+  type CommandExit,
+  type CommandProcess,
+  type SpawnCommand,
+} from './command-start';
+import { spawnViaLauncher } from './launcher';
 import { failureFor, type JobOutcome } from './failures';
 import type { JobOutput, JobResult, JobSpec } from './job';
 import { checkOutputs, safeName, substituteJob } from './job-local';
@@ -46,6 +52,8 @@ export interface RunnerContext {
   key?: string;
   /** Inside a scheduler's allocation: how long to wait for its signal after the command died of one. @default 0 */
   signalGraceMs?: number;
+  /** How job processes are started. @default through the launcher process (launcher.ts) */
+  spawnCommand?: SpawnCommand;
 }
 
 /** A job being run: cancel (the user asked) or kill as lost (the host stops); `done` settles once reported. */
@@ -77,7 +85,7 @@ const SHARD_LOG_FLUSH_MS = 1000;
 export function runJob(spec: JobSpec, claimEtag: string, startedAt: string, ctx: RunnerContext): ActiveJob {
   const { agentId, workDir, log } = ctx;
   const clock = getClock();
-  let child: ChildProcess | undefined;
+  let child: CommandProcess | undefined;
   let canceled = false;
   let stopReason: 'lost' | 'abandon' | undefined;
   let timedOut = false;
@@ -184,63 +192,26 @@ export function runJob(spec: JobSpec, claimEtag: string, startedAt: string, ctx:
         let timeout: ClockTimer | undefined;
         timedOut = false;
         const logw = w;
-        const exit = await new Promise<{ code: number | null; signal: string | null } | { error: Error }>(
-          (resolve) => {
-            let settled = false;
-            const done = (v: { code: number | null; signal: string | null } | { error: Error }): void => {
-              if (!settled) {
-                settled = true;
-                resolve(v);
-              }
-            };
-            // `args:` steps never reach a shell; plain commands skip it when it would change nothing.
-            const listed = prepared.argv;
-            const argv = listed ?? directArgv(prepared.command);
-            const launch = (direct: boolean): void => {
-              let started = false;
-              try {
-                child = direct
-                  ? spawn(argv![0]!, argv!.slice(1), {
-                      cwd: codeDir,
-                      // What the shell would set: the working directory, not the agent's.
-                      env: { ...env, PWD: codeDir },
-                      detached: true,
-                      stdio: ['ignore', 'pipe', 'pipe'],
-                    })
-                  : spawn('/bin/sh', ['-c', prepared.command], {
-                      cwd: codeDir,
-                      env,
-                      detached: true,
-                      stdio: ['ignore', 'pipe', 'pipe'],
-                    });
-              } catch (e) {
-                if (direct && !listed) return launch(false);
-                return done({ error: e as Error });
-              }
-              const proc = child;
-              proc.once('spawn', () => {
-                started = true;
-                writeFile(
-                  join(jobRoot, '.sluice-agent.json'),
-                  JSON.stringify({ agentPid: process.pid, pgid: proc.pid }),
-                ).catch(() => undefined);
-                if (canceled || stopReason) killGroup();
-              });
-              proc.stdout!.on('data', (b: Buffer) => logw!.write(b));
-              proc.stderr!.on('data', (b: Buffer) => logw!.write(b));
-              // Not executable directly (not found, no permission): the shell says why, as before.
-              proc.on('error', (e) => (direct && !started && !listed ? launch(false) : done({ error: e })));
-              proc.on('exit', (code, signal) => done({ code, signal }));
-            };
-            launch(argv !== undefined);
-            if (!opts.noTimeout)
-              timeout = clock.setTimeout(() => {
-                timedOut = true;
-                killGroup();
-              }, spec.timeoutMs);
-            if (canceled || stopReason) killGroup();
-          },
-        );
+        const exit = await new Promise<CommandExit>((resolve) => {
+          startCommand(prepared, { cwd: codeDir, env }, ctx.spawnCommand ?? spawnViaLauncher, {
+            created: (proc) => (child = proc),
+            started: (proc) => {
+              writeFile(
+                join(jobRoot, '.sluice-agent.json'),
+                JSON.stringify({ agentPid: process.pid, pgid: proc.pid }),
+              ).catch(() => undefined);
+              if (canceled || stopReason) killGroup();
+            },
+            output: (b) => logw!.write(b),
+            ended: resolve,
+          });
+          if (!opts.noTimeout)
+            timeout = clock.setTimeout(() => {
+              timedOut = true;
+              killGroup();
+            }, spec.timeoutMs);
+          if (canceled || stopReason) killGroup();
+        });
         timeout?.cancel();
         const processMs = Date.now() - t0;
         // A scheduler signals the whole allocation at once: when the command died of a signal, give the
@@ -251,7 +222,7 @@ export function runJob(spec: JobSpec, claimEtag: string, startedAt: string, ctx:
         if (!('error' in exit)) {
           // Nothing of the job may outlive it: kill stragglers left in its group (background children).
           if (child?.pid) signalGroup(child.pid, 'SIGKILL');
-          await waitClosed(child!, 2000);
+          await outputClosed(child, 2000);
         }
         if (killTimer) clearTimeout(killTimer);
         killTimer = undefined;
@@ -516,17 +487,6 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   } catch {
     /* the group is already gone */
   }
-}
-
-function waitClosed(child: ChildProcess, ms: number): Promise<void> {
-  if (child.stdout?.closed !== false && child.stderr?.closed !== false) return Promise.resolve();
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    child.once('close', () => {
-      clearTimeout(t);
-      resolve();
-    });
-  });
 }
 
 function baseEnv(): NodeJS.ProcessEnv {

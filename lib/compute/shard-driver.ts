@@ -11,9 +11,14 @@
  * process; each mini-batch runs in a process group of its own (so its timeout stops only it), which the
  * driver stops when it is told to stop (SIGTERM) before it exits.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { directArgv } from './direct-command';
+import {
+  outputClosed,
+  spawnHere,
+  startCommand,
+  type CommandExit,
+  type CommandProcess,
+} from './command-start';
 import type { JobSpec, ShardSpec } from './job';
 import { checkOutputs, safeName, substituteJob } from './job-local';
 import type { PlaceholderPaths } from './placeholders';
@@ -36,7 +41,7 @@ export function resultFile(configFile: string): string {
   return `${configFile}.result.json`;
 }
 
-type Exit = { code: number | null; signal: string | null } | { error: Error };
+type Exit = CommandExit;
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   try {
@@ -49,7 +54,7 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
 async function main(configFile: string): Promise<void> {
   const cfg = JSON.parse(readFileSync(configFile, 'utf8')) as ShardDriverConfig;
   let stop = false;
-  let current: ChildProcess | undefined;
+  let current: CommandProcess | undefined;
   const stopCurrent = (): void => {
     const pid = current?.pid;
     if (!pid) return;
@@ -88,52 +93,19 @@ async function main(configFile: string): Promise<void> {
         // Nothing of the mini-batch may outlive it: stragglers in its group (background children).
         if (pid && !('error' in exit)) signalGroup(pid, 'SIGKILL');
         const proc = current;
-        const finish = (): void => {
+        void outputClosed(proc, 2000).then(() => {
           current = undefined;
           resolve({ exit, processMs: Date.now() - t0, timedOut });
-        };
-        if (!proc || (proc.stdout?.closed !== false && proc.stderr?.closed !== false)) return finish();
-        const t = setTimeout(finish, 2000);
-        proc.once('close', () => {
-          clearTimeout(t);
-          finish();
         });
       };
-      const listed = cmd.argv;
-      const argv = listed ?? directArgv(cmd.command);
-      const launch = (direct: boolean): void => {
-        let started = false;
-        let proc: ChildProcess;
-        try {
-          proc = direct
-            ? spawn(argv![0]!, argv!.slice(1), {
-                cwd: cfg.codeDir,
-                env: { ...env, PWD: cfg.codeDir },
-                detached: true,
-                stdio: ['ignore', 'pipe', 'pipe'],
-              })
-            : spawn('/bin/sh', ['-c', cmd.command], {
-                cwd: cfg.codeDir,
-                env,
-                detached: true,
-                stdio: ['ignore', 'pipe', 'pipe'],
-              });
-        } catch (e) {
-          if (direct && !listed) return launch(false);
-          return done({ error: e as Error });
-        }
-        current = proc;
-        proc.once('spawn', () => {
-          started = true;
+      startCommand(cmd, { cwd: cfg.codeDir, env }, spawnHere, {
+        created: (proc) => (current = proc),
+        started: () => {
           if (stop) stopCurrent();
-        });
-        proc.stdout!.on('data', (b: Buffer) => process.stdout.write(b));
-        proc.stderr!.on('data', (b: Buffer) => process.stdout.write(b));
-        // Not executable directly (not found, no permission): the shell says why.
-        proc.on('error', (e) => (direct && !started && !listed ? launch(false) : done({ error: e })));
-        proc.on('exit', (code, signal) => done({ code, signal }));
-      };
-      launch(argv !== undefined);
+        },
+        output: (b) => process.stdout.write(b),
+        ended: done,
+      });
       limit.timer = setTimeout(() => {
         timedOut = true;
         stopCurrent();
