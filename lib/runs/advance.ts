@@ -13,6 +13,7 @@ import {
   readySteps,
   runStatus,
   settle,
+  stepCounts,
   withStep,
   type PlanState,
   type StateDelta,
@@ -168,6 +169,7 @@ export async function advance(deps: RunDeps, input: AdvanceInput): Promise<Advan
         if (s) d.steps[name] = project(d.steps[name], name, s, now);
       }
       d.status = finished ? status : d.status === 'Queued' || input.starting ? 'Running' : d.status;
+      d.stepCounts = stepCounts(state);
       if (finished && !d.finishedAt) d.finishedAt = iso(deps.clock.now());
     },
     ctx.doc,

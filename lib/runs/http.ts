@@ -8,7 +8,7 @@ import type { StartRunRequest, TriggerInfo } from './contract';
 import { cancelRun } from './cancel';
 import { deleteRun } from './delete';
 import { startRun } from './start';
-import { listRuns, readRun, runView, type RunDoc } from './store';
+import { listRuns, readRun, readRunHead, runView, type RunDoc } from './store';
 
 /** HTTP handlers for runs; registered in functions/runs.ts. */
 
@@ -98,9 +98,22 @@ export const startRunHandler = httpHandler(async (req, ctx) => {
   );
 });
 
-/** GET /api/runs/{id} */
+/**
+ * GET /api/runs/{id}[?steps=all|none]. `none` answers from the run's head alone (status, times, step
+ * counts by status): one read whatever the run's size, for whoever polls a run until it ends.
+ */
 export const getRunHandler = httpHandler(async (req) => {
-  const doc = await mustReadRun(runIdOf(req));
+  const id = runIdOf(req);
+  const steps = req.query.get('steps') ?? 'all';
+  if (steps !== 'all' && steps !== 'none')
+    throw invalid([{ pointer: '/query/steps', message: 'steps is `all` (the default) or `none`' }]);
+  if (steps === 'none') {
+    const head = await readRunHead(id);
+    if (!head) throw notFound(`There is no run "${id}"; list runs with GET /api/runs.`);
+    const { steps: _steps, ...view } = runView(head);
+    return json(200, view);
+  }
+  const doc = await mustReadRun(id);
   await overlayLiveState(doc);
   return json(200, runView(doc));
 });

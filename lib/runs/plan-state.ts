@@ -88,6 +88,7 @@ interface ReadyIndex {
 
 interface Meta {
   total: number;
+  byStatus: Partial<Record<StepStatus, number>>;
   terminal: number;
   failed: number;
   canceled: number;
@@ -111,6 +112,7 @@ function count(m: Meta, s: StepState | undefined, name: string, sign: 1 | -1): v
   if (!s) return;
   const add = (set: Set<string>): void => void (sign > 0 ? set.add(name) : set.delete(name));
   m.total += sign;
+  m.byStatus[s.status] = (m.byStatus[s.status] ?? 0) + sign;
   if (TERMINAL.has(s.status)) m.terminal += sign;
   if (s.status === 'Failed') m.failed += sign;
   if (s.status === 'Canceled') m.canceled += sign;
@@ -126,6 +128,7 @@ function meta(state: PlanState): Meta {
   if (!m) {
     m = {
       total: 0,
+      byStatus: {},
       terminal: 0,
       failed: 0,
       canceled: 0,
@@ -240,6 +243,8 @@ export function readyFrontier(state: PlanState, graph: StepGraph): readonly numb
 
 export interface PlanSummary {
   total: number;
+  /** Steps by status (a status no step has may be absent or 0). */
+  byStatus: Readonly<Partial<Record<StepStatus, number>>>;
   terminal: number;
   failed: number;
   canceled: number;

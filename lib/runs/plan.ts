@@ -15,6 +15,7 @@ import {
   type StepGraph,
   type StepOutputRef,
   type StepState,
+  type StepStatus,
 } from './plan-state';
 
 /**
@@ -135,6 +136,13 @@ export function dueBatchRetries(state: PlanState, now: number): string[] {
     const at = nextBatchRetryAt(s.batches!, s.batchSlots);
     if (at !== undefined && at <= now) out.push(name);
   }
+  return out;
+}
+
+/** How many steps have each status (statuses no step has are left out). */
+export function stepCounts(state: PlanState): Partial<Record<StepStatus, number>> {
+  const out: Partial<Record<StepStatus, number>> = {};
+  for (const [k, n] of Object.entries(summary(state).byStatus)) if (n) out[k as StepStatus] = n;
   return out;
 }
 

@@ -147,6 +147,7 @@ export async function startRun(
     maxConcurrency: settings.maxConcurrency ?? 8,
     ...(opts.rerunOf ? { rerunOf: opts.rerunOf } : {}),
     createdAt: new Date(getClock().now()).toISOString(),
+    stepCounts: { NotStarted: graph.order.length },
     steps: Object.fromEntries(
       graph.order.map((n) => [
         n,

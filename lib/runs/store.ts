@@ -133,6 +133,8 @@ export interface RunDoc {
   finishedAt?: string;
   error?: string;
   steps: Record<string, StepRecord>;
+  /** Steps by status as the orchestration last wrote them (in the head: a view without steps reads only it). */
+  stepCounts?: Partial<Record<StepStatus, number>>;
   /** How many step pages hold `steps` (absent: embedded in this document, as runs were stored before). */
   stepPages?: number;
   /** Set once a `replyTo` summary was posted, so a replayed finish does not post twice. */
@@ -187,6 +189,12 @@ export async function readRun(runId: string): Promise<RunDoc | undefined> {
   const steps: Record<string, StepRecord> = {};
   for (const p of pages) if (p) Object.assign(steps, p.steps);
   return withIndex({ ...head, steps });
+}
+
+/** The run's head: everything but the step records (one point read, whatever the run's size). */
+export async function readRunHead(runId: string): Promise<RunDoc | undefined> {
+  const head = await readHead(await runsContainer(), runId);
+  return head && (head.stepPages ? head : { ...head, steps: {} });
 }
 
 /** One step's record: the head and the one page that holds it. */

@@ -56,3 +56,50 @@ test('a diamond DAG runs its two branches at the same time, then joins them', as
   assert.equal(out.status, 200);
   assert.match(await out.text(), /^join\(\)\[left\(\)\[top\(\)\[\]\]right\(\)\[top\(\)\[\]\]\]$/);
 });
+
+test('a run polled with steps=none answers from its head: status and step counts, no step records', async () => {
+  const journal = tempJournal();
+  await publish(sluice, {
+    name: 'diamond-counts',
+    settings: { maxConcurrency: 4 },
+    steps: {
+      top: { command: stepCommand('top', journal, { out: false }) },
+      slow: { command: stepCommand('slow', journal, { sleep: 2000, out: false }), after: ['top'] },
+      last: { command: stepCommand('last', journal, { out: false }), after: ['slow'] },
+    },
+  });
+  const runId = await startRun(sluice, 'diamond-counts');
+  type Head = { status: string; steps?: unknown; stepCounts?: Record<string, number> };
+  const seen: Head[] = [];
+  for (;;) {
+    const head = await sluice.json<Head>(`/api/runs/${runId}?steps=none`);
+    seen.push(head);
+    if (['Completed', 'Failed', 'Canceled'].includes(head.status)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  for (const h of seen) {
+    assert.equal(h.steps, undefined, 'no step records');
+    const total = Object.values(h.stepCounts ?? {}).reduce((a, b) => a + b, 0);
+    assert.equal(total, 3, `every step is counted once: ${JSON.stringify(h.stepCounts)}`);
+  }
+  assert.deepEqual(seen.at(-1)!.stepCounts, { Completed: 3 });
+  assert.ok(
+    seen.some(
+      (h) =>
+        h.status === 'Running' && (h.stepCounts?.Completed ?? 0) >= 1 && (h.stepCounts?.Completed ?? 0) < 3,
+    ),
+    'counts move while the run runs',
+  );
+  // The full view is unchanged.
+  const full = await waitForRun(sluice, runId);
+  assert.equal(full.steps.length, 3);
+
+  const bad = await sluice.api(`/api/runs/${runId}?steps=some`);
+  assert.equal(bad.status, 400);
+  assert.match(bad.headers.get('content-type') ?? '', /application\/problem\+json/);
+  const problem = (await bad.json()) as { errors?: Array<{ pointer: string }> };
+  assert.deepEqual(
+    problem.errors?.map((e) => e.pointer),
+    ['/query/steps'],
+  );
+});

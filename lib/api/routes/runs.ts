@@ -122,6 +122,11 @@ export const schemas: Record<string, JsonSchema> = {
       startedAt: { type: 'string', format: 'date-time' },
       finishedAt: { type: 'string', format: 'date-time' },
       steps: { type: 'array', items: { $ref: '#/components/schemas/StepRun' } },
+      stepCounts: {
+        type: 'object',
+        description: 'How many steps have each status, as the orchestration last wrote them.',
+        additionalProperties: { type: 'integer' },
+      },
     },
   },
 };
@@ -180,12 +185,13 @@ export const routes: RouteSpec[] = [
     method: 'get',
     path: '/api/runs/{id}',
     operationId: 'getRun',
-    summary: 'A run with its steps',
+    summary:
+      'A run with its steps (`steps=none`: its head alone, with `stepCounts` by status, one read at any size)',
     tags: TAGS,
-    parameters: [runId],
+    parameters: [runId, queryParam('steps', '`all` (default) or `none`.')],
     responses: {
       '200': { description: 'The run', schema: { $ref: '#/components/schemas/Run' } },
-      ...problems(404),
+      ...problems(400, 404),
     },
   },
   {
