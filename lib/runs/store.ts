@@ -3,6 +3,7 @@ import type { Container } from '@azure/cosmos';
 import { getClients } from '../azure/clients';
 import type { TriggerInfo } from './contract';
 import type { CacheComponents, ComponentChange } from './cache-key';
+import type { LeaderboardRow } from './leaderboard-row';
 import type { RunStatus, StepOutputRef, StepStatus } from './plan';
 import {
   indexPages,
@@ -89,22 +90,7 @@ export interface StepRecord {
   };
 }
 
-export interface LeaderboardRow {
-  rank: number;
-  /** sweep: the trial's index; automl: FLAML's trial id within its family. */
-  trial?: number;
-  /** automl: the estimator family (Azure ML's name) and FLAML's estimator. */
-  family?: string;
-  model?: string;
-  /** sweep: the trial's search-space values; automl: the estimator's hyperparameters. */
-  hyperparameters?: Record<string, unknown>;
-  /** The last value of each metric. */
-  metrics?: Record<string, number>;
-  durationS?: number;
-  /** Completed, Failed, Canceled (sweep: stopped by early termination), … */
-  status: string;
-  error?: string;
-}
+export type { LeaderboardRow };
 
 /** Leaderboard rows kept on a step record: the document stays small (Cosmos items ≤ 2 MB). */
 export const MAX_LEADERBOARD_ROWS = 200;

@@ -4,19 +4,9 @@
  * the root tsconfig compiles it for the tests as the dashboard's Vite build bundles it.
  */
 import { DEFAULT_METRIC, PRIMARY_METRICS, type AutomlTask } from '../../../automl/names';
+import type { LeaderboardRow } from '../../../runs/leaderboard-row';
 
-/** One trial of a sweep or an automl step (lib/runs/store.ts `LeaderboardRow`). */
-export interface LeaderboardRow {
-  rank: number;
-  trial?: number;
-  family?: string;
-  model?: string;
-  hyperparameters?: Record<string, unknown>;
-  metrics?: Record<string, number>;
-  durationS?: number;
-  status: string;
-  error?: string;
-}
+export type { LeaderboardRow };
 
 /** What the leaderboard reads of a step record. */
 export interface BoardStep {
