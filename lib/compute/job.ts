@@ -67,6 +67,8 @@ export interface JobSpec {
   env: Record<string, string>;
   /** The step's environment (a named one already resolved): built or found by the agent before the command runs. */
   environment?: NormalizedSpec;
+  /** The registered environment the step named (`name@version`): the agent's cache lists it by this name. */
+  environmentName?: string;
   /** The run parameters the step references, for the Python helper (`sluice.run.parameter`). */
   parameters?: Record<string, unknown>;
   /** `snapshot:sha256:<hex>` of the step's code, extracted as the working directory; absent for none. */

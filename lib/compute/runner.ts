@@ -237,6 +237,7 @@ export function runJob(spec: JobSpec, claimEtag: string, startedAt: string, ctx:
               codeDir,
               log: (l) => logw!.note(l),
               timeoutMs: spec.timeoutMs,
+              ...(spec.environmentName ? { name: spec.environmentName } : {}),
             })
           : undefined;
       if (stepEnv?.ok) releaseEnv = stepEnv.release;

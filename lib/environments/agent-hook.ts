@@ -2,7 +2,7 @@
  * The agent's one call: build or find the job's environment and say how to run the step in it.
  * Kept here so the job runner (lib/compute) stays a few lines away from environments.
  */
-import { defaultCacheDir } from './cache';
+import { defaultCacheDir, nameEntry } from './cache';
 import { EnvironmentError, prepareEnvironment, type LockStore } from './builder';
 import { blobLockStore } from './lock-store';
 import type { NormalizedSpec } from './spec';
@@ -42,6 +42,8 @@ export async function prepareStepEnvironment(
     cacheDir?: string;
     /** A build taking longer fails the job as `platform` (retried): a stalled index, not a bad spec. */
     timeoutMs?: number;
+    /** The registered environment (`name@version`) the step named: the cache entry lists it. */
+    name?: string;
   },
 ): Promise<StepEnvironment> {
   const signal = opts.timeoutMs ? AbortSignal.timeout(opts.timeoutMs) : undefined;
@@ -64,6 +66,10 @@ export async function prepareStepEnvironment(
           ),
         ])
       : await preparing;
+    if (opts.name)
+      await nameEntry(opts.cacheDir ?? defaultCacheDir(), p.hash.replace(/^sha256:/, ''), opts.name).catch(
+        () => undefined,
+      );
     const record: EnvironmentRecord = { hash: p.hash, lock: p.lock, built: p.built, ms: p.ms };
     if (p.python) record.python = p.python;
     return { ok: true, env: p.env, record, release: p.release };

@@ -53,6 +53,23 @@ export async function readEntry(cacheDir: string, key: string): Promise<EntryMet
   }
 }
 
+/** Marker files naming the registered environments an entry has served (`name@version`). */
+const NAME_PREFIX = '.name-';
+
+/** Records that the entry served the registered environment `name` (one marker file each: no races). */
+export async function nameEntry(cacheDir: string, key: string, name: string): Promise<void> {
+  await writeFile(join(cacheDir, key, NAME_PREFIX + encodeURIComponent(name)), '');
+}
+
+/** The registered environments an entry has served, sorted. */
+export async function entryNames(cacheDir: string, key: string): Promise<string[]> {
+  const files = await readdir(join(cacheDir, key)).catch(() => [] as string[]);
+  return files
+    .filter((f) => f.startsWith(NAME_PREFIX))
+    .map((f) => decodeURIComponent(f.slice(NAME_PREFIX.length)))
+    .sort();
+}
+
 export async function touch(cacheDir: string, key: string): Promise<void> {
   const p = join(cacheDir, key, LAST_USED);
   const now = new Date();

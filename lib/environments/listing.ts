@@ -5,21 +5,10 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readEntry } from './cache';
+import type { CachedEnvironment } from './cached-environment';
+import { entryNames, readEntry } from './cache';
 
-export interface CachedEnvironment {
-  /** The build key's hex (the `<key>` directory, `steps[].environment.hash` without `sha256:`). */
-  key: string;
-  /** What built it: `uv 0.x`, `pip`, `npm`. */
-  tool: string;
-  python?: string;
-  /** How many packages its lock holds, and the first few (`name==version`). */
-  packages: number;
-  lockHead: string[];
-  sizeBytes: number;
-  builtAt: string;
-  lastUsedAt?: string;
-}
+export type { CachedEnvironment };
 
 /** The short form agents report in `cachedEnvironments`: the first 12 hex of the key, as in step logs. */
 export const shortKey = (key: string): string => key.replace(/^sha256:/, '').slice(0, 12);
@@ -46,6 +35,7 @@ export async function listCachedEnvironments(cacheDir: string, limit = 50): Prom
           lockHead: meta.lock.slice(0, 5),
           sizeBytes: meta.sizeBytes,
           builtAt: meta.builtAt,
+          names: await entryNames(cacheDir, key),
           ...(used ? { lastUsedAt: new Date(used).toISOString() } : {}),
           used: used ?? Date.parse(meta.builtAt),
         });

@@ -199,6 +199,7 @@ export async function dispatchStep(
     ...(components.args ? { args: components.args } : {}),
     env: components.env,
     ...(stepEnv.spec ? { environment: stepEnv.spec, parameters: components.parameters } : {}),
+    ...(stepEnv.component?.named ? { environmentName: stepEnv.component.named } : {}),
     ...(components.code ? { code: components.code } : {}),
     inputs: Object.entries(inputs).map(([name, v]) => ({ name, hash: v.hash, type: v.type })),
     outputs: Object.entries(outputs).map(([name, v]) => ({ name, type: v.type })),

@@ -11,7 +11,7 @@ import { jobSpec, useAgentScenario, waitFor, waitForResult } from './support';
 const s = useAgentScenario('cached-envs');
 const target = { name: 'envs', backend: 'agent' as const, pool: 'envs', environment: {} };
 
-test('an agent lists the environment a job built in its live view, by the key on the job’s result, and leaves the view when stopped', async () => {
+test('an agent lists the environment a job built in its live view, by the key on the job’s result and the name the step used, and leaves the view when stopped', async () => {
   // The job runner builds into SLUICE_ENV_CACHE_DIR; the agent lists the same folder by default.
   process.env.SLUICE_ENV_CACHE_DIR = join(s.tmp, 'envs');
   const agent = startAgent({ pool: 'envs', workDir: join(s.tmp, 'work'), presenceMs: 200, log: () => {} });
@@ -23,7 +23,12 @@ test('an agent lists the environment a job built in its live view, by the key on
     });
     assert.deepEqual(before.cachedEnvironments, [], 'nothing built yet');
 
-    const spec = jobSpec('envs', { command: 'python -c "print(42)"', environment: { python: '>=3.8' } });
+    // The step named a registered environment: the cache entry is listed under that name too.
+    const spec = jobSpec('envs', {
+      command: 'python -c "print(42)"',
+      environment: { python: '>=3.8' },
+      environmentName: 'py-base@2',
+    });
     await enqueueJob(spec);
     const row = await waitForResult(spec, 120_000);
     assert.equal(row.result?.state, 'succeeded', JSON.stringify(row.result));
@@ -37,6 +42,7 @@ test('an agent lists the environment a job built in its live view, by the key on
     assert.equal(listed.environments?.[0]?.key, key);
     assert.match(listed.environments![0]!.python ?? '', /^3\./);
     assert.ok(listed.environments![0]!.sizeBytes > 0);
+    assert.deepEqual(listed.environments![0]!.names, ['py-base@2']);
   } finally {
     await agent.stop();
   }

@@ -76,6 +76,11 @@ export const schemas: Record<string, JsonSchema> = {
                   sizeBytes: { type: 'integer' },
                   builtAt: { type: 'string', format: 'date-time' },
                   lastUsedAt: { type: 'string', format: 'date-time' },
+                  names: {
+                    type: 'array',
+                    items: { type: 'string' },
+                    description: 'The registered environments (`name@version`) it has served.',
+                  },
                 },
               },
             },

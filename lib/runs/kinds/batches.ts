@@ -132,6 +132,7 @@ export async function continueBatches(d: StepDispatch, kind: BatchKind): Promise
       env: c.env,
       ...(c.code ? { code: c.code } : {}),
       ...(stepEnv.spec ? { environment: stepEnv.spec, parameters: c.parameters } : {}),
+      ...(stepEnv.component?.named ? { environmentName: stepEnv.component.named } : {}),
       inputs: Object.entries(resolved).map(([name, v]) => ({ name, hash: v.hash, type: v.type })),
       outputs: Object.entries(stepOutputs(def)).map(([name, v]) => ({ name, type: v.type })),
       timeoutMs: stepTimeoutMs(def, deps.settings),

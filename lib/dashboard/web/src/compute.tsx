@@ -8,6 +8,7 @@ import { enc, useApi } from './api';
 import { LineChart } from './chart';
 import { navigate } from './router';
 import { ago, bytes, Empty, ErrorBox, KeyValues, Loading, msText } from './ui';
+import type { CachedEnvironment } from '../../../environments/cached-environment';
 
 interface Resources {
   cpu?: number;
@@ -23,17 +24,6 @@ interface Target {
   resources?: Resources;
   defaults?: Resources;
   updatedAt?: string;
-}
-
-interface CachedEnvironment {
-  key: string;
-  tool: string;
-  python?: string;
-  packages: number;
-  lockHead: string[];
-  sizeBytes: number;
-  builtAt: string;
-  lastUsedAt?: string;
 }
 
 interface AgentLive {
@@ -326,6 +316,7 @@ function Environments({ a }: { a: AgentLive }) {
       <ul class="envs">
         {a.environments.map((e) => (
           <li data-env={e.key} title={[`sha256:${e.key}`, ...e.lockHead].join('\n')}>
+            {e.names?.length ? <strong>{e.names.join(', ')}</strong> : null}{' '}
             <span class="mono">{e.key.slice(0, 12)}</span> {e.python ? `python ${e.python}` : e.tool},{' '}
             {e.packages} package{e.packages === 1 ? '' : 's'}, {bytes(e.sizeBytes)}
             <span class="muted"> · used {ago(e.lastUsedAt ?? e.builtAt)}</span>
