@@ -8,15 +8,9 @@ import { invalid } from '../errors/problem';
 import { httpHandler, json, readJson } from '../http/handler';
 import { artifactType, openFile, readManifest, fileInDirectory, type ArtifactType } from './cas';
 import { asProblems } from './errors';
-import {
-  getDataset,
-  getDatasetVersion,
-  listDatasets,
-  registerBlobPath,
-  registerUpload,
-  checkName,
-  type RegisterResult,
-} from './datasets';
+import { registerBlobPath } from './dataset-blob-path';
+import { registerUpload } from './dataset-upload';
+import { getDataset, getDatasetVersion, listDatasets, checkName, type RegisterResult } from './datasets';
 import { isHash } from './hash';
 import { getLineage } from './lineage';
 import { nextLink, paging } from '../http/paging';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { startTestStack, type TestStack } from '../support/stack';
 import { getClients } from '../../lib/azure/clients';
 import { materialize, readManifest } from '../../lib/data/cas';
-import { registerBlobPath } from '../../lib/data/datasets';
+import { registerBlobPath } from '../../lib/data/dataset-blob-path';
 import { ProblemError } from '../../lib/errors/problem';
 
 let stack: TestStack;

@@ -2,7 +2,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { startTestStack, type TestStack } from '../support/stack';
-import { getDataset, registerUpload, resolveDatasetRef } from '../../lib/data/datasets';
+import { registerUpload } from '../../lib/data/dataset-upload';
+import { getDataset, resolveDatasetRef } from '../../lib/data/datasets';
 import { ProblemError } from '../../lib/errors/problem';
 
 let stack: TestStack;

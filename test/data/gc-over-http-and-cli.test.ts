@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startSluice, type SluiceProcess } from '../support/sluice';
 import { publish, sluiceCli, startRun, step, stepCommand, tempJournal, waitForRun } from '../runs/helpers';
-import type { GcReport } from '../../lib/data/gc';
+import type { GcReport } from '../../lib/data/gc-report';
 
 let sluice: SluiceProcess;
 

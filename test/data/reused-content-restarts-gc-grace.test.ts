@@ -7,7 +7,7 @@ import { startTestStack, type TestStack } from '../support/stack';
 import { getClients } from '../../lib/azure/clients';
 import { ManualClock, getClock, setClock, type Clock } from '../../lib/host/clock';
 import { ARTIFACTS_CONTAINER, REFRESH_AFTER_MS, blobName, exists, putStream } from '../../lib/data/cas';
-import { registerUpload } from '../../lib/data/datasets';
+import { registerUpload } from '../../lib/data/dataset-upload';
 import { collectGarbage } from '../../lib/data/gc';
 
 let stack: TestStack;

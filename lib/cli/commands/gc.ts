@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ApiClient, call } from '../api-client';
-import type { GcReport } from '../../data/gc';
+import type { GcReport } from '../../data/gc-report';
 import { formatBytes } from '../table';
 
 /** Hashes printed by the human form; `--json` lists up to the report's limit. */
