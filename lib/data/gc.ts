@@ -28,7 +28,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { getClients } from '../azure/clients';
 import { queryPage } from '../azure/cosmos-page';
 import { getClock } from '../host/clock';
-import { parseDuration } from '../pipelines/schema';
+import { parseDuration } from '../pipelines/formats';
 import { ARTIFACTS_CONTAINER, readManifest } from './cas';
 import { DATASETS_CONTAINER } from './datasets';
 import { DataError } from './errors';

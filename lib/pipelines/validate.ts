@@ -1,17 +1,10 @@
 import { definitionEnvironmentProblems } from '../environments/validate';
 import type { core } from 'zod';
 import { invalid, pointer, type FieldProblem } from '../errors/problem';
-import {
-  ENV_NAME_RE,
-  IDENT_RE,
-  IDENT_RULE,
-  KNOWN_KEYS,
-  PipelineDefinitionSchema,
-  SNAPSHOT_REF_RE,
-  STEP_KINDS,
-  AUTOML_OUTPUTS,
-  type PipelineDefinition,
-} from './schema';
+import { ENV_NAME_RE, IDENT_RE, IDENT_RULE, SNAPSHOT_REF_RE } from './formats';
+import { KNOWN_KEYS, PipelineDefinitionSchema, type PipelineDefinition } from './schema';
+import { STEP_KINDS } from './steps-schema';
+import { AUTOML_OUTPUTS } from './automl-schema';
 import { findCycles, parseBinding, scanPlaceholders } from './graph';
 import { describeValue, didYouMean, listNames } from './suggest';
 import { parseDefinitionText, type SourcePosition } from './source';
