@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EnvironmentField, EnvironmentSpec } from '../environments/spec';
 import { splitRequirement } from '../environments/spec';
-import type { StepDefinition } from '../pipelines/schema';
+import type { StepDefinition } from '../pipelines/steps-schema';
 import { runtimeDir } from './runtime-code';
 
 /**

@@ -1,5 +1,5 @@
 import type { JobInput, JobOutputSpec, JobSpec } from '../compute/job';
-import { AUTOML_OUTPUTS, type AutomlStep } from '../pipelines/schema';
+import { AUTOML_OUTPUTS, type AutomlStep } from '../pipelines/automl-schema';
 import { automlConfig, familyTimeoutMs, type FamilyPlan } from './plan';
 import { automlInterpreter } from './runtime-code';
 

@@ -1,4 +1,5 @@
-import { parseDuration, type AutomlStep } from '../pipelines/schema';
+import { parseDuration } from '../pipelines/formats';
+import type { AutomlStep } from '../pipelines/automl-schema';
 import { DEFAULT_METRIC, DEFAULT_MODELS, MODEL_ESTIMATORS, PRIMARY_METRICS } from './names';
 
 /**

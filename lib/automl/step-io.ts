@@ -1,7 +1,7 @@
 import type { JobResult } from '../compute/job';
 import { readJob } from '../compute/jobs';
 import { readManifest, readSmall } from '../data/cas';
-import type { StepDefinition } from '../pipelines/schema';
+import type { StepDefinition } from '../pipelines/steps-schema';
 import { batchJobId, type BatchState } from '../runs/parallel-plan';
 import { curveOf, trialsToStop } from '../runs/early-termination';
 import { FAMILY_OUTPUT } from './jobs';

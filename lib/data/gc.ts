@@ -29,7 +29,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { getClients } from '../azure/clients';
 import { getClock } from '../host/clock';
-import { parseDuration } from '../pipelines/schema';
+import { parseDuration } from '../pipelines/formats';
 import { ARTIFACTS_CONTAINER } from './cas';
 import { DataError } from './errors';
 import { gcSummary, type GcReport } from './gc-report';

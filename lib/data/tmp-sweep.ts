@@ -16,7 +16,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { getClients } from '../azure/clients';
 import { getClock } from '../host/clock';
-import { parseDuration } from '../pipelines/schema';
+import { parseDuration } from '../pipelines/formats';
 import { ARTIFACTS_CONTAINER, TMP_PREFIX } from './cas';
 import { DataError } from './errors';
 import { mapLimit } from './limit';

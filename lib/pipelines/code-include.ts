@@ -2,7 +2,7 @@ import { pointer, type FieldProblem } from '../errors/problem';
 import { getSnapshotManifest, snapshotExists, storeNarrowedSnapshot } from '../snapshots/store';
 import { selectIncluded, unmatchedMessage } from '../snapshots/include';
 import type { SnapshotManifest } from '../snapshots/manifest';
-import { SNAPSHOT_REF_RE } from './schema';
+import { SNAPSHOT_REF_RE } from './formats';
 
 /**
  * The server's half of `code: { path: snapshot:sha256:…, include: [globs] }`, run by publish and by a

@@ -1,10 +1,8 @@
-import {
-  AUTOML_OUTPUTS,
-  DATASET_REF_RE,
-  type OutputDefinition,
-  type PipelineDefinition,
-  type StepDefinition,
-} from './schema';
+import { AUTOML_OUTPUTS } from './automl-schema';
+import { DATASET_REF_RE } from './formats';
+import type { PipelineDefinition } from './schema';
+import type { OutputDefinition } from './step-fields';
+import type { StepDefinition } from './steps-schema';
 
 /**
  * The data model behind `${{…}}`: placeholders in commands and env, input bindings, and the step graph.

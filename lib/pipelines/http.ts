@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { ProblemError, invalid, pointer, type FieldProblem } from '../errors/problem';
 import { httpHandler, json, readJson } from '../http/handler';
 import { snapshotExists } from '../snapshots/store';
-import { PIPELINE_NAME_RE, PIPELINE_NAME_RULE, type PipelineDefinition } from './schema';
+import { PIPELINE_NAME_RE, PIPELINE_NAME_RULE } from './formats';
+import type { PipelineDefinition } from './schema';
 import { MAX_DEFINITION_BYTES, parseDefinitionText } from './source';
 import {
   getPipeline,

@@ -1,14 +1,10 @@
 /** Pipelines: the public surface for other modules (RUNS, TRIGGERS). */
-export type {
-  PipelineDefinition,
-  StepDefinition,
-  StepKind,
-  ParameterDefinition,
-  PipelineInputDefinition,
-  OutputDefinition,
-  PipelineSettings,
-} from './schema';
-export { parseDuration, PipelineDefinitionSchema } from './schema';
+export type { PipelineDefinition, PipelineSettings } from './schema';
+export type { StepDefinition, StepKind } from './steps-schema';
+export type { ParameterDefinition, PipelineInputDefinition } from './parameters-schema';
+export type { OutputDefinition } from './step-fields';
+export { PipelineDefinitionSchema } from './schema';
+export { parseDuration } from './formats';
 export {
   stepDependencies,
   topologicalOrder,

@@ -1,5 +1,7 @@
 import { pointer, type FieldProblem } from '../errors/problem';
-import { PARAM_PLACEHOLDER_RE, StepSchema, type PipelineDefinition, type StepDefinition } from './schema';
+import { PARAM_PLACEHOLDER_RE } from './formats';
+import type { PipelineDefinition } from './schema';
+import { StepSchema, type StepDefinition } from './steps-schema';
 
 /**
  * Numeric (and duration) step fields that take `${{parameters.NAME}}` instead of a literal, e.g.

@@ -3,7 +3,7 @@ import { readJob } from '../compute/jobs';
 import { invalid, notFound, pointer } from '../errors/problem';
 import { httpHandler, json, readJson } from '../http/handler';
 import { closest } from '../pipelines/suggest';
-import { PIPELINE_NAME_RE, PIPELINE_NAME_RULE } from '../pipelines/schema';
+import { PIPELINE_NAME_RE, PIPELINE_NAME_RULE } from '../pipelines/formats';
 import type { StartRunRequest, TriggerInfo } from './contract';
 import { cancelRun } from './cancel';
 import { deleteRun } from './delete';

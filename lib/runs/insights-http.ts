@@ -3,7 +3,7 @@ import { loadComputeTargets } from '../compute/targets';
 import { invalid, notFound, type FieldProblem } from '../errors/problem';
 import { httpHandler, json } from '../http/handler';
 import { nextLink, paging } from '../http/paging';
-import { PIPELINE_NAME_RE, PIPELINE_NAME_RULE } from '../pipelines/schema';
+import { PIPELINE_NAME_RE, PIPELINE_NAME_RULE } from '../pipelines/formats';
 import { getPipelineVersion } from '../pipelines/store';
 import { closest } from '../pipelines/suggest';
 import { resolveNumericFields } from '../pipelines/numeric-fields';

@@ -1,7 +1,8 @@
 import type { FieldProblem } from '../errors/problem';
 import { pointer } from '../errors/problem';
-import type { ParameterDefinition, PipelineDefinition } from '../pipelines/schema';
-import { DATASET_REF_RE } from '../pipelines/schema';
+import type { ParameterDefinition } from '../pipelines/parameters-schema';
+import type { PipelineDefinition } from '../pipelines/schema';
+import { DATASET_REF_RE } from '../pipelines/formats';
 import { closest } from '../pipelines/suggest';
 
 function suggestName(word: string, names: string[]): string {

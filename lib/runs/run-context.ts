@@ -1,6 +1,8 @@
 import { getPipelineVersion } from '../pipelines/store';
 import { parameterFieldUses, resolveNumericFields } from '../pipelines/numeric-fields';
-import { parseDuration, type PipelineDefinition, type StepDefinition } from '../pipelines/schema';
+import { parseDuration } from '../pipelines/formats';
+import type { PipelineDefinition } from '../pipelines/schema';
+import type { StepDefinition } from '../pipelines/steps-schema';
 import { buildGraph, type PlanState, type StepGraph } from './plan';
 import type { RunSettings } from './run-settings';
 import { readRun, type RunDoc } from './store';

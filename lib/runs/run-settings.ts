@@ -1,5 +1,5 @@
 import { loadSettings } from '../config/settings';
-import { parseDuration } from '../pipelines/schema';
+import { parseDuration } from '../pipelines/formats';
 
 /**
  * The run engine's settings, parsed once per process. One rule for a bad value: reading them throws a

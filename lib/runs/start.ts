@@ -6,7 +6,8 @@ import { listComputeTargetNames, stepResourceProblems } from '../compute/targets
 import { computeTargetProblems } from '../pipelines/validate';
 import { getClock } from '../host/clock';
 import { parseBinding, stepInputBindings } from '../pipelines/graph';
-import { PIPELINE_NAME_RE, PIPELINE_NAME_RULE, type PipelineDefinition } from '../pipelines/schema';
+import { PIPELINE_NAME_RE, PIPELINE_NAME_RULE } from '../pipelines/formats';
+import type { PipelineDefinition } from '../pipelines/schema';
 import { getPipelineVersion } from '../pipelines/store';
 import { resolveNumericFields } from '../pipelines/numeric-fields';
 import type { StartRunRequest, StartRunResult, TriggerInfo } from './contract';

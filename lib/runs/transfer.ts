@@ -1,6 +1,6 @@
 import { artifactType, readManifest } from '../data/cas';
 import { createVersion, type DatasetSource } from '../data/datasets';
-import type { StepDefinition } from '../pipelines/schema';
+import type { StepDefinition } from '../pipelines/steps-schema';
 import type { StepOutputRef } from './plan';
 
 /**

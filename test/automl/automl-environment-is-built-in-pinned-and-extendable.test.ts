@@ -9,7 +9,7 @@ import {
 import { environmentForDispatch, type DispatchDeps } from '../../lib/environments/dispatch';
 import { environmentChanges } from '../../lib/environments/explain';
 import { splitRequirement, type EnvironmentSpec } from '../../lib/environments/spec';
-import type { StepDefinition } from '../../lib/pipelines/schema';
+import type { StepDefinition } from '../../lib/pipelines/steps-schema';
 
 // The dispatch path every step's environment takes (lib/environments/dispatch.ts), with the pool's agent
 // reports given: here the engine's own function decides what goes into the automl step's cache key.

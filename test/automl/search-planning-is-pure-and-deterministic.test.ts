@@ -13,7 +13,8 @@ import {
 import { automlJob, familyBatchParams } from '../../lib/automl/jobs';
 import { validateDefinition } from '../../lib/pipelines/validate';
 import { resolveNumericFields } from '../../lib/pipelines/numeric-fields';
-import type { AutomlStep, PipelineDefinition } from '../../lib/pipelines/schema';
+import type { AutomlStep } from '../../lib/pipelines/automl-schema';
+import type { PipelineDefinition } from '../../lib/pipelines/schema';
 
 const space = {
   lr: { type: 'choice' as const, values: [0.1, 0.01, 0.001] },

@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ApiClient, ApiError } from '../api-client';
-import { SNAPSHOT_REF_RE } from '../../pipelines/schema';
+import { SNAPSHOT_REF_RE } from '../../pipelines/formats';
 import { positionOf, type SourcePosition } from '../../pipelines/source';
 import { validateDefinitionText } from '../../pipelines/validate';
 import { packDirectory, type PackedDirectory } from '../../snapshots/pack';

@@ -4,7 +4,7 @@ import { parseLeaderboard } from '../../automl/leaderboard';
 import { automlGathered } from '../../automl/step-io';
 import { familySlots, planFamilies } from '../../automl/plan';
 import { readSmall } from '../../data/cas';
-import type { StepDefinition } from '../../pipelines/schema';
+import type { StepDefinition } from '../../pipelines/steps-schema';
 import { batchJobId, type BatchState } from '../parallel-plan';
 import type { StepOutputRef } from '../plan';
 import { MAX_LEADERBOARD_ROWS, MAX_METRICS_PER_STEP } from '../store';

@@ -3,7 +3,7 @@ import { recordProduced } from '../../data/lineage';
 import { stepEnvironmentField } from '../../automl/environment';
 import { environmentForDispatch } from '../../environments/dispatch';
 import { stepOutputs } from '../../pipelines/graph';
-import type { StepDefinition } from '../../pipelines/schema';
+import type { StepDefinition } from '../../pipelines/steps-schema';
 import { release, writeEntry } from '../cache-store';
 import { enqueueBatches } from '../parallel';
 import { failedMiniBatches, miniBatchVerdict, type BatchState } from '../parallel-plan';

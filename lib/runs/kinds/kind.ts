@@ -1,6 +1,6 @@
 import type { JobFailureCode, JobSpec } from '../../compute/job';
 import { parseBinding, stepInputBindings } from '../../pipelines/graph';
-import type { StepDefinition } from '../../pipelines/schema';
+import type { StepDefinition } from '../../pipelines/steps-schema';
 import type { CacheComponents, CacheDecision } from '../cache-key';
 import type { BatchState } from '../parallel-plan';
 import type { PlanState, StepOutputRef, StepState } from '../plan';

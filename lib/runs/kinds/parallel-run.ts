@@ -1,5 +1,5 @@
 import { gatherOutputs, makeBatches } from '../parallel';
-import type { StepDefinition } from '../../pipelines/schema';
+import type { StepDefinition } from '../../pipelines/steps-schema';
 import type { BatchKind } from './kind';
 
 /**

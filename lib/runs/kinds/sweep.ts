@@ -1,7 +1,7 @@
 import type { JobFailureCode } from '../../compute/job';
 import { sweepLeaderboard } from '../../automl/leaderboard';
 import { sweepEarlyStops } from '../../automl/step-io';
-import type { StepDefinition } from '../../pipelines/schema';
+import type { StepDefinition } from '../../pipelines/steps-schema';
 import { batchJobId } from '../parallel-plan';
 import { MAX_LEADERBOARD_ROWS, MAX_METRICS_PER_STEP } from '../store';
 import { bestTrial, substituteTrial, sweepTrials } from '../sweep-plan';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { stepDependencies, topologicalOrder, findCycles, parseBinding } from '../../../lib/pipelines/graph';
-import { parseDuration } from '../../../lib/pipelines/schema';
+import { parseDuration } from '../../../lib/pipelines/formats';
 import { validateDefinition } from '../../../lib/pipelines/validate';
 import { example } from './helpers';
 
