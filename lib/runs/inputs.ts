@@ -1,5 +1,5 @@
-import { join } from 'node:path';
 import { artifactType, reuseIfStored } from '../data/cas';
+import { resolveDatasetRef } from '../data/datasets';
 import { DataError } from '../data/errors';
 import type { FieldProblem } from '../errors/problem';
 
@@ -7,32 +7,11 @@ import type { FieldProblem } from '../errors/problem';
  * Pipeline inputs resolve to content when a run starts: a dataset reference (`churn-raw@latest`) to the
  * hash of that version's data, an artifact hash to itself. The run records both, so a rerun reads the
  * same bytes and a changed dataset is a changed input (by content, never by name or path).
- * Datasets belong to DATA (lib/data); the resolver is looked up at run time.
  */
 export interface ResolvedInput {
   hash: string;
   type: 'file' | 'directory';
   ref: string;
-}
-
-type DatasetResolver = (
-  ref: string,
-) => Promise<{ hash: string; type?: string; kind?: string; version?: number }>;
-let resolver: DatasetResolver | null | undefined;
-
-async function datasetResolver(): Promise<DatasetResolver | null> {
-  if (resolver !== undefined) return resolver;
-  const base = join(__dirname, '..', 'data');
-  for (const mod of ['datasets', 'index', 'dataset-store']) {
-    try {
-      const m = (await import(join(base, `${mod}.js`))) as Record<string, unknown>;
-      if (typeof m.resolveDatasetRef === 'function')
-        return (resolver = m.resolveDatasetRef as DatasetResolver);
-    } catch {
-      /* not this module */
-    }
-  }
-  return (resolver = null);
 }
 
 export async function resolveInput(
@@ -52,21 +31,8 @@ export async function resolveInput(
       const t = await artifactType(ref);
       return { hash: ref, type: t.type, ref };
     }
-    const resolve = await datasetResolver();
-    if (!resolve) {
-      problems.push({
-        pointer: at,
-        message: `cannot resolve dataset reference "${ref}": datasets are not available in this build`,
-      });
-      return undefined;
-    }
-    const r = await resolve(ref);
-    const type =
-      (r.type ?? r.kind) === 'file'
-        ? 'file'
-        : (r.type ?? r.kind) === 'directory'
-          ? 'directory'
-          : (await artifactType(r.hash)).type;
+    const r = await resolveDatasetRef(ref);
+    const type = r.type === 'file' || r.type === 'directory' ? r.type : (await artifactType(r.hash)).type;
     return { hash: r.hash, type, ref };
   } catch (e) {
     const status =
