@@ -14,15 +14,8 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Ev, parseJsonText, type HistoryEvent } from './history';
-import {
-  applyEvent,
-  completionId,
-  isSagaTrigger,
-  newExecState,
-  planEpisode,
-  type OpenOp,
-  type Work,
-} from './episode';
+import { planEpisode, type Work } from './episode';
+import { applyEvent, completionId, isSagaTrigger, newExecState, type OpenOp } from './exec-state';
 import type { ActivityRunner } from './activities';
 import type { CommitWriter } from './commit-writer';
 import type { Instance, OutboxItem } from './instance';

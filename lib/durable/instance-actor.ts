@@ -9,7 +9,7 @@
  * instance's final commit is durable: it unloads the history and tells waiters, parent and entities.
  */
 import { Ev, isTerminal, type HistoryEvent, type RuntimeStatus } from './history';
-import { newExecState } from './episode';
+import { newExecState } from './exec-state';
 import type { CommitWriter } from './commit-writer';
 import type { Instance, Msg, OutboxItem } from './instance';
 import { MAX_AHEAD } from './limits';

@@ -8,7 +8,7 @@
  */
 import type { ClockTimer } from '../host/clock';
 import { Ev, type HistoryEvent } from './history';
-import { newExecState, type ExecState } from './episode';
+import { newExecState, type ExecState } from './exec-state';
 import type { EpisodeRecord, InboxMessage, InstanceRecord } from './store';
 
 /** A message queued for an instance's next episode. */

@@ -9,7 +9,7 @@
  * An instance with no history yet gets its start again.
  */
 import { isTerminal, type HistoryEvent, type RuntimeStatus } from './history';
-import { applyEvent, newExecState, type OpenOp } from './episode';
+import { applyEvent, newExecState, type OpenOp } from './exec-state';
 import type { ActivityRunner } from './activities';
 import { messageFromInbox, newInstance, type Instance } from './instance';
 import { replayEvent } from './replay';

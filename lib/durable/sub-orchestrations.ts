@@ -9,7 +9,8 @@
  * it, from history after the next start).
  */
 import { Ev, isTerminal, parseJsonText, type HistoryEvent, type RuntimeStatus } from './history';
-import type { OpenOp, Work } from './episode';
+import type { Work } from './episode';
+import type { OpenOp } from './exec-state';
 import { failedEvent } from './failures';
 import type { Deliver, Instance } from './instance';
 import type { EngineRuntime } from './runtime';
