@@ -130,7 +130,8 @@ export class DurableEngine {
       track: (p) => this.track(p),
       background: (p) => this.background(p),
     };
-    // The parts call each other through these closures: none imports another's instance.
+    // The parts reach each other only through these closures and narrow interfaces (their imports of
+    // one another are type-only), so they can be built in any order and tested apart.
     const deliver = (inst: Instance, msg: Msg): void => this.actor.deliver(inst, msg);
     const finished = (inst: Instance): void => this.actor.finished(inst);
     this.timers = new DurableTimers(this.rt, deliver);
