@@ -258,7 +258,7 @@ async function episode(
     parentInstanceId: c.parentInstanceId,
     ...init.bindingConstants,
   };
-  // Own but not enumerable: see engine.ts (the library's Timestamp walk skips it).
+  // Own but not enumerable: see episode-runner.ts (the library's Timestamp walk skips it).
   Object.defineProperty(binding, 'history', { value: c.events, enumerable: false });
   // The input is kept here between episodes, and the walk turns its `Timestamp` strings into Dates in
   // place: after the first episode it has nothing left to do, and skipping it spares a pass over the

@@ -3,58 +3,21 @@
  * events to append and which work to dispatch, allocating event ids exactly as durable-functions'
  * TaskOrchestrationExecutor does (reference §3.2–§3.4, §4.1–§4.2). Pure: no I/O, no clock.
  *
- * The same `applyEvent` rebuilds an execution's state from stored history after a restart, so the
- * in-memory and recovered states cannot drift apart.
+ * The execution state it plans from and the `applyEvent` that updates it (also on recovery) are in
+ * exec-state.ts; reading the action tree is in orchestrator-actions.ts.
  */
-import {
-  Act,
-  Ev,
-  HTTP_ACTIVITY,
-  HTTP_POLL_DEFAULT_MS,
-  retryDelayMs,
-  type HistoryEvent,
-  type HttpTag,
-  type RetryPolicy,
-  type RetryTag,
-} from './history';
+import { Act, Ev, HTTP_ACTIVITY, retryDelayMs, type HistoryEvent, type RetryTag } from './history';
 import { schedulerId, type EntityRequest } from './entity-scheduler';
-
-/** What a handled action looked like, to detect code that no longer matches its history. */
-export interface LeafSig {
-  /** ActionType. */
-  t: number;
-  /** Function or event name ('' for timers). */
-  n: string;
-}
-
-export interface OpenOp {
-  id: number;
-  kind: 'activity' | 'timer' | 'sub';
-  name?: string;
-  /** JSON text of the input (activities, sub-orchestrations). */
-  input?: string | null;
-  instanceId?: string;
-  version?: string;
-  fireAt?: string;
-  retry?: RetryTag;
-  http?: HttpTag;
-}
-
-export interface ExecState {
-  nextEventId: number;
-  leaves: LeafSig[];
-  open: Map<number, OpenOp>;
-  /** First-attempt scheduling event of each retry saga (name, input, kind). */
-  sagas: Map<number, HistoryEvent>;
-  /** callHttp polling timers that fired: their reserved next request is scheduled by the episode. */
-  httpDue: OpenOp[];
-  /** The entities of the critical section the orchestration is in (lock sent, release not yet). */
-  heldLocks?: string[];
-}
-
-export function newExecState(): ExecState {
-  return { nextEventId: 0, leaves: [], open: new Map(), sagas: new Map(), httpDue: [] };
-}
+import { acceptedLocation, applyEvent, type ExecState, type LeafSig, type OpenOp } from './exec-state';
+import {
+  describe,
+  encodeRawInput,
+  encodeStringEncodedInput,
+  flattenActions,
+  leafSig,
+  policyOf,
+  unsupportedMessage,
+} from './orchestrator-actions';
 
 /** Work an episode asks for; dispatched once the episode is committed (activities: right away). */
 export type Work =
@@ -77,198 +40,6 @@ export interface EpisodePlan {
   /** Signatures of the leaves handled for the first time in this episode. */
   newLeaves: LeafSig[];
   outcome: Outcome;
-}
-
-/** Updates `state` for one stored/new history event (scheduling opens an op, completion closes it). */
-export function applyEvent(state: ExecState, ev: HistoryEvent): void {
-  switch (ev.EventType) {
-    case Ev.TaskScheduled:
-    case Ev.SubOrchestrationInstanceCreated:
-    case Ev.TimerCreated: {
-      const op: OpenOp = {
-        id: ev.EventId,
-        kind:
-          ev.EventType === Ev.TaskScheduled ? 'activity' : ev.EventType === Ev.TimerCreated ? 'timer' : 'sub',
-        name: ev.Name,
-        input: ev.Input ?? null,
-        instanceId: ev.InstanceId,
-        version: ev.Version,
-        fireAt: ev.FireAt,
-        retry: ev.Retry,
-        http: ev.Http,
-      };
-      state.open.set(ev.EventId, op);
-      if (ev.EventId >= state.nextEventId) state.nextEventId = ev.EventId + 1;
-      // A polling timer reserves the id of the request after it (durable-functions takes both at once).
-      if (ev.Http?.call !== undefined && ev.Http.call >= state.nextEventId)
-        state.nextEventId = ev.Http.call + 1;
-      if (ev.EventType === Ev.TaskScheduled && state.httpDue.length)
-        state.httpDue = state.httpDue.filter((o) => o.http?.call !== ev.EventId);
-      if (ev.Retry && ev.Retry.saga === ev.EventId) state.sagas.set(ev.EventId, ev);
-      break;
-    }
-    case Ev.TaskCompleted:
-    case Ev.TaskFailed:
-    case Ev.SubOrchestrationInstanceCompleted:
-    case Ev.SubOrchestrationInstanceFailed:
-      state.open.delete(ev.TaskScheduledId!);
-      break;
-    case Ev.EventSent: {
-      if (ev.EventId >= state.nextEventId) state.nextEventId = ev.EventId + 1;
-      const req = entityRequestOf(ev);
-      if (req?.kind === 'lock') state.heldLocks = req.lockSet;
-      else if (req?.kind === 'release') state.heldLocks = undefined;
-      break;
-    }
-    case Ev.TimerFired: {
-      const op = state.open.get(ev.TimerId!);
-      if (op?.http?.call !== undefined) state.httpDue.push(op);
-      state.open.delete(ev.TimerId!);
-      break;
-    }
-    default:
-      break;
-  }
-}
-
-/** The entity request an `EventSent` carries (its Input), if any. */
-export function entityRequestOf(ev: HistoryEvent): EntityRequest | undefined {
-  try {
-    const r = JSON.parse(ev.Input ?? 'null');
-    return r && typeof r === 'object' && typeof r.id === 'string' ? (r as EntityRequest) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The 202-with-Location answer of a polled callHttp, or undefined for any other completion. */
-export function acceptedLocation(
-  op: OpenOp | undefined,
-  ev: HistoryEvent,
-): { location: string; delayMs: number } | undefined {
-  if (!op?.http?.poll || ev.EventType !== Ev.TaskCompleted || !ev.Result) return undefined;
-  let res: any;
-  try {
-    res = JSON.parse(ev.Result);
-  } catch {
-    return undefined;
-  }
-  if (res?.statusCode !== 202 || !res.headers || typeof res.headers !== 'object') return undefined;
-  const header = (name: string): string | undefined => {
-    const k = Object.keys(res.headers).find((h) => h.toLowerCase() === name);
-    const v = k === undefined ? undefined : res.headers[k];
-    return Array.isArray(v) ? String(v[0]) : v === undefined || v === null ? undefined : String(v);
-  };
-  const location = header('location');
-  if (!location) return undefined;
-  // durable-functions waits Retry-After seconds (moment.duration), else the configured default.
-  const retryAfter = Number(header('retry-after'));
-  const delayMs = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : HTTP_POLL_DEFAULT_MS;
-  return { location, delayMs };
-}
-
-/** The id a completion event refers to, or undefined for events that complete no numbered task. */
-export function completionId(ev: HistoryEvent): number | undefined {
-  switch (ev.EventType) {
-    case Ev.TaskCompleted:
-    case Ev.TaskFailed:
-    case Ev.SubOrchestrationInstanceCompleted:
-    case Ev.SubOrchestrationInstanceFailed:
-      return ev.TaskScheduledId;
-    case Ev.TimerFired:
-      return ev.TimerId;
-    default:
-      return undefined;
-  }
-}
-
-/**
- * A "saga trigger" makes durable-functions allocate an id internally while it processes the event (retry
- * timer after a failed attempt; next attempt when a retry timer fires). An episode may hold at most one,
- * as its last event (§3.4), so the host can number the reaction after the new actions.
- */
-export function isSagaTrigger(state: ExecState, ev: HistoryEvent): boolean {
-  const id = completionId(ev);
-  if (id === undefined) return false;
-  const op = state.open.get(id);
-  if (acceptedLocation(op, ev)) return true;
-  if (!op?.retry) return false;
-  if (ev.EventType === Ev.TaskFailed || ev.EventType === Ev.SubOrchestrationInstanceFailed) return true;
-  if (ev.EventType === Ev.TimerFired) return op.retry.attempt < op.retry.policy.maxNumberOfAttempts;
-  return false;
-}
-
-/** Depth-first leaves of a V2+ action list (WhenAll/WhenAny expanded in order). */
-export function flattenActions(actions: unknown): any[] {
-  const out: any[] = [];
-  const walk = (list: any[]): void => {
-    for (const a of list) {
-      if (!a || typeof a !== 'object') continue;
-      if (
-        (a.actionType === Act.WhenAll || a.actionType === Act.WhenAny) &&
-        Array.isArray(a.compoundActions)
-      ) {
-        walk(a.compoundActions);
-      } else out.push(a);
-    }
-  };
-  if (Array.isArray(actions)) for (const group of actions) if (Array.isArray(group)) walk(group);
-  return out;
-}
-
-function leafSig(a: any): LeafSig {
-  const n =
-    typeof a.functionName === 'string'
-      ? a.functionName
-      : typeof a.externalEventName === 'string'
-        ? a.externalEventName
-        : '';
-  return { t: a.actionType, n };
-}
-
-const ACTION_WORDS: Record<number, string> = {
-  [Act.CallActivity]: 'an activity call',
-  [Act.CallActivityWithRetry]: 'an activity call with retry',
-  [Act.CallSubOrchestrator]: 'a sub-orchestration call',
-  [Act.CallSubOrchestratorWithRetry]: 'a sub-orchestration call with retry',
-  [Act.ContinueAsNew]: 'continueAsNew',
-  [Act.CreateTimer]: 'a durable timer',
-  [Act.WaitForExternalEvent]: 'a wait for an external event',
-  [Act.CallHttp]: 'an HTTP call',
-  [Act.CallEntity]: 'an entity call',
-  [Act.SignalEntity]: 'an entity signal',
-  [Act.LockEntities]: 'an entity lock',
-  [Act.ReleaseEntities]: 'a lock release',
-};
-
-function describe(sig: LeafSig): string {
-  const what = ACTION_WORDS[sig.t] ?? `action type ${sig.t}`;
-  return sig.n ? `${what} '${sig.n}'` : what;
-}
-
-/** Encodes an activity / continueAsNew input like the extension pipeline (§4.3): stored as JSON text. */
-export function encodeStringEncodedInput(input: unknown): string | null {
-  if (input === undefined) return null;
-  // processInput JSON-encoded strings already; a string here is JSON text.
-  if (typeof input === 'string') return input;
-  return JSON.stringify(input);
-}
-
-/** Sub-orchestration inputs are raw values. */
-export function encodeRawInput(input: unknown): string | null {
-  return input === undefined ? null : JSON.stringify(input);
-}
-
-export function unsupportedMessage(actionType: number): string | undefined {
-  switch (actionType) {
-    case Act.ScheduledSignalEntity:
-      return (
-        'Scheduled entity signals are not supported by the local host (Sluice). Signal the entity from an ' +
-        'orchestration after a durable timer instead, or run this app on Azure Functions.'
-      );
-    default:
-      return undefined;
-  }
 }
 
 export interface PlanInput {
@@ -578,18 +349,5 @@ function subWork(ev: HistoryEvent): Work {
     instanceId: ev.InstanceId!,
     input: ev.Input ?? null,
     version: ev.Version,
-  };
-}
-
-function policyOf(raw: any): RetryPolicy {
-  const o = raw && typeof raw === 'object' ? raw : {};
-  const num = (v: unknown): number | undefined =>
-    typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-  return {
-    firstRetryIntervalInMilliseconds: num(o.firstRetryIntervalInMilliseconds) ?? 1000,
-    maxNumberOfAttempts: num(o.maxNumberOfAttempts) ?? 1,
-    backoffCoefficient: num(o.backoffCoefficient),
-    maxRetryIntervalInMilliseconds: num(o.maxRetryIntervalInMilliseconds),
-    retryTimeoutInMilliseconds: num(o.retryTimeoutInMilliseconds),
   };
 }

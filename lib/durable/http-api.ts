@@ -11,7 +11,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ProblemError, invalid, notFound, conflict } from '../errors/problem';
 import type { ManagementAccess } from './access';
 import { routeEntities } from './entity-api';
-import { DurableError, type DurableEngine, type Instance } from './engine';
+import { DurableError, type DurableEngine } from './engine';
+import type { Instance } from './instance';
 import {
   EV_NAMES,
   Ev,

@@ -5,7 +5,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import os from 'node:os';
 import type { BindingInfo, HostContext, HostExtension } from '../host/types';
-import { DurableEngine, defaultConcurrency } from './engine';
+import { DurableEngine } from './engine';
+import { defaultConcurrency } from './limits';
 import { ProblemError } from '../errors/problem';
 import { managementAccess, type ManagementAccess } from './access';
 import { DurableHttpApi, RPC_PREFIX, WEBHOOK_PREFIX, clientInputData } from './http-api';

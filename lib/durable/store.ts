@@ -6,7 +6,7 @@
 import { TableClient, type TableEntity, type TransactionAction } from '@azure/data-tables';
 import type { HostLogger } from '../host/types';
 import type { HistoryEvent } from './history';
-import type { LeafSig } from './episode';
+import type { LeafSig } from './exec-state';
 
 /** Azure's limit is 64 KiB per string property (UTF-16): keep each chunk well below. */
 const CHUNK = 30_000;

@@ -7,13 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Act, Ev, HTTP_ACTIVITY, retryDelayMs, type HistoryEvent } from '../../lib/durable/history';
-import {
-  applyEvent,
-  isSagaTrigger,
-  newExecState,
-  planEpisode,
-  type PlanInput,
-} from '../../lib/durable/episode';
+import { planEpisode, type PlanInput } from '../../lib/durable/episode';
+import { applyEvent, isSagaTrigger, newExecState } from '../../lib/durable/exec-state';
 
 const base = (over: Partial<PlanInput>): PlanInput => ({
   instanceId: 'test-instance',
