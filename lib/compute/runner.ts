@@ -29,7 +29,8 @@ import type { JobOutput, JobResult, JobSpec } from './job';
 import { checkOutputs, safeName, substituteJob } from './job-local';
 import { resultFile, type ShardDriverConfig } from './shard-driver';
 import { shardOutputs, type ShardEnd } from './shard-loop';
-import { completeJob, heartbeat, readJob } from './jobs';
+import { readJob } from './jobs';
+import { completeJob, heartbeat } from './jobs-runner';
 import { BlobLogWriter } from './log-stream';
 import { shellQuote, unknownPlaceholderMessage, type PlaceholderPaths } from './placeholders';
 
