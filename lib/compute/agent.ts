@@ -20,7 +20,8 @@ import { jobQueue } from './jobs';
 import { claimJob } from './jobs-runner';
 import { removePresence, writePresence } from './presence';
 import { AgentKeyRefused, type CredentialSource } from './scoped-clients';
-import { runJob, signalGroup, type ActiveJob, type RunnerContext } from './runner';
+import { signalGroup } from './job-process';
+import { runJob, type ActiveJob, type RunnerContext } from './runner';
 import { noteServiceEndpoint } from './service-endpoint';
 import { onCancel, onReserve, onWake } from './wake';
 
