@@ -1,8 +1,8 @@
 /**
- * The job row and the queue message, as shapes and as Table storage encodes them (no storage client here). A
- * row's spec and result are JSON split across properties (a Table string holds at most 64 KiB); keys
- * are escaped (ids may hold characters Table keys refuse). A running job whose heartbeat is older than
- * the limit is lost.
+ * The job row and the queue message, as shapes and as Table storage encodes them (no storage client
+ * here). A row's spec and result are JSON split across properties (a Table string holds at most
+ * 64 KiB); keys are escaped (ids may hold characters Table keys refuse). A running job whose heartbeat
+ * is older than the limit is lost.
  */
 import type { TableEntityResult } from '@azure/data-tables';
 import { getClock } from '../host/clock';
