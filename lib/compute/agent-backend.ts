@@ -5,7 +5,8 @@
  */
 import type { ComputeBackend, JobHandle, JobStatus } from './backend';
 import type { JobSpec } from './job';
-import { enqueueJob, markLost, requestCancel, type JobRow } from './jobs';
+import type { JobRow } from './job-row';
+import { enqueueJob, markLost, requestCancel } from './jobs-service';
 import { logBlobName, LOGS_CONTAINER } from './log-stream';
 import type { ComputeTarget } from './targets';
 

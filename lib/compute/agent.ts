@@ -15,10 +15,13 @@ import { removeReport, reportSoon } from '../environments/agents';
 import { defaultCacheDir } from '../environments/cache';
 import { listCachedEnvironments, shortKey, type CachedEnvironment } from '../environments/listing';
 import { Ledger, machineCapacity, needOf, type Capacity } from './admission';
-import { claimJob, decodeMessage, jobQueue, type JobRow } from './jobs';
+import { decodeMessage, type JobRow } from './job-row';
+import { jobQueue } from './jobs';
+import { claimJob } from './jobs-runner';
 import { removePresence, writePresence } from './presence';
 import { AgentKeyRefused, type CredentialSource } from './scoped-clients';
-import { runJob, signalGroup, type ActiveJob, type RunnerContext } from './runner';
+import { signalGroup } from './job-process';
+import { runJob, type ActiveJob, type RunnerContext } from './runner';
 import { noteServiceEndpoint } from './service-endpoint';
 import { onCancel, onReserve, onWake } from './wake';
 

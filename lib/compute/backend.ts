@@ -10,7 +10,7 @@
  * that verdict on the row, conditionally, so a result the runner wrote first always wins.
  */
 import type { JobResult, JobSpec } from './job';
-import type { JobRow } from './jobs';
+import type { JobRow } from './job-row';
 import type { BackendKind, ComputeTarget } from './targets';
 
 /** What a backend returns from submit and keeps on the job row: enough to find the job again. */

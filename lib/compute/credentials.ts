@@ -25,7 +25,7 @@ import { getClock } from '../host/clock';
 import { ARTIFACTS_CONTAINER } from '../data/cas';
 import { SNAPSHOTS_CONTAINER } from '../snapshots/store';
 import { JOBS_TABLE, jobQueueName } from './job';
-import { tableKey, type JobRow } from './jobs';
+import { tableKey, type JobRow } from './job-row';
 import { logBlobName, LOGS_CONTAINER } from './log-stream';
 
 /** The header a remote agent sends its agent key in (to /api/agent-credentials…). */

@@ -6,7 +6,8 @@
 import { agentBackend } from './agent-backend';
 import type { ComputeBackend, JobStatus } from './backend';
 import type { JobResult, JobSpec } from './job';
-import { readJob, type JobRow } from './jobs';
+import type { JobRow } from './job-row';
+import { readJob } from './jobs';
 import { slurmBackend } from './slurm/backend';
 import { effectiveResources, type BackendKind, type ComputeTarget } from './targets';
 import { getComputeTarget } from './targets-store';

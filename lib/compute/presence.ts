@@ -7,7 +7,7 @@
 import type { TableClient } from '@azure/data-tables';
 import { getClients } from '../azure/clients';
 import type { CachedEnvironment } from '../environments/listing';
-import { tableKey } from './jobs';
+import { tableKey } from './job-row';
 
 export const AGENTS_TABLE = 'sluiceagents';
 

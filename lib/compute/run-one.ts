@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { useClients } from '../azure/clients';
 import type { JobCredentials, PoolCredentials } from './credentials';
-import { claimJob } from './jobs';
+import { claimJob } from './jobs-runner';
 import { CredentialSource, scopedClients } from './scoped-clients';
 import { runJob } from './runner';
 

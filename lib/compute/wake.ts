@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { JobSpec } from './job';
-import type { JobRow } from './jobs';
+import type { JobRow } from './job-row';
 
 const KEY = Symbol.for('sluice.compute.wake');
 

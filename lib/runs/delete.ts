@@ -1,6 +1,7 @@
 import type { InvocationContext } from '@azure/functions';
 import { getClients } from '../azure/clients';
-import { jobsTable, listJobs, tableKey } from '../compute/jobs';
+import { tableKey } from '../compute/job-row';
+import { jobsTable, listJobs } from '../compute/jobs';
 import { LOGS_CONTAINER } from '../compute/log-stream';
 import { deleteRunLineage } from '../data/lineage';
 import { conflict, notFound } from '../errors/problem';

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Ledger, needOf } from '../../lib/compute/admission';
-import { enqueueJob } from '../../lib/compute/jobs';
+import { enqueueJob } from '../../lib/compute/jobs-service';
 import { targetLiveView } from '../../lib/compute/live';
 import { jobSpec, nodeCmd, useAgentScenario, waitFor, waitForResult } from './support';
 

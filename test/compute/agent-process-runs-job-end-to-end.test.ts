@@ -8,7 +8,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { startTestStack, type TestStack } from '../support/stack';
 import { materialize, putDirectory } from '../../lib/data/cas';
-import { enqueueJob } from '../../lib/compute/jobs';
+import { enqueueJob } from '../../lib/compute/jobs-service';
 import { getClients } from '../../lib/azure/clients';
 import { logBlobName, LOGS_CONTAINER } from '../../lib/compute/log-stream';
 import { jobSpec, nodeCmd, startAgentProcess, waitFor, waitForResult, type AgentProcess } from './support';

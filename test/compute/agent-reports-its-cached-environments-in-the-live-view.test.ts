@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startAgent } from '../../lib/compute/agent';
-import { enqueueJob } from '../../lib/compute/jobs';
+import { enqueueJob } from '../../lib/compute/jobs-service';
 import { targetLiveView } from '../../lib/compute/live';
 import { jobSpec, useAgentScenario, waitFor, waitForResult } from './support';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { enqueueJob } from '../../lib/compute/jobs';
+import { enqueueJob } from '../../lib/compute/jobs-service';
 import { materialize } from '../../lib/data/cas';
 import { packDirectory, storeSnapshot } from '../../lib/snapshots';
 import { jobSpec, useAgentScenario, waitForResult } from './support';

@@ -4,7 +4,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { startTestStack, type TestStack } from '../support/stack';
-import { enqueueJob, readJob, requestCancel } from '../../lib/compute/jobs';
+import { readJob } from '../../lib/compute/jobs';
+import { enqueueJob, requestCancel } from '../../lib/compute/jobs-service';
 import {
   jobSpec,
   processAlive,

@@ -5,7 +5,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { startTestStack, type TestStack } from '../support/stack';
 import { startAgent, type RunningAgent } from '../../lib/compute/agent';
-import { claimJob, enqueueJob } from '../../lib/compute/jobs';
+import { claimJob } from '../../lib/compute/jobs-runner';
+import { enqueueJob } from '../../lib/compute/jobs-service';
 import { jobSpec, waitForResult } from './support';
 
 let stack: TestStack;

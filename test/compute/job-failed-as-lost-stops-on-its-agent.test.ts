@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { enqueueJob, markLost, readJob } from '../../lib/compute/jobs';
+import { readJob } from '../../lib/compute/jobs';
+import { enqueueJob, markLost } from '../../lib/compute/jobs-service';
 import { jobSpec, processAlive, useAgentScenario, waitFor } from './support';
 
 const scenario = useAgentScenario('lost-late', { pool: 'late', heartbeatMs: 600_000, killGraceMs: 500 });

@@ -4,7 +4,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { startTestStack, type TestStack } from '../support/stack';
-import { enqueueJob, isLost, markLost, readJob } from '../../lib/compute/jobs';
+import { isLost } from '../../lib/compute/job-row';
+import { readJob } from '../../lib/compute/jobs';
+import { enqueueJob, markLost } from '../../lib/compute/jobs-service';
 import { jobSpec, startAgentProcess, waitFor, type AgentProcess } from './support';
 
 let stack: TestStack;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { enqueueJob } from '../../lib/compute/jobs';
+import { enqueueJob } from '../../lib/compute/jobs-service';
 import { jobSpec, useAgentScenario, waitForResult } from './support';
 
 useAgentScenario('missing', { pool: 'missing', concurrency: 3 });

@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getClients } from '../../lib/azure/clients';
 import { directArgv } from '../../lib/compute/direct-command';
-import { enqueueJob } from '../../lib/compute/jobs';
+import { enqueueJob } from '../../lib/compute/jobs-service';
 import { logBlobName, LOGS_CONTAINER } from '../../lib/compute/log-stream';
 import { materialize } from '../../lib/data/cas';
 import { jobSpec, useAgentScenario, waitForResult } from './support';

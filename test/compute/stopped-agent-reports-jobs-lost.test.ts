@@ -5,7 +5,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { startTestStack, type TestStack } from '../support/stack';
 import { startAgent } from '../../lib/compute/agent';
-import { enqueueJob, readJob } from '../../lib/compute/jobs';
+import { readJob } from '../../lib/compute/jobs';
+import { enqueueJob } from '../../lib/compute/jobs-service';
 import { jobSpec, processAlive, waitFor } from './support';
 
 let stack: TestStack;

@@ -7,7 +7,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { startAgent, type AgentOptions, type RunningAgent } from '../../lib/compute/agent';
 import type { JobSpec } from '../../lib/compute/job';
-import { readJob, type JobRow } from '../../lib/compute/jobs';
+import type { JobRow } from '../../lib/compute/job-row';
+import { readJob } from '../../lib/compute/jobs';
 import { startTestStack, type TestStack } from '../support/stack';
 
 export const REPO = join(__dirname, '..', '..', '..');

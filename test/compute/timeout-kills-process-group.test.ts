@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { enqueueJob } from '../../lib/compute/jobs';
+import { enqueueJob } from '../../lib/compute/jobs-service';
 import { jobSpec, processAlive, useAgentScenario, waitFor, waitForResult } from './support';
 
 const scenario = useAgentScenario('timeout', { pool: 'timeouts', heartbeatMs: 200, killGraceMs: 500 });

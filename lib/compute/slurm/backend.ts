@@ -15,15 +15,9 @@ import { getClock } from '../../host/clock';
 import { logLocation } from '../agent-backend';
 import type { ComputeBackend, JobHandle, JobStatus } from '../backend';
 import type { JobResult, JobSpec } from '../job';
-import {
-  createJobRow,
-  markLost,
-  readJob,
-  requestCancel,
-  setExternal,
-  writeVerdict,
-  type JobRow,
-} from '../jobs';
+import type { JobRow } from '../job-row';
+import { readJob } from '../jobs';
+import { createJobRow, markLost, requestCancel, setExternal, writeVerdict } from '../jobs-service';
 import { ensureStorageFor, jobCredentials, poolCredentials } from '../credentials';
 import { LOGS_CONTAINER } from '../log-stream';
 import { SCOPED_CREDENTIALS_KEY, type ScopedCredentials } from '../run-one';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { substitute, unknownPlaceholderMessage, shellQuote } from '../../../lib/compute/placeholders';
 import { failureFor } from '../../../lib/compute/failures';
-import { decodeMessage, encodeMessage, isLost, tableKey } from '../../../lib/compute/jobs';
+import { decodeMessage, encodeMessage, isLost, tableKey } from '../../../lib/compute/job-row';
 import { defaultTargets, loadComputeTargets } from '../../../lib/compute/targets';
 import { parseDatasetRef } from '../../../lib/data/datasets';
 import { ProblemError } from '../../../lib/errors/problem';
