@@ -80,7 +80,8 @@ test(
     assert.equal(row?.backend, 'slurm');
     assert.match(row!.external ?? '', /^\d+$/, 'the row keeps the Slurm job id');
     const shown = slurm.cmd('scontrol', ['show', 'job', '-o', row!.external!]);
-    assert.match(shown, /NumCPUs=2/, 'cpu: 2 became --cpus-per-task=2');
+    // CPUs/Task is what was asked; NumCPUs is what was allocated (a running job may get the whole node).
+    assert.match(shown, /CPUs\/Task=2\b/, 'cpu: 2 became --cpus-per-task=2');
     assert.match(shown, /Partition=debug/);
     const result = await ended(spec);
     assert.equal(result.state, 'succeeded', JSON.stringify(result.failure));
