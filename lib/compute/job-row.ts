@@ -25,8 +25,9 @@ export interface JobRow {
   heartbeatAt?: string;
   cancelRequested?: boolean;
   /**
-   * Sweep trials: the intermediate metrics reported so far (JSON of the result's `metrics` shape), sent
-   * with the heartbeat, so an early-termination policy can judge a trial while it runs.
+   * Sent with the heartbeat. Sweep trials: the intermediate metrics reported so far (JSON of the result's
+   * `metrics` shape), so an early-termination policy can judge a trial while it runs. parallelRun shards:
+   * `{"succeeded":n,"failed":m}`, the mini-batches ended so far, so the run shows live counts.
    */
   progress?: string;
   finishedAt?: string;

@@ -26,8 +26,11 @@ export function watchJob(
     agentId: string;
     row: RowEtag;
     log: (line: string) => void;
-    /** A sweep trial's metrics file, whose last points the heartbeat carries. */
-    progressFile: string | undefined;
+    /**
+     * What the heartbeat carries as `progress`: a sweep trial's metrics file (its last points), or a
+     * shard's progress file (mini-batches succeeded and failed so far).
+     */
+    progress: { kind: 'metrics' | 'shard'; file: string } | undefined;
     /** @default 2000 */
     heartbeatMs?: number;
     /** @default 500 */
@@ -39,11 +42,15 @@ export function watchJob(
   },
 ): JobWatch {
   const clock = getClock();
-  const { agentId, log, progressFile } = opts;
+  const { agentId, log, progress } = opts;
   let hbTimer: ClockTimer | undefined;
   const beat = (): void => {
     hbTimer = clock.setTimeout(() => {
-      heartbeat(spec.runId, spec.jobId, progressFields(progressFile)).then(
+      heartbeat(
+        spec.runId,
+        spec.jobId,
+        progress?.kind === 'shard' ? shardProgressFields(progress.file) : progressFields(progress?.file),
+      ).then(
         (t) => {
           opts.row.etag = t;
         },
@@ -69,6 +76,17 @@ export function watchJob(
       clearInterval(cancelPoll);
     },
   };
+}
+
+/** A shard's `progress` heartbeat field: `{"succeeded":n,"failed":m}` as the driver last wrote it. */
+function shardProgressFields(file: string): Record<string, unknown> {
+  try {
+    const p = JSON.parse(readFileSync(file, 'utf8')) as { succeeded?: unknown; failed?: unknown };
+    if (typeof p.succeeded !== 'number' || typeof p.failed !== 'number') return {};
+    return { progress: JSON.stringify({ succeeded: p.succeeded, failed: p.failed }) };
+  } catch {
+    return {}; // no mini-batch has ended yet
+  }
 }
 
 /** The `progress` heartbeat field: the last 200 metric lines with a step index, at most ~30 KB. */

@@ -65,6 +65,20 @@ export async function listJobs(runId: string): Promise<JobRow[]> {
   return out;
 }
 
+/** The running job rows of one step of a run (a batch step's running mini-batches, trials or shards). */
+export async function listRunningJobs(runId: string, step: string): Promise<JobRow[]> {
+  const table = await jobsTable();
+  const out: JobRow[] = [];
+  const q = (v: string): string => v.replace(/'/g, "''");
+  for await (const e of table.listEntities<Record<string, unknown>>({
+    queryOptions: {
+      filter: `PartitionKey eq '${q(tableKey(runId))}' and stepName eq '${q(step)}' and state eq 'running'`,
+    },
+  }))
+    out.push(toRow(e as Entity));
+  return out;
+}
+
 /** Writes a result on the row, conditionally on the row's ETag (a 412 when the row changed). */
 export async function writeResult(row: JobRow, result: JobResult): Promise<void> {
   const table = await jobsTable();

@@ -25,7 +25,8 @@ import { reportResult, type JobEnding } from './job-report';
 import { watchJob, type JobWatch, type RowEtag } from './job-watch';
 import { BlobLogWriter } from './log-stream';
 import { shellQuote } from './placeholders';
-import { runShardJob } from './shard-job';
+import { progressFile } from './shard-driver';
+import { runShardJob, shardConfigFile } from './shard-job';
 
 /** What a runner needs from whoever hosts it (an agent, or `sluice run-job` in a Slurm allocation). */
 export interface RunnerContext {
@@ -112,8 +113,14 @@ export function runJob(spec: JobSpec, claimEtag: string, startedAt: string, ctx:
         agentId,
         row,
         log,
-        // Sweep trials send the metrics reported so far with each beat (early termination reads them).
-        progressFile: spec.kind === 'sweep' ? join(jobRoot, 'metrics.jsonl') : undefined,
+        // Sweep trials send the metrics reported so far with each beat (early termination reads them);
+        // shards how many mini-batches have ended (the run shows live counts).
+        progress:
+          spec.kind === 'sweep'
+            ? { kind: 'metrics', file: join(jobRoot, 'metrics.jsonl') }
+            : spec.shard
+              ? { kind: 'shard', file: progressFile(shardConfigFile(jobRoot)) }
+              : undefined,
         heartbeatMs: ctx.heartbeatMs,
         cancelPollMs: ctx.cancelPollMs,
         onCancel: () => job.cancel(),

@@ -11,7 +11,7 @@
  * process; each mini-batch runs in a process group of its own (so its timeout stops only it), which the
  * driver stops when it is told to stop (SIGTERM) before it exits.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import {
   outputClosed,
   spawnHere,
@@ -39,6 +39,11 @@ export interface ShardDriverConfig {
 
 export function resultFile(configFile: string): string {
   return `${configFile}.result.json`;
+}
+
+/** Where the driver keeps the shard's progress (replaced whole as each mini-batch ends). */
+export function progressFile(configFile: string): string {
+  return `${configFile}.progress.json`;
 }
 
 type Exit = CommandExit;
@@ -127,6 +132,12 @@ async function main(configFile: string): Promise<void> {
     substitute: (paths) => substituteJob(cfg.spec, paths),
     checkOutputs: (dir) => checkOutputs(cfg.spec as JobSpec, dir),
     fileName: safeName,
+    progress: (done) => {
+      // Replaced whole (write, then rename), so a reader never sees half of it.
+      const file = progressFile(configFile);
+      writeFileSync(`${file}.tmp`, JSON.stringify(done));
+      renameSync(`${file}.tmp`, file);
+    },
   });
   writeFileSync(resultFile(configFile), JSON.stringify(end));
   // The log's last bytes reach the pipe before the process ends.

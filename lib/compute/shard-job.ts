@@ -22,6 +22,9 @@ import { shardOutputs, type ShardEnd } from './shard-loop';
 const SHARD_DRIVER = join(__dirname, 'shard-driver.js');
 
 /** Runs the shard and fills in `end` as it goes (outcome, outputs, mini-batches, metrics). */
+/** The driver's config file in a shard job's folder (its result and progress files sit beside it). */
+export const shardConfigFile = (jobRoot: string): string => join(jobRoot, 'shard.json');
+
 export async function runShardJob(
   spec: JobSpec,
   shard: ShardSpec,
@@ -41,7 +44,7 @@ export async function runShardJob(
   },
 ): Promise<void> {
   const { proc, agentId, codeDir, outputsDir, jobRoot, metricsFile, logw } = job;
-  const config = join(jobRoot, 'shard.json');
+  const config = shardConfigFile(jobRoot);
   const driver: ShardDriverConfig = {
     spec: {
       command: spec.command,

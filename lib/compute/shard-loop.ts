@@ -51,6 +51,14 @@ export interface ShardLoop {
   checkOutputs(outputsDir: string): JobOutcome | undefined;
   /** The local file name of a declared output. */
   fileName(name: string): string;
+  /** Called as each mini-batch ends for good: how many have succeeded and failed so far. */
+  progress?(done: ShardProgress): void;
+}
+
+/** How far a running shard has got (the heartbeat carries it: the run shows live mini-batch counts). */
+export interface ShardProgress {
+  succeeded: number;
+  failed: number;
 }
 
 /**
@@ -68,6 +76,7 @@ export async function runShard(loop: ShardLoop): Promise<ShardEnd> {
   const shardDir = prepared.paths.inputs.input!;
   const minibatch = prepared.paths.minibatch ?? join(dirs.jobRoot, 'minibatch.txt');
   let processMs = 0;
+  const done: ShardProgress = { succeeded: 0, failed: 0 };
   for (let k = 0; k < shard.count && !stopped(); k++) {
     const index = shard.first + k;
     for (let attempt = 1; !stopped(); attempt++) {
@@ -124,6 +133,8 @@ export async function runShard(loop: ShardLoop): Promise<ShardEnd> {
       const f = failureFor(o);
       if (!f) {
         tally.batchSucceeded();
+        done.succeeded++;
+        loop.progress?.(done);
         break;
       }
       const retry = failureDecision(f.code).retryable && attempt <= shard.retries;
@@ -132,7 +143,11 @@ export async function runShard(loop: ShardLoop): Promise<ShardEnd> {
       w.note(
         `mini-batch ${index} failed (${f.code}): ${f.message}${retry ? `; trying again in ${wait} ms` : ''}`,
       );
-      if (!retry) break;
+      if (!retry) {
+        done.failed++;
+        loop.progress?.(done);
+        break;
+      }
       await pause(wait, stopped);
     }
   }

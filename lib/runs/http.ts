@@ -1,5 +1,4 @@
 import type { HttpRequest } from '@azure/functions';
-import { readJob } from '../compute/jobs';
 import { invalid, notFound, pointer } from '../errors/problem';
 import { httpHandler, json, readJson } from '../http/handler';
 import { closest } from '../pipelines/suggest';
@@ -7,6 +6,7 @@ import { PIPELINE_NAME_RE, PIPELINE_NAME_RULE } from '../pipelines/formats';
 import type { StartRunRequest, TriggerInfo } from './contract';
 import { cancelRun } from './cancel';
 import { deleteRun } from './delete';
+import { overlayLiveState } from './live-state';
 import { startRun } from './start';
 import { listRuns, readRun, readRunHead, runView, type RunDoc } from './store';
 
@@ -117,22 +117,6 @@ export const getRunHandler = httpHandler(async (req) => {
   await overlayLiveState(doc);
   return json(200, runView(doc));
 });
-
-/** Steps the orchestration last saw Queued may already run on an agent: the job row knows. */
-async function overlayLiveState(doc: RunDoc): Promise<void> {
-  await Promise.all(
-    Object.values(doc.steps)
-      .filter((s) => s.status === 'Queued' && s.jobId)
-      .map(async (s) => {
-        const row = await readJob(doc.runId, s.jobId!).catch(() => undefined);
-        // Running, or finished with the orchestration not yet recording it: either way it has started.
-        if (row && row.state !== 'queued') {
-          s.status = 'Running';
-          if (row.startedAt ?? row.claimedAt) s.startedAt = row.startedAt ?? row.claimedAt;
-        }
-      }),
-  );
-}
 
 /** GET /api/runs?pipeline=&status=&limit=&continuationToken= */
 export const listRunsHandler = httpHandler(async (req) => {

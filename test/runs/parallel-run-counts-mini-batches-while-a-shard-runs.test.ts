@@ -1,0 +1,65 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startSluice, type SluiceProcess } from '../support/sluice';
+import { publish, startRun, step, waitForRun } from './helpers';
+
+let sluice: SluiceProcess;
+before(async () => {
+  sluice = await startSluice();
+});
+after(() => sluice?.stop());
+
+interface Counts {
+  total: number;
+  running: number;
+  succeeded: number;
+  failed: number;
+}
+
+test('a parallelRun shows its mini-batches ending while a shard runs, not only when the shard ends', async () => {
+  // One batch slot: 8 one-file mini-batches go out as 4 shards of 2, one shard at a time. Each mini-batch
+  // takes 1.5 s, so a shard's first mini-batch ends well before the shard does.
+  const files = Array.from({ length: 8 }, (_, i) => `f${i}`).join(' ');
+  await publish(sluice, {
+    name: 'live-shards',
+    settings: { maxConcurrency: 1 },
+    steps: {
+      make: {
+        command: `for f in ${files}; do echo $f > \${{outputs.docs}}/$f.txt; done`,
+        outputs: { docs: { type: 'directory' } },
+      },
+      score: {
+        kind: 'parallelRun',
+        input: '${{steps.make.outputs.docs}}',
+        miniBatchSize: 1,
+        command: 'sleep 1.5; cat $(cat ${{minibatch}}) > ${{outputs.scores}}',
+        outputs: { scores: { type: 'file' } },
+      },
+    },
+  });
+  const runId = await startRun(sluice, 'live-shards');
+  const seen: Counts[] = [];
+  for (;;) {
+    const run = await sluice.json<{
+      status: string;
+      steps: Array<{ name: string; status: string; batches?: Counts }>;
+    }>(`/api/runs/${runId}`);
+    const s = run.steps.find((x) => x.name === 'score');
+    if (s?.status === 'Running' && s.batches) seen.push(s.batches);
+    if (['Completed', 'Failed', 'Canceled'].includes(run.status)) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const done = await waitForRun(sluice, runId);
+  assert.equal(done.status, 'Completed', JSON.stringify(done.steps));
+  assert.deepEqual(step(done, 'score').batches, { total: 8, running: 0, succeeded: 8, failed: 0 });
+  for (const c of seen) {
+    assert.equal(c.total, 8);
+    assert.ok(c.running <= 1, `one mini-batch at a time runs in one shard: ${JSON.stringify(c)}`);
+    assert.ok(c.running + c.succeeded + c.failed <= c.total, JSON.stringify(c));
+  }
+  // Shards end two mini-batches at a time: an odd count is a shard seen half-way.
+  assert.ok(
+    seen.some((c) => c.succeeded % 2 === 1),
+    `a shard's first mini-batch was counted before the shard ended: ${JSON.stringify(seen)}`,
+  );
+});
