@@ -78,12 +78,22 @@ export function watchJob(
   };
 }
 
-/** A shard's `progress` heartbeat field: `{"succeeded":n,"failed":m}` as the driver last wrote it. */
+/**
+ * A shard's `progress` heartbeat field, as the driver last wrote it: `{"succeeded":n,"failed":m,
+ * "failedBatches":[…]}` (a shard is at most a few hundred mini-batches: the list stays small).
+ */
 function shardProgressFields(file: string): Record<string, unknown> {
   try {
-    const p = JSON.parse(readFileSync(file, 'utf8')) as { succeeded?: unknown; failed?: unknown };
+    const p = JSON.parse(readFileSync(file, 'utf8')) as {
+      succeeded?: unknown;
+      failed?: unknown;
+      failedBatches?: unknown;
+    };
     if (typeof p.succeeded !== 'number' || typeof p.failed !== 'number') return {};
-    return { progress: JSON.stringify({ succeeded: p.succeeded, failed: p.failed }) };
+    const failedBatches = Array.isArray(p.failedBatches)
+      ? p.failedBatches.filter((b): b is number => Number.isInteger(b))
+      : [];
+    return { progress: JSON.stringify({ succeeded: p.succeeded, failed: p.failed, failedBatches }) };
   } catch {
     return {}; // no mini-batch has ended yet
   }

@@ -65,14 +65,16 @@ export async function listJobs(runId: string): Promise<JobRow[]> {
   return out;
 }
 
-/** The running job rows of one step of a run (a batch step's running mini-batches, trials or shards). */
-export async function listRunningJobs(runId: string, step: string): Promise<JobRow[]> {
+/** The queued and running job rows of one step of a run (a batch step's mini-batches, trials or shards). */
+export async function listActiveJobs(runId: string, step: string): Promise<JobRow[]> {
   const table = await jobsTable();
   const out: JobRow[] = [];
   const q = (v: string): string => v.replace(/'/g, "''");
   for await (const e of table.listEntities<Record<string, unknown>>({
     queryOptions: {
-      filter: `PartitionKey eq '${q(tableKey(runId))}' and stepName eq '${q(step)}' and state eq 'running'`,
+      filter:
+        `PartitionKey eq '${q(tableKey(runId))}' and stepName eq '${q(step)}' and ` +
+        `(state eq 'queued' or state eq 'running')`,
     },
   }))
     out.push(toRow(e as Entity));

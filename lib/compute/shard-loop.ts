@@ -59,6 +59,8 @@ export interface ShardLoop {
 export interface ShardProgress {
   succeeded: number;
   failed: number;
+  /** The indexes of the mini-batches that failed for good (they run in order: the others ended well). */
+  failedBatches: number[];
 }
 
 /**
@@ -76,7 +78,7 @@ export async function runShard(loop: ShardLoop): Promise<ShardEnd> {
   const shardDir = prepared.paths.inputs.input!;
   const minibatch = prepared.paths.minibatch ?? join(dirs.jobRoot, 'minibatch.txt');
   let processMs = 0;
-  const done: ShardProgress = { succeeded: 0, failed: 0 };
+  const done: ShardProgress = { succeeded: 0, failed: 0, failedBatches: [] };
   for (let k = 0; k < shard.count && !stopped(); k++) {
     const index = shard.first + k;
     for (let attempt = 1; !stopped(); attempt++) {
@@ -145,6 +147,7 @@ export async function runShard(loop: ShardLoop): Promise<ShardEnd> {
       );
       if (!retry) {
         done.failed++;
+        done.failedBatches.push(index);
         loop.progress?.(done);
         break;
       }

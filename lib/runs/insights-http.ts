@@ -109,6 +109,14 @@ type JobRow = Awaited<ReturnType<typeof listJobs>>[number];
 function shardItems(r: JobRow): Array<JobRow & { shard: number }> {
   const { first, count } = r.spec.shard!;
   const report = r.result?.miniBatches;
+  // A running shard's heartbeat says how far it got: its mini-batches run in order.
+  const live = r.state === 'running' && !r.result ? shardProgress(r.progress) : undefined;
+  const liveState = (k: number): JobRow['state'] | undefined => {
+    if (!live) return undefined;
+    const ended = live.succeeded + live.failed;
+    if (k < ended) return live.failedBatches.includes(first + k) ? 'failed' : 'succeeded';
+    return k === ended ? 'running' : 'queued';
+  };
   const failed = new Set(report?.failed ?? []);
   return Array.from({ length: count }, (_, k) => {
     const batch = first + k;
@@ -121,14 +129,30 @@ function shardItems(r: JobRow): Array<JobRow & { shard: number }> {
       metrics: k === 0 ? r.result.metrics : [],
       ...(own ? { failure: { code: own.failure.code, message: own.failure.message } } : {}),
     };
+    const now = liveState(k);
     return {
       ...r,
       spec: { ...r.spec, batch },
-      ...(own ? { state: own.state } : {}),
+      ...(own ? { state: own.state } : now ? { state: now } : {}),
       ...(result ? { result: result as JobRow['result'] } : {}),
       shard: r.spec.batch!,
     };
   });
+}
+
+/** A shard row's heartbeat progress, when it is readable. */
+function shardProgress(
+  text: string | undefined,
+): { succeeded: number; failed: number; failedBatches: number[] } | undefined {
+  if (!text) return { succeeded: 0, failed: 0, failedBatches: [] };
+  try {
+    const p = JSON.parse(text) as { succeeded?: unknown; failed?: unknown; failedBatches?: unknown };
+    if (typeof p.succeeded !== 'number' || typeof p.failed !== 'number') return undefined;
+    const failedBatches = Array.isArray(p.failedBatches) ? p.failedBatches.filter(Number.isInteger) : [];
+    return { succeeded: p.succeeded, failed: p.failed, failedBatches: failedBatches as number[] };
+  } catch {
+    return undefined;
+  }
 }
 
 /** GET /api/runs/{id}/steps/{step}/batches: a parallelRun's mini-batches or an automl step's trials. */

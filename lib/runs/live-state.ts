@@ -1,12 +1,13 @@
-import { listRunningJobs, readJob } from '../compute/jobs';
+import { listActiveJobs, readJob } from '../compute/jobs';
 import type { RunDoc, StepRecord } from './store';
 
 /**
  * What the job rows know that the run document does not yet, laid over a run read for a client. The
  * orchestration writes the run document when something it waits for happens, so between those writes:
  * - a step it last saw Queued may already run on an agent (its row says running);
- * - a parallelRun shard (one job, many mini-batches) is counted as all its mini-batches running until it
- *   ends; the shard's heartbeat carries how many have ended (`progress`), so the counts move while it runs.
+ * - a parallelRun shard (one job, many mini-batches) is counted as all its mini-batches running from its
+ *   dispatch until it ends; its row says whether an agent has taken it yet, and its heartbeat how many
+ *   have ended (`progress`), so the counts move while it runs.
  * Only the view changes: nothing here is written back.
  */
 export async function overlayLiveState(doc: RunDoc): Promise<void> {
@@ -27,11 +28,16 @@ export async function overlayLiveState(doc: RunDoc): Promise<void> {
 }
 
 async function overlayShardProgress(runId: string, s: StepRecord): Promise<void> {
-  const rows = await listRunningJobs(runId, s.name).catch(() => []);
+  const rows = await listActiveJobs(runId, s.name).catch(() => []);
   const b = s.batches!;
   for (const row of rows) {
     const shard = row.spec.shard;
     if (!shard) continue;
+    // Dispatched, not yet taken by an agent: none of its mini-batches runs yet.
+    if (row.state === 'queued') {
+      b.running -= shard.count;
+      continue;
+    }
     // Before its first mini-batch ends, the heartbeat carries no progress: none ended.
     let p: { succeeded?: unknown; failed?: unknown } = { succeeded: 0, failed: 0 };
     try {

@@ -9,6 +9,12 @@ before(async () => {
 });
 after(() => sluice?.stop());
 
+interface Item {
+  batch: number;
+  state: string;
+  shard?: number;
+}
+
 interface Counts {
   total: number;
   running: number;
@@ -16,7 +22,7 @@ interface Counts {
   failed: number;
 }
 
-test('a parallelRun shows its mini-batches ending while a shard runs, not only when the shard ends', async () => {
+test('a parallelRun shows its mini-batches ending while a shard runs (counts and the per-mini-batch view), not only when the shard ends', async () => {
   // One batch slot: 8 one-file mini-batches go out as 4 shards of 2, one shard at a time. Each mini-batch
   // takes 1.5 s, so a shard's first mini-batch ends well before the shard does.
   const files = Array.from({ length: 8 }, (_, i) => `f${i}`).join(' ');
@@ -39,13 +45,18 @@ test('a parallelRun shows its mini-batches ending while a shard runs, not only w
   });
   const runId = await startRun(sluice, 'live-shards');
   const seen: Counts[] = [];
+  const views: Item[][] = [];
   for (;;) {
     const run = await sluice.json<{
       status: string;
       steps: Array<{ name: string; status: string; batches?: Counts }>;
     }>(`/api/runs/${runId}`);
     const s = run.steps.find((x) => x.name === 'score');
-    if (s?.status === 'Running' && s.batches) seen.push(s.batches);
+    if (s?.status === 'Running' && s.batches) {
+      seen.push(s.batches);
+      const b = await sluice.json<{ items: Item[] }>(`/api/runs/${runId}/steps/score/batches`);
+      views.push(b.items);
+    }
     if (['Completed', 'Failed', 'Canceled'].includes(run.status)) break;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -54,9 +65,21 @@ test('a parallelRun shows its mini-batches ending while a shard runs, not only w
   assert.deepEqual(step(done, 'score').batches, { total: 8, running: 0, succeeded: 8, failed: 0 });
   for (const c of seen) {
     assert.equal(c.total, 8);
-    assert.ok(c.running <= 1, `one mini-batch at a time runs in one shard: ${JSON.stringify(c)}`);
     assert.ok(c.running + c.succeeded + c.failed <= c.total, JSON.stringify(c));
   }
+  // The per-mini-batch view too: a shard seen half-way has one mini-batch ended and the next running.
+  for (const items of views)
+    assert.ok(items.filter((i) => i.state === 'running').length <= 1, JSON.stringify(items));
+  assert.ok(
+    views.some((items) =>
+      items.some(
+        (i) =>
+          i.state === 'succeeded' &&
+          items.some((j) => j.shard === i.shard && j.batch > i.batch && j.state === 'running'),
+      ),
+    ),
+    `a running shard's ended mini-batch was shown ended: ${JSON.stringify(views)}`,
+  );
   // Shards end two mini-batches at a time: an odd count is a shard seen half-way.
   assert.ok(
     seen.some((c) => c.succeeded % 2 === 1),
