@@ -15,7 +15,8 @@
 import Module from 'node:module';
 import path from 'node:path';
 import { acquireDirLock } from './dir-lock';
-import { LokiJournals, type LokiModule } from './loki-journal';
+import { LokiJournals } from './loki-journal';
+import type { LokiModule } from './loki-shape';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 export type AzuriteService = 'blob' | 'queue' | 'table';

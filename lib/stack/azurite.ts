@@ -7,7 +7,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import os from 'node:os';
 import { exitedEarly, prefixStderr, siblingEntry, spawnNode, wrapChild, type ChildHandle } from './children';
-import type { JournalRestore } from './loki-journal';
+import type { JournalRestore } from './loki-db-journal';
 import { PortTakenError } from './ports';
 
 export interface AzuriteOptions {

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LokiJournals, type LokiModule } from '../../lib/stack/loki-journal';
+import { LokiJournals } from '../../lib/stack/loki-journal';
+import type { LokiModule } from '../../lib/stack/loki-shape';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const Loki = require(
