@@ -1,7 +1,7 @@
 /**
  * Behaviour: orchestrator episodes of different instances run concurrently, but never more than
  * maxConcurrentOrchestratorFunctions (8 in the fixture's host.json), counted by the app's own
- * invocation hooks (which hold each episode for 5 ms so that overlaps happen) in a file, since episodes
+ * invocation hooks (which hold each episode for 20 ms so that overlaps happen) in a file, since episodes
  * run on worker threads.
  */
 import { test, before, after } from 'node:test';
@@ -24,8 +24,9 @@ before(async () => {
   storage = await startTestAzurite();
   h = await startDurableHost(storage, {
     env: {
-      // each episode spends 5 ms in the app's preInvocation hook
-      DURABLE_FIXTURE_HOOK_DELAY_MS: '5',
+      // each episode spends 20 ms in the app's preInvocation hook (long enough that two workers overlap
+      // even on a loaded 2-core machine)
+      DURABLE_FIXTURE_HOOK_DELAY_MS: '20',
       DURABLE_FIXTURE_PEAK_FILE: path.join(tempDir(), 'peak.log'),
     },
   });
