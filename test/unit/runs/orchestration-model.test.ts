@@ -133,7 +133,13 @@ function jobResult(jobId: string, ok: boolean, code: JobFailureCode = 'exit-code
 /** The world outside the orchestration: the store, claims, waiters and jobs, as `runs-advance` sees them. */
 class World {
   claims = new Set<string>(); // steps holding a single-flight claim
-  waiters = new Set<string>(); // steps registered as followers
+  /**
+   * Steps registered as followers, with the holder job each follows. Each follow is of a new holder job:
+   * a holder that ended has released its claim, so a step dispatched again claims or follows another.
+   * A holder's end removes the registrations that follow it (the store's `takeWaiters` by its key).
+   */
+  waiters = new Map<string, string>();
+  private follows = 0;
   stored: PlanState | undefined;
   aborted = false;
   /** Events still to come: a job's completion, or a followed holder's outcome. */
@@ -157,7 +163,9 @@ class World {
       req.state ? expandState(this.graph, req.state) : applyDelta(copy!.state, req.changes),
     );
     for (const o of req.observations) if (!o.followed) this.claims.delete(o.step);
-    for (const e of req.ended ?? []) (e.role === 'holder' ? this.claims : this.waiters).delete(e.step);
+    for (const e of req.ended ?? [])
+      if (e.role === 'holder') this.claims.delete(e.step);
+      else this.waiters.delete(e.step);
     let state = initial;
     let ready = req.dispatch;
     while (ready.length) {
@@ -186,12 +194,13 @@ class World {
     const r = this.rand();
     if (r < 0.15) return applySuccess(state, step, 'Reused', { o: { type: 'file', hash: 'sha256:r' } });
     if (r < 0.3) {
-      this.waiters.add(step);
-      this.pending.add(`follow:other:${step}.x${s.attempt}`);
+      const holder = `${step}.x${this.follows++}`;
+      this.waiters.set(step, holder);
+      this.pending.add(`follow:other:${holder}`);
       return withStep(state, step, {
         status: 'Queued',
         attempt: s.attempt,
-        follow: { runId: 'other', jobId: `${step}.x${s.attempt}`, step },
+        follow: { runId: 'other', jobId: holder, step },
       });
     }
     if (r < 0.36) {
@@ -259,7 +268,8 @@ class World {
       const name = j.follow ? `follow:${j.runId}:${j.jobId}` : `job:${j.jobId}`;
       if (this.rand() < 0.5) this.pending.delete(name); // the event was lost
       if (j.follow) {
-        this.waiters.delete(j.step); // the holder ended: it told (and removed) its waiters
+        // The holder ended: it told (and removed) the registrations that follow it.
+        if (this.waiters.get(j.step) === j.jobId) this.waiters.delete(j.step);
         if (this.rand() < 0.5)
           out.push({ step: j.step, jobId: j.jobId, result: jobResult(j.jobId, true), followed: j.follow });
         else out.push({ step: j.step, jobId: j.jobId, followFailed: true });
@@ -272,7 +282,8 @@ class World {
   eventResult(name: string): JobResult {
     const jobId = name.slice(name.lastIndexOf(':') + 1);
     if (name.startsWith('follow:')) {
-      this.waiters.delete(jobId.slice(0, jobId.indexOf('.')));
+      const step = jobId.slice(0, jobId.indexOf('.'));
+      if (this.waiters.get(step) === jobId) this.waiters.delete(step);
       return this.rand() < 0.5 ? jobResult(jobId, true) : jobResult(jobId, false, 'platform');
     }
     return this.outcome(jobId);
@@ -465,7 +476,7 @@ function simulate(sc: Scenario): void {
     assert.ok(TERMINAL.has(stored.steps[n]!.status), `${n} ended ${stored.steps[n]!.status}`);
   assert.equal(result, runStatus(stored), 'the orchestration returns the status the stored record says');
   assert.deepEqual([...world.claims], [], 'no claim outlives its step');
-  assert.deepEqual([...world.waiters], [], 'no waiter outlives its step');
+  assert.deepEqual([...world.waiters.keys()], [], 'no waiter outlives its step');
   for (const n of graph.order) {
     const s = stored.steps[n]!;
     if (s.batches && (s.status === 'Completed' || s.status === 'Failed'))
