@@ -21,6 +21,7 @@ import { getClock } from '../host/clock';
 import { isTerminal, type HistoryEvent, type RuntimeStatus } from './history';
 import { DurableStore, newInboxKey, type InboxMessage, type InstanceRecord } from './store';
 import { EpisodePool } from './episode-pool';
+import { DurableError } from './errors';
 import { EntityHost } from './entities';
 import { ActivityRunner } from './activities';
 import { CommitWriter } from './commit-writer';
@@ -49,15 +50,6 @@ export interface EngineOptions {
   episodeWorkers: number;
   /** Whether per-invocation success lines are logged (host.json logging level). */
   logSuccess: boolean;
-}
-
-export class DurableError extends Error {
-  constructor(
-    readonly kind: 'not-found' | 'conflict' | 'gone' | 'invalid' | 'unavailable',
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export class DurableEngine {

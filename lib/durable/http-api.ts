@@ -8,155 +8,21 @@
  * RFC 7807 problem documents.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ProblemError, invalid, notFound, conflict } from '../errors/problem';
+import { ProblemError, invalid, notFound } from '../errors/problem';
 import type { ManagementAccess } from './access';
+import { jsonBody, send, sendProblem, toProblem } from './api-io';
+import { managementUrls } from './client-data';
 import { routeEntities } from './entity-api';
-import { DurableError, type DurableEngine } from './engine';
+import type { DurableEngine } from './engine';
+import { DurableError } from './errors';
 import type { Instance } from './instance';
-import {
-  EV_NAMES,
-  Ev,
-  RUNTIME_STATUSES,
-  isTerminal,
-  parseJsonText,
-  statusTime,
-  type HistoryEvent,
-  type RuntimeStatus,
-} from './history';
+import { RUNTIME_STATUSES, isTerminal, parseJsonText, statusTime, type RuntimeStatus } from './history';
+import { historyForClient } from './history-view';
 
 export const WEBHOOK_PREFIX = '/runtime/webhooks/durabletask/';
 export const RPC_PREFIX = '/durabletask/';
-const MAX_BODY = 16 * 1024 * 1024;
 /** Instances per page of a status query unless `top` says otherwise. */
 const DEFAULT_PAGE = 100;
-
-export interface ClientInputData {
-  taskHubName: string;
-  connectionName: string | null;
-  creationUrls: Record<string, string>;
-  managementUrls: Record<string, string>;
-  baseUrl: string;
-  requiredQueryStringParameters: string;
-  rpcBaseUrl: string;
-  httpBaseUrl: string;
-}
-
-export interface ClientInputOptions {
-  /**
-   * Where the client sends its calls (must end with `/`).
-   * @default `<baseUrl>/durabletask/` (the host's port, where a configured master key is required)
-   */
-  rpcBaseUrl?: string;
-  /** The key the public links carry as `code=` (as Azure's carry the system key). @default none */
-  code?: string;
-}
-
-/** The `durableClient` binding value (OrchestrationClientInputData, reference §5.1). */
-export function clientInputData(
-  baseUrl: string,
-  hub: string,
-  opts: ClientInputOptions = {},
-): ClientInputData {
-  const origin = baseUrl.replace(/\/+$/, '');
-  const base = `${origin}/runtime/webhooks/durabletask`;
-  const code = opts.code ? `code=${encodeURIComponent(opts.code)}` : '';
-  const q = `taskHub=${encodeURIComponent(hub)}&connection=Storage${code ? `&${code}` : ''}`;
-  return {
-    taskHubName: hub,
-    connectionName: null,
-    creationUrls: {
-      createNewInstancePostUri: `${base}/orchestrators/{functionName}[/{instanceId}]${code ? `?${code}` : ''}`,
-      createAndWaitOnNewInstancePostUri: `${base}/orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}${code ? `&${code}` : ''}`,
-    },
-    managementUrls: managementUrls(base, 'INSTANCEID', q),
-    baseUrl: base,
-    requiredQueryStringParameters: code,
-    rpcBaseUrl: opts.rpcBaseUrl ?? `${origin}/durabletask/`,
-    httpBaseUrl: base,
-  };
-}
-
-function managementUrls(base: string, id: string, q: string): Record<string, string> {
-  const i = `${base}/instances/${id}`;
-  return {
-    id,
-    statusQueryGetUri: `${i}?${q}`,
-    sendEventPostUri: `${i}/raiseEvent/{eventName}?${q}`,
-    terminatePostUri: `${i}/terminate?reason={text}&${q}`,
-    rewindPostUri: `${i}/rewind?reason={text}&${q}`,
-    purgeHistoryDeleteUri: `${i}?${q}`,
-    restartPostUri: `${i}/restart?${q}`,
-    suspendPostUri: `${i}/suspend?reason={text}&${q}`,
-    resumePostUri: `${i}/resume?reason={text}&${q}`,
-  };
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = body === undefined ? '' : JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    ...headers,
-  });
-  res.end(text);
-}
-
-/** Writes `err` as an RFC 7807 document (also used by the loopback RPC listener). */
-export function sendProblem(res: ServerResponse, err: ProblemError, path: string): void {
-  const text = JSON.stringify(err.toDocument(path));
-  res.writeHead(err.status, {
-    'content-type': 'application/problem+json',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > MAX_BODY) throw new ProblemError('too-large', `The request body exceeds ${MAX_BODY} bytes.`);
-    chunks.push(c as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** A JSON body as JSON text (`null` when empty); invalid JSON is a 400. */
-async function jsonBody(req: IncomingMessage): Promise<string | null> {
-  const text = await readBody(req);
-  if (text.trim() === '') return null;
-  try {
-    JSON.parse(text);
-  } catch (e) {
-    throw invalid([{ pointer: '', message: `The body is not valid JSON: ${(e as Error).message}` }]);
-  }
-  return text;
-}
-
-function toProblem(err: unknown): ProblemError | undefined {
-  if (err instanceof ProblemError) return err;
-  if (err instanceof DurableError) {
-    switch (err.kind) {
-      case 'not-found':
-        return notFound(err.message);
-      case 'conflict':
-        return conflict(err.message);
-      case 'invalid':
-        return invalid([{ pointer: '', message: err.message }], err.message);
-      case 'unavailable':
-        return new ProblemError('unavailable', err.message);
-      case 'gone':
-        return undefined;
-    }
-  }
-  return undefined;
-}
 
 export class DurableHttpApi {
   constructor(
@@ -445,66 +311,4 @@ export class DurableHttpApi {
     if (n === 0) throw notFound('No finished instances match the filter.');
     send(res, 200, { instancesDeleted: n });
   }
-}
-
-/** History as the extension shows it (§5.3): names for types, scheduling rows folded into completions. */
-export function historyForClient(events: HistoryEvent[], showOutput: boolean): unknown[] {
-  const scheduled = new Map<number, HistoryEvent>();
-  for (const e of events) {
-    if (
-      e.EventType === Ev.TaskScheduled ||
-      e.EventType === Ev.SubOrchestrationInstanceCreated ||
-      e.EventType === Ev.TimerCreated
-    ) {
-      scheduled.set(e.EventId, e);
-    }
-  }
-  const out: unknown[] = [];
-  for (const e of events) {
-    switch (e.EventType) {
-      case Ev.OrchestratorStarted:
-      case Ev.OrchestratorCompleted:
-      case Ev.TaskScheduled:
-      case Ev.SubOrchestrationInstanceCreated:
-        continue;
-    }
-    const row: Record<string, unknown> = {
-      EventType: EV_NAMES[e.EventType] ?? String(e.EventType),
-      Timestamp: e.Timestamp,
-    };
-    if (e.EventType === Ev.ExecutionStarted) {
-      row.FunctionName = e.Name;
-      row.Input = parseJsonText(e.Input) ?? null;
-    } else if (e.EventType === Ev.TimerCreated) {
-      row.EventId = e.EventId;
-      row.FireAt = e.FireAt;
-    } else if (e.EventType === Ev.TimerFired) {
-      row.FireAt = e.FireAt;
-    } else if (e.TaskScheduledId !== undefined) {
-      const s = scheduled.get(e.TaskScheduledId);
-      row.TaskScheduledId = e.TaskScheduledId;
-      if (s) {
-        row.FunctionName = s.Name;
-        row.ScheduledTime = s.Timestamp;
-        if (s.InstanceId) row.InstanceId = s.InstanceId;
-      }
-      if (e.Reason !== undefined) row.Reason = e.Reason;
-      if (e.Details !== undefined) row.Details = e.Details;
-      if (e.FailureDetails) row.FailureDetails = e.FailureDetails;
-      if (showOutput && e.Result !== undefined) row.Result = parseJsonText(e.Result) ?? null;
-    } else if (e.EventType === Ev.EventRaised) {
-      row.Name = e.Name;
-      if (showOutput) row.Input = parseJsonText(e.Input) ?? null;
-    } else if (e.EventType === Ev.ExecutionCompleted) {
-      row.OrchestrationStatus = e.OrchestrationStatus;
-      if (showOutput)
-        row.Result = e.OrchestrationStatus === 'Completed' ? (parseJsonText(e.Result) ?? null) : e.Result;
-    } else if (e.EventType === Ev.ExecutionTerminated) {
-      row.Input = e.Input;
-    } else if (e.Reason !== undefined) {
-      row.Reason = e.Reason;
-    }
-    out.push(row);
-  }
-  return out;
 }

@@ -9,7 +9,8 @@ import { DurableEngine } from './engine';
 import { defaultConcurrency } from './limits';
 import { ProblemError } from '../errors/problem';
 import { managementAccess, type ManagementAccess } from './access';
-import { DurableHttpApi, RPC_PREFIX, WEBHOOK_PREFIX, clientInputData } from './http-api';
+import { clientInputData } from './client-data';
+import { DurableHttpApi, RPC_PREFIX, WEBHOOK_PREFIX } from './http-api';
 import { startRpcListener, type RpcListener } from './rpc-listener';
 
 function isDurablePath(p: string): boolean {
@@ -30,7 +31,7 @@ function starting(res: ServerResponse, url: URL): true {
 /** The setting through which code without a client binding (lib/runs/durable-client.ts) finds the API. */
 const RPC_URL_SETTING = 'SLUICE_DURABLE_RPC_URL';
 
-export { clientInputData } from './http-api';
+export { clientInputData } from './client-data';
 export { DurableEngine } from './engine';
 
 export interface DurableEngineOptions {

@@ -8,7 +8,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ProblemError, notFound } from '../errors/problem';
-import { RPC_PREFIX, sendProblem } from './http-api';
+import { sendProblem } from './api-io';
+import { RPC_PREFIX } from './http-api';
 
 export interface RpcListener {
   /** `http://127.0.0.1:PORT/durabletask/` (ends with `/`, as durable-functions requires). */

@@ -2,20 +2,26 @@
  * Sluice's local Azure Functions host: runs an unchanged Functions v4 Node app folder — HTTP, timer
  * and queue triggers, hooks, the durable engine as an extension — against the embedded Azure stack
  * or real services. See lib/host/README.md for the invariants.
+ *
+ * `startHost` is the start-up sequence and `stop()` its reverse; the parts it wires live beside it:
+ * host-env.ts (settings), app-load.ts (the app's registrations), function-table.ts (entries and
+ * routes), bindings.ts (inputs and outputs), http-dispatch.ts (requests), listeners.ts (triggers).
+ * A start that fails undoes what it did, in reverse order, and restores the environment.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
-import { resolve, sep } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { isLocalCosmos, isLocalStorage } from '../config/settings';
+import { resolve } from 'node:path';
 import { startEmbeddedStack, type RunningStack } from '../stack/index';
 import { createDurableExtension } from '../durable/index';
 import { getClock } from './clock';
 import { readAppPackage, readHostJson, readLocalSettings } from './app-files';
-import { Registry, captureRegistrations, getProgrammingModel, installCoreApi } from './core-api';
-import { Invoker, runAppHooks, type FunctionEntry, type OutputValue } from './invoker';
-import { compileRoute, RouteTable } from './routes';
+import { loadApp, registeredFunctions } from './app-load';
+import { outputWriter, wireInputs } from './bindings';
+import { Registry, getProgrammingModel, installCoreApi } from './core-api';
+import { buildFunctionTable } from './function-table';
+import { HostEnv, applySettings, applyStackSettings, needsEmbeddedStack } from './host-env';
+import { HostStartError } from './host-start-error';
+import { Invoker, runAppHooks } from './invoker';
 import { adminHandler } from './admin';
 import { requestListener } from './http-dispatch';
 import { consoleLogger, functionLogger } from './host-log';
@@ -27,8 +33,10 @@ import { resolveHostId } from './host-id';
 import { BlobBindings } from './blobs';
 import type { BlobTriggerListener } from './blob-trigger';
 import { createListeners } from './listeners';
-import { QueueClients, type QueueListener, parseDuration, queueSettings, writeQueueOutput } from './queues';
-import type { BindingInfo, HostContext, HostExtension, HostLogger, RegisteredFunction } from './types';
+import { QueueClients } from './queue-clients';
+import { parseDuration, queueSettings } from './queue-settings';
+import type { QueueListener } from './queues';
+import type { HostContext, HostExtension, HostLogger, RegisteredFunction } from './types';
 
 export interface HostOptions {
   /** The function app folder (has package.json with `main`, host.json, optional local.settings.json). */
@@ -67,55 +75,8 @@ export { HostStartError };
 export { consoleLogger, functionLogger } from './host-log';
 export { stackEndpoints } from './startup-output';
 
-class HostStartError extends Error {
-  override name = 'HostStartError';
-}
-
 const DURABLE_TYPES = new Set(['orchestrationtrigger', 'activitytrigger', 'entitytrigger']);
 const DURABLE_INPUTS = new Set(['durableclient', 'orchestrationclient']);
-
-/** The app's CommonJS entry files load through the ordinary module loader (and its cache). */
-const loadCommonJs = createRequire(__filename);
-
-/** One app load at a time per process: the core shim routes registrations to one registry. */
-let loadChain: Promise<unknown> = Promise.resolve();
-
-async function loadApp(appDir: string, files: string[], esm: boolean, registry: Registry): Promise<void> {
-  const run = loadChain.then(() =>
-    captureRegistrations(registry, async () => {
-      // A second host in this process (a restart) must see the app register again.
-      const root = resolve(appDir) + sep;
-      for (const k of Object.keys(require.cache))
-        if (k.startsWith(root) && !k.slice(root.length).split(sep).includes('node_modules'))
-          delete require.cache[k];
-      for (const f of files) {
-        try {
-          if (esm || f.endsWith('.mjs')) await import(pathToFileURL(f).href);
-          else loadCommonJs(f);
-        } catch (e) {
-          throw new HostStartError(`Loading ${f} failed: ${(e as Error).stack ?? e}`);
-        }
-      }
-    }),
-  );
-  loadChain = run.catch(() => {});
-  await run;
-}
-
-function triggerOf(name: string, bindings: Record<string, BindingInfo>): [string, BindingInfo] {
-  const found = Object.entries(bindings).find(([, b]) => /trigger$/i.test(b.type));
-  if (!found) throw new HostStartError(`Function "${name}" has no trigger binding.`);
-  return found;
-}
-
-/** `AzureWebJobs.<name>.Disabled` (or `AzureWebJobs_<name>_Disabled`) = true turns a function off, as on Azure. */
-export function isDisabled(name: string, env: NodeJS.ProcessEnv = process.env): boolean {
-  const keys = [
-    `AzureWebJobs.${name}.Disabled`,
-    `AzureWebJobs_${name.replace(/[^A-Za-z0-9_]/g, '_')}_Disabled`,
-  ];
-  return keys.some((k) => /^\s*(true|1)\s*$/i.test(env[k] ?? ''));
-}
 
 /** host.json `functionTimeout` in ms; undefined when absent or -1 (unbounded). */
 export function functionTimeout(hostJson: Record<string, any>): number | undefined {
@@ -123,12 +84,6 @@ export function functionTimeout(hostJson: Record<string, any>): number | undefin
   if (v === undefined || v === null || v === -1 || v === '-1') return undefined;
   const ms = parseDuration(v, 'functionTimeout');
   return ms && ms > 0 ? ms : undefined;
-}
-
-function needsEmbeddedStack(env: NodeJS.ProcessEnv): boolean {
-  const storage = env.AzureWebJobsStorage;
-  const cosmos = env.COSMOS_ENDPOINT;
-  return !storage || isLocalStorage(storage) || !cosmos || isLocalCosmos(cosmos);
 }
 
 export async function startHost(opts: HostOptions): Promise<RunningHost> {
@@ -142,33 +97,15 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     readHostJson(appDir),
     readLocalSettings(appDir),
   ]);
-  const savedEnv = new Map<string, string | undefined>();
-  const setEnv = (k: string, v: string): void => {
-    if (!savedEnv.has(k)) savedEnv.set(k, process.env[k]);
-    process.env[k] = v;
-  };
-  const restoreEnv = (): void => {
-    for (const [k, v] of savedEnv) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  };
-  for (const [k, v] of Object.entries(localSettings.values)) {
-    // As Core Tools: the process environment wins over local.settings.json (names only, never values).
-    if (process.env[k] === undefined) setEnv(k, v);
-    else if (process.env[k] !== v && !(opts.env && k in opts.env))
-      log.info(
-        `Skipping '${k}' from local settings as it's already defined in current environment variables.`,
-      );
-  }
-  for (const [k, v] of Object.entries(opts.env ?? {})) setEnv(k, v);
+  const env = new HostEnv();
+  applySettings(env, localSettings.values, opts.env, log);
 
   let stack: RunningStack | undefined;
   const cleanups: Array<() => Promise<unknown>> = [];
   const failStart = async (e: unknown): Promise<never> => {
     for (const c of cleanups.reverse()) await c().catch(() => {});
     await stack?.stop().catch(() => {});
-    restoreEnv();
+    env.restore();
     throw e;
   };
 
@@ -180,14 +117,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       stack = await startEmbeddedStack({ dataDir, inMemory: opts.inMemoryStack ?? false });
       const where = stackEndpoints(stack.env);
       if (where) log.info(where);
-      for (const [k, v] of Object.entries(stack.env)) if (!opts.env || !(k in opts.env)) setEnv(k, v);
-      // Other connection settings that mean "the local emulator" (typical in local.settings.json)
-      // must reach the Azurite the stack started, not the emulator's default ports.
-      const storage = stack.env.AzureWebJobsStorage;
-      if (storage)
-        for (const [k, v] of Object.entries(process.env))
-          if (v && /^\s*UseDevelopmentStorage=true;?\s*$/i.test(v) && !(opts.env && k in opts.env))
-            setEnv(k, storage);
+      applyStackSettings(env, stack.env, opts.env);
     }
 
     // 3. The core shim, then the app.
@@ -201,17 +131,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
         `No functions were registered by ${pkg.main}. Does the app use @azure/functions v4 (app.http(...), app.timer(...))?`,
       );
 
-    const functions = new Map<string, RegisteredFunction>();
-    for (const [id, r] of registry.functions) {
-      const [triggerName, trigger] = triggerOf(id, r.metadata.bindings);
-      functions.set(r.metadata.name, {
-        name: r.metadata.name,
-        bindings: r.metadata.bindings,
-        triggerName,
-        trigger,
-        retryOptions: r.metadata.retryOptions,
-      });
-    }
+    const functions = registeredFunctions(registry);
 
     // 4. Extensions: the durable engine when the app uses durable bindings.
     const extensions: HostExtension[] = [...(opts.extensions ?? [])];
@@ -229,103 +149,22 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     const prefix = String(hostJson?.extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');
     const qSettings = queueSettings(hostJson);
     const queueClients = new QueueClients();
-    const routes = new RouteTable<FunctionEntry>();
-    const entries = new Map<string, FunctionEntry>();
     // Filled once the listeners are built (step 7); the admin API reads the timers' lease states.
     const timers: SingletonListener[] = [];
     const queues: QueueListener[] = [];
     const blobTriggers: BlobTriggerListener[] = [];
-    const startupErrors: string[] = [];
     const functionKey = process.env.SLUICE_FUNCTION_KEY || undefined;
     const masterKey = process.env.SLUICE_MASTER_KEY || undefined;
-    let unkeyed = 0;
-    const seenRoutes: Array<{ key: string; methods: Set<string>; name: string }> = [];
+    const { entries, routes, disabled } = buildFunctionTable({
+      functions,
+      registry,
+      prefix,
+      functionKey,
+      masterKey,
+      log,
+    });
 
-    const disabled = new Set([...functions.keys()].filter((n) => isDisabled(n)));
-    for (const fn of functions.values()) {
-      const registration = [...registry.functions.values()].find((r) => r.metadata.name === fn.name)!;
-      const type = fn.trigger.type.toLowerCase();
-      const entry: FunctionEntry = {
-        fn,
-        registration,
-        triggerType: type,
-        isHttp: type === 'httptrigger',
-        extensionInputs: [],
-        hostInputs: [],
-        outputBindings: [],
-        httpReturn: String(fn.bindings.$return?.type ?? '').toLowerCase() === 'http',
-      };
-      for (const [name, b] of Object.entries(fn.bindings)) {
-        if (b.direction === 'out' && b.type.toLowerCase() !== 'http')
-          entry.outputBindings.push({ name, binding: b });
-        if (b.direction === 'out' && !['http', 'queue', 'blob'].includes(b.type.toLowerCase()))
-          log.warn(
-            `Function '${fn.name}': output binding type '${b.type}' is not supported by the local host; its value is dropped.`,
-          );
-      }
-      entries.set(fn.name, entry);
-      if (fn.retryOptions && type !== 'timertrigger')
-        log.warn(
-          `Function '${fn.name}': its retry policy is not applied by the local host (a failure is final).`,
-        );
-      try {
-        if (disabled.has(fn.name)) continue;
-        if (entry.isHttp) {
-          const authLevel = String(fn.trigger.authLevel ?? 'anonymous').toLowerCase();
-          if (authLevel !== 'anonymous' && !functionKey && !masterKey) unkeyed++;
-          const methods = Array.isArray(fn.trigger.methods) ? (fn.trigger.methods as string[]) : undefined;
-          const template = String(fn.trigger.route ?? fn.name);
-          const key = template
-            .replace(/^\/+|\/+$/g, '')
-            .replace(/\{(\*{0,2})[A-Za-z_][\w-]*/g, '{$1')
-            .toLowerCase();
-          const ms = new Set((methods ?? []).map((m) => m.toUpperCase()));
-          const clash = seenRoutes.find(
-            (r) =>
-              r.key === key &&
-              (r.methods.size === 0 || ms.size === 0 || [...ms].some((m) => r.methods.has(m))),
-          );
-          if (clash)
-            startupErrors.push(
-              `Functions "${clash.name}" and "${fn.name}" both serve route "${template}" for the same method; give one a different route or methods.`,
-            );
-          seenRoutes.push({ key, methods: ms, name: fn.name });
-          routes.add(compileRoute(prefix, template, methods, entry));
-        }
-      } catch (e) {
-        startupErrors.push((e as Error).message);
-      }
-    }
-    if (startupErrors.length) throw new HostStartError(startupErrors.join('\n'));
-    if (unkeyed)
-      log.warn(
-        `${unkeyed} HTTP function(s) have authLevel function/admin but no key is configured ` +
-          `(SLUICE_FUNCTION_KEY / SLUICE_MASTER_KEY): they are served without a key.`,
-      );
-
-    let outputQueueWarned = false;
     const blobs = new BlobBindings();
-    const writeOutputs = async (
-      entry: FunctionEntry,
-      outputs: OutputValue[],
-      data: () => Record<string, unknown>,
-    ): Promise<void> => {
-      for (const o of outputs) {
-        const what = `Function "${entry.fn.name}" output "${o.name}"`;
-        if (o.binding.type.toLowerCase() === 'blob') {
-          await blobs.write(o.binding, o.data, data(), what);
-          continue;
-        }
-        if (o.binding.type.toLowerCase() !== 'queue') {
-          if (!outputQueueWarned)
-            log.warn(`Output binding type '${o.binding.type}' is not supported; dropped.`);
-          outputQueueWarned = true;
-          continue;
-        }
-        await writeQueueOutput(queueClients, qSettings, o.binding, entry.fn.name, o.data);
-      }
-    };
-
     const invoker = new Invoker(
       registry,
       () => {
@@ -334,7 +173,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
         return m;
       },
       functionLogger(log, hostJson),
-      writeOutputs,
+      outputWriter(blobs, queueClients, qSettings, log),
     );
     invoker.timeoutMs = functionTimeout(hostJson);
     const library = appLibrary(appDir);
@@ -407,7 +246,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     baseUrl = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${actualPort}`;
     // durable-functions rewrites client URLs to localhost:7071 unless told the public address.
     if (!process.env.WEBSITE_HOSTNAME || /0\.0\.0\.0/.test(process.env.WEBSITE_HOSTNAME))
-      setEnv('WEBSITE_HOSTNAME', `${hostname === '0.0.0.0' ? '127.0.0.1' : hostname}:${actualPort}`);
+      env.set('WEBSITE_HOSTNAME', `${hostname === '0.0.0.0' ? '127.0.0.1' : hostname}:${actualPort}`);
 
     printTable(log, functions.values(), baseUrl, prefix, disabled);
 
@@ -441,23 +280,9 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       started.push(e);
       cleanups.push(() => e.stop());
     }
-    for (const entry of entries.values()) {
-      for (const [name, b] of Object.entries(entry.fn.bindings)) {
-        if (b.direction !== 'in' || name === entry.fn.triggerName) continue;
-        if (b.type.toLowerCase() === 'blob') {
-          const what = `Function "${entry.fn.name}" input "${name}"`;
-          entry.hostInputs.push({ name, read: (data) => blobs.read(b, data, what) });
-          continue;
-        }
-        const ext = started.find((e) => e.inputBindingValue && e.inputBindingValue(b) !== undefined);
-        if (ext) entry.extensionInputs.push({ name, binding: b, extension: ext });
-        else
-          log.warn(
-            `Function '${entry.fn.name}': input binding type '${b.type}' is not supported by the local host.`,
-          );
-      }
-    }
+    wireInputs(entries.values(), started, blobs, log);
 
+    const startupErrors: string[] = [];
     const listeners = createListeners({
       entries,
       disabled,
@@ -528,7 +353,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
           await stack
             .stop()
             .catch((x) => log.error(`Embedded stack failed to stop: ${(x as Error).message}`));
-        restoreEnv();
+        env.restore();
         log.info('Host stopped.');
       })());
 

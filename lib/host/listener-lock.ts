@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { BlobLeaseClient, BlockBlobClient, ContainerClient } from '@azure/storage-blob';
-import { parseDuration } from './queues';
+import { parseDuration } from './queue-settings';
 import type { HostLogger } from './types';
 
 export class ListenerLockError extends Error {

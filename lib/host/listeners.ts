@@ -15,7 +15,10 @@ import {
 } from './blob-trigger';
 import type { FunctionEntry, Invoker } from './invoker';
 import { SingletonListener, type listenerLockSettings } from './listener-lock';
-import { QueueListener, encodeMessage, queueNameOf, type QueueClients, type QueueSettings } from './queues';
+import { queueNameOf, type QueueClients } from './queue-clients';
+import { encodeMessage } from './queue-messages';
+import type { QueueSettings } from './queue-settings';
+import { QueueListener } from './queues';
 import { retryPolicy } from './retry';
 import { defaultUseMonitor, parseSchedule, resolveSetting, ScheduleMonitor, TimerListener } from './timers';
 import type { HostExtension, HostLogger } from './types';

@@ -1,171 +1,16 @@
 /**
- * Azure Storage queue triggers and queue output bindings, with the Functions host's semantics
- * (host.json `extensions.queues`): polling with back-off up to `maxPollingInterval`, `batchSize` +
+ * The queue trigger listener, with the Functions host's semantics (host.json `extensions.queues`,
+ * queue-settings.ts): polling with back-off up to `maxPollingInterval`, `batchSize` +
  * `newBatchThreshold` concurrency, `visibilityTimeout` before a failed message is retried, base64 or
- * plain encoding, and `<queue>-poison` after `maxDequeueCount` attempts.
+ * plain encoding, and `<queue>-poison` after `maxDequeueCount` attempts. A received message stays
+ * invisible while its function runs; it is deleted only after the function succeeded.
  */
-import { availableParallelism } from 'node:os';
-import { QueueServiceClient, type QueueClient, type DequeuedMessageItem } from '@azure/storage-queue';
+import type { QueueClient, DequeuedMessageItem } from '@azure/storage-queue';
 import { getClock, type ClockTimer } from './clock';
-import type { BindingInfo, HostLogger } from './types';
-import { resolveSetting } from './timers';
-
-export class QueueConfigError extends Error {
-  override name = 'QueueConfigError';
-}
-
-/** Parses a host.json duration: `"hh:mm:ss[.fff]"`, `"d.hh:mm:ss"`, or a number of milliseconds. */
-export function parseDuration(value: unknown, what: string): number | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
-  if (typeof value === 'string') {
-    const m = /^(?:(\d+)\.)?(\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d{1,7}))?$/.exec(value.trim());
-    if (m) {
-      const [, d, h, mi, s, f] = m;
-      return (
-        ((Number(d ?? 0) * 24 + Number(h)) * 60 + Number(mi)) * 60_000 +
-        Number(s) * 1000 +
-        (f ? Math.round(Number('0.' + f) * 1000) : 0)
-      );
-    }
-  }
-  throw new QueueConfigError(
-    `host.json ${what} is ${JSON.stringify(value)}; use a TimeSpan like "00:00:30".`,
-  );
-}
-
-export interface QueueSettings {
-  maxPollingIntervalMs: number;
-  visibilityTimeoutMs: number;
-  batchSize: number;
-  newBatchThreshold: number;
-  maxDequeueCount: number;
-  messageEncoding: 'base64' | 'none';
-}
-
-/** `extensions.queues` with the Functions defaults (reference §7). */
-export function queueSettings(hostJson: Record<string, any>): QueueSettings {
-  const q = (hostJson?.extensions?.queues ?? {}) as Record<string, unknown>;
-  const batchSize = Math.min(32, Math.max(1, Number(q.batchSize ?? 16) || 16));
-  const encoding = String(q.messageEncoding ?? 'base64').toLowerCase();
-  if (encoding !== 'base64' && encoding !== 'none')
-    throw new QueueConfigError(
-      `host.json extensions.queues.messageEncoding is "${encoding}"; use "base64" or "none".`,
-    );
-  return {
-    maxPollingIntervalMs: Math.max(
-      100,
-      parseDuration(q.maxPollingInterval, 'extensions.queues.maxPollingInterval') ?? 60_000,
-    ),
-    visibilityTimeoutMs: parseDuration(q.visibilityTimeout, 'extensions.queues.visibilityTimeout') ?? 0,
-    batchSize,
-    newBatchThreshold: Math.max(
-      0,
-      Number(q.newBatchThreshold ?? Math.floor((availableParallelism() * batchSize) / 2)),
-    ),
-    maxDequeueCount: Math.max(1, Number(q.maxDequeueCount ?? 5) || 5),
-    messageEncoding: encoding,
-  };
-}
-
-/** Queue clients per connection setting, with queues created once on first use. */
-export class QueueClients {
-  private services = new Map<string, QueueServiceClient>();
-  private created = new Map<string, Promise<unknown>>();
-  private watchers = new Map<string, Array<() => void>>();
-
-  /**
-   * Calls `onMessage` when this host sends a message to the queue at `url` (an output binding), so
-   * its listener polls at once instead of after its back-off — the WebJobs SDK's shared queue watcher.
-   */
-  watch(url: string, onMessage: () => void): void {
-    const list = this.watchers.get(url) ?? [];
-    list.push(onMessage);
-    this.watchers.set(url, list);
-  }
-
-  notify(url: string): void {
-    for (const w of this.watchers.get(url) ?? []) w();
-  }
-
-  connectionString(settingName: string | undefined): string {
-    const name = settingName || 'AzureWebJobsStorage';
-    const value = process.env[name] ?? process.env[`AzureWebJobs${name}`];
-    if (!value)
-      throw new QueueConfigError(
-        `The queue binding's connection setting "${name}" is not set; add it to local.settings.json Values or the environment.`,
-      );
-    return value;
-  }
-
-  queue(settingName: string | undefined, queueName: string): QueueClient {
-    const conn = this.connectionString(settingName);
-    let svc = this.services.get(conn);
-    if (!svc) {
-      svc = QueueServiceClient.fromConnectionString(conn);
-      this.services.set(conn, svc);
-    }
-    return svc.getQueueClient(queueName);
-  }
-
-  async ensure(client: QueueClient): Promise<void> {
-    const key = client.url;
-    let p = this.created.get(key);
-    if (!p) {
-      p = client.createIfNotExists();
-      p.catch(() => this.created.delete(key));
-      this.created.set(key, p);
-    }
-    await p;
-  }
-}
-
-export function queueNameOf(binding: BindingInfo, functionName: string): string {
-  const raw = binding.queueName;
-  if (typeof raw !== 'string' || !raw.trim())
-    throw new QueueConfigError(`Function "${functionName}": the queue binding has no queueName.`);
-  const name = resolveSetting(raw.trim(), `Function "${functionName}" queueName`).toLowerCase();
-  if (!/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/.test(name))
-    throw new QueueConfigError(
-      `Function "${functionName}": queue name "${name}" is not valid (3-63 lower-case letters, digits and single hyphens).`,
-    );
-  return name;
-}
-
-/** Encodes a message body for the queue per `messageEncoding`. */
-export function encodeMessage(text: string | Buffer, encoding: 'base64' | 'none'): string {
-  if (encoding === 'base64')
-    return (typeof text === 'string' ? Buffer.from(text, 'utf8') : text).toString('base64');
-  return typeof text === 'string' ? text : text.toString('utf8');
-}
-
-function decodeMessage(raw: string, encoding: 'base64' | 'none'): string | undefined {
-  if (encoding === 'none') return raw;
-  const compact = raw.replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 !== 0) return undefined;
-  return Buffer.from(compact, 'base64').toString('utf8');
-}
-
-function tryJsonParse(text: string): unknown {
-  const c = text.charCodeAt(0);
-  // Skip the exception path for obvious plain text (the common case for non-JSON messages).
-  if (!(
-    c === 123 ||
-    c === 91 ||
-    c === 34 ||
-    c === 45 ||
-    (c >= 48 && c <= 57) ||
-    c === 116 ||
-    c === 102 ||
-    c === 110
-  ))
-    return text;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
+import type { QueueClients } from './queue-clients';
+import { decodeMessage, tryJsonParse } from './queue-messages';
+import type { QueueSettings } from './queue-settings';
+import type { HostLogger } from './types';
 
 export interface QueueTriggerOptions {
   functionName: string;
@@ -391,30 +236,4 @@ export class QueueListener {
   async settle(): Promise<void> {
     await Promise.allSettled([...this.work]);
   }
-}
-
-/** Writes queue output bindings (`output.storageQueue`) from the invocation model's typed data. */
-export async function writeQueueOutput(
-  clients: QueueClients,
-  settings: QueueSettings,
-  binding: BindingInfo,
-  functionName: string,
-  data: Record<string, unknown>,
-): Promise<void> {
-  const client = clients.queue(binding.connection as string | undefined, queueNameOf(binding, functionName));
-  await clients.ensure(client);
-  const messages: Array<string | Buffer> = [];
-  if (typeof data.string === 'string') messages.push(data.string);
-  else if (typeof data.json === 'string') {
-    const v = JSON.parse(data.json) as unknown;
-    // An array sends one message per element, as the Functions queue binding does.
-    if (Array.isArray(v)) for (const x of v) messages.push(typeof x === 'string' ? x : JSON.stringify(x));
-    else messages.push(data.json);
-  } else if (data.bytes) messages.push(Buffer.from(data.bytes as Uint8Array));
-  else if (typeof data.int === 'number' || typeof data.double === 'number')
-    messages.push(String(data.int ?? data.double));
-  else if (data.collectionString)
-    messages.push(...((data.collectionString as { string: string[] }).string ?? []));
-  for (const m of messages) await client.sendMessage(encodeMessage(m, settings.messageEncoding));
-  if (messages.length) clients.notify(client.url);
 }

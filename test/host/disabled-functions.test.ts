@@ -4,7 +4,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { isDisabled } from '../../lib/host/index';
+import { isDisabled } from '../../lib/host/function-table';
 import { startTestStorage, type TestStorage } from './support/storage';
 import { captureLog, startBasicHost } from './support/host';
 

@@ -5,7 +5,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expandBraces, expandGlob, readAppPackage, AppFolderError } from '../../../lib/host/app-files';
-import { parseDuration, queueSettings } from '../../../lib/host/queues';
+import { parseDuration, queueSettings } from '../../../lib/host/queue-settings';
 import { defaultUseMonitor, parseSchedule, TimerScheduleError } from '../../../lib/host/timers';
 
 let dir: string;
