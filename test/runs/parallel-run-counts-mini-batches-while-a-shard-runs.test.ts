@@ -23,9 +23,9 @@ interface Counts {
 }
 
 test('a parallelRun shows its mini-batches ending while a shard runs (counts and the per-mini-batch view), not only when the shard ends', async () => {
-  // One batch slot: 8 one-file mini-batches go out as 4 shards of 2, one shard at a time. Each mini-batch
-  // takes 1.5 s, so a shard's first mini-batch ends well before the shard does.
-  const files = Array.from({ length: 8 }, (_, i) => `f${i}`).join(' ');
+  // One batch slot: 12 one-file mini-batches go out as 4 shards of 3, one shard at a time. Each mini-batch
+  // takes 1.5 s, so a shard's heartbeats (every 2 s) see its first and second mini-batches end before it does.
+  const files = Array.from({ length: 12 }, (_, i) => `f${i}`).join(' ');
   await publish(sluice, {
     name: 'live-shards',
     settings: { maxConcurrency: 1 },
@@ -62,9 +62,9 @@ test('a parallelRun shows its mini-batches ending while a shard runs (counts and
   }
   const done = await waitForRun(sluice, runId);
   assert.equal(done.status, 'Completed', JSON.stringify(done.steps));
-  assert.deepEqual(step(done, 'score').batches, { total: 8, running: 0, succeeded: 8, failed: 0 });
+  assert.deepEqual(step(done, 'score').batches, { total: 12, running: 0, succeeded: 12, failed: 0 });
   for (const c of seen) {
-    assert.equal(c.total, 8);
+    assert.equal(c.total, 12);
     assert.ok(c.running + c.succeeded + c.failed <= c.total, JSON.stringify(c));
   }
   // The per-mini-batch view too: a shard seen half-way has one mini-batch ended and the next running.
@@ -80,9 +80,9 @@ test('a parallelRun shows its mini-batches ending while a shard runs (counts and
     ),
     `a running shard's ended mini-batch was shown ended: ${JSON.stringify(views)}`,
   );
-  // Shards end two mini-batches at a time: an odd count is a shard seen half-way.
+  // Shards end three mini-batches at a time: any other count is a shard seen part-way.
   assert.ok(
-    seen.some((c) => c.succeeded % 2 === 1),
+    seen.some((c) => c.succeeded % 3 !== 0),
     `a shard's first mini-batch was counted before the shard ended: ${JSON.stringify(seen)}`,
   );
 });
