@@ -9,6 +9,7 @@ import { getClock, type ClockTimer } from '../host/clock';
 import type { JobSpec } from './job';
 import { readJob } from './jobs';
 import { heartbeat } from './jobs-runner';
+import { parseShardProgress } from './shard';
 
 /** The ETag of the runner's own last write on the job row; undefined when unknown. */
 export interface RowEtag {
@@ -78,25 +79,16 @@ export function watchJob(
   };
 }
 
-/**
- * A shard's `progress` heartbeat field, as the driver last wrote it: `{"succeeded":n,"failed":m,
- * "failedBatches":[…]}` (a shard is at most a few hundred mini-batches: the list stays small).
- */
+/** A shard's `progress` heartbeat field, as the driver last wrote it (none before a mini-batch ends). */
 function shardProgressFields(file: string): Record<string, unknown> {
+  let text: string | undefined;
   try {
-    const p = JSON.parse(readFileSync(file, 'utf8')) as {
-      succeeded?: unknown;
-      failed?: unknown;
-      failedBatches?: unknown;
-    };
-    if (typeof p.succeeded !== 'number' || typeof p.failed !== 'number') return {};
-    const failedBatches = Array.isArray(p.failedBatches)
-      ? p.failedBatches.filter((b): b is number => Number.isInteger(b))
-      : [];
-    return { progress: JSON.stringify({ succeeded: p.succeeded, failed: p.failed, failedBatches }) };
+    text = readFileSync(file, 'utf8');
   } catch {
-    return {}; // no mini-batch has ended yet
+    return {};
   }
+  const p = parseShardProgress(text);
+  return p ? { progress: JSON.stringify(p) } : {};
 }
 
 /** The `progress` heartbeat field: the last 200 metric lines with a step index, at most ~30 KB. */

@@ -20,6 +20,7 @@ import {
   shardEntryName,
   ShardOutputs,
   ShardTally,
+  type ShardProgress,
   type ShardReport,
 } from './shard';
 
@@ -53,14 +54,6 @@ export interface ShardLoop {
   fileName(name: string): string;
   /** Called as each mini-batch ends for good: how many have succeeded and failed so far. */
   progress?(done: ShardProgress): void;
-}
-
-/** How far a running shard has got (the heartbeat carries it: the run shows live mini-batch counts). */
-export interface ShardProgress {
-  succeeded: number;
-  failed: number;
-  /** The indexes of the mini-batches that failed for good (they run in order: the others ended well). */
-  failedBatches: number[];
 }
 
 /**

@@ -21,6 +21,32 @@ const SMALL_ROWS = 1024 * 1024;
 const MAX_MESSAGE = 500;
 
 /** The name of mini-batch `index` inside its shard's input directory. */
+/**
+ * How far a running shard has got. The driver rewrites it as each mini-batch ends, the heartbeat carries
+ * it on the shard's row (`progress`), and a run read for a client lays it over the step's counts.
+ */
+export interface ShardProgress {
+  succeeded: number;
+  failed: number;
+  /** The indexes of the mini-batches that failed for good (they run in order: the others ended well). */
+  failedBatches: number[];
+}
+
+/** A shard's progress from its JSON text; undefined when the text is not one (absent, torn, foreign). */
+export function parseShardProgress(text: string | undefined): ShardProgress | undefined {
+  if (!text) return undefined;
+  try {
+    const p = JSON.parse(text) as { succeeded?: unknown; failed?: unknown; failedBatches?: unknown };
+    if (typeof p.succeeded !== 'number' || typeof p.failed !== 'number') return undefined;
+    const failedBatches = Array.isArray(p.failedBatches)
+      ? p.failedBatches.filter((b): b is number => Number.isInteger(b))
+      : [];
+    return { succeeded: p.succeeded, failed: p.failed, failedBatches };
+  } catch {
+    return undefined;
+  }
+}
+
 export function shardEntryName(index: number): string {
   return String(index);
 }

@@ -1,4 +1,5 @@
 import { jobQueue, jobsTable, listJobs } from '../compute/jobs';
+import { parseShardProgress } from '../compute/shard';
 import { loadComputeTargets } from '../compute/targets';
 import { invalid, notFound, type FieldProblem } from '../errors/problem';
 import { httpHandler, json } from '../http/handler';
@@ -110,7 +111,11 @@ function shardItems(r: JobRow): Array<JobRow & { shard: number }> {
   const { first, count } = r.spec.shard!;
   const report = r.result?.miniBatches;
   // A running shard's heartbeat says how far it got: its mini-batches run in order.
-  const live = r.state === 'running' && !r.result ? shardProgress(r.progress) : undefined;
+  // Before its first mini-batch ends, the heartbeat carries no progress: none ended.
+  const live =
+    r.state === 'running' && !r.result
+      ? (parseShardProgress(r.progress) ?? { succeeded: 0, failed: 0, failedBatches: [] })
+      : undefined;
   const liveState = (k: number): JobRow['state'] | undefined => {
     if (!live) return undefined;
     const ended = live.succeeded + live.failed;
@@ -138,21 +143,6 @@ function shardItems(r: JobRow): Array<JobRow & { shard: number }> {
       shard: r.spec.batch!,
     };
   });
-}
-
-/** A shard row's heartbeat progress, when it is readable. */
-function shardProgress(
-  text: string | undefined,
-): { succeeded: number; failed: number; failedBatches: number[] } | undefined {
-  if (!text) return { succeeded: 0, failed: 0, failedBatches: [] };
-  try {
-    const p = JSON.parse(text) as { succeeded?: unknown; failed?: unknown; failedBatches?: unknown };
-    if (typeof p.succeeded !== 'number' || typeof p.failed !== 'number') return undefined;
-    const failedBatches = Array.isArray(p.failedBatches) ? p.failedBatches.filter(Number.isInteger) : [];
-    return { succeeded: p.succeeded, failed: p.failed, failedBatches: failedBatches as number[] };
-  } catch {
-    return undefined;
-  }
 }
 
 /** GET /api/runs/{id}/steps/{step}/batches: a parallelRun's mini-batches or an automl step's trials. */

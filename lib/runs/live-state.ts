@@ -1,4 +1,5 @@
 import { listActiveJobs, readJob } from '../compute/jobs';
+import { parseShardProgress } from '../compute/shard';
 import type { RunDoc, StepRecord } from './store';
 
 /**
@@ -39,14 +40,7 @@ async function overlayShardProgress(runId: string, s: StepRecord): Promise<void>
       continue;
     }
     // Before its first mini-batch ends, the heartbeat carries no progress: none ended.
-    let p: { succeeded?: unknown; failed?: unknown } = { succeeded: 0, failed: 0 };
-    try {
-      if (row.progress) p = JSON.parse(row.progress) as typeof p;
-    } catch {
-      /* an unreadable progress: counted as none ended */
-    }
-    const succeeded = typeof p.succeeded === 'number' ? p.succeeded : 0;
-    const failed = typeof p.failed === 'number' ? p.failed : 0;
+    const { succeeded, failed } = parseShardProgress(row.progress) ?? { succeeded: 0, failed: 0 };
     const ended = Math.min(shard.count, succeeded + failed);
     // The shard's `count` mini-batches were counted running: those ended leave, one runs now, and the
     // rest wait their turn in the shard (not started).

@@ -19,6 +19,7 @@ import {
   logPreamble,
   sectionHeader,
   ShardTally,
+  parseShardProgress,
 } from '../../../lib/compute/shard';
 
 test('shards are contiguous, cover every mini-batch once, differ in size by at most one, and are few', () => {
@@ -171,4 +172,22 @@ test('a shard reports its first failed attempts and always its first final failu
   assert.deepEqual(r.failed, [9]);
   assert.equal(r.errors.length, 6);
   assert.deepEqual([r.errors[5]!.batch, r.errors[5]!.attempt, r.errors[5]!.message.length], [9, 2, 500]);
+});
+
+test("a shard's progress is read back as written, and a torn or foreign text is none", () => {
+  const p = { succeeded: 3, failed: 1, failedBatches: [7] };
+  assert.deepEqual(parseShardProgress(JSON.stringify(p)), p);
+  // Written before failed indexes were carried: none listed.
+  assert.deepEqual(parseShardProgress('{"succeeded":2,"failed":0}'), {
+    succeeded: 2,
+    failed: 0,
+    failedBatches: [],
+  });
+  assert.equal(parseShardProgress('{"succeeded":2,"fai'), undefined);
+  assert.equal(
+    parseShardProgress('[{"name":"loss","value":1,"step":0}]'),
+    undefined,
+    "a sweep trial's metrics",
+  );
+  assert.equal(parseShardProgress(undefined), undefined);
 });
