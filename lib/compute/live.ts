@@ -5,29 +5,13 @@
  */
 import { getClock } from '../host/clock';
 import { jobQueue } from './jobs';
-import { listPresence, type AgentPresence } from './presence';
+import type { TargetLiveView } from './live-view';
+import { listPresence } from './presence';
 import { clusterOf } from './slurm/backend';
 import { queueSnapshot } from './slurm/cli';
 import type { ComputeTarget } from './targets';
 
-export interface TargetLiveView {
-  name: string;
-  backend: ComputeTarget['backend'];
-  at: string;
-  /** Jobs waiting for an agent (approximate, from the queue) or PENDING in Slurm. */
-  queueDepth: number;
-  agents?: Array<AgentPresence & { heartbeatAgeMs: number }>;
-  slurmJobs?: Array<{
-    id: string;
-    state: string;
-    reason: string;
-    name: string;
-    elapsed: string;
-    node: string;
-  }>;
-  /** Why part of the view is missing (the controller did not answer), when it is. */
-  problems?: string[];
-}
+export type { TargetLiveView };
 
 export async function targetLiveView(t: ComputeTarget): Promise<TargetLiveView> {
   const now = getClock().now();

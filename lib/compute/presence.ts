@@ -6,26 +6,12 @@
  */
 import type { TableClient } from '@azure/data-tables';
 import { getClients } from '../azure/clients';
-import type { CachedEnvironment } from '../environments/listing';
 import { tableKey } from './job-row';
+import type { AgentPresence } from './live-view';
 
 export const AGENTS_TABLE = 'sluiceagents';
 
-export interface AgentPresence {
-  pool: string;
-  agentId: string;
-  version: string;
-  heartbeatAt: string;
-  /** `runId/jobId` of each running job. */
-  running: string[];
-  /** What the agent offers and what is free now (cpu, memoryGb, gpu). */
-  capacity: { cpu: number; memoryGb: number; gpu: number };
-  free: { cpu: number; memoryGb: number; gpu: number };
-  /** Step environments prepared on this machine (lib/environments): their keys' first 12 hex. */
-  cachedEnvironments: string[];
-  /** The same environments in full (key, tool, python, packages, size, times), most recently used first. */
-  environments?: CachedEnvironment[];
-}
+export type { AgentPresence };
 
 let table: { key: unknown; p: Promise<TableClient> } | undefined;
 

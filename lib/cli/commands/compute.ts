@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
+import type { TargetLiveView } from '../../compute/live-view';
 import { loadEnvFile, pickJob, runOneJob, type JobsFile } from '../../compute/run-one';
 import { ApiClient, call } from '../api-client';
 import { printTable } from '../table';
@@ -15,29 +16,7 @@ interface TargetOut {
   defaults?: Record<string, number>;
 }
 
-interface LiveOut {
-  name: string;
-  backend: string;
-  queueDepth: number;
-  agents?: Array<{
-    agentId: string;
-    version: string;
-    heartbeatAgeMs: number;
-    running: string[];
-    free: Record<string, number>;
-    capacity: Record<string, number>;
-    cachedEnvironments: string[];
-  }>;
-  slurmJobs?: Array<{
-    id: string;
-    state: string;
-    reason: string;
-    name: string;
-    elapsed: string;
-    node: string;
-  }>;
-  problems?: string[];
-}
+type LiveOut = TargetLiveView;
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 

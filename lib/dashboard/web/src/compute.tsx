@@ -8,7 +8,7 @@ import { enc, useApi } from './api';
 import { LineChart } from './chart';
 import { navigate } from './router';
 import { ago, bytes, Empty, ErrorBox, KeyValues, Loading, msText } from './ui';
-import type { CachedEnvironment } from '../../../environments/cached-environment';
+import type { TargetLiveView } from '../../../compute/live-view';
 
 interface Resources {
   cpu?: number;
@@ -26,35 +26,9 @@ interface Target {
   updatedAt?: string;
 }
 
-interface AgentLive {
-  agentId: string;
-  pool: string;
-  version: string;
-  heartbeatAt: string;
-  heartbeatAgeMs: number;
-  running: string[];
-  capacity: Resources;
-  free: Resources;
-  cachedEnvironments: string[];
-  environments?: CachedEnvironment[];
-}
+type AgentLive = NonNullable<TargetLiveView['agents']>[number];
 
-interface Live {
-  name: string;
-  backend: string;
-  at: string;
-  queueDepth: number;
-  agents?: AgentLive[];
-  slurmJobs?: Array<{
-    id: string;
-    state: string;
-    reason: string;
-    name: string;
-    elapsed: string;
-    node: string;
-  }>;
-  problems?: string[];
-}
+type Live = TargetLiveView;
 
 /** The live view is read this often while a target's page is open. */
 const LIVE_MS = 3000;
