@@ -2,6 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSluice, type SluiceProcess } from '../support/sluice';
 import {
+  docsStep,
   publish,
   readJournal,
   startRun,
@@ -20,15 +21,11 @@ after(() => sluice?.stop());
 
 test('canceling a run kills the process of every running mini-batch job of a parallelRun step', async () => {
   const journal = tempJournal();
-  const files = Array.from({ length: 6 }, (_, i) => `f${i}`).join(' ');
   await publish(sluice, {
     name: 'cancel-batches',
     settings: { maxConcurrency: 3 },
     steps: {
-      make: {
-        command: `for f in ${files}; do echo $f > \${{outputs.docs}}/$f.txt; done`,
-        outputs: { docs: { type: 'directory' } },
-      },
+      make: docsStep(6),
       score: {
         kind: 'parallelRun',
         input: '${{steps.make.outputs.docs}}',

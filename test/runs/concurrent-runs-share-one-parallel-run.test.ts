@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { startSluice, type SluiceProcess } from '../support/sluice';
-import { publish, startRun, step, tempJournal, waitForRun } from './helpers';
+import { docsStep, publish, startRun, step, tempJournal, waitForRun } from './helpers';
 
 let sluice: SluiceProcess;
 before(async () => {
@@ -12,14 +12,10 @@ after(() => sluice?.stop());
 
 test('two runs needing the same parallelRun step at once run its mini-batches once; the second reuses them', async () => {
   const journal = tempJournal();
-  const files = Array.from({ length: 4 }, (_, i) => `f${i}`).join(' ');
   await publish(sluice, {
     name: 'shared-batches',
     steps: {
-      make: {
-        command: `for f in ${files}; do echo $f > \${{outputs.docs}}/$f.txt; done`,
-        outputs: { docs: { type: 'directory' } },
-      },
+      make: docsStep(4),
       score: {
         kind: 'parallelRun',
         input: '${{steps.make.outputs.docs}}',

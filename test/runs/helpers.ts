@@ -52,6 +52,15 @@ export function stepCommand(
   return parts.join(' ');
 }
 
+/** A step writing `n` one-line files (`f0.txt` …) into its directory output `docs`: a parallelRun's input. */
+export function docsStep(n: number): { command: string; outputs: { docs: { type: 'directory' } } } {
+  const files = Array.from({ length: n }, (_, i) => `f${i}`).join(' ');
+  return {
+    command: `for f in ${files}; do echo $f > \${{outputs.docs}}/$f.txt; done`,
+    outputs: { docs: { type: 'directory' } },
+  };
+}
+
 export async function publish(
   sluice: SluiceProcess,
   definition: unknown,

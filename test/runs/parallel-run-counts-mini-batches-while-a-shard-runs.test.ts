@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSluice, type SluiceProcess } from '../support/sluice';
-import { publish, startRun, step, waitForRun } from './helpers';
+import { docsStep, publish, startRun, step, waitForRun } from './helpers';
 
 let sluice: SluiceProcess;
 before(async () => {
@@ -25,15 +25,11 @@ interface Counts {
 test('a parallelRun shows its mini-batches ending while a shard runs (counts and the per-mini-batch view), not only when the shard ends', async () => {
   // One batch slot: 12 one-file mini-batches go out as 4 shards of 3, one shard at a time. Each mini-batch
   // takes 1.5 s, so a shard's heartbeats (every 2 s) see its first and second mini-batches end before it does.
-  const files = Array.from({ length: 12 }, (_, i) => `f${i}`).join(' ');
   await publish(sluice, {
     name: 'live-shards',
     settings: { maxConcurrency: 1 },
     steps: {
-      make: {
-        command: `for f in ${files}; do echo $f > \${{outputs.docs}}/$f.txt; done`,
-        outputs: { docs: { type: 'directory' } },
-      },
+      make: docsStep(12),
       score: {
         kind: 'parallelRun',
         input: '${{steps.make.outputs.docs}}',

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startSluice, type SluiceProcess } from '../support/sluice';
-import { publish, startRun, step, tempJournal, waitForRun } from './helpers';
+import { docsStep, publish, startRun, step, tempJournal, waitForRun } from './helpers';
 
 let sluice: SluiceProcess;
 before(async () => {
@@ -17,14 +17,10 @@ function pipeline(
   extra: Record<string, unknown>,
   journal = '/dev/null',
 ): unknown {
-  const files = Array.from({ length: 5 }, (_, i) => `f${i}`).join(' ');
   return {
     name,
     steps: {
-      make: {
-        command: `for f in ${files}; do echo $f > \${{outputs.docs}}/$f.txt; done`,
-        outputs: { docs: { type: 'directory' } },
-      },
+      make: docsStep(5),
       score: {
         kind: 'parallelRun',
         input: '${{steps.make.outputs.docs}}',
