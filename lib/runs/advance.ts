@@ -14,7 +14,7 @@ import {
   runStatus,
   settle,
   stepCounts,
-  withStep,
+  setStep,
   type PlanState,
   type StateDelta,
 } from './plan';
@@ -120,11 +120,11 @@ export async function advance(deps: RunDeps, input: AdvanceInput): Promise<Advan
           }).catch((e) => log(`registering the outputs of ${d.step} as datasets: ${(e as Error).message}`)),
         );
       } else if (d.kind === 'done') state = applySuccess(state, d.step, 'Completed', d.outputs);
-      else if (d.kind === 'queued') state = withStep(state, d.step, d.state);
+      else if (d.kind === 'queued') state = setStep(state, d.step, d.state);
       else {
         const eff = applyFailure(
           ctx.graph,
-          withStep(state, d.step, {
+          setStep(state, d.step, {
             ...state.steps[d.step]!,
             status: 'Queued',
             attempt: state.steps[d.step]!.attempt + 1,

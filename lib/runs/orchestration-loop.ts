@@ -30,7 +30,7 @@ import {
   runStatus,
   setHalted,
   settle,
-  withStep,
+  setStep,
   type PlanState,
   type RunStatus,
   type StepOutputRef,
@@ -199,7 +199,7 @@ export function onResult(input: OrchestrationInput, prev: Loop, r: PollResult, n
     if (!s.follow || s.follow.jobId !== r.jobId) return prev;
     // The run we waited for did not produce the outputs: compute them here (a fresh claim). Its waiter
     // registration was consumed when the holder told us (or is dropped with the claim's partition).
-    loop.state = withStep(loop.state, r.step, { status: 'NotStarted', attempt: s.attempt });
+    loop.state = setStep(loop.state, r.step, { status: 'NotStarted', attempt: s.attempt });
     loop.dirty = true;
   } else if (s.batches) {
     const id = parseBatchJobId(r.step, r.jobId);
@@ -210,7 +210,7 @@ export function onResult(input: OrchestrationInput, prev: Loop, r: PollResult, n
       r.result.state === 'succeeded'
         ? batchSucceeded(b, r.result.miniBatches)
         : batchFailed(b, failureOf(r.result), input.retries[r.step] ?? 0, now);
-    loop.state = withStep(loop.state, r.step, { ...s, batches });
+    loop.state = setStep(loop.state, r.step, { ...s, batches });
     // The advance starts the next batches or gathers the step's outputs.
     if (!loop.dispatch.includes(r.step)) loop.dispatch.push(r.step);
     loop.dirty = true;

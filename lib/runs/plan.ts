@@ -36,6 +36,7 @@ export {
   TERMINAL,
   activeSteps,
   setHalted,
+  setStep,
   settle,
   type PlanState,
   type RunStatus,
@@ -287,11 +288,6 @@ export function applySuccess(
   const s = state.steps[step]!;
   // A late success after the run halted (its cancel raced the finish) still counts: the outputs exist.
   return setStep(state, step, { status, attempt: s.attempt, jobId: s.jobId, pool: s.pool, outputs });
-}
-
-/** Sets one step's state (in place); returns the state. */
-export function withStep(state: PlanState, step: string, s: StepState): PlanState {
-  return setStep(state, step, s);
 }
 
 function skipped(s: StepState, message: string): StepState {

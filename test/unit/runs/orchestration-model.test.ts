@@ -27,7 +27,7 @@ import {
   pendingDelta,
   runStatus,
   settle,
-  withStep,
+  setStep,
   type PlanState,
   type StepGraph,
 } from '../../../lib/runs/plan';
@@ -197,7 +197,7 @@ class World {
       const holder = `${step}.x${this.follows++}`;
       this.waiters.set(step, holder);
       this.pending.add(`follow:other:${holder}`);
-      return withStep(state, step, {
+      return setStep(state, step, {
         status: 'Queued',
         attempt: s.attempt,
         follow: { runId: 'other', jobId: holder, step },
@@ -207,7 +207,7 @@ class World {
       // Fails at dispatch (e.g. its input is gone): no claim was taken.
       const eff = applyFailure(
         this.graph,
-        withStep(state, step, { ...s, status: 'Queued', attempt: s.attempt + 1 }),
+        setStep(state, step, { ...s, status: 'Queued', attempt: s.attempt + 1 }),
         step,
         { code: 'missing-input', message: 'gone' },
         { retries: 0, continueOnStepFailure: this.sc.continueOnStepFailure, now },
@@ -220,11 +220,11 @@ class World {
     const n = this.sc.batches[i]!;
     if (!n) {
       this.pending.add(`job:${step}.${attempt}`);
-      return withStep(state, step, { status: 'Queued', attempt, jobId: `${step}.${attempt}` });
+      return setStep(state, step, { status: 'Queued', attempt, jobId: `${step}.${attempt}` });
     }
     const batches: BatchState[] = Array.from({ length: n }, () => ({ status: 'NotStarted', attempt: 0 }));
     return this.continueBatches(
-      withStep(state, step, { status: 'Running', attempt, batches, batchSlots: 2 }),
+      setStep(state, step, { status: 'Running', attempt, batches, batchSlots: 2 }),
       step,
       now,
     );
@@ -241,7 +241,7 @@ class World {
         batches[b] = { status: 'Running', attempt: batches[b]!.attempt + 1 };
         this.pending.add(`job:${step}.b${b}.${batches[b]!.attempt}`);
       }
-      return withStep(state, step, { ...s, batches });
+      return setStep(state, step, { ...s, batches });
     }
     this.claims.delete(step);
     if (verdict.ok) return applySuccess(state, step, 'Completed', { o: { type: 'file', hash: 'sha256:g' } });

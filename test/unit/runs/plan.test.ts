@@ -19,7 +19,7 @@ import {
   pendingDelta,
   runStatus,
   settle,
-  withStep,
+  setStep,
   type PlanState,
 } from '../../../lib/runs/plan';
 import type { PipelineDefinition } from '../../../lib/pipelines/schema';
@@ -60,12 +60,12 @@ describe('run planning', () => {
     const g = buildGraph(diamond);
     let s = initialState(g);
     assert.deepEqual(readySteps(g, s, 8, 0), ['a', 'e']);
-    s = withStep(s, 'a', { ...s.steps.a!, status: 'Queued' });
-    s = withStep(s, 'e', { ...s.steps.e!, status: 'Queued' });
+    s = setStep(s, 'a', { ...s.steps.a!, status: 'Queued' });
+    s = setStep(s, 'e', { ...s.steps.e!, status: 'Queued' });
     s = applySuccess(s, 'a', 'Completed', out);
     assert.deepEqual(readySteps(g, s, 8, 0), ['b', 'c']);
-    s = withStep(s, 'b', { ...s.steps.b!, status: 'Queued' });
-    s = withStep(s, 'c', { ...s.steps.c!, status: 'Queued' });
+    s = setStep(s, 'b', { ...s.steps.b!, status: 'Queued' });
+    s = setStep(s, 'c', { ...s.steps.c!, status: 'Queued' });
     s = applySuccess(s, 'b', 'Completed', out);
     assert.deepEqual(readySteps(g, s, 8, 0), [], 'd waits for c, while e still runs');
     s = applySuccess(s, 'c', 'Reused', out);
@@ -76,7 +76,7 @@ describe('run planning', () => {
     const g = buildGraph(diamond);
     let s = initialState(g);
     assert.deepEqual(readySteps(g, s, 1, 0), ['a']);
-    s = withStep(s, 'a', { ...s.steps.a!, status: 'Running' });
+    s = setStep(s, 'a', { ...s.steps.a!, status: 'Running' });
     assert.deepEqual(readySteps(g, s, 1, 0), []);
   });
 
@@ -84,9 +84,9 @@ describe('run planning', () => {
     const g = buildGraph(diamond);
     let s = initialState(g);
     s = applySuccess(s, 'a', 'Completed', out);
-    s = withStep(s, 'b', { ...s.steps.b!, status: 'Queued', attempt: 1 });
-    s = withStep(s, 'c', { ...s.steps.c!, status: 'Running', jobId: 'j-c' });
-    s = withStep(s, 'e', { ...s.steps.e!, status: 'Running', jobId: 'j-e' });
+    s = setStep(s, 'b', { ...s.steps.b!, status: 'Queued', attempt: 1 });
+    s = setStep(s, 'c', { ...s.steps.c!, status: 'Running', jobId: 'j-c' });
+    s = setStep(s, 'e', { ...s.steps.e!, status: 'Running', jobId: 'j-e' });
     const eff = applyFailure(
       g,
       s,
@@ -108,7 +108,7 @@ describe('run planning', () => {
     const g = buildGraph(diamond);
     let s = initialState(g);
     s = applySuccess(s, 'a', 'Completed', out);
-    s = withStep(s, 'b', { ...s.steps.b!, status: 'Queued', attempt: 1 });
+    s = setStep(s, 'b', { ...s.steps.b!, status: 'Queued', attempt: 1 });
     const eff = applyFailure(
       g,
       s,
@@ -127,7 +127,7 @@ describe('run planning', () => {
   test('a retryable failure with attempts left waits for its back-off, then is ready again', () => {
     const g = buildGraph(diamond);
     let s = initialState(g);
-    s = withStep(s, 'a', { ...s.steps.a!, status: 'Queued', attempt: 1 });
+    s = setStep(s, 'a', { ...s.steps.a!, status: 'Queued', attempt: 1 });
     const eff = applyFailure(
       g,
       s,
@@ -182,7 +182,7 @@ describe('run planning', () => {
   test('cancel marks active steps Canceled and the run Canceled', () => {
     const g = buildGraph(diamond);
     let s = initialState(g);
-    s = withStep(s, 'a', { ...s.steps.a!, status: 'Running', jobId: 'j' });
+    s = setStep(s, 'a', { ...s.steps.a!, status: 'Running', jobId: 'j' });
     const c = applyCancel(g, s);
     assert.deepEqual(c.cancel, ['a']);
     assert.equal(runStatus(c.state), 'Canceled');
