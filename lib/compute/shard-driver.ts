@@ -22,6 +22,7 @@ import {
 import type { JobSpec, ShardSpec } from './job';
 import { checkOutputs, safeName, substituteJob } from './job-local';
 import type { PlaceholderPaths } from './placeholders';
+import type { ShardProgress } from './shard';
 import { runShard, type ShardEnd } from './shard-loop';
 
 /** What the runner hands the driver (written as JSON to the file named by the first argument). */
@@ -37,11 +38,14 @@ export interface ShardDriverConfig {
   killGraceMs: number;
 }
 
+/** The driver rewrites its progress file at most this often (the runner's heartbeat reads it every 2 s). */
+const PROGRESS_EVERY_MS = 500;
+
 export function resultFile(configFile: string): string {
   return `${configFile}.result.json`;
 }
 
-/** Where the driver keeps the shard's progress (replaced whole as each mini-batch ends). */
+/** Where the driver keeps the shard's progress (replaced whole as mini-batches end; see progressWriter). */
 export function progressFile(configFile: string): string {
   return `${configFile}.progress.json`;
 }
@@ -54,6 +58,32 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   } catch {
     /* the group is already gone */
   }
+}
+
+/**
+ * Keeps the progress file current without a write per mini-batch: at most one every
+ * `PROGRESS_EVERY_MS`, and a report that came sooner is written when that time is up (never left stale
+ * while a long mini-batch runs). Each write replaces the file whole (write, then rename).
+ */
+export function progressWriter(file: string): { report(p: ShardProgress): void; stop(): void } {
+  let last = 0;
+  let latest: ShardProgress | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const write = (): void => {
+    timer = undefined;
+    last = Date.now();
+    writeFileSync(`${file}.tmp`, JSON.stringify(latest));
+    renameSync(`${file}.tmp`, file);
+  };
+  return {
+    report(p) {
+      latest = p;
+      const wait = last + PROGRESS_EVERY_MS - Date.now();
+      if (wait <= 0) write();
+      else timer ??= setTimeout(write, wait);
+    },
+    stop: () => clearTimeout(timer),
+  };
 }
 
 async function main(configFile: string): Promise<void> {
@@ -116,6 +146,7 @@ async function main(configFile: string): Promise<void> {
         stopCurrent();
       }, cfg.spec.timeoutMs);
     });
+  const progress = progressWriter(progressFile(configFile));
   const end: ShardEnd = await runShard({
     spec: cfg.spec as JobSpec,
     shard: cfg.shard,
@@ -132,13 +163,9 @@ async function main(configFile: string): Promise<void> {
     substitute: (paths) => substituteJob(cfg.spec, paths),
     checkOutputs: (dir) => checkOutputs(cfg.spec as JobSpec, dir),
     fileName: safeName,
-    progress: (done) => {
-      // Replaced whole (write, then rename), so a reader never sees half of it.
-      const file = progressFile(configFile);
-      writeFileSync(`${file}.tmp`, JSON.stringify(done));
-      renameSync(`${file}.tmp`, file);
-    },
+    progress: (done) => progress.report(done),
   });
+  progress.stop();
   writeFileSync(resultFile(configFile), JSON.stringify(end));
   // The log's last bytes reach the pipe before the process ends.
   await new Promise<void>((r) => process.stdout.write('', () => r()));

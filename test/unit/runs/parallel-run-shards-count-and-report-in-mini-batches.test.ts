@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   batchFailed,
   batchSucceeded,
@@ -21,6 +24,7 @@ import {
   ShardTally,
   parseShardProgress,
 } from '../../../lib/compute/shard';
+import { progressWriter } from '../../../lib/compute/shard-driver';
 
 test('shards are contiguous, cover every mini-batch once, differ in size by at most one, and are few', () => {
   fc.assert(
@@ -190,4 +194,23 @@ test("a shard's progress is read back as written, and a torn or foreign text is 
     "a sweep trial's metrics",
   );
   assert.equal(parseShardProgress(undefined), undefined);
+});
+
+test('the driver writes progress at once, and a report that comes too soon once its time is up', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-progress-'));
+  const file = join(dir, 'shard.json.progress.json');
+  const w = progressWriter(file);
+  const read = (): unknown => parseShardProgress(readFileSync(file, 'utf8'));
+  w.report({ succeeded: 1, failed: 0, failedBatches: [] });
+  assert.deepEqual(read(), { succeeded: 1, failed: 0, failedBatches: [] }, 'the first report at once');
+  w.report({ succeeded: 2, failed: 0, failedBatches: [] });
+  w.report({ succeeded: 2, failed: 1, failedBatches: [4] });
+  assert.deepEqual(read(), { succeeded: 1, failed: 0, failedBatches: [] }, 'no write per report');
+  // Written by its timer (no further report comes): waited for, not timed.
+  const latest = { succeeded: 2, failed: 1, failedBatches: [4] };
+  for (let i = 0; i < 100 && JSON.stringify(read()) !== JSON.stringify(latest); i++)
+    await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(read(), latest, 'the latest, not left stale');
+  w.stop();
+  rmSync(dir, { recursive: true, force: true });
 });
